@@ -1,0 +1,38 @@
+import { gemmBlocked } from '../src/tensor/kernels/gemm.js';
+import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
+import { Rng } from '../src/tensor/random.js';
+import { measure, withRatios, type BenchOptions, type BenchResult } from './harness.js';
+
+/** The GEMM shapes that matter: Linear's forward at batch 64 (x·Wᵀ) and a square one. */
+const SHAPES: { label: string; M: number; N: number; K: number; transB: boolean }[] = [
+  { label: '64x784x512 (x·Wᵀ, fc1 forward)', M: 64, N: 512, K: 784, transB: true },
+  { label: '64x512x256 (x·Wᵀ, fc2 forward)', M: 64, N: 256, K: 512, transB: true },
+  { label: '512x512x512', M: 512, N: 512, K: 512, transB: false },
+];
+
+const KERNELS = { 'js-naive': gemmNaive, 'js-blocked': gemmBlocked };
+
+/** GFLOP/s of each GEMM kernel at each shape, after checking it against the naive kernel. */
+export function benchGemm(options: BenchOptions): BenchResult[] {
+  const rng = new Rng(1);
+  const results: BenchResult[] = [];
+  for (const { label, M, N, K, transB } of SHAPES) {
+    const A = Float32Array.from({ length: M * K }, () => rng.uniformRange(-1, 1));
+    const B = Float32Array.from({ length: K * N }, () => rng.uniformRange(-1, 1));
+    const want = new Float32Array(M * N);
+    gemmNaive(false, transB, M, N, K, A, B, want, false);
+    const shapeResults: BenchResult[] = [];
+    for (const [name, gemm] of Object.entries(KERNELS)) {
+      const C = new Float32Array(M * N);
+      gemm(false, transB, M, N, K, A, B, C, false);
+      for (let i = 0; i < C.length; i++) {
+        if (!(Math.abs(C[i] - want[i]) <= 1e-3 * Math.sqrt(K))) throw new Error(`gemm bench: ${name} is wrong at ${label} (element ${i}: ${C[i]} vs ${want[i]})`);
+      }
+      const r = measure('gemm', name, () => gemm(false, transB, M, N, K, A, B, C, false), (2 * M * N * K) / 1e9, 'GFLOP/s', options);
+      shapeResults.push({ ...r, name: `${name} ${label}` });
+    }
+    const base = shapeResults[0].name;
+    results.push(...withRatios(shapeResults, base));
+  }
+  return results;
+}

@@ -1,0 +1,70 @@
+import Benchmark from 'benchmark';
+import { cpus } from 'node:os';
+import { kernels } from '../src/tensor/kernels/index.js';
+
+/** One measured case: its median time and what that means in the family's unit. */
+export interface BenchResult {
+  family: string;
+  name: string;
+  /** Median seconds per call. */
+  median: number;
+  /** Interquartile range of the samples, as a fraction of the median. */
+  spread: number;
+  samples: number;
+  /** Throughput in `unit` (GFLOP/s, images/s, ...). */
+  rate: number;
+  unit: string;
+  /** rate ÷ the baseline's rate, measured in the same run. */
+  ratio?: number;
+  baseline?: string;
+}
+
+/** Settings of a whole run. */
+export interface BenchOptions {
+  quick: boolean;
+}
+
+function quantile(sorted: number[], q: number): number {
+  const i = (sorted.length - 1) * q;
+  const lo = Math.floor(i);
+  const hi = Math.ceil(i);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
+}
+
+/**
+ * Times `fn` with the `benchmark` package (which warms it up first, so V8's optimizing
+ * compiler has taken over) and reports the median of its samples. `work` is the amount of
+ * work one call does in `unit`s × 1 (e.g. FLOPs / 1e9 for GFLOP/s).
+ */
+export function measure(family: string, name: string, fn: () => void, work: number, unit: string, options: BenchOptions): BenchResult {
+  const bench = new Benchmark(name, fn, {
+    minSamples: options.quick ? 3 : 10,
+    maxTime: options.quick ? 0.3 : 2,
+    minTime: options.quick ? 0.02 : 0.1,
+  });
+  bench.run();
+  if (bench.error) throw bench.error;
+  const sample = [...bench.stats.sample].sort((a, b) => a - b);
+  const median = quantile(sample, 0.5);
+  const spread = (quantile(sample, 0.75) - quantile(sample, 0.25)) / median;
+  return { family, name, median, spread, samples: sample.length, rate: work / median, unit };
+}
+
+/** Sets each result's ratio against the result named `baseline`. */
+export function withRatios(results: BenchResult[], baseline: string): BenchResult[] {
+  const base = results.find((r) => r.name === baseline);
+  return results.map((r) => (base ? { ...r, ratio: r.rate / base.rate, baseline } : r));
+}
+
+/** Machine and runtime facts recorded with every run. */
+export function environment(): Record<string, string | number> {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+    v8: process.versions.v8,
+    backend: kernels.name,
+    threads: 1,
+    date: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../src/io/atomic.js';
+import { formatTable } from '../src/report/table.js';
+import { benchGemm } from './gemm.js';
+import { environment, type BenchOptions, type BenchResult } from './harness.js';
+import { benchTrain } from './train.js';
+
+const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<BenchResult[]>> = {
+  gemm: benchGemm,
+  train: benchTrain,
+};
+
+const USAGE = `usage: npm run bench -- [family ...] [--quick] [--json FILE]
+families: ${Object.keys(FAMILIES).join(', ')} (default: all)
+`;
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const unknown = positionals.filter((p) => !(p in FAMILIES));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown family '${unknown[0]}'\n${USAGE}`);
+    return 2;
+  }
+  const options: BenchOptions = { quick: values.quick ?? false };
+  const env = environment();
+  process.stdout.write(`slimtensor bench: ${env.cpu}, ${env.cores} cores, Node ${env.node}, backend ${env.backend}\n`);
+  const all: BenchResult[] = [];
+  for (const family of positionals.length > 0 ? positionals : Object.keys(FAMILIES)) {
+    const results = await FAMILIES[family](options);
+    all.push(...results);
+    process.stdout.write(`\n## ${family}\n${formatTable(results, [
+      { header: 'case', value: (r) => r.name },
+      { header: 'median ms', value: (r) => r.median * 1000, digits: 2 },
+      { header: 'spread ±%', value: (r) => r.spread * 50, digits: 1 },
+      { header: 'rate', value: (r) => r.rate, digits: r0(results) },
+      { header: 'unit', value: (r) => r.unit },
+      { header: 'ratio', value: (r) => (r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`) },
+    ])}\n`);
+  }
+  if (values.json) await writeFileAtomic(values.json, `${JSON.stringify({ environment: env, results: all }, null, 2)}\n`);
+  return 0;
+}
+
+function r0(results: BenchResult[]): number {
+  return results.every((r) => r.rate >= 100) ? 0 : 2;
+}
+
+main().then((code) => (process.exitCode = code), (e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exitCode = 1;
+});

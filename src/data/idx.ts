@@ -1,0 +1,75 @@
+import { promises as fs } from 'node:fs';
+import { Readable } from 'node:stream';
+import { readFromStream } from 'idx-data';
+
+/**
+ * The IDX format (LeCun's MNIST files): two zero bytes, a type code (0x08 = unsigned byte,
+ * 0x0C = int32, 0x0D = float32, as `idx-data` reads them), the number of dimensions, each
+ * dimension as a big-endian uint32, then the values, big-endian.
+ */
+const ELEMENT_BYTES: Record<number, number> = { 0x08: 1, 0x0c: 4, 0x0d: 4 };
+const TYPE_NAMES: Record<number, string> = { 0x08: 'ubyte', 0x09: 'byte', 0x0b: 'short', 0x0c: 'int', 0x0d: 'float', 0x0e: 'double' };
+
+/** A decoded IDX file. */
+export interface IdxArray {
+  shape: number[];
+  data: Uint8Array | Int32Array | Float32Array;
+}
+
+/** Raised for an IDX file that is missing, truncated or malformed; the message names the file. */
+export class IdxError extends Error {
+  constructor(readonly file: string, problem: string) {
+    super(`${file}: ${problem}`);
+    this.name = 'IdxError';
+  }
+}
+
+/**
+ * Checks an IDX header against the file's length and returns the shape and type code.
+ * Catches what the `idx-data` decoder would otherwise turn into silent zeros or a crash:
+ * a wrong magic number, an unsupported type, a truncated or over-long file.
+ */
+export function parseIdxHeader(bytes: Uint8Array, file: string): { shape: number[]; type: number; headerBytes: number } {
+  if (bytes.length < 4) throw new IdxError(file, `file is ${bytes.length} bytes, too short for an IDX header`);
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    const magic = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+    throw new IdxError(file, `wrong magic number 0x${magic.toString(16).padStart(8, '0')} (an IDX file starts with two zero bytes)`);
+  }
+  const type = bytes[2];
+  const rank = bytes[3];
+  if (!(type in ELEMENT_BYTES)) {
+    throw new IdxError(file, `unsupported IDX data type 0x${type.toString(16)} (${TYPE_NAMES[type] ?? 'unknown'}); supported: ubyte, int, float`);
+  }
+  if (rank === 0) throw new IdxError(file, 'IDX header declares 0 dimensions');
+  const headerBytes = 4 + 4 * rank;
+  if (bytes.length < headerBytes) throw new IdxError(file, `truncated header: ${rank} dimensions need ${headerBytes} bytes, file has ${bytes.length}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shape: number[] = [];
+  for (let d = 0; d < rank; d++) shape.push(view.getUint32(4 + 4 * d, false));
+  const expected = headerBytes + shape.reduce((p, v) => p * v, 1) * ELEMENT_BYTES[type];
+  if (bytes.length < expected) {
+    throw new IdxError(file, `truncated: shape [${shape.join(', ')}] needs ${expected} bytes, file has ${bytes.length}`);
+  }
+  if (bytes.length > expected) {
+    throw new IdxError(file, `corrupt: shape [${shape.join(', ')}] needs ${expected} bytes, file has ${bytes.length} (${bytes.length - expected} extra)`);
+  }
+  return { shape, type, headerBytes };
+}
+
+/**
+ * Reads and validates an IDX file, then decodes it with the `idx-data` package.
+ * @example const { shape, data } = await readIdx('t10k-labels-idx1-ubyte'); // [10000]
+ */
+export async function readIdx(file: string): Promise<IdxArray> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new IdxError(file, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (e as Error).message})`);
+  }
+  const { shape } = parseIdxHeader(bytes, file);
+  // One chunk: idx-data parses the header from the first chunk it sees.
+  const decoded = await readFromStream(Readable.from([bytes]));
+  return { shape, data: decoded.data };
+}

@@ -1,0 +1,89 @@
+import { Rng } from '../tensor/random.js';
+import { fmt, sizeOf, type Shape } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** One batch: inputs as one tensor, labels as class indices. */
+export interface Batch {
+  /** `[size, ...sampleShape]`. */
+  x: Tensor;
+  /** `size` class indices. */
+  labels: Int32Array;
+  size: number;
+}
+
+/** What a DataLoader serves from: all examples packed in one array. */
+export interface Dataset {
+  /** `[count, ...sampleShape]` row-major. */
+  images: Float32Array;
+  labels: ArrayLike<number>;
+  count: number;
+}
+
+/** Options of a DataLoader. */
+export interface DataLoaderOptions {
+  batchSize?: number;
+  /** The shape of one example inside a batch (default `[1, 28, 28]`, as the notebook's tensors). */
+  sampleShape?: Shape;
+  /** Reshuffle at every pass (default false). */
+  shuffle?: boolean;
+  /** Seed of the shuffle; pass k uses the k-th permutation drawn from it. */
+  seed?: number;
+  /** Use only the first `limit` examples. */
+  limit?: number;
+  /** Drop a last batch smaller than `batchSize` (default false). */
+  dropLast?: boolean;
+}
+
+/**
+ * Serves a dataset in batches, as PyTorch's DataLoader: each iteration is one pass (an
+ * epoch). Every batch is one Float32Array copied from the dataset's big array; there
+ * are no per-image objects. Shuffling draws from a seeded generator, so the same seed
+ * gives the same batches.
+ * @example for (const { x, labels } of new DataLoader(train, { batchSize: 64, shuffle: true, seed: 1 })) ...
+ */
+export class DataLoader implements Iterable<Batch> {
+  readonly batchSize: number;
+  readonly sampleShape: Shape;
+  readonly count: number;
+  private readonly rng: Rng | null;
+  private readonly dropLast: boolean;
+
+  constructor(readonly dataset: Dataset, options: DataLoaderOptions = {}) {
+    this.batchSize = options.batchSize ?? 64;
+    this.sampleShape = options.sampleShape ?? [1, 28, 28];
+    this.dropLast = options.dropLast ?? false;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
+    const sample = sizeOf(this.sampleShape);
+    if (dataset.images.length !== dataset.count * sample) {
+      throw new Error(`DataLoader: ${dataset.images.length} values do not hold ${dataset.count} examples of shape ${fmt(this.sampleShape)}`);
+    }
+    if (dataset.labels.length !== dataset.count) throw new Error(`DataLoader: ${dataset.labels.length} labels for ${dataset.count} examples`);
+    const limit = options.limit ?? dataset.count;
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`DataLoader: limit must be a positive integer, got ${options.limit}`);
+    this.count = Math.min(limit, dataset.count);
+    this.rng = options.shuffle ? new Rng(options.seed ?? 0) : null;
+  }
+
+  /** Number of batches in one pass. */
+  get length(): number {
+    return this.dropLast ? Math.floor(this.count / this.batchSize) : Math.ceil(this.count / this.batchSize);
+  }
+
+  *[Symbol.iterator](): Iterator<Batch> {
+    const order = this.rng ? this.rng.permutation(this.count) : null;
+    const sample = sizeOf(this.sampleShape);
+    const { images, labels } = this.dataset;
+    for (let b = 0; b < this.length; b++) {
+      const start = b * this.batchSize;
+      const size = Math.min(this.batchSize, this.count - start);
+      const x = new Float32Array(size * sample);
+      const y = new Int32Array(size);
+      for (let i = 0; i < size; i++) {
+        const k = order ? order[start + i] : start + i;
+        x.set(images.subarray(k * sample, (k + 1) * sample), i * sample);
+        y[i] = labels[k];
+      }
+      yield { x: new Tensor(x, [size, ...this.sampleShape]), labels: y, size };
+    }
+  }
+}

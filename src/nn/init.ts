@@ -1,0 +1,31 @@
+import { Rng } from '../tensor/random.js';
+import { type Shape } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+
+let globalRng = new Rng(0);
+
+/** Reseeds the generator that layers use when no `rng` is passed (as `torch.manual_seed`). */
+export function manualSeed(seed: number): void {
+  globalRng = new Rng(seed);
+}
+
+/** The generator layers draw from when none is passed. */
+export function defaultRng(): Rng {
+  return globalRng;
+}
+
+/**
+ * PyTorch's default weight init for Linear and Conv2d: kaiming_uniform with a = √5,
+ * which works out to U(−1/√fan_in, 1/√fan_in). Returns a trainable tensor.
+ */
+export function kaimingUniform(shape: Shape, fanIn: number, rng: Rng): Tensor {
+  const gain = Math.sqrt(2 / (1 + 5)); // leaky-ReLU gain for a = √5
+  const bound = gain * Math.sqrt(3 / fanIn);
+  return Tensor.uniform(shape, -bound, bound, rng, { requiresGrad: true });
+}
+
+/** PyTorch's default bias init: U(−1/√fan_in, 1/√fan_in). Returns a trainable tensor. */
+export function biasUniform(size: number, fanIn: number, rng: Rng): Tensor {
+  const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+  return Tensor.uniform([size], -bound, bound, rng, { requiresGrad: true });
+}

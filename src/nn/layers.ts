@@ -1,0 +1,124 @@
+import { conv2d, maxPool2d } from '../tensor/ops/conv.js';
+import { relu } from '../tensor/ops/elementwise.js';
+import { linear } from '../tensor/ops/matmul.js';
+import { flatten } from '../tensor/ops/view.js';
+import { Rng } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+import { biasUniform, defaultRng, kaimingUniform } from './init.js';
+import { Module } from './module.js';
+
+/** Options shared by layers with parameters. */
+export interface LayerOptions {
+  /** Include a bias (default true). */
+  bias?: boolean;
+  /** Generator for the initial weights (default: the global one, see `manualSeed`). */
+  rng?: Rng;
+}
+
+function checkSize(layer: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${layer}: ${name} must be a positive integer, got ${v}`);
+}
+
+/**
+ * Fully connected layer y = x·Wᵀ + b, as PyTorch's `nn.Linear`.
+ * weight `[out, in]`, bias `[out]`; input `[N, in]` → `[N, out]`.
+ * @example const fc1 = new Linear(784, 512); fc1.forward(x) // [64, 784] → [64, 512]
+ */
+export class Linear extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LayerOptions = {}) {
+    super();
+    checkSize('Linear', 'inFeatures', inFeatures);
+    checkSize('Linear', 'outFeatures', outFeatures);
+    const rng = options.rng ?? defaultRng();
+    this.weight = kaimingUniform([outFeatures, inFeatures], inFeatures, rng);
+    this.bias = options.bias === false ? null : biasUniform(outFeatures, inFeatures, rng);
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+}
+
+/** Stride and padding of a Conv2d. */
+export interface Conv2dLayerOptions extends LayerOptions {
+  stride?: number;
+  padding?: number;
+}
+
+/**
+ * 2-D convolution layer, as PyTorch's `nn.Conv2d` (square kernel).
+ * weight `[OC, C, K, K]`, bias `[OC]`; input `[N, C, H, W]` → `[N, OC, OH, OW]`.
+ * @example new Conv2d(1, 32, 5).forward(images) // [64, 1, 28, 28] → [64, 32, 24, 24]
+ */
+export class Conv2d extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  readonly stride: number;
+  readonly padding: number;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, options: Conv2dLayerOptions = {}) {
+    super();
+    checkSize('Conv2d', 'inChannels', inChannels);
+    checkSize('Conv2d', 'outChannels', outChannels);
+    checkSize('Conv2d', 'kernelSize', kernelSize);
+    const rng = options.rng ?? defaultRng();
+    const fanIn = inChannels * kernelSize * kernelSize;
+    this.weight = kaimingUniform([outChannels, inChannels, kernelSize, kernelSize], fanIn, rng);
+    this.bias = options.bias === false ? null : biasUniform(outChannels, fanIn, rng);
+    this.stride = options.stride ?? 1;
+    this.padding = options.padding ?? 0;
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+  }
+}
+
+/** Max pooling layer, as PyTorch's `nn.MaxPool2d(kernel, stride = kernel)`. */
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: number, readonly stride: number = kernelSize) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return maxPool2d(x, { kernelSize: this.kernelSize, stride: this.stride });
+  }
+}
+
+/** max(x, 0) as a layer. */
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+/** Flattens every dimension after the batch: `[N, C, H, W]` → `[N, C·H·W]`. */
+export class Flatten extends Module {
+  forward(x: Tensor): Tensor {
+    return flatten(x, 1);
+  }
+}
+
+/**
+ * Layers applied in order; children are named "0", "1", ... as in PyTorch.
+ * @example new Sequential(new Flatten(), new Linear(784, 10))
+ */
+export class Sequential extends Module {
+  readonly layers: Module[];
+
+  constructor(...layers: Module[]) {
+    super();
+    this.layers = layers;
+  }
+
+  override namedChildren(): [string, Module][] {
+    return this.layers.map((m, i) => [String(i), m]);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.layers.reduce((h, layer) => layer.forward(h), x);
+  }
+}

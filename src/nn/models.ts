@@ -1,0 +1,64 @@
+import { relu } from '../tensor/ops/elementwise.js';
+import { flatten } from '../tensor/ops/view.js';
+import { Rng } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+import { defaultRng } from './init.js';
+import { Conv2d, Linear, MaxPool2d } from './layers.js';
+import { Module } from './module.js';
+
+/**
+ * A multi-layer perceptron with ReLU between layers, named as in the notebook:
+ * `fc1 … fcN`. Input `[N, ...]` is flattened first.
+ * `new MLP([784, 512, 256, 128, 10])` is the notebook's SimpleNet (566,528 weights);
+ * `new MLP([784, 128, 10])` its StudentNet.
+ */
+export class MLP extends Module {
+  constructor(sizes: readonly number[], rng: Rng = defaultRng()) {
+    super();
+    if (sizes.length < 2) throw new Error(`MLP: needs at least input and output sizes, got [${sizes.join(', ')}]`);
+    for (let i = 0; i + 1 < sizes.length; i++) {
+      (this as unknown as Record<string, Module>)[`fc${i + 1}`] = new Linear(sizes[i], sizes[i + 1], { rng });
+    }
+  }
+
+  /** The fully connected layers in order (whatever module currently sits at each `fcN`). */
+  get layers(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  forward(x: Tensor): Tensor {
+    const layers = this.layers;
+    let h = flatten(x, 1);
+    layers.forEach((layer, i) => {
+      h = layer.forward(h);
+      if (i + 1 < layers.length) h = relu(h);
+    });
+    return h;
+  }
+}
+
+/**
+ * The notebook's teacher CNN (TeacherNet): conv1 = Conv2d(1→32, k5), ReLU, MaxPool(5),
+ * fc1 = Linear(512→128), ReLU, fc2 = Linear(128→10). 67,786 parameters.
+ * Input `[N, 1, 28, 28]` → logits `[N, 10]`.
+ */
+export class TeacherNet extends Module {
+  conv1: Module;
+  pool: Module;
+  fc1: Module;
+  fc2: Module;
+
+  constructor(rng: Rng = defaultRng()) {
+    super();
+    this.conv1 = new Conv2d(1, 32, 5, { rng });
+    this.pool = new MaxPool2d(5, 5);
+    this.fc1 = new Linear(32 * 4 * 4, 128, { rng });
+    this.fc2 = new Linear(128, 10, { rng });
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = this.pool.forward(relu(this.conv1.forward(x)));
+    h = relu(this.fc1.forward(flatten(h, 1)));
+    return this.fc2.forward(h);
+  }
+}

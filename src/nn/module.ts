@@ -1,0 +1,118 @@
+import { fmt, shapesEqual } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** A named array in a state dict: float32 parameters, or other dtypes for compressed layers. */
+export interface StateEntry {
+  dtype: 'F32' | 'F64' | 'I8' | 'U8' | 'I32';
+  shape: readonly number[];
+  data: Float32Array | Float64Array | Int8Array | Uint8Array | Int32Array;
+}
+
+/** Names → arrays, in registration order; what `stateDict()` returns and safetensors stores. */
+export type StateDict = Map<string, StateEntry>;
+
+/**
+ * Base class of every layer and model, as PyTorch's `nn.Module`.
+ *
+ * A module's parameters are its own fields that hold a `Tensor` with `requiresGrad`
+ * (buffers: Tensor fields without it), and its children are its fields that hold a
+ * `Module`, in the order the constructor assigned them. Names join with dots, so an MLP
+ * has `fc1.weight`, `fc1.bias`, ... exactly as in the notebook. Swapping a layer for a
+ * compressed one is an assignment: `model.fc3 = factorized`.
+ */
+export abstract class Module {
+  /** True while training (the default), false after `eval()`. */
+  training = true;
+
+  /** Runs the module on a batch. */
+  abstract forward(x: Tensor): Tensor;
+
+  /** Direct children, as [name, module]. */
+  namedChildren(): [string, Module][] {
+    return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
+  }
+
+  /** Tensors held directly by this module (not its children), as [name, tensor]. */
+  ownTensors(): [string, Tensor][] {
+    return Object.entries(this).filter((e): e is [string, Tensor] => e[1] instanceof Tensor);
+  }
+
+  /** Every module in the tree, this one first, with dotted names ('' for the root). */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(join(prefix, name)));
+    return out;
+  }
+
+  /** Every trainable tensor in the tree with its dotted name, e.g. `fc1.weight`. */
+  namedParameters(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, t] of m.ownTensors()) if (t.requiresGrad) out.push([join(prefix, name), t]);
+    }
+    return out;
+  }
+
+  /** Every trainable tensor in the tree. */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** Total number of parameter elements. */
+  numParameters(): number {
+    return this.parameters().reduce((n, t) => n + t.size, 0);
+  }
+
+  /** Switches this module and all children to training (true) or evaluation (false) mode. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  /** Evaluation mode: `train(false)`. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /**
+   * Every tensor of the tree (parameters and buffers) by dotted name. Entries share
+   * storage with the module; copy before changing them.
+   */
+  stateDict(): StateDict {
+    const out: StateDict = new Map();
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, entry] of m.ownState()) out.set(join(prefix, name), entry);
+    }
+    return out;
+  }
+
+  /**
+   * Copies values from `state` into this module's tensors. Every name must be present with
+   * the same dtype and shape, and no name may be left over; otherwise nothing is changed
+   * and the error lists what differs.
+   */
+  loadStateDict(state: StateDict): void {
+    const problems: string[] = [];
+    const targets: [StateEntry, StateEntry][] = [];
+    const own = this.stateDict();
+    for (const [name, mine] of own) {
+      const given = state.get(name);
+      if (!given) problems.push(`missing tensor '${name}'`);
+      else if (given.dtype !== mine.dtype) problems.push(`'${name}' has dtype ${given.dtype}, expected ${mine.dtype}`);
+      else if (!shapesEqual(given.shape, mine.shape)) problems.push(`'${name}' has shape ${fmt(given.shape)}, expected ${fmt(mine.shape)}`);
+      else targets.push([mine, given]);
+    }
+    for (const name of state.keys()) if (!own.has(name)) problems.push(`unexpected tensor '${name}'`);
+    if (problems.length > 0) throw new Error(`loadStateDict: ${problems.join('; ')}`);
+    for (const [mine, given] of targets) mine.data.set(given.data);
+  }
+
+  /** This module's own state entries; layers with non-float storage override it. */
+  protected ownState(): [string, StateEntry][] {
+    return this.ownTensors().map(([name, t]) => [name, { dtype: 'F32', shape: t.shape, data: t.data }]);
+  }
+}
+
+function join(prefix: string, name: string): string {
+  return prefix ? `${prefix}.${name}` : name;
+}

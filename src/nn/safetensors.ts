@@ -1,0 +1,110 @@
+import { promises as fs } from 'node:fs';
+import { fmt } from '../tensor/shape.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { StateDict, StateEntry } from './module.js';
+
+/**
+ * The safetensors format (https://huggingface.co/docs/safetensors): an 8-byte little-endian
+ * header length n, n bytes of JSON `{ name: { dtype, shape, data_offsets: [begin, end] },
+ * "__metadata__": { string: string } }`, then the raw little-endian tensor bytes, with
+ * offsets counted from the end of the header. Files written here load in Python's
+ * `safetensors.torch.load_file`, and theirs load here.
+ */
+
+const BYTES: Record<StateEntry['dtype'], number> = { F32: 4, F64: 8, I8: 1, U8: 1, I32: 4 };
+const ARRAYS = {
+  F32: Float32Array,
+  F64: Float64Array,
+  I8: Int8Array,
+  U8: Uint8Array,
+  I32: Int32Array,
+} as const;
+/** Bounds the header a reader will parse, so a corrupt length cannot exhaust memory. */
+const MAX_HEADER = 100 * 1024 * 1024;
+
+/** Encodes tensors (and optional string metadata) as safetensors bytes. */
+export function encodeSafetensors(state: StateDict, metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const [name, entry] of state) {
+    const bytes = entry.data.length * BYTES[entry.dtype];
+    header[name] = { dtype: entry.dtype, shape: [...entry.shape], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8); // pad so the data starts 8-byte aligned
+  const jsonBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + jsonBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(jsonBytes.length), true);
+  out.set(jsonBytes, 8);
+  let at = 8 + jsonBytes.length;
+  for (const entry of state.values()) {
+    // Typed arrays are little-endian on every platform Node runs on.
+    const raw = new Uint8Array(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength);
+    out.set(raw, at);
+    at += raw.length;
+  }
+  return out;
+}
+
+/** Decodes safetensors bytes; `source` names the file in error messages. */
+export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): { state: StateDict; metadata: Record<string, string> } {
+  const fail = (what: string): never => {
+    throw new Error(`${source}: not a valid safetensors file: ${what}`);
+  };
+  if (bytes.length < 8) fail(`${bytes.length} bytes is too short for the 8-byte header length`);
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  if (n > MAX_HEADER || 8 + n > bytes.length) fail(`header length ${n} exceeds the file (${bytes.length} bytes)`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    fail(`header is not JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
+  const dataStart = 8 + n;
+  const dataLength = bytes.length - dataStart;
+  const state: StateDict = new Map();
+  let metadata: Record<string, string> = {};
+  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      metadata = info as Record<string, string>;
+      continue;
+    }
+    const { dtype, shape, data_offsets: offsets } = (info ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof dtype !== 'string' || !(dtype in ARRAYS)) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
+      fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+    }
+    const d = dtype as StateEntry['dtype'];
+    const dims = shape as number[];
+    const [begin, end] = offsets as number[];
+    const count = dims.reduce((p, v) => p * v, 1);
+    if (end < begin || end > dataLength) fail(`tensor '${name}' data [${begin}, ${end}) lies outside the ${dataLength} data bytes`);
+    if (end - begin !== count * BYTES[d]) fail(`tensor '${name}' ${d} ${fmt(dims)} needs ${count * BYTES[d]} bytes, has ${end - begin}`);
+    // Copy into a fresh, aligned array: the file's bytes need not be aligned for the dtype.
+    // (Not `bytes.slice`: on a Node Buffer that is a view, not a copy.)
+    const raw = new Uint8Array(end - begin);
+    raw.set(bytes.subarray(dataStart + begin, dataStart + end));
+    state.set(name, { dtype: d, shape: dims, data: new ARRAYS[d](raw.buffer, 0, count) });
+  }
+  return { state, metadata };
+}
+
+/** Writes tensors to `path` as safetensors, atomically (a temporary file, then a rename). */
+export async function saveSafetensors(path: string, state: StateDict, metadata?: Record<string, string>): Promise<void> {
+  await writeFileAtomic(path, encodeSafetensors(state, metadata));
+}
+
+/** Reads a safetensors file; errors name the file and what is wrong. */
+export async function loadSafetensors(path: string): Promise<{ state: StateDict; metadata: Record<string, string> }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(path);
+  } catch (e) {
+    throw new Error(`${path}: cannot read safetensors file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return decodeSafetensors(bytes, path);
+}

@@ -1,0 +1,54 @@
+import { kernels } from '../tensor/kernels/index.js';
+import { Tensor } from '../tensor/tensor.js';
+import { Optimizer } from './optimizer.js';
+
+/** Adam's hyper-parameters; the defaults are PyTorch's. */
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  /** L2 penalty added to the gradient (as PyTorch's Adam, not AdamW). */
+  weightDecay?: number;
+}
+
+/**
+ * Adam (Kingma & Ba), with PyTorch's semantics: bias-corrected moments, eps 1e-8 added
+ * after the square root. Its first step moves every weight by lr·sign(g) (up to eps).
+ * @example const opt = new Adam(model.parameters(), { lr: 1e-3 });
+ */
+export class Adam extends Optimizer {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  private readonly m: Float32Array[];
+  private readonly v: Float32Array[];
+
+  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+    super(params);
+    this.lr = options.lr ?? 1e-3;
+    [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+    if (!(this.lr > 0)) throw new Error(`Adam: lr must be > 0, got ${this.lr}`);
+    if (!(this.beta1 >= 0 && this.beta1 < 1 && this.beta2 >= 0 && this.beta2 < 1)) {
+      throw new Error(`Adam: betas must lie in [0, 1), got ${this.beta1}, ${this.beta2}`);
+    }
+    if (!(this.eps >= 0) || !(this.weightDecay >= 0)) throw new Error('Adam: eps and weightDecay must be ≥ 0');
+    this.m = this.params.map((p) => new Float32Array(p.size));
+    this.v = this.params.map((p) => new Float32Array(p.size));
+  }
+
+  step(): void {
+    this.stepCount++;
+    this.params.forEach((p, i) => {
+      if (!p.grad) return;
+      kernels.adamStep(p.data, p.grad.data, this.m[i], this.v[i], this.lr, this.beta1, this.beta2, this.eps, this.stepCount, this.weightDecay);
+    });
+  }
+
+  protected buffers(): Record<string, Float32Array>[] {
+    return this.params.map((_, i) => ({ exp_avg: this.m[i], exp_avg_sq: this.v[i] }));
+  }
+}

@@ -1,0 +1,56 @@
+import { col2im, im2col } from './conv.js';
+import { adamStep, addBias, relu, reluBackward, sumRows } from './elementwise.js';
+import { gemmBlocked } from './gemm.js';
+import { maxPool2d, maxPool2dBackward } from './pool.js';
+
+export type { ConvGeometry } from './conv.js';
+
+/**
+ * The kernel interface: every loop the engine runs on typed arrays goes through one of
+ * these, so a backend is a complete set of them. Ops call `kernels.gemm(...)` and never
+ * know which backend answers.
+ */
+export interface Kernels {
+  readonly name: string;
+  gemm: typeof gemmBlocked;
+  im2col: typeof im2col;
+  col2im: typeof col2im;
+  maxPool2d: typeof maxPool2d;
+  maxPool2dBackward: typeof maxPool2dBackward;
+  addBias: typeof addBias;
+  sumRows: typeof sumRows;
+  relu: typeof relu;
+  reluBackward: typeof reluBackward;
+  adamStep: typeof adamStep;
+}
+
+/** Plain TypeScript kernels: always available, and the readable baseline. */
+export const jsKernels: Kernels = {
+  name: 'js',
+  gemm: gemmBlocked,
+  im2col,
+  col2im,
+  maxPool2d,
+  maxPool2dBackward,
+  addBias,
+  sumRows,
+  relu,
+  reluBackward,
+  adamStep,
+};
+
+const BACKENDS: Record<string, Kernels> = { js: jsKernels };
+
+/** Picks the backend: `SLIMTENSOR_BACKEND` when set, else the fastest one available. */
+function selectBackend(): Kernels {
+  const requested = process.env.SLIMTENSOR_BACKEND;
+  if (requested === undefined || requested === '') return jsKernels;
+  const chosen = BACKENDS[requested];
+  if (!chosen) {
+    throw new Error(`SLIMTENSOR_BACKEND=${requested}: unknown backend; available: ${Object.keys(BACKENDS).join(', ')}`);
+  }
+  return chosen;
+}
+
+/** The active kernels. */
+export const kernels: Kernels = selectBackend();

@@ -1,0 +1,40 @@
+/**
+ * Max pooling over `planes` independent H×W planes (N·C of them), no padding:
+ * out[p, oh, ow] = max over the KH×KW window at (oh·SH, ow·SW). `argmax` records, for each
+ * output, the flat index into `x` of the winner (the first one on ties, as PyTorch), so
+ * the backward pass is a scatter.
+ */
+export function maxPool2d(
+  x: Float32Array, planes: number, H: number, W: number,
+  KH: number, KW: number, SH: number, SW: number, OH: number, OW: number,
+  out: Float32Array, argmax: Int32Array,
+): void {
+  let o = 0;
+  for (let p = 0; p < planes; p++) {
+    const plane = p * H * W;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++, o++) {
+        let best = -Infinity;
+        let bestIndex = plane + oh * SH * W + ow * SW;
+        for (let kh = 0; kh < KH; kh++) {
+          const row = plane + (oh * SH + kh) * W + ow * SW;
+          for (let kw = 0; kw < KW; kw++) {
+            const v = x[row + kw];
+            // `!(v <= best)` also lets NaN win, so a NaN input is not silently hidden.
+            if (!(v <= best)) {
+              best = v;
+              bestIndex = row + kw;
+            }
+          }
+        }
+        out[o] = best;
+        argmax[o] = bestIndex;
+      }
+    }
+  }
+}
+
+/** Backward of max pooling: dx[argmax[i]] += dy[i]; dx must start zeroed. */
+export function maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array): void {
+  for (let i = 0; i < dy.length; i++) dx[argmax[i]] += dy[i];
+}

@@ -1,0 +1,123 @@
+import { record } from '../autograd.js';
+import { kernels, type ConvGeometry } from '../kernels/index.js';
+import { fmt } from '../shape.js';
+import { Tensor } from '../tensor.js';
+
+/** Stride and zero padding of a 2-D window op; a number means the same for height and width. */
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+}
+
+function pair(v: number | [number, number]): [number, number] {
+  return typeof v === 'number' ? [v, v] : v;
+}
+
+let colScratch = new Float32Array(0);
+let dcolScratch = new Float32Array(0);
+
+function scratch(which: 'col' | 'dcol', size: number): Float32Array {
+  if (which === 'col') {
+    if (colScratch.length < size) colScratch = new Float32Array(size);
+    return colScratch.subarray(0, size);
+  }
+  if (dcolScratch.length < size) dcolScratch = new Float32Array(size);
+  return dcolScratch.subarray(0, size);
+}
+
+/**
+ * 2-D convolution (cross-correlation, as PyTorch), by im2col + GEMM per image.
+ * x `[N, C, H, W]`, weight `[OC, C, KH, KW]`, bias `[OC]` or null → `[N, OC, OH, OW]`,
+ * OH = floor((H + 2·padding − KH) / stride) + 1.
+ * Backward per image: dW += dy·colᵀ, dcol = Wᵀ·dy then col2im into dx, db = Σ dy.
+ * @example conv2d(images, conv1.weight, conv1.bias) // [64, 1, 28, 28] → [64, 32, 24, 24]
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
+  const [SH, SW] = pair(options.stride ?? 1);
+  const [PH, PW] = pair(options.padding ?? 0);
+  if (x.rank !== 4 || weight.rank !== 4) {
+    throw new Error(`conv2d: expects input [N, C, H, W] and weight [OC, C, KH, KW], got ${fmt(x.shape)} and ${fmt(weight.shape)}`);
+  }
+  const [N, C, H, W] = x.shape;
+  const [OC, WC, KH, KW] = weight.shape;
+  if (C !== WC) throw new Error(`conv2d: input ${fmt(x.shape)} has ${C} channels but weight ${fmt(weight.shape)} expects ${WC}`);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== OC)) {
+    throw new Error(`conv2d: bias ${fmt(bias.shape)} does not match weight ${fmt(weight.shape)} (expected [${OC}])`);
+  }
+  if (![SH, SW].every((s) => Number.isInteger(s) && s >= 1) || ![PH, PW].every((p) => Number.isInteger(p) && p >= 0)) {
+    throw new Error(`conv2d: stride must be integers ≥ 1 and padding integers ≥ 0, got stride ${SH},${SW} padding ${PH},${PW}`);
+  }
+  const OH = Math.floor((H + 2 * PH - KH) / SH) + 1;
+  const OW = Math.floor((W + 2 * PW - KW) / SW) + 1;
+  if (OH < 1 || OW < 1) {
+    throw new Error(`conv2d: kernel ${KH}x${KW} is larger than the padded input ${H + 2 * PH}x${W + 2 * PW} of ${fmt(x.shape)}`);
+  }
+  const g: ConvGeometry = { C, H, W, KH, KW, SH, SW, PH, PW, OH, OW };
+  const CKK = C * KH * KW, L = OH * OW;
+  const out = Tensor.zeros([N, OC, OH, OW]);
+  const col = scratch('col', CKK * L);
+  for (let n = 0; n < N; n++) {
+    kernels.im2col(x.data, n * C * H * W, g, col);
+    const y = out.data.subarray(n * OC * L, (n + 1) * OC * L);
+    kernels.gemm(false, false, OC, L, CKK, weight.data, col, y, false);
+    if (bias) {
+      for (let o = 0; o < OC; o++) {
+        const b = bias.data[o];
+        for (let l = o * L; l < (o + 1) * L; l++) y[l] += b;
+      }
+    }
+  }
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record('conv2d', inputs, out, (dy) => {
+    const dx = x.requiresGrad ? new Float32Array(x.size) : null;
+    const dw = weight.requiresGrad ? new Float32Array(weight.size) : null;
+    const db = bias?.requiresGrad ? new Float32Array(OC) : null;
+    const colB = scratch('col', CKK * L);
+    const dcol = dx ? scratch('dcol', CKK * L) : null;
+    for (let n = 0; n < N; n++) {
+      const dyn = dy.subarray(n * OC * L, (n + 1) * OC * L);
+      if (dw) {
+        kernels.im2col(x.data, n * C * H * W, g, colB);
+        kernels.gemm(false, true, OC, CKK, L, dyn, colB, dw, n > 0);
+      }
+      if (dx && dcol) {
+        kernels.gemm(true, false, CKK, L, OC, weight.data, dyn, dcol, false);
+        kernels.col2im(dcol, g, dx, n * C * H * W);
+      }
+      if (db) for (let o = 0; o < OC; o++) for (let l = 0; l < L; l++) db[o] += dyn[o * L + l];
+    }
+    return [dx, dw, db];
+  });
+}
+
+/** Kernel size and stride of max pooling; the stride defaults to the kernel size, as PyTorch. */
+export interface MaxPool2dOptions {
+  kernelSize: number | [number, number];
+  stride?: number | [number, number];
+}
+
+/**
+ * 2-D max pooling without padding: x `[N, C, H, W]` → `[N, C, OH, OW]`,
+ * OH = floor((H − KH) / SH) + 1. Backward routes each gradient to its window's maximum.
+ * @example maxPool2d(x, { kernelSize: 5 }) // [64, 32, 24, 24] → [64, 32, 4, 4]
+ */
+export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
+  const [KH, KW] = pair(options.kernelSize);
+  const [SH, SW] = pair(options.stride ?? options.kernelSize);
+  if (x.rank !== 4) throw new Error(`maxPool2d: expects input [N, C, H, W], got ${fmt(x.shape)}`);
+  if (![KH, KW, SH, SW].every((v) => Number.isInteger(v) && v >= 1)) {
+    throw new Error(`maxPool2d: kernel size and stride must be integers ≥ 1, got kernel ${KH}x${KW} stride ${SH}x${SW}`);
+  }
+  const [N, C, H, W] = x.shape;
+  if (KH > H || KW > W) throw new Error(`maxPool2d: kernel ${KH}x${KW} is larger than the input ${fmt(x.shape)}`);
+  const OH = Math.floor((H - KH) / SH) + 1;
+  const OW = Math.floor((W - KW) / SW) + 1;
+  const out = Tensor.zeros([N, C, OH, OW]);
+  const argmax = new Int32Array(out.size);
+  kernels.maxPool2d(x.data, N * C, H, W, KH, KW, SH, SW, OH, OW, out.data, argmax);
+  return record('maxPool2d', [x], out, (g) => {
+    const dx = new Float32Array(x.size);
+    kernels.maxPool2dBackward(g, argmax, dx);
+    return [dx];
+  });
+}

@@ -1,0 +1,56 @@
+import { record } from '../autograd.js';
+import { kernels } from '../kernels/index.js';
+import { fmt } from '../shape.js';
+import { Tensor } from '../tensor.js';
+
+/**
+ * Matrix product of 2-D tensors: `[M, K]` · `[K, N]` → `[M, N]`.
+ * Backward: dA = dC·Bᵀ, dB = Aᵀ·dC.
+ * @example matmul(x, w) // [64, 784] · [784, 512] → [64, 512]
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.rank !== 2 || b.rank !== 2) throw new Error(`matmul: expects 2-D tensors, got ${fmt(a.shape)} x ${fmt(b.shape)}`);
+  const [M, K] = a.shape;
+  const [K2, N] = b.shape;
+  if (K !== K2) throw new Error(`matmul: inner dimensions differ: ${fmt(a.shape)} x ${fmt(b.shape)}`);
+  const out = Tensor.zeros([M, N]);
+  kernels.gemm(false, false, M, N, K, a.data, b.data, out.data, false);
+  return record('matmul', [a, b], out, (g) => {
+    let da: Float32Array | null = null;
+    let db: Float32Array | null = null;
+    if (a.requiresGrad) kernels.gemm(false, true, M, K, N, g, b.data, (da = new Float32Array(M * K)), false);
+    if (b.requiresGrad) kernels.gemm(true, false, K, N, M, a.data, g, (db = new Float32Array(K * N)), false);
+    return [da, db];
+  });
+}
+
+/**
+ * A fully connected layer in one fused op, as PyTorch's `F.linear`: y = x·Wᵀ + b.
+ * x `[N, in]`, weight `[out, in]`, bias `[out]` or null → `[N, out]`.
+ * Backward: dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy.
+ * @example linear(x, fc1.weight, fc1.bias) // [64, 784] → [64, 512]
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  if (x.rank !== 2 || weight.rank !== 2) {
+    throw new Error(`linear: expects input [N, in] and weight [out, in], got ${fmt(x.shape)} and ${fmt(weight.shape)}`);
+  }
+  const [N, inF] = x.shape;
+  const [outF, inW] = weight.shape;
+  if (inF !== inW) throw new Error(`linear: input ${fmt(x.shape)} does not match weight ${fmt(weight.shape)} (in_features ${inW})`);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== outF)) {
+    throw new Error(`linear: bias ${fmt(bias.shape)} does not match weight ${fmt(weight.shape)} (expected [${outF}])`);
+  }
+  const out = Tensor.zeros([N, outF]);
+  kernels.gemm(false, true, N, outF, inF, x.data, weight.data, out.data, false);
+  if (bias) kernels.addBias(out.data, bias.data, N, outF, out.data);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record('linear', inputs, out, (g) => {
+    let dx: Float32Array | null = null;
+    let dw: Float32Array | null = null;
+    let db: Float32Array | null = null;
+    if (x.requiresGrad) kernels.gemm(false, false, N, inF, outF, g, weight.data, (dx = new Float32Array(N * inF)), false);
+    if (weight.requiresGrad) kernels.gemm(true, false, outF, inF, N, g, x.data, (dw = new Float32Array(outF * inF)), false);
+    if (bias?.requiresGrad) kernels.sumRows(g, N, outF, (db = new Float32Array(outF)), false);
+    return [dx, dw, db];
+  });
+}

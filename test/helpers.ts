@@ -1,0 +1,71 @@
+import { expect } from 'vitest';
+import { noGrad } from '../src/tensor/autograd.js';
+import { Rng } from '../src/tensor/random.js';
+import { Tensor } from '../src/tensor/tensor.js';
+
+/** Largest |a − b| over two arrays of equal length. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Asserts |a − b| ≤ atol + rtol·|b| elementwise. */
+export function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1e-5, atol = 1e-6): void {
+  expect(a.length).toBe(b.length);
+  for (let i = 0; i < a.length; i++) {
+    const tol = atol + rtol * Math.abs(b[i]);
+    if (!(Math.abs(a[i] - b[i]) <= tol)) {
+      throw new Error(`element ${i}: ${a[i]} vs ${b[i]} (|diff| ${Math.abs(a[i] - b[i])} > ${tol})`);
+    }
+  }
+}
+
+/** A Float32Array of uniform values in [lo, hi). */
+export function randomArray(n: number, rng: Rng, lo = -1, hi = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniformRange(lo, hi);
+  return a;
+}
+
+/**
+ * Finite-difference gradient check. The scalar L = Σ w·f(inputs) (w random, summed in
+ * float64) is differentiated by central differences (eps 1e-3) for up to `samples`
+ * elements of each input and compared with the gradient `backward()` fills.
+ */
+export function gradCheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], rng: Rng, samples = 24): void {
+  const eps = 1e-3;
+  for (const x of inputs) {
+    x.requiresGrad = true;
+    x.grad = null;
+  }
+  const out = fn(...inputs);
+  const w = Tensor.from(randomArray(out.size, rng), out.shape);
+  out.backward(w);
+  const L = (): number =>
+    noGrad(() => {
+      const y = fn(...inputs);
+      let s = 0;
+      for (let i = 0; i < y.size; i++) s += w.data[i] * y.data[i];
+      return s;
+    });
+  inputs.forEach((x, k) => {
+    expect(x.grad, `input ${k} got no gradient`).not.toBeNull();
+    const picks = x.size <= samples ? [...Array(x.size).keys()] : Array.from({ length: samples }, () => rng.int(x.size));
+    for (const j of picks) {
+      const saved = x.data[j];
+      x.data[j] = saved + eps;
+      const up = L();
+      x.data[j] = saved - eps;
+      const down = L();
+      x.data[j] = saved;
+      const numeric = (up - down) / (2 * eps);
+      const analytic = x.grad!.data[j];
+      const tol = 2e-3 + 1e-2 * Math.max(Math.abs(numeric), Math.abs(analytic));
+      if (!(Math.abs(numeric - analytic) <= tol)) {
+        throw new Error(`input ${k} element ${j}: analytic ${analytic} vs numeric ${numeric}`);
+      }
+    }
+  });
+}
