@@ -30,8 +30,11 @@ export function gemmBlocked(
   if (packB.length < nPanels * NR * KC) packB = new Float64Array(nPanels * NR * KC);
   if (packA.length < MC * KC) packA = new Float64Array(MC * KC);
 
-  for (let pc = 0; pc < K; pc += KC) {
-    const kc = Math.min(KC, K - pc);
+  // Equal K blocks of at most KC (784 → 4 × 196, not 256 + 256 + 256 + 16): a sliver of a
+  // block would cost a full pass of packing and tile stores for little work.
+  const kBlock = Math.ceil(K / Math.ceil(K / KC));
+  for (let pc = 0; pc < K; pc += kBlock) {
+    const kc = Math.min(kBlock, K - pc);
     const overwrite = pc === 0 && !accumulate;
     packPanelB(B, transB, N, K, pc, kc, packB);
     for (let ic = 0; ic < M; ic += MC) {
