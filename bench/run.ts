@@ -43,7 +43,7 @@ async function main(): Promise<number> {
       { header: 'case', value: (r) => r.name },
       { header: 'median ms', value: (r) => r.median * 1000, digits: 2 },
       { header: 'spread ±%', value: (r) => r.spread * 50, digits: 1 },
-      { header: 'rate', value: (r) => r.rate, digits: r0(results) },
+      { header: 'rate', value: (r) => r.rate, digits: rateDigits(results) },
       { header: 'unit', value: (r) => r.unit },
       { header: 'ratio', value: (r) => (r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`) },
     ])}\n`);
@@ -52,7 +52,8 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function r0(results: BenchResult[]): number {
+/** Whole numbers for large rates (images/s), two decimals for small ones (GFLOP/s). */
+function rateDigits(results: BenchResult[]): number {
   return results.every((r) => r.rate >= 100) ? 0 : 2;
 }
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { DataLoader } from '../data/loader.js';
 import { loadMnist, type MnistSplit } from '../data/mnist.js';
 import { saveModel } from '../nn/checkpoint.js';
@@ -6,7 +7,6 @@ import type { Module } from '../nn/module.js';
 import { Adam } from '../optim/adam.js';
 import { Rng } from '../tensor/random.js';
 import { evaluate, trainEpoch } from '../train/fit.js';
-import { join } from 'node:path';
 
 /** The notebook's models that the foundation trains. */
 export const BASELINE_MODELS = {
