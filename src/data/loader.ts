@@ -8,6 +8,8 @@ export interface Batch {
   x: Tensor;
   /** `size` class indices. */
   labels: Int32Array;
+  /** Where each example sits in the dataset (for per-example data kept beside it, e.g. teacher logits). */
+  indices: Int32Array;
   size: number;
 }
 
@@ -78,12 +80,14 @@ export class DataLoader implements Iterable<Batch> {
       const size = Math.min(this.batchSize, this.count - start);
       const x = new Float32Array(size * sample);
       const y = new Int32Array(size);
+      const indices = new Int32Array(size);
       for (let i = 0; i < size; i++) {
         const k = order ? order[start + i] : start + i;
         x.set(images.subarray(k * sample, (k + 1) * sample), i * sample);
         y[i] = labels[k];
+        indices[i] = k;
       }
-      yield { x: new Tensor(x, [size, ...this.sampleShape]), labels: y, size };
+      yield { x: new Tensor(x, [size, ...this.sampleShape]), labels: y, indices, size };
     }
   }
 }

@@ -1,0 +1,140 @@
+import type { Module } from '../nn/module.js';
+import { noGrad } from '../tensor/autograd.js';
+import { fmt } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { countCorrect } from '../train/fit.js';
+
+/**
+ * Measures of a model that the compression sections compare: what it holds and how long
+ * it takes to run. Every figure counts every array a layer keeps (a CSR layer's column
+ * indices and row pointers, a quantized layer's scales), and every latency times the model
+ * alone on tensors that are already in memory, never a data loader.
+ */
+
+/** Parameters of a model as PyTorch counts them: elements of trainable tensors. */
+export function countParameters(model: Module): number {
+  return model.numParameters();
+}
+
+/**
+ * Bytes a model holds in memory: the sum of the byte lengths of every entry of its state
+ * dict, whatever the dtype. For a dense float32 model it is 4 × parameters.
+ */
+export function stateBytes(model: Module): number {
+  let bytes = 0;
+  for (const entry of model.stateDict().values()) bytes += entry.data.byteLength;
+  return bytes;
+}
+
+/** Median and spread of repeated timings, in seconds. */
+export interface Timing {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+/** How long and how often `timeIt` runs its function. */
+export interface TimeItOptions {
+  /** Untimed calls first, so V8 has optimized the code (default 1). */
+  warmup?: number;
+  /** At least this many timed calls (default 5). */
+  minRuns?: number;
+  /** Keep timing until this many seconds have passed, up to `maxRuns` (default 0.25). */
+  minSeconds?: number;
+  /** At most this many timed calls (default 200). */
+  maxRuns?: number;
+}
+
+/**
+ * Times `fn` several times and reports the median (robust on a shared, noisy machine),
+ * as `%timeit` does, but with medians rather than means.
+ * @example timeIt(() => model.forward(x)).median // seconds per call
+ */
+export function timeIt(fn: () => void, options: TimeItOptions = {}): Timing {
+  const { warmup = 1, minRuns = 5, minSeconds = 0.25, maxRuns = 200 } = options;
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minRuns || (times.length < maxRuns && performance.now() - start < minSeconds * 1000)) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  const median = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+  return { median, min: times[0], max: times[times.length - 1], runs: times.length };
+}
+
+/** Rows `[start, end)` of a batch-first tensor, sharing its storage. */
+export function sliceRows(x: Tensor, start: number, end: number): Tensor {
+  const row = x.size / x.shape[0];
+  return new Tensor(x.data.subarray(start * row, end * row), [end - start, ...x.shape.slice(1)]);
+}
+
+/** The batches `[0, b)`, `[b, 2b)`, … of a batch-first tensor, as views (no copies). */
+export function batchesOf(x: Tensor, batchSize: number): Tensor[] {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchesOf: batchSize must be a positive integer, got ${batchSize}`);
+  const out: Tensor[] = [];
+  for (let i = 0; i < x.shape[0]; i += batchSize) out.push(sliceRows(x, i, Math.min(x.shape[0], i + batchSize)));
+  return out;
+}
+
+/** A labelled set held as one tensor, ready to feed a model without a loader. */
+export interface TensorSet {
+  /** `[N, ...sample]`, e.g. `[10000, 1, 28, 28]`. */
+  x: Tensor;
+  labels: Uint8Array | Int32Array;
+}
+
+/** Accuracy of `model` on `set` (fraction correct), batch by batch, without a graph. */
+export function accuracyOn(model: Module, set: TensorSet, batchSize = 1000): number {
+  if (set.labels.length !== set.x.shape[0]) throw new Error(`accuracyOn: ${set.labels.length} labels for inputs ${fmt(set.x.shape)}`);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      let correct = 0;
+      for (const [i, xb] of batchesOf(set.x, batchSize).entries()) {
+        const start = i * batchSize;
+        correct += countCorrect(model.forward(xb), set.labels.subarray(start, start + xb.shape[0]));
+      }
+      return correct / set.x.shape[0];
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** Model-only inference latency, in seconds (medians). */
+export interface Latency {
+  /** One forward pass of one batch of `batchSize`. */
+  perBatch: number;
+  /** Forward passes over the whole set in batches of `batchSize` (the notebook's `evaluate`). */
+  perSet: number;
+  batchSize: number;
+  setSize: number;
+}
+
+/**
+ * Times `model.forward` on pre-loaded inputs: one batch, then the whole set batch by batch,
+ * each the median of several runs. The data loader, the argmax and the accuracy count are
+ * not in the timing, unlike the notebook's `%timeit evaluate(model)`.
+ * @example measureLatency(model, testSet.x, { batchSize: 64 }) // { perBatch: 0.0004, perSet: 0.07, ... }
+ */
+export function measureLatency(model: Module, x: Tensor, options: { batchSize?: number; setRuns?: number } = {}): Latency {
+  const batchSize = options.batchSize ?? 64;
+  const batches = batchesOf(x, batchSize);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      const perBatch = timeIt(() => model.forward(batches[0])).median;
+      const perSet = timeIt(() => { for (const b of batches) model.forward(b); }, { minRuns: options.setRuns ?? 3, minSeconds: 0 }).median;
+      return { perBatch, perSet, batchSize, setSize: x.shape[0] };
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
