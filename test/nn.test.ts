@@ -104,6 +104,7 @@ describe('safetensors', () => {
     const state = new Map([
       ['q', { dtype: 'I8' as const, shape: [3], data: Int8Array.of(-128, 0, 127) }],
       ['i', { dtype: 'I32' as const, shape: [1], data: Int32Array.of(-7) }],
+      ['u16', { dtype: 'U16' as const, shape: [2], data: Uint16Array.of(0, 65535) }],
     ]);
     const back = decodeSafetensors(encodeSafetensors(state)).state;
     expect([...back.get('q')!.data]).toEqual([-128, 0, 127]);

@@ -71,14 +71,14 @@ export interface EpochRow {
  * same seed see the same batches in the same order (the students of section 1 rely on it).
  */
 export function trainClassifier(
-  name: string, model: Module, data: ExperimentData, config: ExperimentConfig, options: { loss?: LossFn; seed?: number } = {},
+  name: string, model: Module, data: ExperimentData, config: ExperimentConfig, options: { loss?: LossFn; seed?: number; afterStep?: () => void; lr?: number } = {},
 ): EpochRow[] {
-  const optimizer = new Adam(model.parameters(), { lr: config.lr });
+  const optimizer = new Adam(model.parameters(), { lr: options.lr ?? config.lr });
   const shuffle = new Rng((options.seed ?? config.seed) + 1);
   const rows: EpochRow[] = [];
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const loader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: shuffle.nextUint32() });
-    const stats = trainEpoch(model, loader, optimizer, { loss: options.loss, progress: config.progress ? `${name} epoch ${epoch}` : undefined });
+    const stats = trainEpoch(model, loader, optimizer, { loss: options.loss, afterStep: options.afterStep, progress: config.progress ? `${name} epoch ${epoch}` : undefined });
     const accuracy = accuracyOn(model, data.testSet);
     const row = { model: name, epoch, loss: stats.loss, accuracy, seconds: stats.seconds, imagesPerSecond: stats.images / stats.seconds };
     rows.push(row);

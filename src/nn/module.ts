@@ -3,9 +3,9 @@ import { Tensor } from '../tensor/tensor.js';
 
 /** A named array in a state dict: float32 parameters, or other dtypes for compressed layers. */
 export interface StateEntry {
-  dtype: 'F32' | 'F64' | 'I8' | 'U8' | 'I32';
+  dtype: 'F32' | 'F64' | 'I8' | 'U8' | 'U16' | 'I32';
   shape: readonly number[];
-  data: Float32Array | Float64Array | Int8Array | Uint8Array | Int32Array;
+  data: Float32Array | Float64Array | Int8Array | Uint8Array | Uint16Array | Int32Array;
 }
 
 /** Names → arrays, in registration order; what `stateDict()` returns and safetensors stores. */
@@ -58,9 +58,18 @@ export abstract class Module {
     return this.namedParameters().map(([, t]) => t);
   }
 
-  /** Total number of parameter elements. */
+  /**
+   * Total number of parameters: stored weights and biases of every module. For dense
+   * layers that is the elements of their trainable tensors; compressed layers count what
+   * they store (a sparse layer its non-zeros), via `ownParameterCount`.
+   */
   numParameters(): number {
-    return this.parameters().reduce((n, t) => n + t.size, 0);
+    return this.namedModules().reduce((n, [, m]) => n + m.ownParameterCount(), 0);
+  }
+
+  /** Parameters held by this module itself (not its children). */
+  ownParameterCount(): number {
+    return this.ownTensors().reduce((n, [, t]) => n + (t.requiresGrad ? t.size : 0), 0);
   }
 
   /** Switches this module and all children to training (true) or evaluation (false) mode. */

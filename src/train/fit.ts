@@ -14,6 +14,8 @@ export interface TrainEpochOptions {
   loss?: LossFn;
   /** Label of the progress bar; no bar when omitted. */
   progress?: string;
+  /** Runs after every optimizer step, e.g. to re-apply pruning masks. */
+  afterStep?: () => void;
 }
 
 /** What one epoch of training did. */
@@ -41,6 +43,7 @@ export function trainEpoch(model: Module, loader: DataLoader, optimizer: Optimiz
     const loss = lossFn(model.forward(batch.x), batch);
     loss.backward();
     optimizer.step();
+    options.afterStep?.();
     const value = loss.item();
     if (!Number.isFinite(value)) throw new Error(`trainEpoch: the loss became ${value} at batch ${batches}`);
     total += value;

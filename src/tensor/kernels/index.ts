@@ -2,6 +2,7 @@ import { col2im, im2col } from './conv.js';
 import { adamStep, addBias, relu, reluBackward, sumRows } from './elementwise.js';
 import { gemmBlocked } from './gemm.js';
 import { maxPool2d, maxPool2dBackward } from './pool.js';
+import { csrLinear } from './sparse.js';
 
 export type { ConvGeometry } from './conv.js';
 
@@ -22,6 +23,7 @@ export interface Kernels {
   relu: typeof relu;
   reluBackward: typeof reluBackward;
   adamStep: typeof adamStep;
+  csrLinear: typeof csrLinear;
 }
 
 /** Plain TypeScript kernels: always available, and the readable baseline. */
@@ -37,6 +39,7 @@ export const jsKernels: Kernels = {
   relu,
   reluBackward,
   adamStep,
+  csrLinear,
 };
 
 const BACKENDS: Record<string, Kernels> = { js: jsKernels };

@@ -1,0 +1,102 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCompressedModel } from '../src/compress/checkpoint.js';
+import { breakEvenDensity, CsrMatrix, indexWidth, SparseLinear, toSparse } from '../src/compress/csr.js';
+import { MagnitudePruner } from '../src/compress/prune.js';
+import { saveModel } from '../src/nn/checkpoint.js';
+import { Linear } from '../src/nn/layers.js';
+import { MLP } from '../src/nn/models.js';
+import { noGrad } from '../src/tensor/autograd.js';
+import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
+import { csrLinear, csrLinearNaive } from '../src/tensor/kernels/sparse.js';
+import { Rng } from '../src/tensor/random.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { expectClose, randomArray } from './helpers.js';
+
+/** A random [rows, cols] matrix with roughly `density` non-zeros, and some rows empty. */
+function sparseRandom(rows: number, cols: number, density: number, rng: Rng): Float32Array {
+  const a = randomArray(rows * cols, rng);
+  for (let i = 0; i < a.length; i++) if (rng.uniform() > density) a[i] = 0;
+  for (let r = 0; r < rows; r += 3) a.fill(0, r * cols, (r + 1) * cols); // every third row empty
+  return a;
+}
+
+describe('CSR', () => {
+  it('round-trips dense → CSR → dense exactly, with the narrowest index type', () => {
+    const rng = new Rng(1);
+    for (const [rows, cols] of [[1, 1], [5, 7], [40, 300], [3, 70000]]) {
+      const dense = sparseRandom(rows, cols, 0.1, rng);
+      const csr = CsrMatrix.fromDense(dense, rows, cols);
+      expect(csr.toDense()).toEqual(dense);
+      expect(csr.colIndices.BYTES_PER_ELEMENT).toBe(indexWidth(cols));
+      expect(csr.nnz).toBe(dense.filter((v) => v !== 0).length);
+    }
+    expect(indexWidth(256)).toBe(1);
+    expect(indexWidth(257)).toBe(2);
+    expect(indexWidth(70000)).toBe(4);
+  });
+
+  it('counts the bytes of every array: values, column indices and row pointers', () => {
+    const dense = new Float32Array(4 * 300);
+    dense[5] = 1; dense[700] = 2; dense[1199] = 3;
+    const csr = CsrMatrix.fromDense(dense, 4, 300);
+    expect(csr.bytes()).toEqual({ values: 12, colIndices: 6, rowPtr: 20, total: 38 });
+    // Break-even density: CSR bytes equal dense bytes there.
+    const d = breakEvenDensity(512, 784, 4);
+    expect(d * 512 * 784 * 8 + 4 * 513).toBeCloseTo(512 * 784 * 4, 3);
+    expect(d).toBeGreaterThan(0.49);
+    expect(d).toBeLessThan(0.5);
+  });
+
+  it('CSR × dense equals dense × dense (naive and fast kernels, batch 1 and many, empty rows, all zero)', () => {
+    const rng = new Rng(2);
+    for (const [rows, cols, N, density] of [[7, 5, 1, 0.5], [33, 70, 64, 0.3], [128, 256, 3, 0.05], [10, 20, 8, 0], [16, 9, 17, 1]]) {
+      const w = sparseRandom(rows, cols, density, rng);
+      const x = randomArray(N * cols, rng);
+      const expected = new Float32Array(N * rows);
+      gemmNaive(false, true, N, rows, cols, x, w, expected, false);
+      const csr = CsrMatrix.fromDense(w, rows, cols);
+      for (const kernel of [csrLinearNaive, csrLinear]) {
+        const y = new Float32Array(N * rows).fill(NaN);
+        kernel(rows, csr.rowPtr, csr.colIndices, csr.values, x, N, cols, y);
+        expectClose(y, expected, 1e-5, 1e-5);
+      }
+    }
+  });
+
+  it('rejects inconsistent arrays with a clear error', () => {
+    expect(() => new CsrMatrix(2, 3, new Float32Array(2), new Int32Array(2), Int32Array.of(0, 1, 3))).toThrow(/inconsistent arrays/);
+    expect(() => new CsrMatrix(1, 3, new Float32Array(1), Int32Array.of(3), Int32Array.of(0, 1))).toThrow(/column index 3 .* outside \[0, 3\)/);
+    expect(() => new CsrMatrix(2, 3, new Float32Array(2), new Int32Array(2), Int32Array.of(0, 3, 2))).toThrow(/inconsistent|decrease/);
+  });
+
+  it('SparseLinear gives the pruned Linear\'s outputs, counts stored parameters, and refuses wrong shapes', () => {
+    const rng = new Rng(3);
+    const layer = new Linear(50, 20, { rng });
+    layer.weight.data.forEach((v, i) => { if (Math.abs(v) < 0.08) layer.weight.data[i] = 0; });
+    const sparse = SparseLinear.fromLinear(layer);
+    const x = new Tensor(randomArray(6 * 50, rng), [6, 50]);
+    expectClose(sparse.forward(x).data, noGrad(() => layer.forward(x)).data, 1e-5, 1e-6);
+    expect(sparse.numParameters()).toBe(sparse.weight.nnz + 20);
+    expect(() => sparse.forward(Tensor.zeros([6, 49]))).toThrow(/SparseLinear: input \[6, 49\] does not match weight \[20, 50\]/);
+  });
+
+  it('toSparse swaps every Linear; the sparse model saves, reloads and computes the same', async () => {
+    const rng = new Rng(4);
+    const model = new MLP([30, 20, 10], rng);
+    new MagnitudePruner(model).pruneToSparsity(0.8);
+    const x = new Tensor(randomArray(5 * 30, rng), [5, 30]);
+    const dense = noGrad(() => model.forward(x)).data;
+    toSparse(model);
+    expect(model.layers.every((l) => l instanceof SparseLinear)).toBe(true);
+    expectClose(model.forward(x).data, dense, 1e-5, 1e-6);
+    const path = join(mkdtempSync(join(tmpdir(), 'slimtensor-csr-')), 'sparse.safetensors');
+    await saveModel(model, path);
+    const back = await loadCompressedModel(new MLP([30, 20, 10]), path);
+    expect(back.layers.every((l) => l instanceof SparseLinear)).toBe(true);
+    expect(back.forward(x).data).toEqual(model.forward(x).data);
+    expect(back.numParameters()).toBe(model.numParameters());
+  });
+});
