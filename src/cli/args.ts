@@ -104,3 +104,18 @@ export function experimentConfig(values: Record<string, string | boolean | undef
     log: (line) => io.out(`${line}\n`),
   };
 }
+
+/** The flag that starts a compression section from a saved SimpleNet. */
+export const MODEL_FLAG = { model: { type: 'string' } } satisfies ParseArgsConfig['options'];
+
+/** Its help text. */
+export const MODEL_USAGE = `  --model <file>          start from this trained SimpleNet (safetensors) instead of training one`;
+
+/** The --model file, checked to exist before any work starts. */
+export async function modelPath(values: Record<string, string | boolean | undefined>): Promise<string | undefined> {
+  const path = values.model as string | undefined;
+  if (path === undefined) return undefined;
+  const stat = await fs.stat(path).catch(() => null);
+  if (!stat?.isFile()) throw new UsageError(`--model ${path}: no such file`);
+  return path;
+}

@@ -150,7 +150,7 @@ export class SparseLinear extends Module {
     }
     const N = x.shape[0];
     const w = this.weight;
-    const need = N * (w.rows + w.cols);
+    const need = N * w.cols;
     if (this.scratch.length < need) this.scratch = new Float32Array(need);
     const out = Tensor.zeros([N, w.rows]);
     kernels.csrLinear(w.rows, w.rowPtr, w.colIndices, w.values, x.data, N, w.cols, out.data, this.scratch);

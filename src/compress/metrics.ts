@@ -107,6 +107,18 @@ export function accuracyOn(model: Module, set: TensorSet, batchSize = 1000): num
   }
 }
 
+/** Median seconds of one `model.forward` on the first `batchSize` rows of `x`, without a graph. */
+export function forwardLatency(model: Module, x: Tensor, batchSize: number): number {
+  const batch = sliceRows(x, 0, Math.min(batchSize, x.shape[0]));
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => timeIt(() => model.forward(batch)).median);
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
 /** Model-only inference latency, in seconds (medians). */
 export interface Latency {
   /** One forward pass of one batch of `batchSize`. */
@@ -130,7 +142,7 @@ export function measureLatency(model: Module, x: Tensor, options: { batchSize?: 
   model.eval();
   try {
     return noGrad(() => {
-      const perBatch = timeIt(() => model.forward(batches[0])).median;
+      const perBatch = forwardLatency(model, x, batchSize);
       const perSet = timeIt(() => { for (const b of batches) model.forward(b); }, { minRuns: options.setRuns ?? 3, minSeconds: 0 }).median;
       return { perBatch, perSet, batchSize, setSize: x.shape[0] };
     });

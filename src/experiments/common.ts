@@ -4,6 +4,7 @@ import { loadMnist, type MnistSplit } from '../data/mnist.js';
 import type { TensorSet } from '../compress/metrics.js';
 import { accuracyOn } from '../compress/metrics.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { loadModel, saveModel } from '../nn/checkpoint.js';
 import { MLP } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 import { Adam } from '../optim/adam.js';
@@ -104,4 +105,40 @@ export async function writeJson(out: string | undefined, file: string, value: un
 /** Percent with two decimals, as the notebook prints accuracies. */
 export function percent(fraction: number): string {
   return `${(fraction * 100).toFixed(2)}%`;
+}
+
+/** A trained SimpleNet and how it got there. */
+export interface TrainedNet {
+  net: MLP;
+  /** Its training log (empty when it was loaded). */
+  epochs: EpochRow[];
+  /** Test accuracy, in [0, 1]. */
+  accuracy: number;
+  /** The file it came from, when loaded. */
+  loadedFrom?: string;
+}
+
+/**
+ * The SimpleNet a compression section starts from: loaded from `modelPath` when given
+ * (so several sections, or a user's own run, can share one trained network), else trained
+ * for `config.epochs` and saved as `<out>/<name>.safetensors`.
+ */
+export async function trainedSimpleNet(name: string, config: ExperimentConfig & { modelPath?: string }, data: ExperimentData): Promise<TrainedNet> {
+  const net = simpleNet(config.seed);
+  if (config.modelPath) {
+    await loadModel(net, config.modelPath);
+    const accuracy = accuracyOn(net, data.testSet);
+    config.log?.(`${name}: loaded ${config.modelPath}, accuracy ${percent(accuracy)}`);
+    return { net, epochs: [], accuracy, loadedFrom: config.modelPath };
+  }
+  const epochs = trainClassifier(name, net, data, config);
+  if (config.out) await saveModel(net, join(config.out, `${name}.safetensors`), { model: name, seed: String(config.seed) });
+  return { net, epochs, accuracy: epochs.at(-1)!.accuracy };
+}
+
+/** An independent copy of a SimpleNet (same weights, own storage). */
+export function copySimpleNet(net: MLP): MLP {
+  const copy = new MLP(SIMPLE_NET_SIZES, new Rng(0));
+  copy.loadStateDict(net.stateDict());
+  return copy;
 }

@@ -26,6 +26,10 @@ export function gemmBlocked(
     if (!accumulate) C.fill(0, 0, M * N);
     return;
   }
+  if (M < MR) {
+    gemmFewRows(transA, transB, M, N, K, A, B, C, accumulate);
+    return;
+  }
   const nPanels = Math.ceil(N / NR);
   if (packB.length < nPanels * NR * KC) packB = new Float64Array(nPanels * NR * KC);
   if (packA.length < MC * KC) packA = new Float64Array(MC * KC);
@@ -47,6 +51,37 @@ export function gemmBlocked(
           const mr = Math.min(MR, mc - ir);
           microKernel(kc, packA, (ir / MR) * kc * MR, packB, bOffset, C, (ic + ir) * N + jr, N, mr, nr, overwrite);
         }
+      }
+    }
+  }
+}
+
+/**
+ * C (+)= op(A)·op(B) for fewer rows than a register tile (e.g. one image at a time).
+ * Packing B would touch all of B for a few rows of work, so this streams B directly:
+ * dot products along B's rows when B is transposed (x·Wᵀ), row updates (axpy) otherwise.
+ */
+function gemmFewRows(
+  transA: boolean, transB: boolean, M: number, N: number, K: number,
+  A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean,
+): void {
+  for (let i = 0; i < M; i++) {
+    const a = (k: number): number => (transA ? A[k * M + i] : A[i * K + k]);
+    const row = i * N;
+    if (!accumulate) C.fill(0, row, row + N);
+    if (transB) {
+      for (let j = 0; j < N; j++) {
+        let acc = 0;
+        const b = j * K;
+        for (let k = 0; k < K; k++) acc += a(k) * B[b + k];
+        C[row + j] += acc;
+      }
+    } else {
+      for (let k = 0; k < K; k++) {
+        const ak = a(k);
+        if (ak === 0) continue;
+        const b = k * N;
+        for (let j = 0; j < N; j++) C[row + j] += ak * B[b + j];
       }
     }
   }

@@ -26,15 +26,15 @@ export function csrLinearNaive(
 
 /**
  * Fast y = x·Wᵀ with W in CSR, x `[N, cols]`, y `[N, rows]`; `scratch` holds at least
- * N·(rows + cols) floats. With more than one input row it works on transposes: xᵀ puts
- * the N values of one input feature side by side, so each stored weight updates a
- * contiguous run of N outputs (yᵀ[r, :] += w·xᵀ[c, :]), a loop V8 compiles tightly. Each
- * non-zero costs 2·N flops and the weight is read once for all N inputs. For N = 1 that
- * transpose is pointless and it gathers directly.
+ * N·cols floats. It first transposes x, so the N values of one input feature sit side by
+ * side; then, for each row of W and each group of 8 inputs, it keeps 8 sums in registers
+ * and walks the row's non-zeros once: every stored weight and its column index is loaded
+ * once per 8 outputs, and nothing is stored until the row is done. For N = 1 there is
+ * nothing to group and it gathers directly.
  */
 export function csrLinear(
   rows: number, rowPtr: Int32Array, colIndices: IndexArray, values: Float32Array, x: Float32Array, N: number, cols: number, y: Float32Array,
-  scratch: Float32Array = new Float32Array(N * (rows + cols)),
+  scratch: Float32Array = new Float32Array(N * cols),
 ): void {
   if (N === 1) {
     for (let r = 0; r < rows; r++) {
@@ -45,16 +45,26 @@ export function csrLinear(
     return;
   }
   const xT = scratch.subarray(0, cols * N);
-  const yT = scratch.subarray(cols * N, cols * N + rows * N);
   for (let n = 0; n < N; n++) for (let c = 0; c < cols; c++) xT[c * N + n] = x[n * cols + c];
-  yT.fill(0);
+  const full = N - (N % 8);
   for (let r = 0; r < rows; r++) {
-    const out = r * N;
-    for (let p = rowPtr[r], end = rowPtr[r + 1]; p < end; p++) {
-      const w = values[p];
-      const src = colIndices[p] * N;
-      for (let n = 0; n < N; n++) yT[out + n] += w * xT[src + n];
+    const start = rowPtr[r], end = rowPtr[r + 1];
+    for (let n = 0; n < full; n += 8) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+      for (let p = start; p < end; p++) {
+        const w = values[p];
+        const k = colIndices[p] * N + n;
+        a0 += w * xT[k]; a1 += w * xT[k + 1]; a2 += w * xT[k + 2]; a3 += w * xT[k + 3];
+        a4 += w * xT[k + 4]; a5 += w * xT[k + 5]; a6 += w * xT[k + 6]; a7 += w * xT[k + 7];
+      }
+      const o = n * rows + r;
+      y[o] = a0; y[o + rows] = a1; y[o + 2 * rows] = a2; y[o + 3 * rows] = a3;
+      y[o + 4 * rows] = a4; y[o + 5 * rows] = a5; y[o + 6 * rows] = a6; y[o + 7 * rows] = a7;
+    }
+    for (let n = full; n < N; n++) {
+      let acc = 0;
+      for (let p = start; p < end; p++) acc += values[p] * xT[colIndices[p] * N + n];
+      y[n * rows + r] = acc;
     }
   }
-  for (let r = 0; r < rows; r++) for (let n = 0; n < N; n++) y[n * rows + r] = yT[r * N + n];
 }
