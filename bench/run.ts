@@ -1,12 +1,14 @@
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { formatTable } from '../src/report/table.js';
+import { benchCsr } from './csr.js';
 import { benchGemm } from './gemm.js';
 import { environment, type BenchOptions, type BenchResult } from './harness.js';
 import { benchTrain } from './train.js';
 
 const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<BenchResult[]>> = {
   gemm: benchGemm,
+  csr: benchCsr,
   train: benchTrain,
 };
 
@@ -41,8 +43,8 @@ async function main(): Promise<number> {
     all.push(...results);
     process.stdout.write(`\n## ${family}\n${formatTable(results, [
       { header: 'case', value: (r) => r.name },
-      { header: 'median ms', value: (r) => r.median * 1000, digits: 2 },
-      { header: 'spread ±%', value: (r) => r.spread * 50, digits: 1 },
+      { header: 'median ms', value: (r) => (Number.isNaN(r.median) ? '' : (r.median * 1000).toFixed(3)) },
+      { header: 'spread ±%', value: (r) => (Number.isNaN(r.spread) ? '' : (r.spread * 50).toFixed(1)) },
       { header: 'rate', value: (r) => r.rate, digits: rateDigits(results) },
       { header: 'unit', value: (r) => r.unit },
       { header: 'ratio', value: (r) => (r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`) },

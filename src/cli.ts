@@ -2,12 +2,13 @@ import { parseArgs } from 'node:util';
 import { UsageError, type Command, type Io } from './cli/args.js';
 import { distillCommand } from './cli/distill.js';
 import { pruneCommand } from './cli/prune.js';
+import { activationPruneCommand } from './cli/activation-prune.js';
 import { trainCommand } from './cli/train.js';
 
 export { UsageError, type Io } from './cli/args.js';
 
 /** Every subcommand, in the order the usage lists them. */
-const COMMANDS: Command[] = [trainCommand, distillCommand, pruneCommand];
+const COMMANDS: Command[] = [trainCommand, distillCommand, pruneCommand, activationPruneCommand];
 
 /** The top-level usage: the commands and how to get each one's flags. */
 export const USAGE = `usage: slimtensor <command> [flags]
