@@ -1,6 +1,7 @@
 import { loadSafetensors } from '../nn/safetensors.js';
 import type { Module, StateEntry } from '../nn/module.js';
 import { sparseLinearCodec } from './csr.js';
+import { factorizedLinearCodec } from './lowrank.js';
 
 /**
  * How a compressed layer is rebuilt from its saved entries: `marker` is an entry name
@@ -12,7 +13,7 @@ export interface LayerCodec {
   decode: (entries: Map<string, StateEntry>) => Module;
 }
 
-const CODECS: LayerCodec[] = [sparseLinearCodec];
+const CODECS: LayerCodec[] = [sparseLinearCodec, factorizedLinearCodec];
 
 /**
  * Loads a saved compressed model into a skeleton of the original architecture: every layer

@@ -26,6 +26,13 @@ export class MLP extends Module {
     return this.namedChildren().map(([, m]) => m);
   }
 
+  /** Puts `layer` at `fc{index + 1}` (e.g. a compressed twin of the layer there). */
+  setLayer(index: number, layer: Module): void {
+    const name = `fc${index + 1}`;
+    if (!(this as unknown as Record<string, unknown>)[name]) throw new Error(`MLP.setLayer: there is no layer ${name}`);
+    (this as unknown as Record<string, Module>)[name] = layer;
+  }
+
   forward(x: Tensor): Tensor {
     const layers = this.layers;
     let h = flatten(x, 1);
