@@ -64,15 +64,14 @@ function tallSvd(a: ArrayLike<number>, m: number, n: number, options: SvdOptions
     if (sweeps === maxSweeps) throw new SvdConvergenceError(`svd: no convergence after ${maxSweeps} sweeps of [${m}, ${n}] (tolerance ${tol})`);
     sweeps++;
     rotated = false;
+    // Squared column norms, recomputed each sweep and updated exactly by each rotation.
+    const sq = cols.map((col) => col.reduce((acc, v) => acc + v * v, 0));
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
         const x = cols[p], y = cols[q];
-        let alpha = 0, beta = 0, gamma = 0;
-        for (let i = 0; i < m; i++) {
-          alpha += x[i] * x[i];
-          beta += y[i] * y[i];
-          gamma += x[i] * y[i];
-        }
+        const alpha = sq[p], beta = sq[q];
+        let gamma = 0;
+        for (let i = 0; i < m; i++) gamma += x[i] * y[i];
         if (gamma === 0 || Math.abs(gamma) <= tol * Math.sqrt(alpha * beta)) continue;
         rotated = true;
         // The rotation angle θ with tan 2θ = 2γ / (β − α); t = tan θ, the smaller root.
@@ -82,6 +81,8 @@ function tallSvd(a: ArrayLike<number>, m: number, n: number, options: SvdOptions
         const s = c * t;
         rotate(x, y, c, s);
         rotate(vcols[p], vcols[q], c, s);
+        sq[p] = alpha - t * gamma;
+        sq[q] = beta + t * gamma;
       }
     }
   }

@@ -123,13 +123,14 @@ export async function runLowRank(config: LowRankConfig, data: ExperimentData): P
   }
 
   const energy: EnergyRow[] = [];
+  const hidden = net.layers.slice(0, -1) as Linear[];
+  const decompositions = config.energies.length > 0 ? hidden.map((l) => svd(l.weight.data, l.outFeatures, l.inFeatures)) : [];
   for (const target of config.energies) {
     const trial = copySimpleNet(net);
-    const layers = trial.layers.slice(0, -1) as Linear[];
-    const ranks = layers.map((layer, i) => {
-      const r = rankForEnergy(svd(layer.weight.data, layer.outFeatures, layer.inFeatures).S, target);
+    const ranks = hidden.map((layer, i) => {
+      const r = rankForEnergy(decompositions[i].S, target);
       if (r >= breakEvenRank(layer.outFeatures, layer.inFeatures)) return null;
-      trial.setLayer(i, FactorizedLinear.fromLinear(layer, { rank: r }));
+      trial.setLayer(i, FactorizedLinear.fromLinear(layer, { rank: r }, decompositions[i]));
       return r;
     });
     const row: EnergyRow = {
