@@ -2,6 +2,7 @@ import { loadSafetensors } from '../nn/safetensors.js';
 import type { Module, StateEntry } from '../nn/module.js';
 import { sparseLinearCodec } from './csr.js';
 import { factorizedLinearCodec } from './lowrank.js';
+import { quantizedCodec } from './quantize.js';
 
 /**
  * How a compressed layer is rebuilt from its saved entries: `marker` is an entry name
@@ -13,7 +14,7 @@ export interface LayerCodec {
   decode: (entries: Map<string, StateEntry>) => Module;
 }
 
-const CODECS: LayerCodec[] = [sparseLinearCodec, factorizedLinearCodec];
+const CODECS: LayerCodec[] = [sparseLinearCodec, factorizedLinearCodec, quantizedCodec];
 
 /**
  * Loads a saved compressed model into a skeleton of the original architecture: every layer
