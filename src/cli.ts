@@ -4,12 +4,13 @@ import { distillCommand } from './cli/distill.js';
 import { pruneCommand } from './cli/prune.js';
 import { activationPruneCommand } from './cli/activation-prune.js';
 import { lowRankCommand } from './cli/low-rank.js';
+import { quantizeCommand } from './cli/quantize.js';
 import { trainCommand } from './cli/train.js';
 
 export { UsageError, type Io } from './cli/args.js';
 
 /** Every subcommand, in the order the usage lists them. */
-const COMMANDS: Command[] = [trainCommand, distillCommand, pruneCommand, activationPruneCommand, lowRankCommand];
+const COMMANDS: Command[] = [trainCommand, distillCommand, pruneCommand, activationPruneCommand, lowRankCommand, quantizeCommand];
 
 /** The top-level usage: the commands and how to get each one's flags. */
 export const USAGE = `usage: slimtensor <command> [flags]

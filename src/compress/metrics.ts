@@ -137,15 +137,18 @@ export interface Latency {
  */
 export function measureLatency(model: Module, x: Tensor, options: { batchSize?: number; setRuns?: number } = {}): Latency {
   const batchSize = options.batchSize ?? 64;
+  return {
+    perBatch: forwardLatency(model, x, batchSize), perSet: setLatency(model, x, batchSize, options.setRuns), batchSize, setSize: x.shape[0],
+  };
+}
+
+/** Median seconds of `model.forward` over all of `x` in batches of `batchSize` (pre-sliced views), without a graph. */
+export function setLatency(model: Module, x: Tensor, batchSize: number, runs = 3): number {
   const batches = batchesOf(x, batchSize);
   const wasTraining = model.training;
   model.eval();
   try {
-    return noGrad(() => {
-      const perBatch = forwardLatency(model, x, batchSize);
-      const perSet = timeIt(() => { for (const b of batches) model.forward(b); }, { minRuns: options.setRuns ?? 3, minSeconds: 0 }).median;
-      return { perBatch, perSet, batchSize, setSize: x.shape[0] };
-    });
+    return noGrad(() => timeIt(() => { for (const b of batches) model.forward(b); }, { minRuns: runs, minSeconds: 0 }).median);
   } finally {
     model.train(wasTraining);
   }
