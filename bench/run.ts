@@ -3,12 +3,18 @@ import { writeFileAtomic } from '../src/io/atomic.js';
 import { formatTable } from '../src/report/table.js';
 import { benchCsr } from './csr.js';
 import { benchGemm } from './gemm.js';
+import { benchInt8 } from './int8.js';
+import { benchLowRank } from './lowrank.js';
+import { benchSvd } from './svd.js';
 import { environment, type BenchOptions, type BenchResult } from './harness.js';
 import { benchTrain } from './train.js';
 
 const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<BenchResult[]>> = {
   gemm: benchGemm,
   csr: benchCsr,
+  int8: benchInt8,
+  lowrank: benchLowRank,
+  svd: benchSvd,
   train: benchTrain,
 };
 

@@ -5,12 +5,13 @@ import { pruneCommand } from './cli/prune.js';
 import { activationPruneCommand } from './cli/activation-prune.js';
 import { lowRankCommand } from './cli/low-rank.js';
 import { quantizeCommand } from './cli/quantize.js';
+import { allCommand } from './cli/all.js';
 import { trainCommand } from './cli/train.js';
 
 export { UsageError, type Io } from './cli/args.js';
 
 /** Every subcommand, in the order the usage lists them. */
-const COMMANDS: Command[] = [trainCommand, distillCommand, pruneCommand, activationPruneCommand, lowRankCommand, quantizeCommand];
+const COMMANDS: Command[] = [trainCommand, distillCommand, pruneCommand, activationPruneCommand, lowRankCommand, quantizeCommand, allCommand];
 
 /** The top-level usage: the commands and how to get each one's flags. */
 export const USAGE = `usage: slimtensor <command> [flags]

@@ -3,7 +3,7 @@ import { NOTEBOOK_ACTIVATION_THRESHOLDS, runActivationPruning, type ActivationRo
 import { formatTable, type Column } from '../report/table.js';
 import { EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, integer, MODEL_FLAG, MODEL_USAGE, modelPath, numberList, prepareOut, UsageError, type Command } from './args.js';
 
-const COLUMNS: Column<ActivationRow>[] = [
+export const ACTIVATION_COLUMNS: Column<ActivationRow>[] = [
   { header: 'threshold', value: (r) => r.threshold, digits: 1 },
   { header: 'accuracy', value: (r) => r.accuracy, digits: 4 },
   { header: 'original params', value: (r) => r.originalParams },
@@ -42,7 +42,7 @@ ${EXPERIMENT_USAGE}`,
     io.out(`section 3, activation pruning (score: ${config.score})\n`);
     const result = await runActivationPruning(config, await loadExperimentData(config));
     io.out(`\n${result.layers.map((l) => `${l.layer}: ${l.neurons} neurons, mean activation ${l.meanActivation.toFixed(3)}, ${l.dead} never active`).join('\n')}\n`);
-    io.out(`\n${formatTable(result.sweep, COLUMNS)}\n`);
+    io.out(`\n${formatTable(result.sweep, ACTIVATION_COLUMNS)}\n`);
     if (result.sweep.some((r) => r.emptied.length > 0)) io.out('* a layer had no neuron at or above the threshold; its strongest neuron was kept\n');
     if (config.out) io.out(`saved to ${config.out}\n`);
     return 0;

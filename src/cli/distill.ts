@@ -4,7 +4,7 @@ import { formatTable, type Column } from '../report/table.js';
 import { EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, number, numberList, prepareOut, type Command } from './args.js';
 import { EPOCH_COLUMNS } from './tables.js';
 
-const SUMMARY_COLUMNS: Column<DistillationRow>[] = [
+export const SUMMARY_COLUMNS: Column<DistillationRow>[] = [
   { header: 'model', value: (r) => r.model },
   { header: 'trained by', value: (r) => r.method },
   { header: 'params', value: (r) => r.params },

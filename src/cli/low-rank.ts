@@ -3,7 +3,7 @@ import { NOTEBOOK_RANKS, runLowRank, type EnergyRow, type RankRow } from '../exp
 import { formatTable, type Column } from '../report/table.js';
 import { EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, integer, MODEL_FLAG, MODEL_USAGE, modelPath, numberList, prepareOut, UsageError, type Command } from './args.js';
 
-const RANK_COLUMNS: Column<RankRow>[] = [
+export const RANK_COLUMNS: Column<RankRow>[] = [
   { header: 'rank', value: (r) => r.rank },
   { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
   { header: 'original params', value: (r) => r.originalParams },
@@ -18,7 +18,7 @@ const RANK_COLUMNS: Column<RankRow>[] = [
   { header: 'fc3 ms b10k low-rank', value: (r) => r.layerFactorized10k * 1e3, digits: 1 },
 ];
 
-const ENERGY_COLUMNS: Column<EnergyRow>[] = [
+export const ENERGY_COLUMNS: Column<EnergyRow>[] = [
   { header: 'energy %', value: (r) => r.energy * 100, digits: 1 },
   { header: 'ranks fc1-fc3', value: (r) => r.ranks.map((k) => k ?? 'dense').join('-') },
   { header: 'params', value: (r) => r.params },

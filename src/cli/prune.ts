@@ -3,7 +3,7 @@ import { NOTEBOOK_THRESHOLDS, runZeroPruning, type FineTuneRow, type ThresholdRo
 import { formatTable, type Column } from '../report/table.js';
 import { EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, integer, MODEL_FLAG, MODEL_USAGE, modelPath, numberList, prepareOut, UsageError, type Command } from './args.js';
 
-const SWEEP_COLUMNS: Column<ThresholdRow>[] = [
+export const SWEEP_COLUMNS: Column<ThresholdRow>[] = [
   { header: 'threshold', value: (r) => r.threshold, digits: 2 },
   { header: 'accuracy', value: (r) => r.accuracy, digits: 4 },
   { header: 'weights', value: (r) => r.weights },
@@ -20,7 +20,7 @@ const SWEEP_COLUMNS: Column<ThresholdRow>[] = [
   { header: 'ms b64 CSR', value: (r) => r.sparseLatency64 * 1000, digits: 2 },
 ];
 
-const FINE_TUNE_COLUMNS: Column<FineTuneRow>[] = [
+export const FINE_TUNE_COLUMNS: Column<FineTuneRow>[] = [
   { header: 'round', value: (r) => r.round },
   { header: 'target %', value: (r) => r.targetSparsity * 100, digits: 1 },
   { header: 'zeros %', value: (r) => r.sparsity * 100, digits: 2 },

@@ -4,7 +4,7 @@ import { runQuantization, type LayerErrorRow, type QuantizationRow } from '../ex
 import { formatTable, type Column } from '../report/table.js';
 import { EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, MODEL_FLAG, MODEL_USAGE, modelPath, prepareOut, UsageError, type Command } from './args.js';
 
-const COLUMNS: Column<QuantizationRow>[] = [
+export const QUANT_COLUMNS: Column<QuantizationRow>[] = [
   { header: 'model', value: (r) => r.model },
   { header: 'scheme', value: (r) => r.scheme },
   { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
@@ -17,7 +17,7 @@ const COLUMNS: Column<QuantizationRow>[] = [
   { header: 'speed-up 10k', value: (r) => `${r.speedup10k.toFixed(2)}×` },
 ];
 
-const LAYER_COLUMNS: Column<LayerErrorRow>[] = [
+export const LAYER_COLUMNS: Column<LayerErrorRow>[] = [
   { header: 'model', value: (r) => r.model },
   { header: 'layer', value: (r) => r.layer },
   { header: 'scheme', value: (r) => r.scheme },
@@ -40,7 +40,7 @@ ${EXPERIMENT_USAGE}`,
     await prepareOut(config.out);
     io.out('section 5, dynamic int8 quantization\n');
     const r = await runQuantization(config, await loadExperimentData(config));
-    io.out(`\n${formatTable(r.rows, COLUMNS)}\n\nweight quantization error per layer\n${formatTable(r.layers, LAYER_COLUMNS)}\n`);
+    io.out(`\n${formatTable(r.rows, QUANT_COLUMNS)}\n\nweight quantization error per layer\n${formatTable(r.layers, LAYER_COLUMNS)}\n`);
     if (config.out) io.out(`saved to ${config.out}\n`);
     return 0;
   },

@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import { accuracyOn, measureLatency } from '../compress/metrics.js';
 import { activationStats, neuronScores, removeNeurons, type NeuronScore } from '../compress/neurons.js';
 import { saveModel } from '../nn/checkpoint.js';
-import { percent, trainClassifier, trainedSimpleNet, writeJson, type EpochRow, type ExperimentConfig, type ExperimentData } from './common.js';
+import {
+  percent, SectionClock, trainClassifier, trainedSimpleNet, writeJson, type EpochRow, type ExperimentConfig, type ExperimentData, type SectionSeconds,
+  type TrainedNet,
+} from './common.js';
 
 /** Settings of section 3. */
 export interface ActivationPruningConfig extends ExperimentConfig {
@@ -15,6 +18,8 @@ export interface ActivationPruningConfig extends ExperimentConfig {
   fineTuneEpochs: number;
   /** Start from this trained SimpleNet instead of training one. */
   modelPath?: string;
+  /** Start from this SimpleNet (shared by the sections of one run). */
+  net?: TrainedNet;
 }
 
 /** The notebook's thresholds: `np.linspace(0, 1, 11)`. */
@@ -48,6 +53,7 @@ export interface ActivationPruningResult {
   /** Mean activation of each hidden layer's neurons, summarized. */
   layers: { layer: string; neurons: number; meanActivation: number; dead: number }[];
   sweep: ActivationRow[];
+  seconds: SectionSeconds;
 }
 
 /**
@@ -57,6 +63,7 @@ export interface ActivationPruningResult {
  * latency against the original.
  */
 export async function runActivationPruning(config: ActivationPruningConfig, data: ExperimentData): Promise<ActivationPruningResult> {
+  const clock = new SectionClock();
   const { net, epochs: training, accuracy: baseAccuracy } = await trainedSimpleNet('simple-net', config, data);
   const stats = activationStats(net, data.train.images, data.train.count);
   const scores = neuronScores(net, config.score, stats);
@@ -75,15 +82,17 @@ export async function runActivationPruning(config: ActivationPruningConfig, data
       kept: pruned.kept.map((k) => k.length), emptied: pruned.emptied,
       latencyBatch: latency.perBatch, latencySet: latency.perSet, speedup: base.perSet / latency.perSet,
     };
+    clock.mark('notebook');
     if (config.fineTune.some((t) => Math.abs(t - threshold) < 1e-9)) {
       const log = trainClassifier(`fine-tune t=${threshold}`, pruned.net, data, { ...config, epochs: config.fineTuneEpochs }, { seed: config.seed + 2000 });
       row.fineTuned = log.at(-1)!.accuracy;
       if (config.out) await saveModel(pruned.net, join(config.out, `neurons-pruned-t${threshold}.safetensors`), { sizes: [784, ...row.kept, 10].join(',') });
     }
+    clock.mark('extras');
     sweep.push(row);
     config.log?.(`threshold ${threshold}: accuracy ${percent(row.accuracy)}, kept [${row.kept.join(', ')}], ${(row.sizeReduction * 100).toFixed(1)}% fewer params`);
   }
-  const result = { training, baseAccuracy, layers, sweep };
+  const result = { training, baseAccuracy, layers, sweep, seconds: clock.seconds };
   await writeJson(config.out, 'activation-pruning.json', result);
   return result;
 }

@@ -119,11 +119,14 @@ export interface TrainedNet {
 }
 
 /**
- * The SimpleNet a compression section starts from: loaded from `modelPath` when given
- * (so several sections, or a user's own run, can share one trained network), else trained
- * for `config.epochs` and saved as `<out>/<name>.safetensors`.
+ * The SimpleNet a compression section starts from: `net` when given (sections of one run
+ * share it; it must not be changed), loaded from `modelPath` when given (a user's own
+ * run), else trained for `config.epochs` and saved as `<out>/<name>.safetensors`.
  */
-export async function trainedSimpleNet(name: string, config: ExperimentConfig & { modelPath?: string }, data: ExperimentData): Promise<TrainedNet> {
+export async function trainedSimpleNet(
+  name: string, config: ExperimentConfig & { modelPath?: string; net?: TrainedNet }, data: ExperimentData,
+): Promise<TrainedNet> {
+  if (config.net) return { ...config.net, epochs: [] };
   const net = simpleNet(config.seed);
   if (config.modelPath) {
     await loadModel(net, config.modelPath);
@@ -141,4 +144,25 @@ export function copySimpleNet(net: MLP): MLP {
   const copy = new MLP(SIMPLE_NET_SIZES, new Rng(0));
   copy.loadStateDict(net.stateDict());
   return copy;
+}
+
+/** Seconds a section spent on the notebook's own work and on what slimtensor adds. */
+export interface SectionSeconds {
+  notebook: number;
+  extras: number;
+}
+
+/**
+ * Splits a section's wall time between the notebook's work and the extra experiments:
+ * `mark(phase)` books the time since the previous mark (or the start) to `phase`.
+ */
+export class SectionClock {
+  readonly seconds: SectionSeconds = { notebook: 0, extras: 0 };
+  private last = performance.now();
+
+  mark(phase: keyof SectionSeconds): void {
+    const now = performance.now();
+    this.seconds[phase] += (now - this.last) / 1000;
+    this.last = now;
+  }
 }

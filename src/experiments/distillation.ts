@@ -9,7 +9,7 @@ import { crossEntropy } from '../tensor/ops/loss.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Batch } from '../data/loader.js';
-import { trainClassifier, writeJson, type EpochRow, type ExperimentConfig, type ExperimentData } from './common.js';
+import { SectionClock, trainClassifier, writeJson, type EpochRow, type ExperimentConfig, type ExperimentData, type SectionSeconds } from './common.js';
 
 /** Settings of section 1. */
 export interface DistillationConfig extends ExperimentConfig {
@@ -19,6 +19,8 @@ export interface DistillationConfig extends ExperimentConfig {
   alpha: number;
   /** Extra KD students, one per temperature, at `alpha` (optional). */
   sweepTemperatures?: number[];
+  /** Receives the trained teacher (section 5 of `slimtensor all` quantizes it). */
+  keepTeacher?: (teacher: TeacherNet) => void;
 }
 
 /** One trained model of section 1, as the summary table shows it. */
@@ -43,6 +45,7 @@ export interface DistillationResult {
   models: DistillationRow[];
   /** Accuracy of the proper KD student minus the labels-only student, in points. */
   kdGainPoints: number;
+  seconds: SectionSeconds;
 }
 
 /** The student of section 1: MLP 784→128→10 (101,770 parameters). */
@@ -84,10 +87,13 @@ export async function runDistillation(config: DistillationConfig, data: Experime
   const epochs: EpochRow[] = [];
   const trained: [string, string, Module][] = [];
 
+  const clock = new SectionClock();
   const teacher = new TeacherNet(new Rng(config.seed));
   epochs.push(...trainClassifier('teacher', teacher, data, config));
   trained.push(['teacher', 'labels (cross-entropy)', teacher]);
+  config.keepTeacher?.(teacher);
   const teacherLogits = precomputeLogits(teacher, data.train.images, data.train.count);
+  clock.mark('notebook');
 
   const students: [string, string, (logits: Tensor, batch: Batch) => Tensor][] = [
     ['student-kd-notebook', 'KD T=1 α=0 (the notebook)', (s, b) => distillationLoss(s, teacherRows(teacherLogits, b), null)],
@@ -103,6 +109,7 @@ export async function runDistillation(config: DistillationConfig, data: Experime
     // Same init seed and same shuffle seed for every student: only the loss differs.
     const student = new MLP(STUDENT_SIZES, new Rng(config.seed + 100));
     epochs.push(...trainClassifier(name, student, data, config, { loss, seed: config.seed + 100 }));
+    clock.mark(name === 'student-kd-notebook' ? 'notebook' : 'extras');
     trained.push([name, method, student]);
   }
 
@@ -113,8 +120,9 @@ export async function runDistillation(config: DistillationConfig, data: Experime
       bytes: stateBytes(model), latencyBatch: latency.perBatch, latencySet: latency.perSet,
     };
   });
+  clock.mark('notebook');
   const accuracyOf = (name: string): number => models.find((m) => m.model === name)!.accuracy;
-  const result = { epochs, models, kdGainPoints: (accuracyOf('student-kd') - accuracyOf('student-labels')) * 100 };
+  const result = { epochs, models, kdGainPoints: (accuracyOf('student-kd') - accuracyOf('student-labels')) * 100, seconds: clock.seconds };
 
   if (config.out) {
     for (const [name, method, model] of trained) {

@@ -9,7 +9,8 @@ import type { Module } from '../nn/module.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
-  copySimpleNet, percent, trainClassifier, trainedSimpleNet, writeJson, type EpochRow, type ExperimentConfig, type ExperimentData,
+  copySimpleNet, percent, SectionClock, trainClassifier, trainedSimpleNet, writeJson, type EpochRow, type ExperimentConfig, type ExperimentData,
+  type SectionSeconds, type TrainedNet,
 } from './common.js';
 
 /** Settings of section 4. */
@@ -24,6 +25,8 @@ export interface LowRankConfig extends ExperimentConfig {
   modelPath?: string;
   /** The large batch of the layer timing (default 10000, the test set). */
   largeBatch?: number;
+  /** Start from this SimpleNet (shared by the sections of one run). */
+  net?: TrainedNet;
 }
 
 /** The notebook's ranks. */
@@ -78,6 +81,7 @@ export interface LowRankResult {
   sweep: RankRow[];
   original: { params: number; flops: number; netLatency: number };
   energy: EnergyRow[];
+  seconds: SectionSeconds;
 }
 
 function flopsPerImage(net: MLP): number {
@@ -98,6 +102,7 @@ function layerTimes(dense: Module, factorized: Module, x64: Tensor, x10k: Tensor
  * latency of the layer and the net. Then factorize every hidden layer to an energy target.
  */
 export async function runLowRank(config: LowRankConfig, data: ExperimentData): Promise<LowRankResult> {
+  const clock = new SectionClock();
   const { net, epochs: training, accuracy: baseAccuracy } = await trainedSimpleNet('simple-net', config, data);
   const fc3 = net.layers[2] as Linear;
   const d = svd(fc3.weight.data, fc3.outFeatures, fc3.inFeatures);
@@ -122,6 +127,7 @@ export async function runLowRank(config: LowRankConfig, data: ExperimentData): P
     config.log?.(`rank ${rank}: accuracy ${percent(row.accuracy)}, ${row.newParams} weights (notebook counts ${row.notebookParams})`);
   }
 
+  clock.mark('notebook');
   const energy: EnergyRow[] = [];
   const hidden = net.layers.slice(0, -1) as Linear[];
   const decompositions = config.energies.length > 0 ? hidden.map((l) => svd(l.weight.data, l.outFeatures, l.inFeatures)) : [];
@@ -144,7 +150,8 @@ export async function runLowRank(config: LowRankConfig, data: ExperimentData): P
     energy.push(row);
     config.log?.(`energy ${target}: ranks [${ranks.map((r) => r ?? 'dense').join(', ')}], accuracy ${percent(row.accuracy)}`);
   }
-  const result = { training, baseAccuracy, spectrum: [...d.S], breakEven: breakEvenRank(fc3.outFeatures, fc3.inFeatures), sweep, original, energy };
+  clock.mark('extras');
+  const result = { training, baseAccuracy, spectrum: [...d.S], breakEven: breakEvenRank(fc3.outFeatures, fc3.inFeatures), sweep, original, energy, seconds: clock.seconds };
   await writeJson(config.out, 'low-rank.json', result);
   return result;
 }

@@ -9,7 +9,8 @@ import { TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 import { Rng } from '../tensor/random.js';
 import {
-  copySimpleNet, percent, trainClassifier, trainedSimpleNet, writeJson, type EpochRow, type ExperimentConfig, type ExperimentData,
+  copySimpleNet, percent, SectionClock, trainClassifier, trainedSimpleNet, writeJson, type EpochRow, type ExperimentConfig, type ExperimentData,
+  type SectionSeconds, type TrainedNet,
 } from './common.js';
 
 /** Settings of section 5. */
@@ -21,6 +22,8 @@ export interface QuantizationConfig extends ExperimentConfig {
   teacher?: TeacherNet;
   /** Skip the teacher CNN. */
   skipTeacher?: boolean;
+  /** Start from this SimpleNet (shared by the sections of one run). */
+  net?: TrainedNet;
 }
 
 /** One model in one number format. */
@@ -60,6 +63,7 @@ export interface QuantizationResult {
   training: EpochRow[];
   rows: QuantizationRow[];
   layers: LayerErrorRow[];
+  seconds: SectionSeconds;
 }
 
 async function fileBytes(model: Module, out: string | undefined, name: string): Promise<number> {
@@ -111,10 +115,12 @@ async function compare(name: 'simple-net' | 'teacher', float: Module, copy: () =
  * signal-to-noise ratio of every layer's weights, each beside fp32.
  */
 export async function runQuantization(config: QuantizationConfig, data: ExperimentData): Promise<QuantizationResult> {
+  const clock = new SectionClock();
   const { net, epochs: training } = await trainedSimpleNet('simple-net', config, data);
   const simple = await compare('simple-net', net, () => copySimpleNet(net), data, config);
   const rows = [...simple.rows];
   const layers = [...simple.layers];
+  clock.mark('notebook');
   if (!config.skipTeacher) {
     let teacher = config.teacher;
     if (!teacher) {
@@ -132,7 +138,8 @@ export async function runQuantization(config: QuantizationConfig, data: Experime
     rows.push(...cnn.rows);
     layers.push(...cnn.layers);
   }
-  const result = { training, rows, layers };
+  clock.mark('extras');
+  const result = { training, rows, layers, seconds: clock.seconds };
   await writeJson(config.out, 'quantization.json', result);
   return result;
 }

@@ -5,7 +5,8 @@ import { MagnitudePruner, type PruneScope } from '../compress/prune.js';
 import { saveModel } from '../nn/checkpoint.js';
 import type { MLP } from '../nn/models.js';
 import {
-  copySimpleNet, percent, trainClassifier, trainedSimpleNet, writeJson, type EpochRow, type ExperimentConfig, type ExperimentData,
+  copySimpleNet, percent, SectionClock, trainClassifier, trainedSimpleNet, writeJson, type EpochRow, type ExperimentConfig, type ExperimentData,
+  type SectionSeconds, type TrainedNet,
 } from './common.js';
 
 /** Settings of section 2. */
@@ -22,6 +23,8 @@ export interface ZeroPruningConfig extends ExperimentConfig {
   scope: PruneScope;
   /** Start from this trained SimpleNet instead of training one. */
   modelPath?: string;
+  /** Start from this SimpleNet (shared by the sections of one run). */
+  net?: TrainedNet;
 }
 
 /** The notebook's λ sweep. */
@@ -64,6 +67,8 @@ export interface FineTuneRow {
   accuracy: number;
   /** Stored weights ÷ original weights, inverted: 10 means 10× fewer. */
   reduction: number;
+  /** Bytes of the Linear weights as CSR with the narrowest indices (biases not included). */
+  csrBytes: number;
 }
 
 /** What section 2 returns. */
@@ -74,6 +79,7 @@ export interface ZeroPruningResult {
   fineTune: FineTuneRow[];
   /** The sparsest fine-tuned round within 0.5 point of the unpruned accuracy (null if none). */
   bestWithinHalfPoint: FineTuneRow | null;
+  seconds: SectionSeconds;
 }
 
 /** CSR sizes of a model's Linear weights, summed. */
@@ -99,6 +105,7 @@ function csrSizes(net: MLP): Pick<ThresholdRow, 'denseBytes' | 'csrValueBytes' |
  * prune in rounds toward high sparsity with fine-tuning between rounds (Han et al. 2015).
  */
 export async function runZeroPruning(config: ZeroPruningConfig, data: ExperimentData): Promise<ZeroPruningResult> {
+  const clock = new SectionClock();
   const { net, epochs: training, accuracy: baseAccuracy } = await trainedSimpleNet('simple-net', config, data);
   const x = data.testSet.x;
   const denseLatency1 = forwardLatency(net, x, 1);
@@ -121,6 +128,7 @@ export async function runZeroPruning(config: ZeroPruningConfig, data: Experiment
     config.log?.(`λ=${threshold}: accuracy ${percent(row.accuracy)}, ${row.zeroPercent.toFixed(1)}% zeros`);
   }
 
+  clock.mark('notebook');
   const fineTune: FineTuneRow[] = [];
   let best: { row: FineTuneRow; net: MLP } | null = null;
   const tuned = copySimpleNet(net);
@@ -131,13 +139,17 @@ export async function runZeroPruning(config: ZeroPruningConfig, data: Experiment
     const log = trainClassifier(`fine-tune ${(target * 100).toFixed(0)}%`, tuned, data, { ...config, epochs: config.fineTuneEpochs },
       { afterStep: () => rounds.apply(), lr: config.fineTuneLr ?? config.lr / 2, seed: config.seed + 1000 + i });
     const sparsity = rounds.stats().at(-1)!.sparsity;
-    const row = { round: i + 1, targetSparsity: target, sparsity, accuracyPruned, accuracy: log.at(-1)!.accuracy, reduction: 1 / (1 - sparsity) };
+    const row = {
+      round: i + 1, targetSparsity: target, sparsity, accuracyPruned, accuracy: log.at(-1)!.accuracy, reduction: 1 / (1 - sparsity),
+      csrBytes: csrSizes(tuned).csrBytesNarrow,
+    };
     fineTune.push(row);
     if (row.accuracy >= baseAccuracy - 0.005 && (!best || row.sparsity > best.row.sparsity)) best = { row, net: copySimpleNet(tuned) };
   }
   const bestWithinHalfPoint = best?.row ?? null;
 
-  const result = { training, baseAccuracy, sweep, fineTune, bestWithinHalfPoint };
+  clock.mark('extras');
+  const result = { training, baseAccuracy, sweep, fineTune, bestWithinHalfPoint, seconds: clock.seconds };
   if (config.out) {
     await writeJson(config.out, 'zero-pruning.json', result);
     if (best) {

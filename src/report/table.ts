@@ -25,3 +25,20 @@ export function formatTable<Row>(rows: readonly Row[], columns: readonly Column<
   for (const r of cells) lines.push(r.map(pad).join('  '));
   return lines.join('\n');
 }
+
+/**
+ * The same rows as a Markdown table (GitHub style), for report.md.
+ * @example formatMarkdown(rows, columns) // "| epoch | loss |\n|---:|---:|\n| 1 | 0.3201 |"
+ */
+export function formatMarkdown<Row>(rows: readonly Row[], columns: readonly Column<Row>[]): string {
+  const cell = (row: Row, c: Column<Row>): string => {
+    const v = c.value(row);
+    return (typeof v === 'number' && c.digits !== undefined ? v.toFixed(c.digits) : String(v)).replace(/\|/g, '\\|');
+  };
+  const numeric = columns.map((c) => rows.length > 0 && typeof c.value(rows[0]) === 'number');
+  return [
+    `| ${columns.map((c) => c.header).join(' | ')} |`,
+    `|${numeric.map((n) => (n ? '---:' : '---')).join('|')}|`,
+    ...rows.map((r) => `| ${columns.map((c) => cell(r, c)).join(' | ')} |`),
+  ].join('\n');
+}

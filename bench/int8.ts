@@ -1,0 +1,42 @@
+import { gemmBlocked } from '../src/tensor/kernels/gemm.js';
+import { gemmInt8Naive, gemmInt8Packed, packInt8Pairs } from '../src/tensor/kernels/int8.js';
+import { Rng } from '../src/tensor/random.js';
+import { measure, type BenchOptions, type BenchResult } from './harness.js';
+
+/** Linear's forward shapes (x·Wᵀ) of the notebook's MLP at batch 64, and fc1 at batch 1000. */
+const SHAPES = [
+  { M: 64, N: 512, K: 784 },
+  { M: 64, N: 256, K: 512 },
+  { M: 1000, N: 512, K: 784 },
+];
+
+/**
+ * int8 × int8 → int32 GEMM against the fp32 blocked GEMM on the same shapes. Rates are
+ * GOP/s (2·M·N·K ÷ time, a multiply-add counting 2 whatever the type), so the ratio is the
+ * speed-up of int8 over fp32. The int8 kernel is first checked to equal exact integer loops.
+ */
+export function benchInt8(options: BenchOptions): BenchResult[] {
+  const rng = new Rng(5);
+  const results: BenchResult[] = [];
+  for (const { M, N, K } of SHAPES) {
+    const label = `${M}x${N}x${K}`;
+    const A = Int16Array.from({ length: M * K }, () => rng.int(511) - 255);
+    const B = Int8Array.from({ length: N * K }, () => rng.int(255) - 127);
+    const packed = packInt8Pairs(B, N, K);
+    const want = new Int32Array(M * N), got = new Int32Array(M * N);
+    gemmInt8Naive(M, N, K, A, B, want);
+    gemmInt8Packed(M, N, K, A, packed, got);
+    const bad = want.findIndex((v, i) => v !== got[i]);
+    if (bad >= 0) throw new Error(`int8 bench: the packed kernel is wrong at ${label} (element ${bad}: ${got[bad]} vs ${want[bad]})`);
+    const Af = Float32Array.from(A), Bf = Float32Array.from(B), C = new Float32Array(M * N);
+    const ops = (2 * M * N * K) / 1e9;
+    const fp32 = measure('int8', `fp32 blocked ${label}`, () => gemmBlocked(false, true, M, N, K, Af, Bf, C, false), ops, 'GOP/s', options);
+    const int8 = measure('int8', `int8 packed ${label}`, () => gemmInt8Packed(M, N, K, A, packed, got), ops, 'GOP/s', options);
+    results.push({ ...fp32, ratio: 1, baseline: fp32.name }, { ...int8, ratio: int8.rate / fp32.rate, baseline: fp32.name });
+    if (M <= 64) {
+      const naive = measure('int8', `int8 naive ${label}`, () => gemmInt8Naive(M, N, K, A, B, got), ops, 'GOP/s', options);
+      results.push({ ...naive, ratio: naive.rate / fp32.rate, baseline: fp32.name });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,74 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+describe('slimtensor all', () => {
+  it('--quick on a small slice fills the run folder: every section, valid JSON, SVG charts with named axes, report', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'slimtensor-all-')), 'run');
+    const r = await run(['all', '--quick', '--train-limit', '600', '--test-limit', '300', '--out', out]);
+    expect(r.code).toBe(0);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(Object.keys(results.sections)).toEqual(['distill', 'prune', 'activation-prune', 'low-rank', 'quantize']);
+    expect(results.sections.distill.models).toHaveLength(4);
+    expect(results.sections.prune.sweep).toHaveLength(11);
+    expect(results.sections['activation-prune'].sweep).toHaveLength(11);
+    expect(results.sections['low-rank'].sweep).toHaveLength(13);
+    expect(results.sections.quantize.rows).toHaveLength(6); // the teacher of section 1 is quantized too
+    expect(results.machine).toMatchObject({ backend: expect.any(String), node: process.version, threads: expect.any(Number) });
+    expect(results.seed).toBe(0);
+    for (const key of ['distill', 'prune', 'activation-prune', 'low-rank', 'quantize']) {
+      expect(results.seconds[key].notebook).toBeGreaterThan(0);
+    }
+    const axes: Record<string, string[]> = {
+      'pruning-accuracy-vs-sparsity.svg': ['weights set to zero (%)', 'test accuracy (%)'],
+      'activation-accuracy-vs-params.svg': ['parameters', 'test accuracy (%)'],
+      'lowrank-accuracy-vs-rank.svg': ['rank of fc3 (log scale)', 'test accuracy (%)'],
+      'lowrank-spectrum.svg': ['index i', 'singular value σᵢ'],
+      'quantization.svg': ['weights (KiB)', 'ms per batch of 64'],
+      'tradeoff-accuracy-vs-bytes.svg': ['bytes of the model (log scale)', 'test accuracy (%)'],
+    };
+    for (const [file, titles] of Object.entries(axes)) {
+      const svg = readFileSync(join(out, file), 'utf8');
+      expect(svg, file).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      expect(svg.trim().endsWith('</svg>'), file).toBe(true);
+      for (const t of titles) expect(svg, `${file}: ${t}`).toContain(`>${t}</text>`);
+    }
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    for (const heading of ['1. Knowledge distillation', '2. Zero (magnitude) pruning', '3. Activation pruning', '4. Low-rank', '5. Dynamic int8']) {
+      expect(report).toContain(`## ${heading}`);
+    }
+    expect(report.match(/What the notebook measured wrongly/g)).toHaveLength(5);
+    expect(readdirSync(out).some((f) => f.includes('.tmp'))).toBe(false);
+  }, 300_000);
+
+  it('bad input is a usage error, exit code 2, and nothing is written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slimtensor-all-bad-'));
+    const file = join(dir, 'taken');
+    writeFileSync(file, 'keep');
+    const hadRuns = existsSync('runs');
+    const cases: [string[], RegExp][] = [
+      [['all', '--sections', 'distill,prunning'], /unknown section 'prunning'/],
+      [['all', '--frobnicate'], /Unknown option '--frobnicate'/],
+      [['all', '--epochs', 'ten'], /--epochs must be an integer ≥ 1, got 'ten'/],
+      [['all', '--out', file], /--out .*taken is a file, not a folder/],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await run(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.err).toMatch(/usage: slimtensor all/);
+    }
+    expect(readdirSync(dir)).toEqual(['taken']);
+    expect(readFileSync(file, 'utf8')).toBe('keep');
+    expect(existsSync('runs')).toBe(hadRuns); // the default run folder is made only by a run that starts
+  });
+});
