@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { formatTable } from '../src/report/table.js';
+import { benchConv } from './conv.js';
 import { benchCsr } from './csr.js';
+import { benchElementwise } from './elementwise.js';
 import { benchGemm } from './gemm.js';
 import { benchInt8 } from './int8.js';
 import { benchLowRank } from './lowrank.js';
@@ -11,10 +13,12 @@ import { benchTrain } from './train.js';
 
 const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<BenchResult[]>> = {
   gemm: benchGemm,
+  conv: benchConv,
   csr: benchCsr,
   int8: benchInt8,
   lowrank: benchLowRank,
   svd: benchSvd,
+  elementwise: benchElementwise,
   train: benchTrain,
 };
 

@@ -16,6 +16,7 @@ const MC = 128;
 
 let packA = new Float64Array(MC * KC);
 let packB = new Float64Array(0);
+let rowScratch = new Float64Array(0);
 
 export function gemmBlocked(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
@@ -65,20 +66,29 @@ function gemmFewRows(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
   A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean,
 ): void {
+  if (rowScratch.length < K) rowScratch = new Float64Array(K);
+  const a = rowScratch;
   for (let i = 0; i < M; i++) {
-    const a = (k: number): number => (transA ? A[k * M + i] : A[i * K + k]);
+    for (let k = 0; k < K; k++) a[k] = transA ? A[k * M + i] : A[i * K + k];
     const row = i * N;
     if (!accumulate) C.fill(0, row, row + N);
     if (transB) {
+      const K4 = K - (K % 4);
       for (let j = 0; j < N; j++) {
-        let acc = 0;
         const b = j * K;
-        for (let k = 0; k < K; k++) acc += a(k) * B[b + k];
-        C[row + j] += acc;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let k = 0; k < K4; k += 4) {
+          s0 += a[k] * B[b + k];
+          s1 += a[k + 1] * B[b + k + 1];
+          s2 += a[k + 2] * B[b + k + 2];
+          s3 += a[k + 3] * B[b + k + 3];
+        }
+        for (let k = K4; k < K; k++) s0 += a[k] * B[b + k];
+        C[row + j] += s0 + s1 + s2 + s3;
       }
     } else {
       for (let k = 0; k < K; k++) {
-        const ak = a(k);
+        const ak = a[k];
         if (ak === 0) continue;
         const b = k * N;
         for (let j = 0; j < N; j++) C[row + j] += ak * B[b + j];
