@@ -1,5 +1,6 @@
 import { gemmBlocked } from '../src/tensor/kernels/gemm.js';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
+import { wasmModule } from '../src/tensor/kernels/index.js';
 import { Rng } from '../src/tensor/random.js';
 import { measure, withRatios, type BenchOptions, type BenchResult } from './harness.js';
 
@@ -10,7 +11,8 @@ const SHAPES: { label: string; M: number; N: number; K: number; transB: boolean 
   { label: '512x512x512', M: 512, N: 512, K: 512, transB: false },
 ];
 
-const KERNELS = { 'js-naive': gemmNaive, 'js-blocked': gemmBlocked };
+const KERNELS: Record<string, typeof gemmNaive> = { 'js-naive': gemmNaive, 'js-blocked': gemmBlocked };
+if (wasmModule) KERNELS['wasm-simd'] = (ta, tb, M, N, K, A, B, C, acc) => wasmModule!.gemm(ta, tb, M, N, K, A, B, C, acc);
 
 /** GFLOP/s of each GEMM kernel at each shape, after checking it against the naive kernel. */
 export function benchGemm(options: BenchOptions): BenchResult[] {

@@ -3,6 +3,7 @@ import { adamStep, addBias, relu, reluBackward, sumRows } from './elementwise.js
 import { gemmBlocked } from './gemm.js';
 import { maxPool2d, maxPool2dBackward } from './pool.js';
 import { csrLinear } from './sparse.js';
+import { WasmModule } from './wasm/module.js';
 
 export type { ConvGeometry } from './conv.js';
 
@@ -42,16 +43,40 @@ export const jsKernels: Kernels = {
   csrLinear,
 };
 
-const BACKENDS: Record<string, Kernels> = { js: jsKernels };
+/** Products smaller than this many multiply-adds stay in TypeScript: copying into wasm memory would cost more than it saves. */
+const WASM_MIN_MACS = 16 * 1024;
+
+const loaded = WasmModule.load();
+
+/** The compiled WebAssembly module (null when it cannot run here), for tests and benchmarks. */
+export const wasmModule: WasmModule | null = loaded.module;
+
+/**
+ * WebAssembly SIMD kernels (assembly/gemm.ts) where they pay, the TypeScript ones for the
+ * rest; null when the module is missing or cannot be compiled here.
+ */
+export const wasmKernels: Kernels | null = loaded.module
+  ? {
+    ...jsKernels,
+    name: 'wasm',
+    gemm: (transA, transB, M, N, K, A, B, C, accumulate) => {
+      if (M * N * K < WASM_MIN_MACS) gemmBlocked(transA, transB, M, N, K, A, B, C, accumulate);
+      else loaded.module!.gemm(transA, transB, M, N, K, A, B, C, accumulate);
+    },
+  }
+  : null;
+
+const BACKENDS: Record<string, Kernels | null> = { js: jsKernels, wasm: wasmKernels };
 
 /** Picks the backend: `SLIMTENSOR_BACKEND` when set, else the fastest one available. */
 function selectBackend(): Kernels {
   const requested = process.env.SLIMTENSOR_BACKEND;
-  if (requested === undefined || requested === '') return jsKernels;
-  const chosen = BACKENDS[requested];
-  if (!chosen) {
+  if (requested === undefined || requested === '') return wasmKernels ?? jsKernels;
+  if (!(requested in BACKENDS)) {
     throw new Error(`SLIMTENSOR_BACKEND=${requested}: unknown backend; available: ${Object.keys(BACKENDS).join(', ')}`);
   }
+  const chosen = BACKENDS[requested];
+  if (!chosen) throw new Error(`SLIMTENSOR_BACKEND=${requested}: the wasm kernels cannot run here: ${loaded.reason}`);
   return chosen;
 }
 

@@ -1,0 +1,152 @@
+// WebAssembly SIMD GEMM, written in AssemblyScript and compiled by `npm run build:wasm`.
+//
+// C[M, N] (+)= op(A)[M, K] · op(B)[K, N], all float32 row-major in this module's memory,
+// with the same meaning as the TypeScript kernels (src/tensor/kernels/gemm.ts). The scheme
+// is the same Goto/BLIS one: K in blocks of KC; for each block, B is packed into panels
+// NR = 8 columns wide and A into panels MR = 4 rows tall (packing absorbs the transposes),
+// then a 4×8 micro-kernel keeps the tile of C in eight 128-bit registers (4 floats each)
+// and streams both panels once: per k, two vector loads of B, four broadcasts of A and
+// eight vector multiply-adds.
+
+const MR: i32 = 4;
+const NR: i32 = 8;
+const KC: i32 = 256;
+
+/** Where JavaScript may start placing arrays: the end of this module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Bytes of scratch the packed panels of a call need: B's K-block panel and A's. */
+export function packBytes(M: i32, N: i32, K: i32): i32 {
+  const kc = min(K, KC);
+  const panels = (N + NR - 1) / NR;
+  const mPanels = (M + MR - 1) / MR;
+  return (panels * NR * kc + mPanels * MR * kc) * 4 + 64;
+}
+
+@inline function at(base: usize, index: i32): f32 {
+  return load<f32>(base + (<usize>index << 2));
+}
+
+function packB(b: usize, transB: bool, N: i32, K: i32, pc: i32, kc: i32, dst: usize): void {
+  for (let jr = 0; jr < N; jr += NR) {
+    const nr = min(NR, N - jr);
+    let out = dst + (<usize>(jr / NR) * <usize>(kc * NR) << 2);
+    for (let p = 0; p < kc; p++) {
+      const k = pc + p;
+      for (let j = 0; j < NR; j++) {
+        let v: f32 = 0;
+        if (j < nr) v = transB ? at(b, (jr + j) * K + k) : at(b, k * N + jr + j);
+        store<f32>(out, v);
+        out += 4;
+      }
+    }
+  }
+}
+
+function packA(a: usize, transA: bool, M: i32, K: i32, pc: i32, kc: i32, dst: usize): void {
+  for (let ir = 0; ir < M; ir += MR) {
+    const mr = min(MR, M - ir);
+    let out = dst + (<usize>(ir / MR) * <usize>(kc * MR) << 2);
+    for (let p = 0; p < kc; p++) {
+      const k = pc + p;
+      for (let i = 0; i < MR; i++) {
+        let v: f32 = 0;
+        if (i < mr) v = transA ? at(a, k * M + ir + i) : at(a, (ir + i) * K + k);
+        store<f32>(out, v);
+        out += 4;
+      }
+    }
+  }
+}
+
+// Writes one full row of the tile (8 values, two vectors), added to C unless overwriting.
+@inline function writeRow(c: usize, lo: v128, hi: v128, overwrite: bool): void {
+  if (!overwrite) {
+    lo = f32x4.add(lo, v128.load(c));
+    hi = f32x4.add(hi, v128.load(c, 16));
+  }
+  v128.store(c, lo);
+  v128.store(c, hi, 16);
+}
+
+@inline function lane(v: v128, j: i32): f32 {
+  if (j == 0) return f32x4.extract_lane(v, 0);
+  if (j == 1) return f32x4.extract_lane(v, 1);
+  if (j == 2) return f32x4.extract_lane(v, 2);
+  return f32x4.extract_lane(v, 3);
+}
+
+// A row of fewer than 8 columns at the right edge of C, lane by lane.
+function writeEdge(c: usize, lo: v128, hi: v128, nr: i32, overwrite: bool): void {
+  for (let j = 0; j < nr; j++) {
+    const v = j < 4 ? lane(lo, j) : lane(hi, j - 4);
+    const p = c + (<usize>j << 2);
+    store<f32>(p, overwrite ? v : load<f32>(p) + v);
+  }
+}
+
+function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32, nr: i32, overwrite: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const a0 = f32x4.splat(load<f32>(pa));
+    const a1 = f32x4.splat(load<f32>(pa, 4));
+    const a2 = f32x4.splat(load<f32>(pa, 8));
+    const a3 = f32x4.splat(load<f32>(pa, 12));
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    pa += 16;
+    pb += 32;
+  }
+  const row = <usize>ldc << 2;
+  if (nr == NR) {
+    writeRow(c, c00, c01, overwrite);
+    if (mr > 1) writeRow(c + row, c10, c11, overwrite);
+    if (mr > 2) writeRow(c + 2 * row, c20, c21, overwrite);
+    if (mr > 3) writeRow(c + 3 * row, c30, c31, overwrite);
+  } else {
+    writeEdge(c, c00, c01, nr, overwrite);
+    if (mr > 1) writeEdge(c + row, c10, c11, nr, overwrite);
+    if (mr > 2) writeEdge(c + 2 * row, c20, c21, nr, overwrite);
+    if (mr > 3) writeEdge(c + 3 * row, c30, c31, nr, overwrite);
+  }
+}
+
+/**
+ * C (+)= op(A)·op(B). `a`, `b`, `c` and `scratch` (packBytes(M, N, K) bytes, 16-aligned)
+ * are byte addresses in this module's memory.
+ */
+export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, accumulate: bool, scratch: usize): void {
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    if (!accumulate) memory.fill(c, 0, <usize>(M * N) << 2);
+    return;
+  }
+  const kBlock = (K + (K + KC - 1) / KC - 1) / ((K + KC - 1) / KC);
+  const panelsB = (N + NR - 1) / NR;
+  const pB = (scratch + 15) & ~<usize>15;
+  const pA = pB + (<usize>(panelsB * NR * min(K, KC)) << 2);
+  for (let pc = 0; pc < K; pc += kBlock) {
+    const kc = min(kBlock, K - pc);
+    const overwrite = pc == 0 && !accumulate;
+    packB(b, transB, N, K, pc, kc, pB);
+    packA(a, transA, M, K, pc, kc, pA);
+    for (let jr = 0; jr < N; jr += NR) {
+      const nr = min(NR, N - jr);
+      const pb = pB + (<usize>(jr / NR) * <usize>(kc * NR) << 2);
+      for (let ir = 0; ir < M; ir += MR) {
+        const mr = min(MR, M - ir);
+        const pa = pA + (<usize>(ir / MR) * <usize>(kc * MR) << 2);
+        microKernel(kc, pa, pb, c + (<usize>(ir * N + jr) << 2), N, mr, nr, overwrite);
+      }
+    }
+  }
+}

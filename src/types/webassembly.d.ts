@@ -1,0 +1,17 @@
+// The part of the WebAssembly JavaScript API that slimtensor uses. Node has it all; the
+// TypeScript library files only declare it with the DOM's, which this project does not load.
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: BufferSource);
+  }
+  class Instance {
+    constructor(module: Module, imports?: Record<string, Record<string, unknown>>);
+    readonly exports: Record<string, unknown>;
+  }
+  class Memory {
+    constructor(descriptor: { initial: number; maximum?: number; shared?: boolean });
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
+  }
+}
+type BufferSource = ArrayBufferView | ArrayBuffer;
