@@ -29,10 +29,10 @@ export function packBytes(M: i32, N: i32, K: i32): i32 {
   return load<f32>(base + (<usize>index << 2));
 }
 
-function packB(b: usize, transB: bool, N: i32, K: i32, pc: i32, kc: i32, dst: usize): void {
-  for (let jr = 0; jr < N; jr += NR) {
-    const nr = min(NR, N - jr);
-    let out = dst + (<usize>(jr / NR) * <usize>(kc * NR) << 2);
+function packB(b: usize, transB: bool, N: i32, K: i32, pc: i32, kc: i32, dst: usize, j0: i32, j1: i32): void {
+  for (let jr = j0; jr < j1; jr += NR) {
+    const nr = min(NR, j1 - jr);
+    let out = dst + (<usize>((jr - j0) / NR) * <usize>(kc * NR) << 2);
     for (let p = 0; p < kc; p++) {
       const k = pc + p;
       for (let j = 0; j < NR; j++) {
@@ -121,13 +121,14 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32,
 }
 
 /**
- * C (+)= op(A)·op(B). `a`, `b`, `c` and `scratch` (packBytes(M, N, K) bytes, 16-aligned)
- * are byte addresses in this module's memory.
+ * Columns j0 ≤ j < j1 of C (+)= op(A)·op(B), j0 a multiple of 8. `a`, `b`, `c` and
+ * `scratch` (packBytes(M, N, K) bytes) are byte addresses in this module's memory. Two
+ * threads sharing the memory compute disjoint column ranges of one product at once.
  */
-export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, accumulate: bool, scratch: usize): void {
-  if (M == 0 || N == 0) return;
+export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, accumulate: bool, scratch: usize, j0: i32, j1: i32): void {
+  if (M == 0 || j1 <= j0) return;
   if (K == 0) {
-    if (!accumulate) memory.fill(c, 0, <usize>(M * N) << 2);
+    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(c + (<usize>(i * N + j0) << 2), 0, <usize>(j1 - j0) << 2);
     return;
   }
   const kBlock = (K + (K + KC - 1) / KC - 1) / ((K + KC - 1) / KC);
@@ -137,11 +138,11 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
   for (let pc = 0; pc < K; pc += kBlock) {
     const kc = min(kBlock, K - pc);
     const overwrite = pc == 0 && !accumulate;
-    packB(b, transB, N, K, pc, kc, pB);
+    packB(b, transB, N, K, pc, kc, pB, j0, j1);
     packA(a, transA, M, K, pc, kc, pA);
-    for (let jr = 0; jr < N; jr += NR) {
-      const nr = min(NR, N - jr);
-      const pb = pB + (<usize>(jr / NR) * <usize>(kc * NR) << 2);
+    for (let jr = j0; jr < j1; jr += NR) {
+      const nr = min(NR, j1 - jr);
+      const pb = pB + (<usize>((jr - j0) / NR) * <usize>(kc * NR) << 2);
       for (let ir = 0; ir < M; ir += MR) {
         const mr = min(MR, M - ir);
         const pa = pA + (<usize>(ir / MR) * <usize>(kc * MR) << 2);

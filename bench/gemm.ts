@@ -1,6 +1,6 @@
 import { gemmBlocked } from '../src/tensor/kernels/gemm.js';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
-import { wasmModule } from '../src/tensor/kernels/index.js';
+import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { Rng } from '../src/tensor/random.js';
 import { measure, withRatios, type BenchOptions, type BenchResult } from './harness.js';
 
@@ -12,7 +12,10 @@ const SHAPES: { label: string; M: number; N: number; K: number; transB: boolean 
 ];
 
 const KERNELS: Record<string, typeof gemmNaive> = { 'js-naive': gemmNaive, 'js-blocked': gemmBlocked };
-if (wasmModule) KERNELS['wasm-simd'] = (ta, tb, M, N, K, A, B, C, acc) => wasmModule!.gemm(ta, tb, M, N, K, A, B, C, acc);
+for (const threads of [1, 2]) {
+  const wasm = WasmModule.load(undefined, threads).module;
+  if (wasm) KERNELS[`wasm-simd ${threads} thread${threads > 1 ? 's' : ''}`] = (ta, tb, M, N, K, A, B, C, acc) => wasm.gemm(ta, tb, M, N, K, A, B, C, acc);
+}
 
 /** GFLOP/s of each GEMM kernel at each shape, after checking it against the naive kernel. */
 export function benchGemm(options: BenchOptions): BenchResult[] {

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-import { main } from './cli.js';
+// The executable: runs the CLI and turns any error into one line on stderr. The CLI is
+// imported dynamically so that a bad SLIMTENSOR_BACKEND or SLIMTENSOR_THREADS, which the
+// kernels reject while loading, is reported the same way instead of as a stack trace.
+function fail(e: unknown): void {
+  process.stderr.write(`slimtensor: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+}
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`slimtensor: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+import('./cli.js').then(({ main }) => main(process.argv.slice(2))).then((code) => {
+  process.exitCode = code;
+}, fail);

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
 import { wasmKernels, wasmModule } from '../src/tensor/kernels/index.js';
+import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { Rng } from '../src/tensor/random.js';
 import { maxAbsDiff, randomArray } from './helpers.js';
 
 const SIZES: [number, number, number][] = [
   [1, 1, 1], [1, 7, 3], [7, 1, 5], [3, 5, 1], [4, 8, 4], [5, 9, 13], [65, 33, 17],
-  [64, 512, 784], [7, 65, 300], [130, 10, 257], [2, 784, 1], [1, 512, 784], [33, 17, 600],
+  [64, 512, 784], [7, 65, 300], [130, 10, 257], [2, 784, 1], [1, 512, 784], [33, 17, 600], [100, 37, 300], [512, 25, 64],
 ];
 const LAYOUTS: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
 
@@ -16,7 +17,14 @@ describe('wasm SIMD backend', () => {
     expect(wasmKernels?.name).toBe('wasm');
   });
 
-  describe('GEMM equals the naive reference', () => {
+  const one = WasmModule.load(undefined, 1).module!;
+  const pool = WasmModule.load(undefined, 2).module!;
+
+  it('runs on one thread or on a pool of two', () => {
+    expect([one.threads, pool.threads]).toEqual([1, 2]);
+  });
+
+  describe.each([['one thread', one], ['two threads', pool]] as const)('GEMM equals the naive reference (%s)', (_, wasm) => {
     const rng = new Rng(17);
     for (const [M, N, K] of SIZES) {
       for (const [ta, tb] of LAYOUTS) {
@@ -26,11 +34,11 @@ describe('wasm SIMD backend', () => {
           const want = new Float32Array(M * N);
           gemmNaive(ta, tb, M, N, K, A, B, want, false);
           const got = new Float32Array(M * N).fill(NaN); // overwrite must not read C
-          wasmModule!.gemm(ta, tb, M, N, K, A, B, got, false);
+          wasm.gemm(ta, tb, M, N, K, A, B, got, false);
           expect(maxAbsDiff(got, want)).toBeLessThan(1e-4 * Math.sqrt(K));
           const start = randomArray(M * N, rng);
           const acc = Float32Array.from(start);
-          wasmModule!.gemm(ta, tb, M, N, K, A, B, acc, true);
+          wasm.gemm(ta, tb, M, N, K, A, B, acc, true);
           expect(maxAbsDiff(acc, want.map((v, i) => v + start[i]))).toBeLessThan(1e-4 * Math.sqrt(K));
         });
       }

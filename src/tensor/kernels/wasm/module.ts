@@ -1,13 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 /** The exports of `assembly/gemm.ts` once compiled. */
 interface WasmExports {
-  memory: WebAssembly.Memory;
   heapBase(): number;
   packBytes(M: number, N: number, K: number): number;
-  gemm(transA: number, transB: number, M: number, N: number, K: number, a: number, b: number, c: number, accumulate: number, scratch: number): void;
+  gemm(
+    transA: number, transB: number, M: number, N: number, K: number,
+    a: number, b: number, c: number, accumulate: number, scratch: number, j0: number, j1: number,
+  ): void;
 }
 
 /**
@@ -20,27 +24,91 @@ export function wasmPath(): string {
   return candidates.find((p) => existsSync(p)) ?? candidates[1];
 }
 
+/** Up to 1 GiB of shared memory (16,384 pages of 64 KiB); it grows on demand. */
+const MAX_PAGES = 16384;
+
+/** Products of at least this many multiply-adds are split across the threads. */
+const POOL_MIN_MACS = 512 * 1024;
+
 /**
- * The compiled kernels and a view of their memory. Arrays are placed after the module's
- * static data by `reserve`, which grows the memory when a call needs more.
+ * A helper thread's whole program: it instantiates the same module on the same shared
+ * memory, then sleeps on its control word until a job arrives, runs its columns of the
+ * product, and signals completion. Slots of `ctrl`: 0 job number (−1 = stop), 1 the job
+ * done (negative = failed), 2… the arguments of `gemm`.
+ */
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control } = workerData;
+const wasm = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm abort'); } } }).exports;
+const ctrl = new Int32Array(control);
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl, 0, seen);
+  seen = Atomics.load(ctrl, 0);
+  if (seen < 0) break;
+  let done = seen;
+  try {
+    wasm.gemm(ctrl[2], ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10], ctrl[11], ctrl[12], ctrl[13]);
+  } catch (e) {
+    done = -seen;
+  }
+  Atomics.store(ctrl, 1, done);
+  Atomics.notify(ctrl, 1);
+}
+`;
+
+/** The number of threads to use: `SLIMTENSOR_THREADS`, else one per core (at most 2 here). */
+export function threadCount(): number {
+  const raw = process.env.SLIMTENSOR_THREADS;
+  if (raw === undefined || raw === '') return Math.max(1, Math.min(2, cpus().length));
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`SLIMTENSOR_THREADS=${raw}: expected an integer from 1 to 64`);
+  return n;
+}
+
+/** One helper thread and its control words. */
+interface Helper {
+  worker: Worker;
+  ctrl: Int32Array;
+  job: number;
+}
+
+/**
+ * The compiled kernels on a shared memory, and a pool of helper threads that run parts of
+ * large products on the other cores. Arrays are placed after the module's static data;
+ * `reserve` grows the memory when a call needs more.
  */
 export class WasmModule {
   private readonly exports: WasmExports;
   private readonly base: number;
   private f32: Float32Array;
+  private readonly helpers: Helper[] = [];
 
-  private constructor(instance: WebAssembly.Instance) {
-    this.exports = instance.exports as unknown as WasmExports;
+  private constructor(private readonly memory: WebAssembly.Memory, compiled: WebAssembly.Module, threads: number) {
+    const imports = { env: { memory, abort: () => { throw new Error('wasm abort'); } } };
+    this.exports = new WebAssembly.Instance(compiled, imports).exports as unknown as WasmExports;
     this.base = (this.exports.heapBase() + 15) & ~15;
-    this.f32 = new Float32Array(this.exports.memory.buffer);
+    this.f32 = new Float32Array(memory.buffer);
+    for (let t = 1; t < threads; t++) {
+      const control = new SharedArrayBuffer(16 * 4);
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: compiled, memory, control } });
+      worker.unref(); // an idle helper never keeps the process alive
+      this.helpers.push({ worker, ctrl: new Int32Array(control), job: 0 });
+    }
   }
 
-  /** Loads and instantiates the module, or returns null (with the reason) when it cannot run here. */
-  static load(path = wasmPath()): { module: WasmModule | null; reason?: string } {
+  /** Threads a large product is split across (1 = no helpers). */
+  get threads(): number {
+    return this.helpers.length + 1;
+  }
+
+  /** Loads the module with `threads` threads, or returns null (with the reason) when it cannot run here. */
+  static load(path = wasmPath(), threads = threadCount()): { module: WasmModule | null; reason?: string } {
     if (!existsSync(path)) return { module: null, reason: `${path} is missing (run npm run build:wasm)` };
     try {
       const compiled = new WebAssembly.Module(readFileSync(path));
-      return { module: new WasmModule(new WebAssembly.Instance(compiled, { env: { abort: () => { throw new Error('wasm abort'); } } })) };
+      const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+      return { module: new WasmModule(memory, compiled, threads) };
     } catch (e) {
       return { module: null, reason: `${path}: ${(e as Error).message}` };
     }
@@ -49,26 +117,56 @@ export class WasmModule {
   /** Makes sure `bytes` bytes after the heap base exist; returns the float view of the memory. */
   reserve(bytes: number): Float32Array {
     const need = this.base + bytes;
-    const memory = this.exports.memory;
-    if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-    if (this.f32.buffer !== memory.buffer) this.f32 = new Float32Array(memory.buffer);
+    const have = this.memory.buffer.byteLength;
+    if (need > MAX_PAGES * 65536) throw new Error(`wasm: a product needs ${need} bytes, more than the ${MAX_PAGES * 64} KiB the module may use`);
+    if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
+    if (this.f32.byteLength !== this.memory.buffer.byteLength) this.f32 = new Float32Array(this.memory.buffer);
     return this.f32;
   }
 
   /**
    * C (+)= op(A)·op(B), same arguments as the TypeScript kernels. The operands are copied
-   * into the module's memory, multiplied there, and C is copied back.
+   * into the module's memory, multiplied there (large products split by columns across
+   * the threads), and C is copied back.
    */
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean): void {
     const sizeA = M * K, sizeB = K * N, sizeC = M * N;
     const align = (n: number): number => (n + 3) & ~3; // floats, so each array starts 16-byte aligned
-    const offA = 0, offB = align(sizeA), offC = offB + align(sizeB), offS = offC + align(sizeC);
-    const mem = this.reserve(offS * 4 + this.exports.packBytes(M, N, K));
+    const pack = align(Math.ceil(this.exports.packBytes(M, N, K) / 4));
+    const offB = align(sizeA), offC = offB + align(sizeB), offS = offC + align(sizeC);
+    const parts = M * N * K >= POOL_MIN_MACS ? Math.min(this.threads, Math.floor(N / 8)) : 1;
+    const mem = this.reserve((offS + pack * Math.max(1, parts)) * 4);
     const at = this.base / 4;
-    mem.set(A.subarray(0, sizeA), at + offA);
+    mem.set(A.subarray(0, sizeA), at);
     mem.set(B.subarray(0, sizeB), at + offB);
     if (accumulate) mem.set(C.subarray(0, sizeC), at + offC);
-    this.exports.gemm(+transA, +transB, M, N, K, this.base + offA * 4, this.base + offB * 4, this.base + offC * 4, +accumulate, this.base + offS * 4);
+    const args = [+transA, +transB, M, N, K, this.base, this.base + offB * 4, this.base + offC * 4, +accumulate];
+    if (parts <= 1) {
+      this.exports.gemm(...(args as [number, number, number, number, number, number, number, number, number]), this.base + offS * 4, 0, N);
+    } else {
+      // Columns in multiples of the 8-wide panel, as even as that allows.
+      const bounds = Array.from({ length: parts + 1 }, (_, p) => Math.min(N, 8 * Math.round((p * N) / parts / 8)));
+      bounds[parts] = N;
+      for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], [...args, this.base + (offS + p * pack) * 4, bounds[p], bounds[p + 1]]);
+      this.exports.gemm(...(args as [number, number, number, number, number, number, number, number, number]), this.base + offS * 4, bounds[0], bounds[1]);
+      for (let p = 1; p < parts; p++) this.join(this.helpers[p - 1]);
+    }
     C.set(this.f32.subarray(at + offC, at + offC + sizeC));
+  }
+
+  private dispatch(h: Helper, args: number[]): void {
+    h.ctrl.set(args, 2);
+    h.job++;
+    Atomics.store(h.ctrl, 0, h.job);
+    Atomics.notify(h.ctrl, 0);
+  }
+
+  private join(h: Helper): void {
+    for (;;) {
+      const done = Atomics.load(h.ctrl, 1);
+      if (done === h.job) return;
+      if (done === -h.job) throw new Error('wasm: a helper thread failed in gemm');
+      Atomics.wait(h.ctrl, 1, done, 1000);
+    }
   }
 }
