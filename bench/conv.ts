@@ -4,14 +4,14 @@ import { sum } from '../src/tensor/ops/reduce.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { measure, type BenchOptions, type BenchResult } from './harness.js';
+import { backends, measure, withBackend, type BenchOptions, type BenchResult } from './harness.js';
 
 /**
  * The teacher's convolution (batch 64 × 1×28×28, 32 filters 5×5): the direct loops (the
- * reference) against im2col + GEMM, forward, and forward + backward. GFLOP/s counts the
+ * reference) against im2col + GEMM on each backend, forward, and forward + backward. GFLOP/s counts the
  * forward's 2·N·OC·OH·OW·C·K² (backward adds twice that, counted too).
  */
-export function benchConv(options: BenchOptions): BenchResult[] {
+export async function benchConv(options: BenchOptions): Promise<BenchResult[]> {
   const rng = new Rng(6);
   const [N, C, H, W, OC, K] = [64, 1, 28, 28, 32, 5];
   const OH = H - K + 1, OW = W - K + 1;
@@ -26,11 +26,16 @@ export function benchConv(options: BenchOptions): BenchResult[] {
   if (!(worst < 1e-4)) throw new Error(`conv bench: im2col + GEMM differs from the direct loops by ${worst}`);
   const flops = (2 * N * OC * OH * OW * C * K * K) / 1e9;
   const base = measure('conv', 'direct loops, forward', () => conv2dDirect(x.data, w.data, b.data, N, OC, g, direct), flops, 'GFLOP/s', options);
-  const fwd = measure('conv', 'im2col + GEMM, forward', () => noGrad(() => conv2d(x, w, b)), flops, 'GFLOP/s', options);
-  const both = measure('conv', 'im2col + GEMM, forward + backward', () => {
-    w.grad = null;
-    b.grad = null;
-    sum(conv2d(x, w, b)).backward();
-  }, 3 * flops, 'GFLOP/s', options);
-  return [base, fwd, both].map((r) => ({ ...r, ratio: r.rate / base.rate, baseline: base.name }));
+  const results = [base];
+  for (const backend of backends()) {
+    await withBackend(backend, () => {
+      results.push(measure('conv', `im2col + GEMM, forward, ${backend}`, () => noGrad(() => conv2d(x, w, b)), flops, 'GFLOP/s', options));
+      results.push(measure('conv', `im2col + GEMM, forward + backward, ${backend}`, () => {
+        w.grad = null;
+        b.grad = null;
+        sum(conv2d(x, w, b)).backward();
+      }, 3 * flops, 'GFLOP/s', options));
+    });
+  }
+  return results.map((r) => ({ ...r, ratio: r.rate / base.rate, baseline: base.name }));
 }

@@ -1,6 +1,6 @@
 import Benchmark from 'benchmark';
 import { cpus } from 'node:os';
-import { kernels } from '../src/tensor/kernels/index.js';
+import { activeThreads, kernels, useBackend, wasmKernels } from '../src/tensor/kernels/index.js';
 
 /** One measured case: its median time and what that means in the family's unit. */
 export interface BenchResult {
@@ -39,7 +39,7 @@ function quantile(sorted: number[], q: number): number {
 export function measure(family: string, name: string, fn: () => void, work: number, unit: string, options: BenchOptions): BenchResult {
   const bench = new Benchmark(name, fn, {
     minSamples: options.quick ? 3 : 10,
-    maxTime: options.quick ? 0.3 : 2,
+    maxTime: options.quick ? 0.12 : 1,
     minTime: options.quick ? 0.02 : 0.1,
   });
   bench.run();
@@ -64,7 +64,23 @@ export function environment(): Record<string, string | number> {
     node: process.version,
     v8: process.versions.v8,
     backend: kernels.name,
-    threads: 1,
+    threads: activeThreads(),
     date: new Date().toISOString(),
   };
+}
+
+/** The backends this machine can run, for families that compare them in one run. */
+export function backends(): ('js' | 'wasm')[] {
+  return wasmKernels ? ['js', 'wasm'] : ['js'];
+}
+
+/** Runs `fn` with every op on `backend`, then switches back to the one that was active. */
+export async function withBackend<T>(backend: 'js' | 'wasm', fn: () => T | Promise<T>): Promise<T> {
+  const before = kernels.name as 'js' | 'wasm';
+  useBackend(backend);
+  try {
+    return await fn();
+  } finally {
+    useBackend(before);
+  }
 }

@@ -1,5 +1,6 @@
 import { gemmBlocked } from '../src/tensor/kernels/gemm.js';
-import { gemmInt8Naive, gemmInt8Packed, packInt8Pairs } from '../src/tensor/kernels/int8.js';
+import { gemmInt8Naive, gemmInt8Packed, int8Weights, packInt8Pairs } from '../src/tensor/kernels/int8.js';
+import { wasmModule } from '../src/tensor/kernels/index.js';
 import { Rng } from '../src/tensor/random.js';
 import { measure, type BenchOptions, type BenchResult } from './harness.js';
 
@@ -11,9 +12,11 @@ const SHAPES = [
 ];
 
 /**
- * int8 × int8 → int32 GEMM against the fp32 blocked GEMM on the same shapes. Rates are
- * GOP/s (2·M·N·K ÷ time, a multiply-add counting 2 whatever the type), so the ratio is the
- * speed-up of int8 over fp32. The int8 kernel is first checked to equal exact integer loops.
+ * int8 × int8 → int32 GEMM against the fp32 GEMM of the same backend on the same shapes
+ * (js: float64-paired integers vs the blocked GEMM; wasm: i32x4.dot_i16x8_s vs the f32x4
+ * GEMM, with the default threads). Rates are GOP/s (2·M·N·K ÷ time, a multiply-add counting
+ * 2 whatever the type), so the ratio is the speed-up of int8 over fp32. Each int8 kernel is
+ * first checked to equal exact integer loops.
  */
 export function benchInt8(options: BenchOptions): BenchResult[] {
   const rng = new Rng(5);
@@ -33,6 +36,16 @@ export function benchInt8(options: BenchOptions): BenchResult[] {
     const fp32 = measure('int8', `fp32 blocked ${label}`, () => gemmBlocked(false, true, M, N, K, Af, Bf, C, false), ops, 'GOP/s', options);
     const int8 = measure('int8', `int8 packed ${label}`, () => gemmInt8Packed(M, N, K, A, packed, got), ops, 'GOP/s', options);
     results.push({ ...fp32, ratio: 1, baseline: fp32.name }, { ...int8, ratio: int8.rate / fp32.rate, baseline: fp32.name });
+    if (wasmModule) {
+      const wasm = wasmModule;
+      const w = int8Weights(B, N, K);
+      wasm.gemmInt8(M, A, w, got);
+      const off = want.findIndex((v, i) => v !== got[i]);
+      if (off >= 0) throw new Error(`int8 bench: the wasm int8 kernel is wrong at ${label} (element ${off}: ${got[off]} vs ${want[off]})`);
+      const f32w = measure('int8', `fp32 wasm ${label}`, () => wasm.gemm(false, true, M, N, K, Af, Bf, C, false), ops, 'GOP/s', options);
+      const i8w = measure('int8', `int8 wasm ${label}`, () => wasm.gemmInt8(M, A, w, got), ops, 'GOP/s', options);
+      results.push({ ...f32w, ratio: 1, baseline: f32w.name }, { ...i8w, ratio: i8w.rate / f32w.rate, baseline: f32w.name });
+    }
     if (M <= 64) {
       const naive = measure('int8', `int8 naive ${label}`, () => gemmInt8Naive(M, N, K, A, B, got), ops, 'GOP/s', options);
       results.push({ ...naive, ratio: naive.rate / fp32.rate, baseline: fp32.name });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
+import { gemmInt8Naive, int8Weights } from '../src/tensor/kernels/int8.js';
 import { wasmKernels, wasmModule } from '../src/tensor/kernels/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { Rng } from '../src/tensor/random.js';
@@ -52,4 +53,25 @@ describe('wasm SIMD backend', () => {
     wasmModule!.gemm(false, false, 2, 2, 0, new Float32Array(0), new Float32Array(0), C, false);
     expect([...C]).toEqual([0, 0, 0, 0]);
   });
+});
+
+describe('wasm int8 GEMM', () => {
+  const rng = new Rng(23);
+  for (const threads of [1, 2]) {
+    const wasm = WasmModule.load(undefined, threads).module!;
+    it(`equals exact integer loops, odd K and N, extremes (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+      for (const [M, N, K] of [[1, 1, 1], [3, 5, 7], [2, 9, 16], [7, 13, 1100], [64, 512, 784], [65, 37, 300]]) {
+        const A = Int16Array.from({ length: M * K }, (_, i) => (i % 7 === 0 ? 255 : i % 11 === 0 ? -255 : rng.int(511) - 255));
+        const B = Int8Array.from({ length: N * K }, (_, i) => (i % 5 === 0 ? 127 : i % 13 === 0 ? -127 : rng.int(255) - 127));
+        const want = new Int32Array(M * N);
+        gemmInt8Naive(M, N, K, A, B, want);
+        const got = new Int32Array(M * N).fill(7);
+        const w = int8Weights(B, N, K);
+        wasm.gemmInt8(M, A, w, got);
+        expect(got).toEqual(want);
+        wasm.gemmInt8(M, A, w, got); // the packed weights are reused
+        expect(got).toEqual(want);
+      }
+    });
+  }
 });

@@ -2,7 +2,7 @@ import { Conv2d, Linear } from '../nn/layers.js';
 import { Module, type StateEntry } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { kernels, type ConvGeometry } from '../tensor/kernels/index.js';
-import { gemmInt8Packed, packInt8Pairs } from '../tensor/kernels/int8.js';
+import { int8Weights, type Int8Weights } from '../tensor/kernels/int8.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { LayerCodec } from './checkpoint.js';
@@ -77,7 +77,11 @@ export function activationQuant(x: Float32Array): ActivationQuant {
 
 /** Quantizes activations and subtracts the zero point: out[i] = clamp(round(x/s) + z) − z. */
 export function quantizeActivations(x: Float32Array, { scale, zeroPoint }: ActivationQuant, out: Int16Array): void {
-  for (let i = 0; i < x.length; i++) out[i] = Math.max(-128, Math.min(127, Math.round(x[i] / scale) + zeroPoint)) - zeroPoint;
+  const inv = 1 / scale, lo = -128 - zeroPoint, hi = 127 - zeroPoint;
+  for (let i = 0; i < x.length; i++) {
+    const q = Math.round(x[i] * inv); // the range was chosen to cover x, so clamping only trims rounding at the ends
+    out[i] = q < lo ? lo : q > hi ? hi : q;
+  }
 }
 
 /** Signal-to-quantization-noise ratio in dB: 10·log10(Σw² ÷ Σ(w − ŵ)²); Infinity when exact. */
@@ -97,7 +101,7 @@ let accScratch = new Int32Array(0);
  * y[N, out] = x[N, in]·Wᵀ + b with int8 weights and per-batch int8 activations: the integer
  * GEMM, then one float multiply per output by sₓ·s_w (per channel when there are several).
  */
-function int8Linear(x: Float32Array, N: number, w: QuantizedWeight, packed: Float64Array, bias: Float32Array | null, y: Float32Array): void {
+function int8Linear(x: Float32Array, N: number, w: QuantizedWeight, packed: Int8Weights, bias: Float32Array | null, y: Float32Array): void {
   const { rows: out, cols: inF, scales } = w;
   if (actScratch.length < N * inF) actScratch = new Int16Array(N * inF);
   if (accScratch.length < N * out) accScratch = new Int32Array(N * out);
@@ -105,22 +109,21 @@ function int8Linear(x: Float32Array, N: number, w: QuantizedWeight, packed: Floa
   const acc = accScratch.subarray(0, N * out);
   const aq = activationQuant(x);
   quantizeActivations(x, aq, a);
-  gemmInt8Packed(N, out, inF, a, packed, acc);
-  const perChannel = scales.length > 1;
-  for (let n = 0; n < N; n++) {
-    for (let j = 0; j < out; j++) {
-      y[n * out + j] = acc[n * out + j] * aq.scale * (perChannel ? scales[j] : scales[0]) + (bias ? bias[j] : 0);
-    }
+  kernels.gemmInt8(N, a, packed, acc);
+  const factor = new Float32Array(out);
+  for (let j = 0; j < out; j++) factor[j] = aq.scale * scales[scales.length > 1 ? j : 0];
+  for (let n = 0, k = 0; n < N; n++) {
+    for (let j = 0; j < out; j++, k++) y[k] = acc[k] * factor[j] + (bias ? bias[j] : 0);
   }
 }
 
-/** Shared by the two int8 layers: the weight, its packed form, the bias, and how they save. */
+/** Shared by the two int8 layers: the weight (with each backend's packed form), the bias, and how they save. */
 abstract class Int8Layer extends Module {
-  readonly packed: Float64Array;
+  readonly packed: Int8Weights;
 
   constructor(readonly weight: QuantizedWeight, readonly bias: Float32Array | null, readonly weightShape: readonly number[]) {
     super();
-    this.packed = packInt8Pairs(weight.q, weight.rows, weight.cols);
+    this.packed = int8Weights(weight.q, weight.rows, weight.cols);
   }
 
   /** Stored weights plus biases. */

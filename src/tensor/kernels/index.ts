@@ -1,6 +1,7 @@
 import { col2im, im2col } from './conv.js';
 import { adamStep, addBias, relu, reluBackward, sumRows } from './elementwise.js';
 import { gemmBlocked } from './gemm.js';
+import { gemmInt8 } from './int8.js';
 import { maxPool2d, maxPool2dBackward } from './pool.js';
 import { csrLinear } from './sparse.js';
 import { WasmModule } from './wasm/module.js';
@@ -25,6 +26,7 @@ export interface Kernels {
   reluBackward: typeof reluBackward;
   adamStep: typeof adamStep;
   csrLinear: typeof csrLinear;
+  gemmInt8: typeof gemmInt8;
 }
 
 /** Plain TypeScript kernels: always available, and the readable baseline. */
@@ -41,6 +43,7 @@ export const jsKernels: Kernels = {
   reluBackward,
   adamStep,
   csrLinear,
+  gemmInt8,
 };
 
 /** Products smaller than this many multiply-adds stay in TypeScript: copying into wasm memory would cost more than it saves. */
@@ -63,6 +66,7 @@ export const wasmKernels: Kernels | null = loaded.module
       if (M * N * K < WASM_MIN_MACS) gemmBlocked(transA, transB, M, N, K, A, B, C, accumulate);
       else loaded.module!.gemm(transA, transB, M, N, K, A, B, C, accumulate);
     },
+    gemmInt8: (M, A, w, C) => loaded.module!.gemmInt8(M, A, w, C),
   }
   : null;
 
@@ -80,5 +84,20 @@ function selectBackend(): Kernels {
   return chosen;
 }
 
-/** The active kernels. */
-export const kernels: Kernels = selectBackend();
+/** The active kernels (one object, so that `useBackend` can switch every op at once). */
+export const kernels: Kernels = { ...selectBackend() };
+
+/**
+ * Switches every op to another backend, for benchmarks that compare backends in one run.
+ * Throws when that backend cannot run here.
+ */
+export function useBackend(name: 'js' | 'wasm'): void {
+  const chosen = BACKENDS[name];
+  if (!chosen) throw new Error(`useBackend: the ${name} kernels cannot run here${name === 'wasm' ? `: ${loaded.reason}` : ''}`);
+  Object.assign(kernels, chosen);
+}
+
+/** Threads the active backend uses for large products. */
+export function activeThreads(): number {
+  return kernels.name === 'wasm' && wasmModule ? wasmModule.threads : 1;
+}

@@ -92,3 +92,27 @@ export function gemmInt8Packed(M: number, N: number, K: number, A: Int16Array, p
     }
   }
 }
+
+/**
+ * int8 weights `[N, K]` as a kernel sees them: the values, and each backend's packed form
+ * of them, made on first use and kept (weights do not change after quantization).
+ */
+export interface Int8Weights {
+  q: Int8Array;
+  N: number;
+  K: number;
+  packs: Map<string, unknown>;
+}
+
+/** Wraps int8 weights `[N, K]` for `gemmInt8`. */
+export function int8Weights(q: Int8Array, N: number, K: number): Int8Weights {
+  if (q.length !== N * K) throw new Error(`int8Weights: ${q.length} values do not fill [${N}, ${K}]`);
+  return { q, N, K, packs: new Map() };
+}
+
+/** C = A·Wᵀ for quantized layers (the js backend's entry): packs W into float64 pairs once, then `gemmInt8Packed`. */
+export function gemmInt8(M: number, A: Int16Array, w: Int8Weights, C: Int32Array): void {
+  let packed = w.packs.get('js') as Float64Array | undefined;
+  if (!packed) w.packs.set('js', (packed = packInt8Pairs(w.q, w.N, w.K)));
+  gemmInt8Packed(M, w.N, w.K, A, packed, C);
+}

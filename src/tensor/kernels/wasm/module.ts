@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { Int8Weights } from '../int8.js';
 
 /** The exports of `assembly/gemm.ts` once compiled. */
 interface WasmExports {
@@ -12,6 +13,7 @@ interface WasmExports {
     transA: number, transB: number, M: number, N: number, K: number,
     a: number, b: number, c: number, accumulate: number, scratch: number, j0: number, j1: number,
   ): void;
+  gemmI16(M: number, N: number, Kp: number, a: number, w: number, c: number, j0: number, j1: number): void;
 }
 
 /**
@@ -34,7 +36,7 @@ const POOL_MIN_MACS = 512 * 1024;
  * A helper thread's whole program: it instantiates the same module on the same shared
  * memory, then sleeps on its control word until a job arrives, runs its columns of the
  * product, and signals completion. Slots of `ctrl`: 0 job number (−1 = stop), 1 the job
- * done (negative = failed), 2… the arguments of `gemm`.
+ * done (negative = failed), 2 the kernel (0 gemm, 1 gemmI16), 3… its arguments.
  */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
@@ -48,7 +50,8 @@ for (;;) {
   if (seen < 0) break;
   let done = seen;
   try {
-    wasm.gemm(ctrl[2], ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10], ctrl[11], ctrl[12], ctrl[13]);
+    if (ctrl[2] === 0) wasm.gemm(ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10], ctrl[11], ctrl[12], ctrl[13], ctrl[14]);
+    else wasm.gemmI16(ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10]);
   } catch (e) {
     done = -seen;
   }
@@ -80,7 +83,10 @@ interface Helper {
  */
 export class WasmModule {
   private readonly exports: WasmExports;
-  private readonly base: number;
+  /** Start of the per-call scratch: after the static data and the resident arrays. */
+  private base: number;
+  /** Bytes of resident arrays (weights that stay in wasm memory between calls). */
+  private residentBytes = 0;
   private f32: Float32Array;
   private readonly helpers: Helper[] = [];
 
@@ -90,7 +96,7 @@ export class WasmModule {
     this.base = (this.exports.heapBase() + 15) & ~15;
     this.f32 = new Float32Array(memory.buffer);
     for (let t = 1; t < threads; t++) {
-      const control = new SharedArrayBuffer(16 * 4);
+      const control = new SharedArrayBuffer(20 * 4);
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: compiled, memory, control } });
       worker.unref(); // an idle helper never keeps the process alive
       this.helpers.push({ worker, ctrl: new Int32Array(control), job: 0 });
@@ -112,6 +118,21 @@ export class WasmModule {
     } catch (e) {
       return { module: null, reason: `${path}: ${(e as Error).message}` };
     }
+  }
+
+  /**
+   * Places `bytes` bytes in wasm memory for good (e.g. an int8 layer's widened weights) and
+   * returns their byte address; null once 256 MiB are resident (callers then copy per call).
+   * Scratch for calls starts after the resident arrays.
+   */
+  allocResident(bytes: number): number | null {
+    const size = (bytes + 15) & ~15;
+    if (this.residentBytes + size > 256 * 2 ** 20) return null;
+    const at = this.base;
+    this.reserve(size);
+    this.base += size;
+    this.residentBytes += size;
+    return at;
   }
 
   /** Makes sure `bytes` bytes after the heap base exist; returns the float view of the memory. */
@@ -147,11 +168,47 @@ export class WasmModule {
       // Columns in multiples of the 8-wide panel, as even as that allows.
       const bounds = Array.from({ length: parts + 1 }, (_, p) => Math.min(N, 8 * Math.round((p * N) / parts / 8)));
       bounds[parts] = N;
-      for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], [...args, this.base + (offS + p * pack) * 4, bounds[p], bounds[p + 1]]);
+      for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], [0, ...args, this.base + (offS + p * pack) * 4, bounds[p], bounds[p + 1]]);
       this.exports.gemm(...(args as [number, number, number, number, number, number, number, number, number]), this.base + offS * 4, bounds[0], bounds[1]);
       for (let p = 1; p < parts; p++) this.join(this.helpers[p - 1]);
     }
     C.set(this.f32.subarray(at + offC, at + offC + sizeC));
+  }
+
+  /**
+   * C = A·Wᵀ for int8 layers: A `[M, K]` activations minus their zero point, W int8 weights
+   * (widened to 16 bits and padded to a multiple of 8 once, kept with the weights), exact
+   * int32 sums. Large products are split by columns across the threads.
+   */
+  gemmInt8(M: number, A: Int16Array, w: Int8Weights, C: Int32Array): void {
+    const { N, K } = w;
+    const Kp = (K + 7) & ~7;
+    // The weights, widened to 16 bits and padded, live in wasm memory from the first call on.
+    let pack = w.packs.get('wasm') as { wide: Int16Array; at: number | null } | undefined;
+    if (!pack) {
+      const wide = new Int16Array(N * Kp);
+      for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) wide[j * Kp + k] = w.q[j * K + k];
+      const at = this.allocResident(wide.byteLength);
+      if (at !== null) new Int16Array(this.memory.buffer, at, wide.length).set(wide);
+      w.packs.set('wasm', (pack = { wide, at }));
+    }
+    const bytesA = M * Kp * 2, bytesW = pack.at === null ? N * Kp * 2 : 0;
+    const offW = (bytesA + 15) & ~15, offC = offW + ((bytesW + 15) & ~15);
+    this.reserve(offC + M * N * 4);
+    const buffer = this.memory.buffer;
+    const a16 = new Int16Array(buffer, this.base, M * Kp);
+    if (Kp === K) a16.set(A.subarray(0, M * K));
+    else for (let i = 0; i < M; i++) { a16.set(A.subarray(i * K, (i + 1) * K), i * Kp); a16.fill(0, i * Kp + K, (i + 1) * Kp); }
+    const wAt = pack.at ?? this.base + offW;
+    if (pack.at === null) new Int16Array(buffer, wAt, N * Kp).set(pack.wide);
+    const args = [M, N, Kp, this.base, wAt, this.base + offC];
+    const parts = M * N * K >= POOL_MIN_MACS ? Math.min(this.threads, Math.floor(N / 8)) : 1;
+    const bounds = Array.from({ length: parts + 1 }, (_, p) => Math.min(N, 8 * Math.round((p * N) / parts / 8)));
+    bounds[parts] = N;
+    for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], [1, ...args, bounds[p], bounds[p + 1]]);
+    this.exports.gemmI16(M, N, Kp, this.base, wAt, this.base + offC, bounds[0], bounds[1]);
+    for (let p = 1; p < parts; p++) this.join(this.helpers[p - 1]);
+    C.set(new Int32Array(buffer, this.base + offC, M * N));
   }
 
   private dispatch(h: Helper, args: number[]): void {

@@ -1,0 +1,3 @@
+// The WebAssembly kernels of slimtensor: one module, compiled by `npm run build:wasm`.
+export * from './gemm';
+export * from './int8';

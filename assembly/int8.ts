@@ -1,0 +1,57 @@
+// Integer GEMM for int8 inference, on 128-bit SIMD: C[M, N] (int32) = A[M, K]·W[N, K]ᵀ,
+// with A the activations minus their zero point and W the int8 weights, both widened to
+// 16 bits and padded with zeros to a multiple of 8 along K (done once per layer for W).
+// `i32x4.dot_i16x8_s` multiplies eight 16-bit pairs and adds neighbours into four 32-bit
+// sums: 8 multiply-adds per instruction, exact (|a·w| ≤ 255·127, sums of up to 2¹⁶ terms fit).
+
+@inline function hsum(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+/**
+ * Columns j0 ≤ j < j1 of C = A·Wᵀ: A `[M, Kp]` and W `[N, Kp]` int16 (Kp a multiple of 8),
+ * C `[M, N]` int32; byte addresses in this module's memory. Tiles of 2 rows × 4 columns:
+ * per 8 values of K, 6 vector loads feed 8 dot products.
+ */
+export function gemmI16(M: i32, N: i32, Kp: i32, a: usize, w: usize, c: usize, j0: i32, j1: i32): void {
+  const rowBytes = <usize>Kp << 1;
+  for (let i = 0; i < M; i += 2) {
+    const two = i + 1 < M;
+    const a0 = a + <usize>i * rowBytes;
+    const a1 = two ? a0 + rowBytes : a0;
+    const c0 = c + (<usize>(i * N) << 2);
+    const c1 = c0 + (<usize>N << 2);
+    let j = j0;
+    for (; j + 3 < j1; j += 4) {
+      const w0 = w + <usize>j * rowBytes, w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+      let s00 = i32x4.splat(0), s01 = i32x4.splat(0), s02 = i32x4.splat(0), s03 = i32x4.splat(0);
+      let s10 = i32x4.splat(0), s11 = i32x4.splat(0), s12 = i32x4.splat(0), s13 = i32x4.splat(0);
+      for (let k: usize = 0; k < rowBytes; k += 16) {
+        const x0 = v128.load(a0 + k), x1 = v128.load(a1 + k);
+        const y0 = v128.load(w0 + k), y1 = v128.load(w1 + k), y2 = v128.load(w2 + k), y3 = v128.load(w3 + k);
+        s00 = i32x4.add(s00, i32x4.dot_i16x8_s(x0, y0)); s01 = i32x4.add(s01, i32x4.dot_i16x8_s(x0, y1));
+        s02 = i32x4.add(s02, i32x4.dot_i16x8_s(x0, y2)); s03 = i32x4.add(s03, i32x4.dot_i16x8_s(x0, y3));
+        s10 = i32x4.add(s10, i32x4.dot_i16x8_s(x1, y0)); s11 = i32x4.add(s11, i32x4.dot_i16x8_s(x1, y1));
+        s12 = i32x4.add(s12, i32x4.dot_i16x8_s(x1, y2)); s13 = i32x4.add(s13, i32x4.dot_i16x8_s(x1, y3));
+      }
+      const o = <usize>j << 2;
+      store<i32>(c0 + o, hsum(s00)); store<i32>(c0 + o, hsum(s01), 4);
+      store<i32>(c0 + o, hsum(s02), 8); store<i32>(c0 + o, hsum(s03), 12);
+      if (two) {
+        store<i32>(c1 + o, hsum(s10)); store<i32>(c1 + o, hsum(s11), 4);
+        store<i32>(c1 + o, hsum(s12), 8); store<i32>(c1 + o, hsum(s13), 12);
+      }
+    }
+    for (; j < j1; j++) {
+      const w0 = w + <usize>j * rowBytes;
+      let s0 = i32x4.splat(0), s1 = i32x4.splat(0);
+      for (let k: usize = 0; k < rowBytes; k += 16) {
+        const y0 = v128.load(w0 + k);
+        s0 = i32x4.add(s0, i32x4.dot_i16x8_s(v128.load(a0 + k), y0));
+        s1 = i32x4.add(s1, i32x4.dot_i16x8_s(v128.load(a1 + k), y0));
+      }
+      store<i32>(c0 + (<usize>j << 2), hsum(s0));
+      if (two) store<i32>(c1 + (<usize>j << 2), hsum(s1));
+    }
+  }
+}
