@@ -2,19 +2,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
+import { runCli } from './run-cli.js';
 
 describe('slimtensor all', () => {
   it('--quick on a small slice fills the run folder: every section, valid JSON, SVG charts with named axes, report', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'slimtensor-all-')), 'run');
-    const r = await run(['all', '--quick', '--train-limit', '600', '--test-limit', '300', '--out', out]);
+    const r = await runCli(['all', '--quick', '--train-limit', '600', '--test-limit', '300', '--out', out]);
     expect(r.code).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(Object.keys(results.sections)).toEqual(['distill', 'prune', 'activation-prune', 'low-rank', 'quantize']);
@@ -62,7 +55,7 @@ describe('slimtensor all', () => {
       [['all', '--out', file], /--out .*taken is a file, not a folder/],
     ];
     for (const [argv, message] of cases) {
-      const r = await run(argv);
+      const r = await runCli(argv);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err).toMatch(message);
       expect(r.err).toMatch(/usage: slimtensor all/);

@@ -2,16 +2,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { runCli } from './run-cli.js';
 import { loadModel } from '../src/nn/checkpoint.js';
 import { MLP } from '../src/nn/models.js';
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 describe('slimtensor CLI', () => {
   it('bad input is a usage error: exit code 2, the reason and the usage on stderr', async () => {
@@ -26,20 +19,20 @@ describe('slimtensor CLI', () => {
       [['train', 'extra'], /positional/],
     ];
     for (const [argv, message] of cases) {
-      const r = await run(argv);
+      const r = await runCli(argv);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err).toMatch(message);
       expect(r.err).toMatch(/usage: slimtensor /);
     }
-    expect((await run([])).code).toBe(2);
-    expect((await run(['--help'])).code).toBe(0);
+    expect((await runCli([])).code).toBe(2);
+    expect((await runCli(['--help'])).code).toBe(0);
   });
 
   it('an --out that is a file is refused before anything is written', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slimtensor-cli-'));
     const file = join(dir, 'taken');
     writeFileSync(file, 'keep me');
-    const r = await run(['train', '--model', 'mlp', '--train-limit', '64', '--out', file]);
+    const r = await runCli(['train', '--model', 'mlp', '--train-limit', '64', '--out', file]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--out .*taken is a file, not a folder/);
     expect(readFileSync(file, 'utf8')).toBe('keep me');
@@ -48,7 +41,7 @@ describe('slimtensor CLI', () => {
 
   it('train runs end to end on a slice and saves a loadable model and valid JSON', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'slimtensor-cli-')), 'run');
-    const r = await run(['train', '--model', 'mlp', '--epochs', '1', '--train-limit', '640', '--test-limit', '500', '--seed', '3', '--out', out]);
+    const r = await runCli(['train', '--model', 'mlp', '--epochs', '1', '--train-limit', '640', '--test-limit', '500', '--seed', '3', '--out', out]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/mlp epoch 1: loss \d+\.\d+, accuracy \d+\.\d+%/);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
