@@ -63,7 +63,9 @@ export const wasmKernels: Kernels | null = loaded.module
     ...jsKernels,
     name: 'wasm',
     gemm: (transA, transB, M, N, K, A, B, C, accumulate) => {
-      if (M * N * K < WASM_MIN_MACS) gemmBlocked(transA, transB, M, N, K, A, B, C, accumulate);
+      // A product of a few rows (one image at a time) streams B in TypeScript faster than
+      // wasm can pack it; small products are not worth the copies.
+      if (M < 4 || M * N * K < WASM_MIN_MACS) gemmBlocked(transA, transB, M, N, K, A, B, C, accumulate);
       else loaded.module!.gemm(transA, transB, M, N, K, A, B, C, accumulate);
     },
     gemmInt8: (M, A, w, C) => loaded.module!.gemmInt8(M, A, w, C),
