@@ -7,6 +7,11 @@ import { Conv2d, Flatten, Linear, ReLU, Sequential } from '../src/nn/layers.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/nn/safetensors.js';
 import { Rng } from '../src/tensor/random.js';
+import { conv2d, maxPool2d } from '../src/tensor/ops/conv.js';
+import { relu } from '../src/tensor/ops/elementwise.js';
+import { linear } from '../src/tensor/ops/matmul.js';
+import { sum } from '../src/tensor/ops/reduce.js';
+import { flatten } from '../src/tensor/ops/view.js';
 import { Tensor } from '../src/tensor/tensor.js';
 
 describe('modules', () => {
@@ -138,5 +143,26 @@ describe('safetensors', () => {
     writeFileSync(path, encodeSafetensors(s2));
     await expect(loadModel(new MLP([2, 2]), path)).rejects.toThrow(/'fc1.bias' has dtype I32, expected F32/);
     expect(readFileSync(path).length).toBeGreaterThan(0);
+  });
+});
+
+describe('TeacherNet pools before its ReLU', () => {
+  it('gives the outputs and gradients of the notebook order (ReLU, then pool)', () => {
+    const net = new TeacherNet(new Rng(3));
+    const x = Tensor.uniform([3, 1, 28, 28], -1, 1, new Rng(4));
+    const notebookOrder = (): Tensor => {
+      const c = net.conv1 as Conv2d, f1 = net.fc1 as Linear, f2 = net.fc2 as Linear;
+      const h = maxPool2d(relu(conv2d(x, c.weight, c.bias)), { kernelSize: 5 });
+      return linear(relu(linear(flatten(h, 1), f1.weight, f1.bias)), f2.weight, f2.bias);
+    };
+    const run = (f: () => Tensor): Float32Array[] => {
+      for (const p of net.parameters()) p.grad = null;
+      const y = f();
+      sum(y).backward();
+      return [y.detach().data, ...net.parameters().map((p) => Float32Array.from(p.grad!.data))];
+    };
+    const ours = run(() => net.forward(x));
+    const theirs = run(notebookOrder);
+    ours.forEach((a, i) => expect(a).toEqual(theirs[i]));
   });
 });
