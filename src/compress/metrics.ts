@@ -11,11 +11,6 @@ import { countCorrect } from '../train/fit.js';
  * alone on tensors that are already in memory, never a data loader.
  */
 
-/** Parameters of a model as PyTorch counts them: elements of trainable tensors. */
-export function countParameters(model: Module): number {
-  return model.numParameters();
-}
-
 /**
  * Bytes a model holds in memory: the sum of the byte lengths of every entry of its state
  * dict, whatever the dtype. For a dense float32 model it is 4 × parameters.
