@@ -1,3 +1,4 @@
 // The WebAssembly kernels of slimtensor: one module, compiled by `npm run build:wasm`.
 export * from './gemm';
 export * from './int8';
+export * from './conv';

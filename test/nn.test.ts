@@ -13,6 +13,7 @@ import { linear } from '../src/tensor/ops/matmul.js';
 import { sum } from '../src/tensor/ops/reduce.js';
 import { flatten } from '../src/tensor/ops/view.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { expectClose } from './helpers.js';
 
 describe('modules', () => {
   it('the notebook models have its parameter counts and names', () => {
@@ -146,8 +147,8 @@ describe('safetensors', () => {
   });
 });
 
-describe('TeacherNet pools before its ReLU', () => {
-  it('gives the outputs and gradients of the notebook order (ReLU, then pool)', () => {
+describe('TeacherNet pools before its ReLU, fused with the convolution', () => {
+  it('gives the outputs and gradients of the notebook order (conv, ReLU, then pool)', () => {
     const net = new TeacherNet(new Rng(3));
     const x = Tensor.uniform([3, 1, 28, 28], -1, 1, new Rng(4));
     const notebookOrder = (): Tensor => {
@@ -163,6 +164,7 @@ describe('TeacherNet pools before its ReLU', () => {
     };
     const ours = run(() => net.forward(x));
     const theirs = run(notebookOrder);
-    ours.forEach((a, i) => expect(a).toEqual(theirs[i]));
+    // Close, not bit-equal: the fused conv + pool sums the weight gradient in another order.
+    ours.forEach((a, i) => expectClose(a, theirs[i], 1e-4, 1e-5));
   });
 });

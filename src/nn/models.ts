@@ -1,3 +1,4 @@
+import { conv2dMaxPool } from '../tensor/ops/conv.js';
 import { relu } from '../tensor/ops/elementwise.js';
 import { flatten } from '../tensor/ops/view.js';
 import { Rng } from '../tensor/random.js';
@@ -66,10 +67,16 @@ export class TeacherNet extends Module {
   /**
    * conv1 → ReLU → max-pool → fc1 → ReLU → fc2. ReLU is applied after the pooling: max and
    * ReLU commute (ReLU is monotone), so the result and its gradient are the same, and the
-   * ReLU touches 25× fewer values (4×4 per channel instead of 24×24).
+   * ReLU touches 25× fewer values (4×4 per channel instead of 24×24). While conv1 and pool
+   * are the plain layers they run as one fused primitive (`conv2dMaxPool`), whose backward
+   * visits only the pooled winners; a swapped-in layer (e.g. an int8 conv1) runs on its own.
    */
   forward(x: Tensor): Tensor {
-    let h = relu(this.pool.forward(this.conv1.forward(x)));
+    const { conv1, pool } = this;
+    let h = conv1 instanceof Conv2d && pool instanceof MaxPool2d
+      ? conv2dMaxPool(x, conv1.weight, conv1.bias, { stride: conv1.stride, padding: conv1.padding }, { kernelSize: pool.kernelSize, stride: pool.stride })
+      : pool.forward(conv1.forward(x));
+    h = relu(h);
     h = relu(this.fc1.forward(flatten(h, 1)));
     return this.fc2.forward(h);
   }

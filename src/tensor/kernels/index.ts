@@ -1,4 +1,5 @@
 import { col2im, im2col } from './conv.js';
+import { convPoolBackward, convPoolForward } from './conv-pool.js';
 import { adamStep, addBias, relu, reluBackward, sumRows } from './elementwise.js';
 import { gemmBlocked } from './gemm.js';
 import { gemmInt8 } from './int8.js';
@@ -7,6 +8,7 @@ import { csrLinear } from './sparse.js';
 import { WasmModule } from './wasm/module.js';
 
 export type { ConvGeometry } from './conv.js';
+export type { PoolWindow } from './conv-pool.js';
 
 /**
  * The kernel interface: every loop the engine runs on typed arrays goes through one of
@@ -20,6 +22,8 @@ export interface Kernels {
   col2im: typeof col2im;
   maxPool2d: typeof maxPool2d;
   maxPool2dBackward: typeof maxPool2dBackward;
+  convPoolForward: typeof convPoolForward;
+  convPoolBackward: typeof convPoolBackward;
   addBias: typeof addBias;
   sumRows: typeof sumRows;
   relu: typeof relu;
@@ -37,6 +41,8 @@ export const jsKernels: Kernels = {
   col2im,
   maxPool2d,
   maxPool2dBackward,
+  convPoolForward,
+  convPoolBackward,
   addBias,
   sumRows,
   relu,
@@ -69,6 +75,8 @@ export const wasmKernels: Kernels | null = loaded.module
       else loaded.module!.gemm(transA, transB, M, N, K, A, B, C, accumulate);
     },
     gemmInt8: (M, A, w, C) => loaded.module!.gemmInt8(M, A, w, C),
+    convPoolForward: (x, w, bias, N, OC, g, pool, out, argmax) => loaded.module!.convPool(x, w, bias, N, OC, g, pool, out, argmax),
+    convPoolBackward: (x, w, dout, argmax, N, OC, g, pool, dx, dw, db) => loaded.module!.convPoolBackward(x, w, dout, argmax, N, OC, g, pool, dx, dw, db),
   }
   : null;
 

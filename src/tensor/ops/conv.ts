@@ -1,5 +1,5 @@
 import { needsGrad, record } from '../autograd.js';
-import { kernels, type ConvGeometry } from '../kernels/index.js';
+import { kernels, type ConvGeometry, type PoolWindow } from '../kernels/index.js';
 import { fmt } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
@@ -25,6 +25,30 @@ function scratch(which: 'col' | 'dcol', size: number): Float32Array {
   return dcolScratch.subarray(0, size);
 }
 
+/** Checks a convolution's operands for `op` and works out its geometry. */
+function convGeometry(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions): ConvGeometry {
+  const [SH, SW] = pair(options.stride ?? 1);
+  const [PH, PW] = pair(options.padding ?? 0);
+  if (x.rank !== 4 || weight.rank !== 4) {
+    throw new Error(`${op}: expects input [N, C, H, W] and weight [OC, C, KH, KW], got ${fmt(x.shape)} and ${fmt(weight.shape)}`);
+  }
+  const [, C, H, W] = x.shape;
+  const [OC, WC, KH, KW] = weight.shape;
+  if (C !== WC) throw new Error(`${op}: input ${fmt(x.shape)} has ${C} channels but weight ${fmt(weight.shape)} expects ${WC}`);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== OC)) {
+    throw new Error(`${op}: bias ${fmt(bias.shape)} does not match weight ${fmt(weight.shape)} (expected [${OC}])`);
+  }
+  if (![SH, SW].every((s) => Number.isInteger(s) && s >= 1) || ![PH, PW].every((p) => Number.isInteger(p) && p >= 0)) {
+    throw new Error(`${op}: stride must be integers ≥ 1 and padding integers ≥ 0, got stride ${SH},${SW} padding ${PH},${PW}`);
+  }
+  const OH = Math.floor((H + 2 * PH - KH) / SH) + 1;
+  const OW = Math.floor((W + 2 * PW - KW) / SW) + 1;
+  if (OH < 1 || OW < 1) {
+    throw new Error(`${op}: kernel ${KH}x${KW} is larger than the padded input ${H + 2 * PH}x${W + 2 * PW} of ${fmt(x.shape)}`);
+  }
+  return { C, H, W, KH, KW, SH, SW, PH, PW, OH, OW };
+}
+
 /**
  * 2-D convolution (cross-correlation, as PyTorch), by im2col + GEMM per image.
  * x `[N, C, H, W]`, weight `[OC, C, KH, KW]`, bias `[OC]` or null → `[N, OC, OH, OW]`,
@@ -34,26 +58,10 @@ function scratch(which: 'col' | 'dcol', size: number): Float32Array {
  * @example conv2d(images, conv1.weight, conv1.bias) // [64, 1, 28, 28] → [64, 32, 24, 24]
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
-  const [SH, SW] = pair(options.stride ?? 1);
-  const [PH, PW] = pair(options.padding ?? 0);
-  if (x.rank !== 4 || weight.rank !== 4) {
-    throw new Error(`conv2d: expects input [N, C, H, W] and weight [OC, C, KH, KW], got ${fmt(x.shape)} and ${fmt(weight.shape)}`);
-  }
-  const [N, C, H, W] = x.shape;
-  const [OC, WC, KH, KW] = weight.shape;
-  if (C !== WC) throw new Error(`conv2d: input ${fmt(x.shape)} has ${C} channels but weight ${fmt(weight.shape)} expects ${WC}`);
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== OC)) {
-    throw new Error(`conv2d: bias ${fmt(bias.shape)} does not match weight ${fmt(weight.shape)} (expected [${OC}])`);
-  }
-  if (![SH, SW].every((s) => Number.isInteger(s) && s >= 1) || ![PH, PW].every((p) => Number.isInteger(p) && p >= 0)) {
-    throw new Error(`conv2d: stride must be integers ≥ 1 and padding integers ≥ 0, got stride ${SH},${SW} padding ${PH},${PW}`);
-  }
-  const OH = Math.floor((H + 2 * PH - KH) / SH) + 1;
-  const OW = Math.floor((W + 2 * PW - KW) / SW) + 1;
-  if (OH < 1 || OW < 1) {
-    throw new Error(`conv2d: kernel ${KH}x${KW} is larger than the padded input ${H + 2 * PH}x${W + 2 * PW} of ${fmt(x.shape)}`);
-  }
-  const g: ConvGeometry = { C, H, W, KH, KW, SH, SW, PH, PW, OH, OW };
+  const g = convGeometry('conv2d', x, weight, bias, options);
+  const [N] = x.shape;
+  const OC = weight.shape[0];
+  const { C, H, W, KH, KW, OH, OW } = g;
   const CKK = C * KH * KW, L = OH * OW;
   const out = Tensor.zeros([N, OC, OH, OW]);
   // When a backward will need the weight gradient, every image's columns are kept for it
@@ -96,28 +104,58 @@ export interface MaxPool2dOptions {
   stride?: number | [number, number];
 }
 
+/** Checks a max-pooling window over an H×W plane for `op` and works out the pooled size. */
+function poolWindow(op: string, shape: readonly number[], H: number, W: number, options: MaxPool2dOptions): PoolWindow {
+  const [KH, KW] = pair(options.kernelSize);
+  const [SH, SW] = pair(options.stride ?? options.kernelSize);
+  if (![KH, KW, SH, SW].every((v) => Number.isInteger(v) && v >= 1)) {
+    throw new Error(`${op}: kernel size and stride must be integers ≥ 1, got kernel ${KH}x${KW} stride ${SH}x${SW}`);
+  }
+  if (KH > H || KW > W) throw new Error(`${op}: pooling kernel ${KH}x${KW} is larger than the ${H}x${W} planes of ${fmt(shape)}`);
+  return { KH, KW, SH, SW, OH: Math.floor((H - KH) / SH) + 1, OW: Math.floor((W - KW) / SW) + 1 };
+}
+
 /**
  * 2-D max pooling without padding: x `[N, C, H, W]` → `[N, C, OH, OW]`,
  * OH = floor((H − KH) / SH) + 1. Backward routes each gradient to its window's maximum.
  * @example maxPool2d(x, { kernelSize: 5 }) // [64, 32, 24, 24] → [64, 32, 4, 4]
  */
 export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
-  const [KH, KW] = pair(options.kernelSize);
-  const [SH, SW] = pair(options.stride ?? options.kernelSize);
   if (x.rank !== 4) throw new Error(`maxPool2d: expects input [N, C, H, W], got ${fmt(x.shape)}`);
-  if (![KH, KW, SH, SW].every((v) => Number.isInteger(v) && v >= 1)) {
-    throw new Error(`maxPool2d: kernel size and stride must be integers ≥ 1, got kernel ${KH}x${KW} stride ${SH}x${SW}`);
-  }
   const [N, C, H, W] = x.shape;
-  if (KH > H || KW > W) throw new Error(`maxPool2d: kernel ${KH}x${KW} is larger than the input ${fmt(x.shape)}`);
-  const OH = Math.floor((H - KH) / SH) + 1;
-  const OW = Math.floor((W - KW) / SW) + 1;
-  const out = Tensor.zeros([N, C, OH, OW]);
+  const p = poolWindow('maxPool2d', x.shape, H, W, options);
+  const out = Tensor.zeros([N, C, p.OH, p.OW]);
   const argmax = new Int32Array(out.size);
-  kernels.maxPool2d(x.data, N * C, H, W, KH, KW, SH, SW, OH, OW, out.data, argmax);
+  kernels.maxPool2d(x.data, N * C, H, W, p.KH, p.KW, p.SH, p.SW, p.OH, p.OW, out.data, argmax);
   return record('maxPool2d', [x], out, (g) => {
     const dx = new Float32Array(x.size);
     kernels.maxPool2dBackward(g, argmax, dx);
     return [dx];
+  });
+}
+
+/**
+ * maxPool2d(conv2d(x, weight, bias, conv), pool) as one primitive, equal to the composed
+ * pair in value and gradient. It never builds the `[N, OC, OH, OW]` convolution output
+ * (it pools each image's as it is made), and its backward visits only the pooled
+ * winners instead of multiplying a gradient that is zero almost everywhere
+ * (kernels/conv-pool.ts says why that is 36× less work for the teacher).
+ * @example conv2dMaxPool(images, conv1.weight, conv1.bias, {}, { kernelSize: 5 }) // [64, 1, 28, 28] → [64, 32, 4, 4]
+ */
+export function conv2dMaxPool(x: Tensor, weight: Tensor, bias: Tensor | null, conv: Conv2dOptions, pool: MaxPool2dOptions): Tensor {
+  const g = convGeometry('conv2dMaxPool', x, weight, bias, conv);
+  const p = poolWindow('conv2dMaxPool', [x.shape[0], weight.shape[0], g.OH, g.OW], g.OH, g.OW, pool);
+  const [N] = x.shape;
+  const OC = weight.shape[0];
+  const out = Tensor.zeros([N, OC, p.OH, p.OW]);
+  const argmax = new Int32Array(out.size);
+  kernels.convPoolForward(x.data, weight.data, bias ? bias.data : null, N, OC, g, p, out.data, argmax);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record('conv2dMaxPool', inputs, out, (dout) => {
+    const dx = x.requiresGrad ? new Float32Array(x.size) : null;
+    const dw = weight.requiresGrad ? new Float32Array(weight.size) : null;
+    const db = bias?.requiresGrad ? new Float32Array(OC) : null;
+    kernels.convPoolBackward(x.data, weight.data, dout, argmax, N, OC, g, p, dx, dw, db);
+    return [dx, dw, db];
   });
 }

@@ -3,6 +3,8 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { ConvGeometry } from '../conv.js';
+import type { PoolWindow } from '../conv-pool.js';
 import type { Int8Weights } from '../int8.js';
 
 /** The exports of `assembly/gemm.ts` once compiled. */
@@ -14,6 +16,9 @@ interface WasmExports {
     a: number, b: number, c: number, accumulate: number, scratch: number, j0: number, j1: number,
   ): void;
   gemmI16(M: number, N: number, Kp: number, a: number, w: number, c: number, j0: number, j1: number): void;
+  convPoolScratch(geo: number): number;
+  convPool(geo: number, x: number, w: number, bias: number, out: number, argmax: number, scratch: number, n0: number, n1: number): void;
+  convPoolBackward(geo: number, x: number, w: number, dout: number, argmax: number, dx: number, dw: number, db: number, n0: number, n1: number): void;
 }
 
 /**
@@ -29,6 +34,9 @@ export function wasmPath(): string {
 /** Up to 1 GiB of shared memory (16,384 pages of 64 KiB); it grows on demand. */
 const MAX_PAGES = 16384;
 
+/** Rounds a count of 4-byte words up to a multiple of 4, so that every array starts 16-byte aligned. */
+const align = (n: number): number => (n + 3) & ~3;
+
 /** Products of at least this many multiply-adds are split across the threads. */
 const POOL_MIN_MACS = 512 * 1024;
 
@@ -36,7 +44,7 @@ const POOL_MIN_MACS = 512 * 1024;
  * A helper thread's whole program: it instantiates the same module on the same shared
  * memory, then sleeps on its control word until a job arrives, runs its columns of the
  * product, and signals completion. Slots of `ctrl`: 0 job number (−1 = stop), 1 the job
- * done (negative = failed), 2 the kernel (0 gemm, 1 gemmI16), 3… its arguments.
+ * done (negative = failed), 2 the kernel (0 gemm, 1 gemmI16, 2 convPool, 3 convPoolBackward), 3… its arguments.
  */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
@@ -51,7 +59,9 @@ for (;;) {
   let done = seen;
   try {
     if (ctrl[2] === 0) wasm.gemm(ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10], ctrl[11], ctrl[12], ctrl[13], ctrl[14]);
-    else wasm.gemmI16(ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10]);
+    else if (ctrl[2] === 1) wasm.gemmI16(ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10]);
+    else if (ctrl[2] === 2) wasm.convPool(ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10], ctrl[11]);
+    else wasm.convPoolBackward(ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10], ctrl[11], ctrl[12]);
   } catch (e) {
     done = -seen;
   }
@@ -152,7 +162,6 @@ export class WasmModule {
    */
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean): void {
     const sizeA = M * K, sizeB = K * N, sizeC = M * N;
-    const align = (n: number): number => (n + 3) & ~3; // floats, so each array starts 16-byte aligned
     const pack = align(Math.ceil(this.exports.packBytes(M, N, K) / 4));
     const offB = align(sizeA), offC = offB + align(sizeB), offS = offC + align(sizeC);
     const parts = M * N * K >= POOL_MIN_MACS ? Math.min(this.threads, Math.floor(N / 8)) : 1;
@@ -211,6 +220,82 @@ export class WasmModule {
     C.set(new Int32Array(buffer, this.base + offC, M * N));
   }
 
+  /**
+   * The fused convolution and max pooling of kernels/conv-pool.ts (same arguments as
+   * `convPoolForward`): the batch goes into the module's memory once, each thread takes a
+   * share of the images, and only the pooled values and their positions come back.
+   */
+  convPool(
+    x: Float32Array, w: Float32Array, bias: Float32Array | null, N: number, OC: number,
+    g: ConvGeometry, pool: PoolWindow, out: Float32Array, argmax: Int32Array,
+  ): void {
+    const sizeX = N * g.C * g.H * g.W, sizeW = OC * g.C * g.KH * g.KW, sizeOut = N * OC * pool.OH * pool.OW;
+    const offX = this.writeConvPoolGeometry(OC, g, pool), offW = offX + align(sizeX), offB = offW + align(sizeW);
+    const offOut = offB + align(OC), offArg = offOut + align(sizeOut), offS = offArg + align(sizeOut);
+    const perThread = align(Math.ceil(this.exports.convPoolScratch(this.base) / 4));
+    const work = N * OC * g.OH * g.OW * g.C * g.KH * g.KW;
+    const parts = work >= POOL_MIN_MACS ? Math.min(this.threads, N) : 1;
+    const mem = this.reserve((offS + perThread * parts) * 4);
+    const at = this.base / 4, addr = (off: number): number => this.base + off * 4;
+    mem.set(x.subarray(0, sizeX), at + offX);
+    mem.set(w.subarray(0, sizeW), at + offW);
+    if (bias) mem.set(bias.subarray(0, OC), at + offB);
+    const args = [addr(0), addr(offX), addr(offW), bias ? addr(offB) : 0, addr(offOut), addr(offArg)];
+    const bounds = Array.from({ length: parts + 1 }, (_, p) => Math.round((p * N) / parts));
+    for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], [2, ...args, addr(offS + p * perThread), bounds[p], bounds[p + 1]]);
+    this.exports.convPool(args[0], args[1], args[2], args[3], args[4], args[5], addr(offS), bounds[0], bounds[1]);
+    for (let p = 1; p < parts; p++) this.join(this.helpers[p - 1]);
+    out.set(mem.subarray(at + offOut, at + offOut + sizeOut));
+    argmax.set(new Int32Array(mem.buffer, addr(offArg), sizeOut));
+  }
+
+  /**
+   * The backward of `convPool` (same arguments as kernels/conv-pool.ts convPoolBackward):
+   * each thread takes a share of the images, with a weight and bias gradient of its own
+   * that are summed here at the end.
+   */
+  convPoolBackward(
+    x: Float32Array, w: Float32Array, dout: Float32Array, argmax: Int32Array, N: number, OC: number,
+    g: ConvGeometry, pool: PoolWindow, dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null,
+  ): void {
+    const sizeX = N * g.C * g.H * g.W, sizeW = OC * g.C * g.KH * g.KW, sizeOut = N * OC * pool.OH * pool.OW;
+    const work = sizeOut * g.C * g.KH * g.KW;
+    const parts = work >= POOL_MIN_MACS / 4 ? Math.min(this.threads, N) : 1;
+    const offX = this.writeConvPoolGeometry(OC, g, pool), offW = offX + align(sizeX), offOut = offW + align(sizeW);
+    const offArg = offOut + align(sizeOut), offDx = offArg + align(sizeOut), offDw = offDx + (dx ? align(sizeX) : 0);
+    const grads = align(sizeW) + align(OC); // one thread's dw and db
+    const mem = this.reserve((offDw + grads * parts) * 4);
+    const at = this.base / 4, addr = (off: number): number => this.base + off * 4;
+    mem.set(x.subarray(0, sizeX), at + offX);
+    mem.set(w.subarray(0, sizeW), at + offW);
+    mem.set(dout.subarray(0, sizeOut), at + offOut);
+    new Int32Array(mem.buffer, addr(offArg), sizeOut).set(argmax.subarray(0, sizeOut));
+    if (dx) mem.set(dx.subarray(0, sizeX), at + offDx);
+    mem.fill(0, at + offDw, at + offDw + grads * parts);
+    const args = (p: number): number[] => [
+      addr(0), addr(offX), addr(offW), addr(offOut), addr(offArg), dx ? addr(offDx) : 0,
+      dw ? addr(offDw + p * grads) : 0, db ? addr(offDw + p * grads + align(sizeW)) : 0,
+    ];
+    const bounds = Array.from({ length: parts + 1 }, (_, p) => Math.round((p * N) / parts));
+    for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], [3, ...args(p), bounds[p], bounds[p + 1]]);
+    const a = args(0);
+    this.exports.convPoolBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], bounds[0], bounds[1]);
+    for (let p = 1; p < parts; p++) this.join(this.helpers[p - 1]);
+    if (dx) dx.set(mem.subarray(at + offDx, at + offDx + sizeX));
+    for (let p = 0; p < parts; p++) {
+      const from = at + offDw + p * grads;
+      if (dw) for (let k = 0; k < sizeW; k++) dw[k] += mem[from + k];
+      if (db) for (let o = 0; o < OC; o++) db[o] += mem[from + align(sizeW) + o];
+    }
+  }
+
+  /** Writes convPool's 18 geometry numbers at the start of the scratch; returns the words used (16-byte aligned). */
+  private writeConvPoolGeometry(OC: number, g: ConvGeometry, pool: PoolWindow): number {
+    const geometry = [g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, OC, pool.KH, pool.KW, pool.SH, pool.SW, pool.OH, pool.OW];
+    new Int32Array(this.reserve(align(geometry.length) * 4).buffer, this.base, geometry.length).set(geometry);
+    return align(geometry.length);
+  }
+
   private dispatch(h: Helper, args: number[]): void {
     h.ctrl.set(args, 2);
     h.job++;
@@ -222,7 +307,7 @@ export class WasmModule {
     for (;;) {
       const done = Atomics.load(h.ctrl, 1);
       if (done === h.job) return;
-      if (done === -h.job) throw new Error('wasm: a helper thread failed in gemm');
+      if (done === -h.job) throw new Error('wasm: a helper thread failed in its kernel');
       Atomics.wait(h.ctrl, 1, done, 1000);
     }
   }

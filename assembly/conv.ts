@@ -1,0 +1,153 @@
+// Convolution fused with max pooling, in WebAssembly: the same computation as
+// src/tensor/kernels/conv-pool.ts (convPoolForward), image by image. Each image is unfolded
+// (im2col), multiplied by the filters with the SIMD GEMM (starting from the bias), and
+// pooled straight away, so only the pooled maxima and their positions leave the module.
+//
+// The geometry arrives as 18 int32 at `geo`, in this order:
+//   C, H, W, KH, KW, SH, SW, PH, PW, OH, OW   the convolution (kernels/conv.ts ConvGeometry)
+//   OC                                        filters
+//   PKH, PKW, PSH, PSW, POH, POW              the pooling window and the pooled size
+import { gemm, packBytes } from './gemm';
+
+@inline function geoAt(geo: usize, i: i32): i32 {
+  return load<i32>(geo + (<usize>i << 2));
+}
+
+/** Bytes of scratch one thread needs for `convPool`: one image's columns, its conv output and the GEMM's panels. */
+export function convPoolScratch(geo: usize): i32 {
+  const CKK = geoAt(geo, 0) * geoAt(geo, 3) * geoAt(geo, 4);
+  const L = geoAt(geo, 9) * geoAt(geo, 10);
+  const OC = geoAt(geo, 11);
+  return ((CKK * L + OC * L) << 2) + packBytes(OC, L, CKK) + 32;
+}
+
+// kernels/conv.ts im2col: row (c, kh, kw) of `col` [C·KH·KW, OH·OW] holds the pixel each output position multiplies.
+function im2col(x: usize, geo: usize, col: usize): void {
+  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2), KH = geoAt(geo, 3), KW = geoAt(geo, 4);
+  const SH = geoAt(geo, 5), SW = geoAt(geo, 6), PH = geoAt(geo, 7), PW = geoAt(geo, 8);
+  const OH = geoAt(geo, 9), OW = geoAt(geo, 10);
+  let out = col;
+  for (let c = 0; c < C; c++) {
+    const plane = x + (<usize>(c * H * W) << 2);
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * SH - PH + kh;
+          if (ih < 0 || ih >= H) {
+            memory.fill(out, 0, <usize>OW << 2);
+            out += <usize>OW << 2;
+            continue;
+          }
+          const row = plane + (<usize>(ih * W) << 2);
+          if (SW == 1 && kw - PW >= 0 && OW - 1 + kw - PW < W) {
+            memory.copy(out, row + (<usize>(kw - PW) << 2), <usize>OW << 2); // a whole row in bounds
+            out += <usize>OW << 2;
+            continue;
+          }
+          for (let ow = 0; ow < OW; ow++) {
+            const iw = ow * SW - PW + kw;
+            store<f32>(out, iw >= 0 && iw < W ? load<f32>(row + (<usize>iw << 2)) : 0);
+            out += 4;
+          }
+        }
+      }
+    }
+  }
+}
+
+// kernels/pool.ts maxPool2d over the OC planes of one image; ties keep the first, NaN wins.
+function maxPool(y: usize, geo: usize, out: usize, argmax: usize): void {
+  const OH = geoAt(geo, 9), OW = geoAt(geo, 10), OC = geoAt(geo, 11);
+  const KH = geoAt(geo, 12), KW = geoAt(geo, 13), SH = geoAt(geo, 14), SW = geoAt(geo, 15);
+  const POH = geoAt(geo, 16), POW = geoAt(geo, 17);
+  for (let p = 0; p < OC; p++) {
+    const plane = p * OH * OW;
+    for (let oh = 0; oh < POH; oh++) {
+      for (let ow = 0; ow < POW; ow++) {
+        let best: f32 = -Infinity;
+        let bestIndex = plane + oh * SH * OW + ow * SW;
+        for (let kh = 0; kh < KH; kh++) {
+          const row = plane + (oh * SH + kh) * OW + ow * SW;
+          for (let kw = 0; kw < KW; kw++) {
+            const v = load<f32>(y + (<usize>(row + kw) << 2));
+            if (!(v <= best)) {
+              best = v;
+              bestIndex = row + kw;
+            }
+          }
+        }
+        store<f32>(out, best);
+        store<i32>(argmax, bestIndex);
+        out += 4;
+        argmax += 4;
+      }
+    }
+  }
+}
+
+/**
+ * Images n0 ≤ n < n1 of out = maxPool(conv2d(x, w) + bias), with `argmax` the index
+ * o·OH·OW + oh·OW + ow of each winner within its image's conv output. x [N, C, H, W],
+ * w [OC, C·KH·KW], bias [OC] (0 = none), out and argmax [N, OC, POH, POW]; byte
+ * addresses in this module's memory, `scratch` convPoolScratch(geo) bytes of this thread's own.
+ */
+export function convPool(geo: usize, x: usize, w: usize, bias: usize, out: usize, argmax: usize, scratch: usize, n0: i32, n1: i32): void {
+  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2);
+  const CKK = C * geoAt(geo, 3) * geoAt(geo, 4);
+  const L = geoAt(geo, 9) * geoAt(geo, 10);
+  const OC = geoAt(geo, 11);
+  const P = OC * geoAt(geo, 16) * geoAt(geo, 17);
+  const col = (scratch + 15) & ~<usize>15;
+  const y = col + (<usize>(CKK * L) << 2);
+  const pack = y + (<usize>(OC * L) << 2);
+  for (let n = n0; n < n1; n++) {
+    im2col(x + (<usize>(n * C * H * W) << 2), geo, col);
+    for (let o = 0; o < OC; o++) {
+      const b: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0;
+      const row = y + (<usize>(o * L) << 2);
+      for (let l = 0; l < L; l++) store<f32>(row + (<usize>l << 2), b);
+    }
+    gemm(false, false, OC, L, CKK, w, col, y, true, pack, 0, L);
+    maxPool(y, geo, out + (<usize>(n * P) << 2), argmax + (<usize>(n * P) << 2));
+  }
+}
+
+/**
+ * Images n0 ≤ n < n1 of the backward of `convPool` (kernels/conv-pool.ts convPoolBackward):
+ * for each pooled gradient d at its winner, db[o] += d, dw[o, ·] += d·(the input patch),
+ * dx (the input patch) += d·w[o, ·]. dout and argmax as convPool's out and argmax; dx
+ * [N, C, H, W], dw [OC, C·KH·KW], db [OC], each 0 when not wanted. Threads working on
+ * other images must be given their own dw and db.
+ */
+export function convPoolBackward(geo: usize, x: usize, w: usize, dout: usize, argmax: usize, dx: usize, dw: usize, db: usize, n0: i32, n1: i32): void {
+  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2), KH = geoAt(geo, 3), KW = geoAt(geo, 4);
+  const SH = geoAt(geo, 5), SW = geoAt(geo, 6), PH = geoAt(geo, 7), PW = geoAt(geo, 8);
+  const OW = geoAt(geo, 10), L = geoAt(geo, 9) * OW, OC = geoAt(geo, 11);
+  const Q = geoAt(geo, 16) * geoAt(geo, 17);
+  for (let n = n0; n < n1; n++) {
+    for (let o = 0; o < OC; o++) {
+      for (let q = 0; q < Q; q++) {
+        const i = <usize>((n * OC + o) * Q + q) << 2;
+        const d = load<f32>(dout + i);
+        if (d == 0) continue;
+        const pos = load<i32>(argmax + i) - o * L;
+        const oh = pos / OW, ow = pos - oh * OW;
+        if (db) store<f32>(db + (<usize>o << 2), load<f32>(db + (<usize>o << 2)) + d);
+        const kh0 = max(0, PH - oh * SH), kh1 = min(KH, H + PH - oh * SH);
+        const kw0 = max(0, PW - ow * SW), kw1 = min(KW, W + PW - ow * SW);
+        for (let c = 0; c < C; c++) {
+          for (let kh = kh0; kh < kh1; kh++) {
+            const xRow = x + (<usize>(((n * C + c) * H + oh * SH - PH + kh) * W + ow * SW - PW) << 2);
+            const dxRow = dx + (xRow - x);
+            const wRow = <usize>(((o * C + c) * KH + kh) * KW) << 2;
+            for (let kw = kw0; kw < kw1; kw++) {
+              const k = <usize>kw << 2;
+              if (dw) store<f32>(dw + wRow + k, load<f32>(dw + wRow + k) + d * load<f32>(xRow + k));
+              if (dx) store<f32>(dxRow + k, load<f32>(dxRow + k) + d * load<f32>(w + wRow + k));
+            }
+          }
+        }
+      }
+    }
+  }
+}
