@@ -6,7 +6,7 @@
 // NR = 8 columns wide and A into panels MR = 4 rows tall (packing absorbs the transposes),
 // then a 4×8 micro-kernel keeps the tile of C in eight 128-bit registers (4 floats each)
 // and streams both panels once: per k, two vector loads of B, four broadcasts of A and
-// eight vector multiply-adds.
+// eight vector multiply-adds (fused ones in the relaxed-SIMD build).
 
 const MR: i32 = 4;
 const NR: i32 = 8;
@@ -29,11 +29,43 @@ export function packBytes(M: i32, N: i32, K: i32): i32 {
   return load<f32>(base + (<usize>index << 2));
 }
 
+// Four rows r0..r3 of 4 floats in, the four columns out (a 4×4 transpose): cN = (r0[N], r1[N], r2[N], r3[N]).
+// Stores column t at dst + t·stride bytes.
+@inline function storeTransposed(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, stride: usize): void {
+  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + stride, f32x4.shuffle(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * stride, f32x4.shuffle(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * stride, f32x4.shuffle(t2, t3, 2, 3, 6, 7));
+}
+
+// Packs columns j0..j1 of op(B)'s rows pc..pc+kc into panels NR = 8 wide: panel by panel,
+// k by k, the 8 values of that k. Full panels are copied 4 floats at a time (from B's rows
+// when B is not transposed; through 4×4 transposes when it is); the ragged edge by element.
 function packB(b: usize, transB: bool, N: i32, K: i32, pc: i32, kc: i32, dst: usize, j0: i32, j1: i32): void {
   for (let jr = j0; jr < j1; jr += NR) {
     const nr = min(NR, j1 - jr);
     let out = dst + (<usize>((jr - j0) / NR) * <usize>(kc * NR) << 2);
-    for (let p = 0; p < kc; p++) {
+    let p = 0;
+    if (nr == NR && !transB) {
+      for (; p < kc; p++) {
+        const src = b + (<usize>((pc + p) * N + jr) << 2);
+        v128.store(out, v128.load(src));
+        v128.store(out, v128.load(src, 16), 16);
+        out += NR << 2;
+      }
+    } else if (nr == NR) {
+      const row = <usize>K << 2;
+      for (; p + 3 < kc; p += 4) {
+        const src = b + (<usize>(jr * K + pc + p) << 2);
+        storeTransposed(v128.load(src), v128.load(src + row), v128.load(src + 2 * row), v128.load(src + 3 * row), out, NR << 2);
+        const src4 = src + 4 * row;
+        storeTransposed(v128.load(src4), v128.load(src4 + row), v128.load(src4 + 2 * row), v128.load(src4 + 3 * row), out + 16, NR << 2);
+        out += NR << 4;
+      }
+    }
+    for (; p < kc; p++) {
       const k = pc + p;
       for (let j = 0; j < NR; j++) {
         let v: f32 = 0;
@@ -45,11 +77,27 @@ function packB(b: usize, transB: bool, N: i32, K: i32, pc: i32, kc: i32, dst: us
   }
 }
 
+// Packs op(A)'s rows, columns pc..pc+kc, into panels MR = 4 tall: panel by panel, k by k,
+// the 4 values of that k. Full panels go 4 floats at a time, as in packB.
 function packA(a: usize, transA: bool, M: i32, K: i32, pc: i32, kc: i32, dst: usize): void {
   for (let ir = 0; ir < M; ir += MR) {
     const mr = min(MR, M - ir);
     let out = dst + (<usize>(ir / MR) * <usize>(kc * MR) << 2);
-    for (let p = 0; p < kc; p++) {
+    let p = 0;
+    if (mr == MR && transA) {
+      for (; p < kc; p++) {
+        v128.store(out, v128.load(a + (<usize>((pc + p) * M + ir) << 2)));
+        out += MR << 2;
+      }
+    } else if (mr == MR) {
+      const row = <usize>K << 2;
+      for (; p + 3 < kc; p += 4) {
+        const src = a + (<usize>(ir * K + pc + p) << 2);
+        storeTransposed(v128.load(src), v128.load(src + row), v128.load(src + 2 * row), v128.load(src + 3 * row), out, MR << 2);
+        out += MR << 4;
+      }
+    }
+    for (; p < kc; p++) {
       const k = pc + p;
       for (let i = 0; i < MR; i++) {
         let v: f32 = 0;
@@ -59,6 +107,13 @@ function packA(a: usize, transA: bool, M: i32, K: i32, pc: i32, kc: i32, dst: us
       }
     }
   }
+}
+
+// a·b + c. The relaxed-SIMD build (kernels-relaxed.wasm) makes it one fused multiply-add,
+// rounded once; the plain build multiplies, then adds. The choice is made at compile time.
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
 }
 
 // Writes one full row of the tile (8 values, two vectors), added to C unless overwriting.
@@ -99,10 +154,10 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32,
     const a1 = f32x4.splat(load<f32>(pa, 4));
     const a2 = f32x4.splat(load<f32>(pa, 8));
     const a3 = f32x4.splat(load<f32>(pa, 12));
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     pa += 16;
     pb += 32;
   }

@@ -1,27 +1,36 @@
 import { gemmBlocked } from '../src/tensor/kernels/gemm.js';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
-import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
+import { relaxedSimdSupported, WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { Rng } from '../src/tensor/random.js';
-import { measure, withRatios, type BenchOptions, type BenchResult } from './harness.js';
+import { measure, measureSlow, withRatios, type BenchOptions, type BenchResult } from './harness.js';
 
-/** The GEMM shapes that matter: Linear's forward at batch 64 (x·Wᵀ) and a square one. */
-const SHAPES: { label: string; M: number; N: number; K: number; transB: boolean }[] = [
+/**
+ * The GEMM shapes that matter: Linear's forward at batch 64 (x·Wᵀ), a square one, and
+ * fc1 over the whole test set (skipped by --quick: the TypeScript kernels take seconds).
+ */
+const SHAPES: { label: string; M: number; N: number; K: number; transB: boolean; big?: boolean }[] = [
   { label: '64x784x512 (x·Wᵀ, fc1 forward)', M: 64, N: 512, K: 784, transB: true },
   { label: '64x512x256 (x·Wᵀ, fc2 forward)', M: 64, N: 256, K: 512, transB: true },
   { label: '512x512x512', M: 512, N: 512, K: 512, transB: false },
+  { label: '10000x784x512 (fc1 on the test set)', M: 10000, N: 512, K: 784, transB: true, big: true },
 ];
 
+/** Every kernel: the two TypeScript ones, and both wasm builds (plain SIMD, relaxed-SIMD FMA) on one and two threads. */
 const KERNELS: Record<string, typeof gemmNaive> = { 'js-naive': gemmNaive, 'js-blocked': gemmBlocked };
-for (const threads of [1, 2]) {
-  const wasm = WasmModule.load(undefined, threads).module;
-  if (wasm) KERNELS[`wasm-simd ${threads} thread${threads > 1 ? 's' : ''}`] = (ta, tb, M, N, K, A, B, C, acc) => wasm.gemm(ta, tb, M, N, K, A, B, C, acc);
+for (const simd of ['plain', 'relaxed'] as const) {
+  if (simd === 'relaxed' && !relaxedSimdSupported()) continue;
+  for (const threads of [1, 2]) {
+    const wasm = WasmModule.load({ threads, simd }).module;
+    if (wasm) KERNELS[`wasm-${simd} ${threads} thread${threads > 1 ? 's' : ''}`] = (ta, tb, M, N, K, A, B, C, acc) => wasm.gemm(ta, tb, M, N, K, A, B, C, acc);
+  }
 }
 
 /** GFLOP/s of each GEMM kernel at each shape, after checking it against the naive kernel. */
 export function benchGemm(options: BenchOptions): BenchResult[] {
   const rng = new Rng(1);
   const results: BenchResult[] = [];
-  for (const { label, M, N, K, transB } of SHAPES) {
+  for (const { label, M, N, K, transB, big } of SHAPES) {
+    if (big && options.quick) continue;
     const A = Float32Array.from({ length: M * K }, () => rng.uniformRange(-1, 1));
     const B = Float32Array.from({ length: K * N }, () => rng.uniformRange(-1, 1));
     const want = new Float32Array(M * N);
@@ -33,7 +42,9 @@ export function benchGemm(options: BenchOptions): BenchResult[] {
       for (let i = 0; i < C.length; i++) {
         if (!(Math.abs(C[i] - want[i]) <= 1e-3 * Math.sqrt(K))) throw new Error(`gemm bench: ${name} is wrong at ${label} (element ${i}: ${C[i]} vs ${want[i]})`);
       }
-      const r = measure('gemm', name, () => gemm(false, transB, M, N, K, A, B, C, false), (2 * M * N * K) / 1e9, 'GFLOP/s', options);
+      const run = (): void => gemm(false, transB, M, N, K, A, B, C, false);
+      const flops = (2 * M * N * K) / 1e9;
+      const r = big && name.startsWith('js') ? measureSlow('gemm', name, run, flops, 'GFLOP/s') : measure('gemm', name, run, flops, 'GFLOP/s', options);
       shapeResults.push({ ...r, name: `${name} ${label}` });
     }
     const base = shapeResults[0].name;

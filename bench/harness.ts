@@ -1,6 +1,6 @@
 import Benchmark from 'benchmark';
 import { cpus } from 'node:os';
-import { activeThreads, kernels, useBackend, wasmKernels } from '../src/tensor/kernels/index.js';
+import { activeThreads, kernels, useBackend, wasmKernels, wasmModule } from '../src/tensor/kernels/index.js';
 
 /** One measured case: its median time and what that means in the family's unit. */
 export interface BenchResult {
@@ -50,6 +50,23 @@ export function measure(family: string, name: string, fn: () => void, work: numb
   return { family, name, median, spread, samples: sample.length, rate: work / median, unit };
 }
 
+/**
+ * Times a call that takes seconds (where `measure` would take minutes): one warm-up call,
+ * then `calls` timed ones; the median of those.
+ */
+export function measureSlow(family: string, name: string, fn: () => void, work: number, unit: string, calls = 3): BenchResult {
+  fn();
+  const times: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const start = performance.now();
+    fn();
+    times.push((performance.now() - start) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  const median = quantile(times, 0.5);
+  return { family, name, median, spread: (quantile(times, 0.75) - quantile(times, 0.25)) / median, samples: calls, rate: work / median, unit };
+}
+
 /** Sets each result's ratio against the result named `baseline`. */
 export function withRatios(results: BenchResult[], baseline: string): BenchResult[] {
   const base = results.find((r) => r.name === baseline);
@@ -65,6 +82,7 @@ export function environment(): Record<string, string | number> {
     v8: process.versions.v8,
     backend: kernels.name,
     threads: activeThreads(),
+    simd: kernels.name === 'wasm' ? wasmModule?.simd ?? 'none' : 'none',
     date: new Date().toISOString(),
   };
 }

@@ -69,7 +69,7 @@ describe('conv2dMaxPool equals maxPool2d(conv2d(...)) in value and gradient', ()
 
 describe('wasm convPool kernels equal the TypeScript ones', () => {
   for (const threads of [1, 2]) {
-    const wasm = WasmModule.load(undefined, threads).module!;
+    const wasm = WasmModule.load({ threads }).module!;
     for (const c of CASES) {
       it(`${name(c)}, ${threads} thread(s)`, () => {
         const { g, p } = geometry(c);

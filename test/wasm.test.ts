@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
 import { gemmInt8Naive, int8Weights } from '../src/tensor/kernels/int8.js';
 import { wasmKernels, wasmModule } from '../src/tensor/kernels/index.js';
-import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
+import { relaxedSimdSupported, WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { Rng } from '../src/tensor/random.js';
 import { maxAbsDiff, randomArray } from './helpers.js';
 
@@ -18,14 +18,24 @@ describe('wasm SIMD backend', () => {
     expect(wasmKernels?.name).toBe('wasm');
   });
 
-  const one = WasmModule.load(undefined, 1).module!;
-  const pool = WasmModule.load(undefined, 2).module!;
+  // Every build this V8 runs (plain SIMD always; relaxed SIMD's FMA where supported), on one thread and on two.
+  const builds = (['plain', 'relaxed'] as const).filter((simd) => simd === 'plain' || relaxedSimdSupported());
+  const modules = builds.flatMap((simd) => [1, 2].map((threads) => {
+    const loaded = WasmModule.load({ threads, simd });
+    if (!loaded.module) throw new Error(`the ${simd} build does not load: ${loaded.reason}`);
+    return [`${simd} SIMD, ${threads} thread${threads > 1 ? 's' : ''}`, loaded.module] as const;
+  }));
 
-  it('runs on one thread or on a pool of two', () => {
-    expect([one.threads, pool.threads]).toEqual([1, 2]);
+  it('runs on one thread or on a pool of two, in each build', () => {
+    expect(modules.map(([, m]) => [m.simd, m.threads])).toEqual(builds.flatMap((simd) => [[simd, 1], [simd, 2]]));
   });
 
-  describe.each([['one thread', one], ['two threads', pool]] as const)('GEMM equals the naive reference (%s)', (_, wasm) => {
+  it('picks the relaxed-SIMD build where this V8 runs it (Node 20 needs a V8 flag, set at load)', () => {
+    expect(relaxedSimdSupported()).toBe(true);
+    expect(WasmModule.load({ threads: 1 }).module!.simd).toBe(process.env.SLIMTENSOR_SIMD || 'relaxed');
+  });
+
+  describe.each(modules)('GEMM equals the naive reference (%s)', (_, wasm) => {
     const rng = new Rng(17);
     for (const [M, N, K] of SIZES) {
       for (const [ta, tb] of LAYOUTS) {
@@ -58,7 +68,7 @@ describe('wasm SIMD backend', () => {
 describe('wasm int8 GEMM', () => {
   const rng = new Rng(23);
   for (const threads of [1, 2]) {
-    const wasm = WasmModule.load(undefined, threads).module!;
+    const wasm = WasmModule.load({ threads }).module!;
     it(`equals exact integer loops, odd K and N, extremes (${threads} thread${threads > 1 ? 's' : ''})`, () => {
       for (const [M, N, K] of [[1, 1, 1], [3, 5, 7], [2, 9, 16], [7, 13, 1100], [64, 512, 784], [65, 37, 300]]) {
         const A = Int16Array.from({ length: M * K }, (_, i) => (i % 7 === 0 ? 255 : i % 11 === 0 ? -255 : rng.int(511) - 255));

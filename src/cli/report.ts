@@ -72,7 +72,7 @@ export function reportMarkdown(r: AllResult, chartFiles: string[]): string {
     '',
     `${r.quick ? '**Quick look** (a slice of MNIST, 1 epoch): figures are not comparable with the notebook. ' : ''}` +
       `Seed ${r.seed}, ${r.epochs} epoch(s), ${r.trainImages} training and ${r.testImages} test images; ` +
-      `${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}, backend ${r.machine.backend}, ${r.machine.threads} thread(s).`,
+      `${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}, backend ${r.machine.backend}${r.machine.simd && r.machine.simd !== 'none' ? ` (${r.machine.simd} SIMD)` : ''}, ${r.machine.threads} thread(s).`,
     '',
     '## Time',
     '',

@@ -13,5 +13,6 @@ declare namespace WebAssembly {
     readonly buffer: ArrayBuffer | SharedArrayBuffer;
     grow(pages: number): number;
   }
+  function validate(bytes: BufferSource): boolean;
 }
 type BufferSource = ArrayBufferView | ArrayBuffer;

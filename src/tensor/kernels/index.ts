@@ -111,3 +111,4 @@ export function useBackend(name: 'js' | 'wasm'): void {
 export function activeThreads(): number {
   return kernels.name === 'wasm' && wasmModule ? wasmModule.threads : 1;
 }
+

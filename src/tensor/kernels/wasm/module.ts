@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { ConvGeometry } from '../conv.js';
 import type { PoolWindow } from '../conv-pool.js';
@@ -22,13 +23,62 @@ interface WasmExports {
 }
 
 /**
- * Where `npm run build:wasm` writes the module: `dist/wasm/kernels.wasm`, found from this
- * file whether it runs compiled (dist/src/...) or from source (src/..., under vitest).
+ * The two builds `npm run build:wasm` makes of assembly/: `plain` uses 128-bit SIMD only;
+ * `relaxed` also uses relaxed SIMD's fused multiply-add, which Node 20 keeps behind a V8
+ * flag (see `relaxedSimdSupported`).
  */
-export function wasmPath(): string {
+export type SimdLevel = 'relaxed' | 'plain';
+
+/**
+ * Where `npm run build:wasm` writes a build: `dist/wasm/kernels.wasm` (plain) or
+ * `kernels-relaxed.wasm`, found from this file whether it runs compiled (dist/src/...) or
+ * from source (src/..., under vitest).
+ */
+export function wasmPath(simd: SimdLevel = 'plain'): string {
+  const file = simd === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels.wasm';
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-  const candidates = [join(root, 'wasm', 'kernels.wasm'), join(root, 'dist', 'wasm', 'kernels.wasm')];
+  const candidates = [join(root, 'wasm', file), join(root, 'dist', 'wasm', file)];
   return candidates.find((p) => existsSync(p)) ?? candidates[1];
+}
+
+/** The smallest module that uses a relaxed-SIMD instruction: () → f32x4.relaxed_madd(0, 0, 0). */
+function relaxedProbe(): Uint8Array {
+  const zeros = [0xfd, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
+  const body = [0, ...zeros, ...zeros, ...zeros, 0xfd, 0x85, 0x02, 0x0b]; // f32x4.relaxed_madd, end
+  const code = [1, body.length, ...body];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // magic, version
+    1, 5, 1, 0x60, 0, 1, 0x7b, // one type: () → v128
+    3, 2, 1, 0, // one function of that type
+    10, code.length, ...code,
+  ]);
+}
+
+/**
+ * Whether this V8 runs relaxed SIMD. Node 20's V8 implements it behind
+ * `--experimental-wasm-relaxed-simd`, which is turned on here (a process-wide V8 flag, so
+ * the helper threads get it too); newer V8s have it on by default.
+ */
+export function relaxedSimdSupported(): boolean {
+  if (WebAssembly.validate(relaxedProbe())) return true;
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return WebAssembly.validate(relaxedProbe());
+}
+
+/**
+ * The build to load: `SLIMTENSOR_SIMD=relaxed|plain` when set, else relaxed where this V8
+ * runs it and plain elsewhere.
+ */
+export function simdLevel(): SimdLevel {
+  const raw = process.env.SLIMTENSOR_SIMD;
+  if (raw === undefined || raw === '') return relaxedSimdSupported() ? 'relaxed' : 'plain';
+  if (raw !== 'relaxed' && raw !== 'plain') throw new Error(`SLIMTENSOR_SIMD=${raw}: expected relaxed or plain`);
+  if (raw === 'relaxed' && !relaxedSimdSupported()) throw new Error('SLIMTENSOR_SIMD=relaxed: this V8 does not run relaxed SIMD');
+  return raw;
 }
 
 /** Up to 1 GiB of shared memory (16,384 pages of 64 KiB); it grows on demand. */
@@ -100,7 +150,11 @@ export class WasmModule {
   private f32: Float32Array;
   private readonly helpers: Helper[] = [];
 
-  private constructor(private readonly memory: WebAssembly.Memory, compiled: WebAssembly.Module, threads: number) {
+  private constructor(
+    private readonly memory: WebAssembly.Memory, compiled: WebAssembly.Module, threads: number,
+    /** Which build runs: with fused multiply-add (relaxed) or without (plain). */
+    readonly simd: SimdLevel,
+  ) {
     const imports = { env: { memory, abort: () => { throw new Error('wasm abort'); } } };
     this.exports = new WebAssembly.Instance(compiled, imports).exports as unknown as WasmExports;
     this.base = (this.exports.heapBase() + 15) & ~15;
@@ -118,13 +172,20 @@ export class WasmModule {
     return this.helpers.length + 1;
   }
 
-  /** Loads the module with `threads` threads, or returns null (with the reason) when it cannot run here. */
-  static load(path = wasmPath(), threads = threadCount()): { module: WasmModule | null; reason?: string } {
-    if (!existsSync(path)) return { module: null, reason: `${path} is missing (run npm run build:wasm)` };
+  /**
+   * Loads a build of the kernels with `threads` threads (default: `threadCount()`, and the
+   * build `simdLevel()` picks), or returns null with the reason when it cannot run here.
+   */
+  static load(options: { threads?: number; simd?: SimdLevel } = {}): { module: WasmModule | null; reason?: string } {
+    let path = wasmPath(options.simd ?? 'plain');
     try {
+      const simd = options.simd ?? simdLevel();
+      path = wasmPath(simd);
+      if (!existsSync(path)) return { module: null, reason: `${path} is missing (run npm run build:wasm)` };
+      if (simd === 'relaxed' && !relaxedSimdSupported()) return { module: null, reason: `${path}: this V8 does not run relaxed SIMD` };
       const compiled = new WebAssembly.Module(readFileSync(path));
       const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
-      return { module: new WasmModule(memory, compiled, threads) };
+      return { module: new WasmModule(memory, compiled, options.threads ?? threadCount(), simd) };
     } catch (e) {
       return { module: null, reason: `${path}: ${(e as Error).message}` };
     }
