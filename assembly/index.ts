@@ -2,3 +2,4 @@
 export * from './gemm';
 export * from './int8';
 export * from './conv';
+export * from './adam';

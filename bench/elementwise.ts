@@ -1,9 +1,10 @@
 import { adamStep } from '../src/tensor/kernels/elementwise.js';
 import { noGrad } from '../src/tensor/autograd.js';
+import { wasmModule } from '../src/tensor/kernels/index.js';
 import { logSoftmax, softmax } from '../src/tensor/ops/loss.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { measure, type BenchOptions, type BenchResult } from './harness.js';
+import { measure, withRatios, type BenchOptions, type BenchResult } from './harness.js';
 
 /**
  * Memory-bound loops: softmax and log-softmax over the logits of a batch (64 × 10 and
@@ -25,15 +26,27 @@ export function benchElementwise(options: BenchOptions): BenchResult[] {
     results.push(measure('elementwise', `log-softmax ${rows}x10`, () => noGrad(() => logSoftmax(x)), (rows * 10) / 1e6, 'M elem/s', options));
   }
   const n = 567434;
-  const param = Float32Array.from({ length: n }, () => rng.uniformRange(-1, 1));
   const grad = Float32Array.from({ length: n }, () => rng.uniformRange(-1, 1));
-  const before = Float32Array.from(param);
-  adamStep(param, grad, new Float32Array(n), new Float32Array(n), 1e-3, 0.9, 0.999, 1e-8, 1, 0);
-  // Step 1: m̂ = g, v̂ = g², so every weight moves by lr·|g|/(|g| + eps), i.e. lr unless g ≈ 0.
-  const off = param.findIndex((v, i) => !(Math.abs(Math.abs(before[i] - v) - (1e-3 * Math.abs(grad[i])) / (Math.abs(grad[i]) + 1e-8)) < 1e-6));
-  if (off >= 0) throw new Error(`elementwise bench: Adam's first step moved weight ${off} by ${Math.abs(before[off] - param[off])}, not lr`);
-  const m = new Float32Array(n), v = new Float32Array(n);
-  let step = 1;
-  results.push(measure('elementwise', 'Adam step, 567,434 params', () => adamStep(param, grad, m, v, 1e-3, 0.9, 0.999, 1e-8, step++, 0), n / 1e6, 'M elem/s', options));
+  const initial = Float32Array.from({ length: n }, () => rng.uniformRange(-1, 1));
+  // Adam three ways: the TypeScript kernel; wasm with every array copied in and out; wasm
+  // with its moments resident in wasm memory (as the optimizer allocates them).
+  const variants: [string, typeof adamStep, (n: number) => Float32Array][] = [['js', adamStep, (k) => new Float32Array(k)]];
+  if (wasmModule) {
+    const wasm = wasmModule;
+    const step: typeof adamStep = (...args) => wasm.adamStep(...args);
+    variants.push(['wasm, moments copied', step, (k) => new Float32Array(k)], ['wasm, moments resident', step, (k) => wasm.allocFloat32(k) ?? new Float32Array(k)]);
+  }
+  const adam: BenchResult[] = [];
+  for (const [name, kernel, alloc] of variants) {
+    const param = Float32Array.from(initial);
+    const m = alloc(n), v = alloc(n);
+    kernel(param, grad, m, v, 1e-3, 0.9, 0.999, 1e-8, 1, 0);
+    // Step 1: m̂ = g, v̂ = g², so every weight moves by lr·|g|/(|g| + eps), i.e. lr unless g ≈ 0.
+    const off = param.findIndex((p, i) => !(Math.abs(Math.abs(initial[i] - p) - (1e-3 * Math.abs(grad[i])) / (Math.abs(grad[i]) + 1e-8)) < 1e-6));
+    if (off >= 0) throw new Error(`elementwise bench: Adam (${name})'s first step moved weight ${off} by ${Math.abs(initial[off] - param[off])}, not lr`);
+    let step = 2;
+    adam.push(measure('elementwise', `Adam step, 567,434 params, ${name}`, () => kernel(param, grad, m, v, 1e-3, 0.9, 0.999, 1e-8, step++, 0), n / 1e6, 'M elem/s', options));
+  }
+  results.push(...withRatios(adam, adam[0].name));
   return results;
 }

@@ -50,7 +50,7 @@ describe('Adam', () => {
     quadStep(a, [1]);
     opt.step();
     expect(b.data[0]).toBe(5);
-    const copy = new Adam([Tensor.from([0.9], [1], { requiresGrad: true }), Tensor.from([5], [1], { requiresGrad: true })], { lr: 0.1 });
+    const copy = new Adam([Tensor.from([a.data[0]], [1], { requiresGrad: true }), Tensor.from([5], [1], { requiresGrad: true })], { lr: 0.1 });
     copy.loadStateDict(opt.stateDict());
     expect(copy.stepCount).toBe(1);
     opt.zeroGrad();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
+import { adamStep } from '../src/tensor/kernels/elementwise.js';
 import { gemmInt8Naive, int8Weights } from '../src/tensor/kernels/int8.js';
 import { wasmKernels, wasmModule } from '../src/tensor/kernels/index.js';
 import { relaxedSimdSupported, WasmModule } from '../src/tensor/kernels/wasm/module.js';
@@ -84,4 +85,37 @@ describe('wasm int8 GEMM', () => {
       }
     });
   }
+});
+
+describe('wasm Adam step', () => {
+  const wasm = WasmModule.load({ threads: 1 }).module!;
+  const rng = new Rng(29);
+  for (const n of [1, 3, 4, 37, 1000]) {
+    it(`equals the TypeScript update over 3 steps, n = ${n}, with and without weight decay, moments resident or not`, () => {
+      for (const weightDecay of [0, 0.01]) {
+        for (const resident of [true, false]) {
+          const p = randomArray(n, rng), m = new Float32Array(n), v = new Float32Array(n);
+          const start = p.slice(), p2 = p.slice();
+          const m2 = resident ? wasm.allocFloat32(n)! : new Float32Array(n);
+          const v2 = resident ? wasm.allocFloat32(n)! : new Float32Array(n);
+          for (let step = 1; step <= 3; step++) {
+            const g = randomArray(n, rng);
+            adamStep(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, step, weightDecay);
+            wasm.adamStep(p2, g, m2, v2, 1e-3, 0.9, 0.999, 1e-8, step, weightDecay);
+          }
+          // float32 arithmetic against float64: the step is lr-sized, so compare with an lr-scaled tolerance.
+          expect(maxAbsDiff(p2, p)).toBeLessThan(1e-6);
+          expect(maxAbsDiff(m2, m)).toBeLessThan(1e-6);
+          expect(maxAbsDiff(v2, v)).toBeLessThan(1e-6);
+          expect(maxAbsDiff(p2, start)).toBeGreaterThan(1e-4); // three steps of about lr each
+        }
+      }
+    });
+  }
+
+  it('allocFloat32 gives zeros that live in the module\'s shared memory', () => {
+    const a = wasm.allocFloat32(5)!;
+    expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect([...a]).toEqual([0, 0, 0, 0, 0]);
+  });
 });

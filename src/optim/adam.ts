@@ -36,8 +36,9 @@ export class Adam extends Optimizer {
       throw new Error(`Adam: betas must lie in [0, 1), got ${this.beta1}, ${this.beta2}`);
     }
     if (!(this.eps >= 0) || !(this.weightDecay >= 0)) throw new Error('Adam: eps and weightDecay must be ≥ 0');
-    this.m = this.params.map((p) => new Float32Array(p.size));
-    this.v = this.params.map((p) => new Float32Array(p.size));
+    // The moments live where the active backend's Adam kernel reads them without a copy.
+    this.m = this.params.map((p) => kernels.allocState(p.size));
+    this.v = this.params.map((p) => kernels.allocState(p.size));
   }
 
   step(): void {

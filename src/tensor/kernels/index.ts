@@ -31,6 +31,12 @@ export interface Kernels {
   adamStep: typeof adamStep;
   csrLinear: typeof csrLinear;
   gemmInt8: typeof gemmInt8;
+  /**
+   * n zeros, in the storage this backend's kernels work on fastest, for arrays that live
+   * across many calls (an optimizer's state): a plain Float32Array for js, one in wasm
+   * memory for wasm (so it is not copied in and out on every step).
+   */
+  allocState(n: number): Float32Array;
 }
 
 /** Plain TypeScript kernels: always available, and the readable baseline. */
@@ -50,6 +56,7 @@ export const jsKernels: Kernels = {
   adamStep,
   csrLinear,
   gemmInt8,
+  allocState: (n) => new Float32Array(n),
 };
 
 /** Products smaller than this many multiply-adds stay in TypeScript: copying into wasm memory would cost more than it saves. */
@@ -77,6 +84,8 @@ export const wasmKernels: Kernels | null = loaded.module
     gemmInt8: (M, A, w, C) => loaded.module!.gemmInt8(M, A, w, C),
     convPoolForward: (x, w, bias, N, OC, g, pool, out, argmax) => loaded.module!.convPool(x, w, bias, N, OC, g, pool, out, argmax),
     convPoolBackward: (x, w, dout, argmax, N, OC, g, pool, dx, dw, db) => loaded.module!.convPoolBackward(x, w, dout, argmax, N, OC, g, pool, dx, dw, db),
+    adamStep: (p, g, m, v, lr, beta1, beta2, eps, step, weightDecay) => loaded.module!.adamStep(p, g, m, v, lr, beta1, beta2, eps, step, weightDecay),
+    allocState: (n) => loaded.module!.allocFloat32(n) ?? new Float32Array(n),
   }
   : null;
 

@@ -20,6 +20,10 @@ interface WasmExports {
   convPoolScratch(geo: number): number;
   convPool(geo: number, x: number, w: number, bias: number, out: number, argmax: number, scratch: number, n0: number, n1: number): void;
   convPoolBackward(geo: number, x: number, w: number, dout: number, argmax: number, dx: number, dw: number, db: number, n0: number, n1: number): void;
+  adamStep(
+    p: number, g: number, m: number, v: number, n: number,
+    stepSize: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, sqrtBc2: number, weightDecay: number,
+  ): void;
 }
 
 /**
@@ -191,6 +195,16 @@ export class WasmModule {
     }
   }
 
+  /** Resident blocks given back (their arrays were garbage-collected), by size in bytes, for reuse. */
+  private readonly freeBlocks = new Map<number, number[]>();
+  /** The byte address of each array made by `allocFloat32`. */
+  private readonly addresses = new WeakMap<Float32Array, number>();
+  private readonly released = new FinalizationRegistry<[number, number]>(([at, size]) => {
+    const list = this.freeBlocks.get(size);
+    if (list) list.push(at);
+    else this.freeBlocks.set(size, [at]);
+  });
+
   /**
    * Places `bytes` bytes in wasm memory for good (e.g. an int8 layer's widened weights) and
    * returns their byte address; null once 256 MiB are resident (callers then copy per call).
@@ -198,12 +212,29 @@ export class WasmModule {
    */
   allocResident(bytes: number): number | null {
     const size = (bytes + 15) & ~15;
+    const reused = this.freeBlocks.get(size)?.pop();
+    if (reused !== undefined) return reused;
     if (this.residentBytes + size > 256 * 2 ** 20) return null;
     const at = this.base;
     this.reserve(size);
     this.base += size;
     this.residentBytes += size;
     return at;
+  }
+
+  /**
+   * n zeros in a Float32Array that lives in wasm memory, so kernels work on it where it is
+   * instead of copying it in and out every call (Adam keeps its moments here); null when
+   * the resident space is used up. The block is reused once the array is garbage, so keep
+   * no subarray of it longer than the array itself.
+   */
+  allocFloat32(n: number): Float32Array | null {
+    const at = this.allocResident(n * 4);
+    if (at === null) return null;
+    const array = new Float32Array(this.memory.buffer, at, n).fill(0);
+    this.addresses.set(array, at);
+    this.released.register(array, [at, (n * 4 + 15) & ~15]);
+    return array;
   }
 
   /** Makes sure `bytes` bytes after the heap base exist; returns the float view of the memory. */
@@ -348,6 +379,34 @@ export class WasmModule {
       if (dw) for (let k = 0; k < sizeW; k++) dw[k] += mem[from + k];
       if (db) for (let o = 0; o < OC; o++) db[o] += mem[from + align(sizeW) + o];
     }
+  }
+
+  /**
+   * Adam's update (same arguments as kernels/elementwise.ts adamStep), in float32 SIMD.
+   * Moments made by `allocFloat32` are updated where they live; other arrays are copied in
+   * (and p, m, v back out).
+   */
+  adamStep(
+    p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
+    lr: number, beta1: number, beta2: number, eps: number, step: number, weightDecay: number,
+  ): void {
+    const n = p.length, words = align(n);
+    const arrays = [p, g, m, v];
+    const resident = arrays.map((a) => this.addresses.get(a));
+    const copied = resident.filter((at) => at === undefined).length;
+    const mem = this.reserve(copied * words * 4);
+    let next = this.base;
+    const addr = arrays.map((a, i) => {
+      const at = resident[i];
+      if (at !== undefined) return at;
+      mem.set(a, next / 4);
+      next += words * 4;
+      return next - words * 4;
+    });
+    const stepSize = lr / (1 - Math.pow(beta1, step));
+    const sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, step));
+    this.exports.adamStep(addr[0], addr[1], addr[2], addr[3], n, stepSize, beta1, 1 - beta1, beta2, 1 - beta2, eps, sqrtBc2, weightDecay);
+    for (const i of [0, 2, 3]) if (resident[i] === undefined) arrays[i].set(mem.subarray(addr[i] / 4, addr[i] / 4 + n));
   }
 
   /** Writes convPool's 18 geometry numbers at the start of the scratch; returns the words used (16-byte aligned). */
