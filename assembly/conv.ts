@@ -3,22 +3,27 @@
 // (im2col), multiplied by the filters with the SIMD GEMM (starting from the bias), and
 // pooled straight away, so only the pooled maxima and their positions leave the module.
 //
-// The geometry arrives as 18 int32 at `geo`, in this order:
+// The plain convolution (convForward, convBackward) is here too, for the whole batch in
+// one call. The geometry arrives as 18 int32 at `geo`, in this order:
 //   C, H, W, KH, KW, SH, SW, PH, PW, OH, OW   the convolution (kernels/conv.ts ConvGeometry)
 //   OC                                        filters
-//   PKH, PKW, PSH, PSW, POH, POW              the pooling window and the pooled size
+//   PKH, PKW, PSH, PSW, POH, POW              the pooling window and the pooled size (convPool only)
 import { gemm, packBytes } from './gemm';
 
 @inline function geoAt(geo: usize, i: i32): i32 {
   return load<i32>(geo + (<usize>i << 2));
 }
 
-/** Bytes of scratch one thread needs for `convPool`: one image's columns, its conv output and the GEMM's panels. */
-export function convPoolScratch(geo: usize): i32 {
+/**
+ * Bytes of scratch one thread needs for any kernel here: one image's columns, their
+ * gradient and its conv output, and the panels of the largest GEMM.
+ */
+export function convScratch(geo: usize): i32 {
   const CKK = geoAt(geo, 0) * geoAt(geo, 3) * geoAt(geo, 4);
   const L = geoAt(geo, 9) * geoAt(geo, 10);
   const OC = geoAt(geo, 11);
-  return ((CKK * L + OC * L) << 2) + packBytes(OC, L, CKK) + 32;
+  const pack = max(packBytes(OC, L, CKK), max(packBytes(OC, CKK, L), packBytes(CKK, L, OC)));
+  return ((2 * CKK * L + OC * L) << 2) + pack + 32;
 }
 
 // kernels/conv.ts im2col: row (c, kh, kw) of `col` [C·KH·KW, OH·OW] holds the pixel each output position multiplies.
@@ -48,6 +53,37 @@ function im2col(x: usize, geo: usize, col: usize): void {
             const iw = ow * SW - PW + kw;
             store<f32>(out, iw >= 0 && iw < W ? load<f32>(row + (<usize>iw << 2)) : 0);
             out += 4;
+          }
+        }
+      }
+    }
+  }
+}
+
+// kernels/conv.ts col2im: adds each entry of `col` back onto the pixel it was copied from (padding dropped).
+function col2im(col: usize, geo: usize, dx: usize): void {
+  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2), KH = geoAt(geo, 3), KW = geoAt(geo, 4);
+  const SH = geoAt(geo, 5), SW = geoAt(geo, 6), PH = geoAt(geo, 7), PW = geoAt(geo, 8);
+  const OH = geoAt(geo, 9), OW = geoAt(geo, 10);
+  let src = col;
+  for (let c = 0; c < C; c++) {
+    const plane = dx + (<usize>(c * H * W) << 2);
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * SH - PH + kh;
+          if (ih < 0 || ih >= H) {
+            src += <usize>OW << 2;
+            continue;
+          }
+          const row = plane + (<usize>(ih * W) << 2);
+          for (let ow = 0; ow < OW; ow++) {
+            const iw = ow * SW - PW + kw;
+            if (iw >= 0 && iw < W) {
+              const p = row + (<usize>iw << 2);
+              store<f32>(p, load<f32>(p) + load<f32>(src));
+            }
+            src += 4;
           }
         }
       }
@@ -89,7 +125,7 @@ function maxPool(y: usize, geo: usize, out: usize, argmax: usize): void {
  * Images n0 ≤ n < n1 of out = maxPool(conv2d(x, w) + bias), with `argmax` the index
  * o·OH·OW + oh·OW + ow of each winner within its image's conv output. x [N, C, H, W],
  * w [OC, C·KH·KW], bias [OC] (0 = none), out and argmax [N, OC, POH, POW]; byte
- * addresses in this module's memory, `scratch` convPoolScratch(geo) bytes of this thread's own.
+ * addresses in this module's memory, `scratch` convScratch(geo) bytes of this thread's own.
  */
 export function convPool(geo: usize, x: usize, w: usize, bias: usize, out: usize, argmax: usize, scratch: usize, n0: i32, n1: i32): void {
   const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2);
@@ -148,6 +184,64 @@ export function convPoolBackward(geo: usize, x: usize, w: usize, dout: usize, ar
           }
         }
       }
+    }
+  }
+}
+
+/**
+ * Images n0 ≤ n < n1 of out = conv2d(x, w) + bias (kernels/conv.ts conv2dForward): im2col,
+ * then the SIMD GEMM starting from the bias. out [N, OC, OH, OW]; other arguments as convPool.
+ */
+export function convForward(geo: usize, x: usize, w: usize, bias: usize, out: usize, scratch: usize, n0: i32, n1: i32): void {
+  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2);
+  const CKK = C * geoAt(geo, 3) * geoAt(geo, 4);
+  const L = geoAt(geo, 9) * geoAt(geo, 10);
+  const OC = geoAt(geo, 11);
+  const col = (scratch + 15) & ~<usize>15;
+  const pack = col + (<usize>(CKK * L) << 2);
+  for (let n = n0; n < n1; n++) {
+    im2col(x + (<usize>(n * C * H * W) << 2), geo, col);
+    const y = out + (<usize>(n * OC * L) << 2);
+    for (let o = 0; o < OC; o++) {
+      const b: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0;
+      const row = y + (<usize>(o * L) << 2);
+      for (let l = 0; l < L; l++) store<f32>(row + (<usize>l << 2), b);
+    }
+    gemm(false, false, OC, L, CKK, w, col, y, true, pack, 0, L);
+  }
+}
+
+/**
+ * Images n0 ≤ n < n1 of conv2d's backward (kernels/conv.ts conv2dBackward), accumulating:
+ * dw += dy·colᵀ, db += Σ dy, dx += col2im(wᵀ·dy). dy [N, OC, OH, OW]; dx, dw, db 0 when
+ * not wanted; threads working on other images must be given their own dw and db.
+ */
+export function convBackward(geo: usize, x: usize, w: usize, dy: usize, dx: usize, dw: usize, db: usize, scratch: usize, n0: i32, n1: i32): void {
+  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2);
+  const CKK = C * geoAt(geo, 3) * geoAt(geo, 4);
+  const L = geoAt(geo, 9) * geoAt(geo, 10);
+  const OC = geoAt(geo, 11);
+  const col = (scratch + 15) & ~<usize>15;
+  const dcol = col + (<usize>(CKK * L) << 2);
+  const pack = dcol + (<usize>(CKK * L) << 2);
+  for (let n = n0; n < n1; n++) {
+    const dyn = dy + (<usize>(n * OC * L) << 2);
+    const image = <usize>(n * C * H * W) << 2;
+    if (dw) {
+      im2col(x + image, geo, col);
+      gemm(false, true, OC, CKK, L, dyn, col, dw, true, pack, 0, CKK);
+    }
+    if (db) {
+      for (let o = 0; o < OC; o++) {
+        let s: f32 = 0;
+        const row = dyn + (<usize>(o * L) << 2);
+        for (let l = 0; l < L; l++) s += load<f32>(row + (<usize>l << 2));
+        store<f32>(db + (<usize>o << 2), load<f32>(db + (<usize>o << 2)) + s);
+      }
+    }
+    if (dx) {
+      gemm(true, false, CKK, L, OC, w, dyn, dcol, false, pack, 0, L);
+      col2im(dcol, geo, dx + image);
     }
   }
 }

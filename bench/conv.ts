@@ -1,5 +1,6 @@
 import { conv2dDirect } from '../src/tensor/kernels/conv.js';
-import { conv2d } from '../src/tensor/ops/conv.js';
+import { conv2d, conv2dMaxPool, maxPool2d } from '../src/tensor/ops/conv.js';
+import { relu } from '../src/tensor/ops/elementwise.js';
 import { sum } from '../src/tensor/ops/reduce.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
@@ -8,8 +9,11 @@ import { backends, measure, withBackend, type BenchOptions, type BenchResult } f
 
 /**
  * The teacher's convolution (batch 64 × 1×28×28, 32 filters 5×5): the direct loops (the
- * reference) against im2col + GEMM on each backend, forward, and forward + backward. GFLOP/s counts the
- * forward's 2·N·OC·OH·OW·C·K² (backward adds twice that, counted too).
+ * reference) against im2col + GEMM on each backend, forward, and forward + backward; then
+ * the teacher's conv + max-pool (5) + ReLU, composed and fused (`conv2dMaxPool`), forward +
+ * backward. GFLOP/s counts the forward's 2·N·OC·OH·OW·C·K², and twice that again for a
+ * backward, the work of the composed ops (the fused backward skips most of it, so its rate
+ * is the composed-equivalent one).
  */
 export async function benchConv(options: BenchOptions): Promise<BenchResult[]> {
   const rng = new Rng(6);
@@ -24,6 +28,10 @@ export async function benchConv(options: BenchOptions): Promise<BenchResult[]> {
   const fast = noGrad(() => conv2d(x, w, b)).data;
   const worst = fast.reduce((m, v, i) => Math.max(m, Math.abs(v - direct[i])), 0);
   if (!(worst < 1e-4)) throw new Error(`conv bench: im2col + GEMM differs from the direct loops by ${worst}`);
+  const fused = noGrad(() => conv2dMaxPool(x, w, b, {}, { kernelSize: 5 })).data;
+  const composed = noGrad(() => maxPool2d(conv2d(x, w, b), { kernelSize: 5 })).data;
+  const worstPool = fused.reduce((m, v, i) => Math.max(m, Math.abs(v - composed[i])), 0);
+  if (!(worstPool < 1e-4)) throw new Error(`conv bench: the fused conv + pool differs from the composed ops by ${worstPool}`);
   const flops = (2 * N * OC * OH * OW * C * K * K) / 1e9;
   const base = measure('conv', 'direct loops, forward', () => conv2dDirect(x.data, w.data, b.data, N, OC, g, direct), flops, 'GFLOP/s', options);
   const results = [base];
@@ -34,6 +42,16 @@ export async function benchConv(options: BenchOptions): Promise<BenchResult[]> {
         w.grad = null;
         b.grad = null;
         sum(conv2d(x, w, b)).backward();
+      }, 3 * flops, 'GFLOP/s', options));
+      results.push(measure('conv', `conv, pool, ReLU composed, forward + backward, ${backend}`, () => {
+        w.grad = null;
+        b.grad = null;
+        sum(relu(maxPool2d(conv2d(x, w, b), { kernelSize: 5 }))).backward();
+      }, 3 * flops, 'GFLOP/s', options));
+      results.push(measure('conv', `conv2dMaxPool fused, ReLU, forward + backward, ${backend}`, () => {
+        w.grad = null;
+        b.grad = null;
+        sum(relu(conv2dMaxPool(x, w, b, {}, { kernelSize: 5 }))).backward();
       }, 3 * flops, 'GFLOP/s', options));
     });
   }

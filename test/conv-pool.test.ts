@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ConvGeometry } from '../src/tensor/kernels/conv.js';
+import { conv2dBackward, conv2dForward, type ConvGeometry } from '../src/tensor/kernels/conv.js';
 import { convPoolBackward, convPoolForward, type PoolWindow } from '../src/tensor/kernels/conv-pool.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { conv2d, conv2dMaxPool, maxPool2d } from '../src/tensor/ops/conv.js';
@@ -67,7 +67,7 @@ describe('conv2dMaxPool equals maxPool2d(conv2d(...)) in value and gradient', ()
   });
 });
 
-describe('wasm convPool kernels equal the TypeScript ones', () => {
+describe('wasm convolution kernels (plain and fused with pooling) equal the TypeScript ones', () => {
   for (const threads of [1, 2]) {
     const wasm = WasmModule.load({ threads }).module!;
     for (const c of CASES) {
@@ -99,6 +99,23 @@ describe('wasm convPool kernels equal the TypeScript ones', () => {
         const dw4 = new Float32Array(w.length);
         convPoolBackward(x, w, dout, wantArg, c.N, c.OC, g, p, null, dw4, null);
         expectClose(dw3, dw4, 1e-5, 1e-5);
+
+        // The plain convolution, forward and backward.
+        const convSize = c.N * c.OC * g.OH * g.OW;
+        const y = new Float32Array(convSize), y2 = new Float32Array(convSize).fill(NaN);
+        conv2dForward(x, w, b, c.N, c.OC, g, y);
+        wasm.convForward(x, w, b, c.N, c.OC, g, y2);
+        expectClose(y2, y, 1e-5, 1e-5);
+        const dy = randomArray(convSize, rng);
+        const grads = [start(x.length), start(w.length), start(c.OC)];
+        const grads2 = grads.map((a) => a.slice());
+        conv2dBackward(x, w, dy, c.N, c.OC, g, grads[0], grads[1], grads[2]);
+        wasm.convBackward(x, w, dy, c.N, c.OC, g, grads2[0], grads2[1], grads2[2]);
+        grads.forEach((want, i) => expectClose(grads2[i], want, 1e-4, 1e-4));
+        const onlyDw = new Float32Array(w.length), onlyDw2 = new Float32Array(w.length);
+        conv2dBackward(x, w, dy, c.N, c.OC, g, null, onlyDw, null);
+        wasm.convBackward(x, w, dy, c.N, c.OC, g, null, onlyDw2, null);
+        expectClose(onlyDw2, onlyDw, 1e-4, 1e-4);
       });
     }
   }

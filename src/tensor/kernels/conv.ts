@@ -1,5 +1,8 @@
+import { gemmBlocked } from './gemm.js';
+
 /**
- * Convolution pieces over one image, pure functions on typed arrays.
+ * Convolution pieces over one image, and the whole convolution over a batch built from
+ * them, pure functions on typed arrays.
  *
  * Geometry shared by all of them: an image [C, H, W], a KH×KW kernel moved with strides
  * SH, SW over the image padded by PH, PW zeros on each side, giving an OH×OW output where
@@ -70,6 +73,48 @@ export function col2im(col: Float32Array, g: ConvGeometry, dx: Float32Array, dxO
           }
         }
       }
+    }
+  }
+}
+
+/**
+ * conv2d over a batch by im2col + GEMM per image: out = w·col + bias for each image.
+ * x [N, C, H, W], w [OC, C·KH·KW], bias [OC] or null, out [N, OC, OH, OW] (overwritten).
+ */
+export function conv2dForward(
+  x: Float32Array, w: Float32Array, bias: Float32Array | null, N: number, OC: number, g: ConvGeometry, out: Float32Array,
+): void {
+  const CKK = g.C * g.KH * g.KW, L = g.OH * g.OW;
+  const col = new Float32Array(CKK * L);
+  for (let n = 0; n < N; n++) {
+    im2col(x, n * g.C * g.H * g.W, g, col);
+    const y = out.subarray(n * OC * L, (n + 1) * OC * L);
+    for (let o = 0; o < OC; o++) y.fill(bias ? bias[o] : 0, o * L, (o + 1) * L);
+    gemmBlocked(false, false, OC, L, CKK, w, col, y, true);
+  }
+}
+
+/**
+ * Backward of `conv2dForward`, image by image, accumulating into what is there:
+ * dw += dy·colᵀ (the image unfolded again), db += Σ dy, dx += col2im(wᵀ·dy).
+ * Any of dx, dw, db may be null (not wanted).
+ */
+export function conv2dBackward(
+  x: Float32Array, w: Float32Array, dy: Float32Array, N: number, OC: number, g: ConvGeometry,
+  dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null,
+): void {
+  const CKK = g.C * g.KH * g.KW, L = g.OH * g.OW, image = g.C * g.H * g.W;
+  const col = new Float32Array(CKK * L);
+  for (let n = 0; n < N; n++) {
+    const dyn = dy.subarray(n * OC * L, (n + 1) * OC * L);
+    if (dw) {
+      im2col(x, n * image, g, col);
+      gemmBlocked(false, true, OC, CKK, L, dyn, col, dw, true);
+    }
+    if (db) for (let o = 0; o < OC; o++) for (let l = 0; l < L; l++) db[o] += dyn[o * L + l];
+    if (dx) {
+      gemmBlocked(true, false, CKK, L, OC, w, dyn, col, false);
+      col2im(col, g, dx, n * image);
     }
   }
 }

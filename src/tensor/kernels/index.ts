@@ -1,4 +1,4 @@
-import { col2im, im2col } from './conv.js';
+import { col2im, conv2dBackward, conv2dForward, im2col } from './conv.js';
 import { convPoolBackward, convPoolForward } from './conv-pool.js';
 import { adamStep, addBias, relu, reluBackward, sumRows } from './elementwise.js';
 import { gemmBlocked } from './gemm.js';
@@ -20,6 +20,8 @@ export interface Kernels {
   gemm: typeof gemmBlocked;
   im2col: typeof im2col;
   col2im: typeof col2im;
+  conv2dForward: typeof conv2dForward;
+  conv2dBackward: typeof conv2dBackward;
   maxPool2d: typeof maxPool2d;
   maxPool2dBackward: typeof maxPool2dBackward;
   convPoolForward: typeof convPoolForward;
@@ -45,6 +47,8 @@ export const jsKernels: Kernels = {
   gemm: gemmBlocked,
   im2col,
   col2im,
+  conv2dForward,
+  conv2dBackward,
   maxPool2d,
   maxPool2dBackward,
   convPoolForward,
@@ -82,6 +86,8 @@ export const wasmKernels: Kernels | null = loaded.module
       else loaded.module!.gemm(transA, transB, M, N, K, A, B, C, accumulate);
     },
     gemmInt8: (M, A, w, C) => loaded.module!.gemmInt8(M, A, w, C),
+    conv2dForward: (x, w, bias, N, OC, g, out) => loaded.module!.convForward(x, w, bias, N, OC, g, out),
+    conv2dBackward: (x, w, dy, N, OC, g, dx, dw, db) => loaded.module!.convBackward(x, w, dy, N, OC, g, dx, dw, db),
     convPoolForward: (x, w, bias, N, OC, g, pool, out, argmax) => loaded.module!.convPool(x, w, bias, N, OC, g, pool, out, argmax),
     convPoolBackward: (x, w, dout, argmax, N, OC, g, pool, dx, dw, db) => loaded.module!.convPoolBackward(x, w, dout, argmax, N, OC, g, pool, dx, dw, db),
     adamStep: (p, g, m, v, lr, beta1, beta2, eps, step, weightDecay) => loaded.module!.adamStep(p, g, m, v, lr, beta1, beta2, eps, step, weightDecay),

@@ -1,4 +1,4 @@
-import { needsGrad, record } from '../autograd.js';
+import { record } from '../autograd.js';
 import { kernels, type ConvGeometry, type PoolWindow } from '../kernels/index.js';
 import { fmt } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -11,18 +11,6 @@ export interface Conv2dOptions {
 
 function pair(v: number | [number, number]): [number, number] {
   return typeof v === 'number' ? [v, v] : v;
-}
-
-let colScratch = new Float32Array(0);
-let dcolScratch = new Float32Array(0);
-
-function scratch(which: 'col' | 'dcol', size: number): Float32Array {
-  if (which === 'col') {
-    if (colScratch.length < size) colScratch = new Float32Array(size);
-    return colScratch.subarray(0, size);
-  }
-  if (dcolScratch.length < size) dcolScratch = new Float32Array(size);
-  return dcolScratch.subarray(0, size);
 }
 
 /** Checks a convolution's operands for `op` and works out its geometry. */
@@ -53,47 +41,22 @@ function convGeometry(op: string, x: Tensor, weight: Tensor, bias: Tensor | null
  * 2-D convolution (cross-correlation, as PyTorch), by im2col + GEMM per image.
  * x `[N, C, H, W]`, weight `[OC, C, KH, KW]`, bias `[OC]` or null → `[N, OC, OH, OW]`,
  * OH = floor((H + 2·padding − KH) / stride) + 1.
- * Backward per image: dW += dy·colᵀ (with the columns kept from the forward), dcol = Wᵀ·dy
- * then col2im into dx, db = Σ dy.
+ * Backward per image: dW += dy·colᵀ (the image unfolded again), dcol = Wᵀ·dy then col2im
+ * into dx, db = Σ dy. (The teacher runs `conv2dMaxPool`, whose backward is much cheaper.)
  * @example conv2d(images, conv1.weight, conv1.bias) // [64, 1, 28, 28] → [64, 32, 24, 24]
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
   const g = convGeometry('conv2d', x, weight, bias, options);
   const [N] = x.shape;
   const OC = weight.shape[0];
-  const { C, H, W, KH, KW, OH, OW } = g;
-  const CKK = C * KH * KW, L = OH * OW;
-  const out = Tensor.zeros([N, OC, OH, OW]);
-  // When a backward will need the weight gradient, every image's columns are kept for it
-  // (the teacher at batch 64: 3.7 MB) instead of being unfolded a second time.
-  const keep = weight.requiresGrad && needsGrad(x, weight, bias) ? new Float32Array(N * CKK * L) : null;
-  for (let n = 0; n < N; n++) {
-    const col = keep ? keep.subarray(n * CKK * L, (n + 1) * CKK * L) : scratch('col', CKK * L);
-    kernels.im2col(x.data, n * C * H * W, g, col);
-    const y = out.data.subarray(n * OC * L, (n + 1) * OC * L);
-    kernels.gemm(false, false, OC, L, CKK, weight.data, col, y, false);
-    if (bias) {
-      for (let o = 0; o < OC; o++) {
-        const b = bias.data[o];
-        for (let l = o * L; l < (o + 1) * L; l++) y[l] += b;
-      }
-    }
-  }
+  const out = Tensor.zeros([N, OC, g.OH, g.OW]);
+  kernels.conv2dForward(x.data, weight.data, bias ? bias.data : null, N, OC, g, out.data);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record('conv2d', inputs, out, (dy) => {
     const dx = x.requiresGrad ? new Float32Array(x.size) : null;
     const dw = weight.requiresGrad ? new Float32Array(weight.size) : null;
     const db = bias?.requiresGrad ? new Float32Array(OC) : null;
-    const dcol = dx ? scratch('dcol', CKK * L) : null;
-    for (let n = 0; n < N; n++) {
-      const dyn = dy.subarray(n * OC * L, (n + 1) * OC * L);
-      if (dw && keep) kernels.gemm(false, true, OC, CKK, L, dyn, keep.subarray(n * CKK * L, (n + 1) * CKK * L), dw, n > 0);
-      if (dx && dcol) {
-        kernels.gemm(true, false, CKK, L, OC, weight.data, dyn, dcol, false);
-        kernels.col2im(dcol, g, dx, n * C * H * W);
-      }
-      if (db) for (let o = 0; o < OC; o++) for (let l = 0; l < L; l++) db[o] += dyn[o * L + l];
-    }
+    kernels.conv2dBackward(x.data, weight.data, dy, N, OC, g, dx, dw, db);
     return [dx, dw, db];
   });
 }

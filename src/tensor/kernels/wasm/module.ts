@@ -17,7 +17,9 @@ interface WasmExports {
     a: number, b: number, c: number, accumulate: number, scratch: number, j0: number, j1: number,
   ): void;
   gemmI16(M: number, N: number, Kp: number, a: number, w: number, c: number, j0: number, j1: number): void;
-  convPoolScratch(geo: number): number;
+  convScratch(geo: number): number;
+  convForward(geo: number, x: number, w: number, bias: number, out: number, scratch: number, n0: number, n1: number): void;
+  convBackward(geo: number, x: number, w: number, dy: number, dx: number, dw: number, db: number, scratch: number, n0: number, n1: number): void;
   convPool(geo: number, x: number, w: number, bias: number, out: number, argmax: number, scratch: number, n0: number, n1: number): void;
   convPoolBackward(geo: number, x: number, w: number, dout: number, argmax: number, dx: number, dw: number, db: number, n0: number, n1: number): void;
   adamStep(
@@ -94,15 +96,19 @@ const align = (n: number): number => (n + 3) & ~3;
 /** Products of at least this many multiply-adds are split across the threads. */
 const POOL_MIN_MACS = 512 * 1024;
 
+/** The kernels helper threads run, by number (slot 2 of the control words). */
+const SPLIT_KERNELS = ['gemm', 'gemmI16', 'convPool', 'convPoolBackward', 'convForward', 'convBackward'] as const;
+type SplitKernel = (typeof SPLIT_KERNELS)[number];
+
 /**
  * A helper thread's whole program: it instantiates the same module on the same shared
- * memory, then sleeps on its control word until a job arrives, runs its columns of the
- * product, and signals completion. Slots of `ctrl`: 0 job number (−1 = stop), 1 the job
- * done (negative = failed), 2 the kernel (0 gemm, 1 gemmI16, 2 convPool, 3 convPoolBackward), 3… its arguments.
+ * memory, then sleeps on its control word until a job arrives, runs its share of it, and
+ * signals completion. Slots of `ctrl`: 0 job number (−1 = stop), 1 the job done (negative
+ * = failed), 2 the kernel (an index into SPLIT_KERNELS), 3 its argument count, 4… its arguments.
  */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control } = workerData;
+const { module, memory, control, kernels } = workerData;
 const wasm = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm abort'); } } }).exports;
 const ctrl = new Int32Array(control);
 let seen = 0;
@@ -112,10 +118,7 @@ for (;;) {
   if (seen < 0) break;
   let done = seen;
   try {
-    if (ctrl[2] === 0) wasm.gemm(ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10], ctrl[11], ctrl[12], ctrl[13], ctrl[14]);
-    else if (ctrl[2] === 1) wasm.gemmI16(ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10]);
-    else if (ctrl[2] === 2) wasm.convPool(ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10], ctrl[11]);
-    else wasm.convPoolBackward(ctrl[3], ctrl[4], ctrl[5], ctrl[6], ctrl[7], ctrl[8], ctrl[9], ctrl[10], ctrl[11], ctrl[12]);
+    wasm[kernels[ctrl[2]]](...ctrl.subarray(4, 4 + ctrl[3]));
   } catch (e) {
     done = -seen;
   }
@@ -164,8 +167,8 @@ export class WasmModule {
     this.base = (this.exports.heapBase() + 15) & ~15;
     this.f32 = new Float32Array(memory.buffer);
     for (let t = 1; t < threads; t++) {
-      const control = new SharedArrayBuffer(20 * 4);
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: compiled, memory, control } });
+      const control = new SharedArrayBuffer(24 * 4);
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: compiled, memory, control, kernels: SPLIT_KERNELS } });
       worker.unref(); // an idle helper never keeps the process alive
       this.helpers.push({ worker, ctrl: new Int32Array(control), job: 0 });
     }
@@ -269,7 +272,7 @@ export class WasmModule {
       // Columns in multiples of the 8-wide panel, as even as that allows.
       const bounds = Array.from({ length: parts + 1 }, (_, p) => Math.min(N, 8 * Math.round((p * N) / parts / 8)));
       bounds[parts] = N;
-      for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], [0, ...args, this.base + (offS + p * pack) * 4, bounds[p], bounds[p + 1]]);
+      for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], 'gemm', [...args, this.base + (offS + p * pack) * 4, bounds[p], bounds[p + 1]]);
       this.exports.gemm(...(args as [number, number, number, number, number, number, number, number, number]), this.base + offS * 4, bounds[0], bounds[1]);
       for (let p = 1; p < parts; p++) this.join(this.helpers[p - 1]);
     }
@@ -306,10 +309,36 @@ export class WasmModule {
     const parts = M * N * K >= POOL_MIN_MACS ? Math.min(this.threads, Math.floor(N / 8)) : 1;
     const bounds = Array.from({ length: parts + 1 }, (_, p) => Math.min(N, 8 * Math.round((p * N) / parts / 8)));
     bounds[parts] = N;
-    for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], [1, ...args, bounds[p], bounds[p + 1]]);
+    for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], 'gemmI16', [...args, bounds[p], bounds[p + 1]]);
     this.exports.gemmI16(M, N, Kp, this.base, wAt, this.base + offC, bounds[0], bounds[1]);
     for (let p = 1; p < parts; p++) this.join(this.helpers[p - 1]);
     C.set(new Int32Array(buffer, this.base + offC, M * N));
+  }
+
+  /**
+   * conv2d over a batch (same arguments as kernels/conv.ts conv2dForward): the images go
+   * into the module's memory once, each thread unfolds and multiplies a share of them.
+   */
+  convForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, N: number, OC: number, g: ConvGeometry, out: Float32Array): void {
+    const job = this.convJob(N, OC, g, null, [x, w, bias, N * OC * g.OH * g.OW]);
+    const a = job.addresses;
+    this.splitImages('convForward', N, job.parts, (p) => [a[0], a[1], a[2], a[3], a[4], job.scratch(p)]);
+    out.set(job.read(4));
+  }
+
+  /**
+   * conv2d's backward over a batch (same arguments as kernels/conv.ts conv2dBackward); each
+   * thread takes a share of the images, with a weight and bias gradient of its own.
+   */
+  convBackward(
+    x: Float32Array, w: Float32Array, dy: Float32Array, N: number, OC: number, g: ConvGeometry,
+    dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null,
+  ): void {
+    const job = this.convJob(N, OC, g, null, [x, w, dy, dx], { dw, db });
+    const a = job.addresses;
+    this.splitImages('convBackward', N, job.parts, (p) => [a[0], a[1], a[2], a[3], dx ? a[4] : 0, job.dw(p), job.db(p), job.scratch(p)]);
+    if (dx) dx.set(job.read(4));
+    job.addGradients();
   }
 
   /**
@@ -321,64 +350,92 @@ export class WasmModule {
     x: Float32Array, w: Float32Array, bias: Float32Array | null, N: number, OC: number,
     g: ConvGeometry, pool: PoolWindow, out: Float32Array, argmax: Int32Array,
   ): void {
-    const sizeX = N * g.C * g.H * g.W, sizeW = OC * g.C * g.KH * g.KW, sizeOut = N * OC * pool.OH * pool.OW;
-    const offX = this.writeConvPoolGeometry(OC, g, pool), offW = offX + align(sizeX), offB = offW + align(sizeW);
-    const offOut = offB + align(OC), offArg = offOut + align(sizeOut), offS = offArg + align(sizeOut);
-    const perThread = align(Math.ceil(this.exports.convPoolScratch(this.base) / 4));
-    const work = N * OC * g.OH * g.OW * g.C * g.KH * g.KW;
-    const parts = work >= POOL_MIN_MACS ? Math.min(this.threads, N) : 1;
-    const mem = this.reserve((offS + perThread * parts) * 4);
-    const at = this.base / 4, addr = (off: number): number => this.base + off * 4;
-    mem.set(x.subarray(0, sizeX), at + offX);
-    mem.set(w.subarray(0, sizeW), at + offW);
-    if (bias) mem.set(bias.subarray(0, OC), at + offB);
-    const args = [addr(0), addr(offX), addr(offW), bias ? addr(offB) : 0, addr(offOut), addr(offArg)];
-    const bounds = Array.from({ length: parts + 1 }, (_, p) => Math.round((p * N) / parts));
-    for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], [2, ...args, addr(offS + p * perThread), bounds[p], bounds[p + 1]]);
-    this.exports.convPool(args[0], args[1], args[2], args[3], args[4], args[5], addr(offS), bounds[0], bounds[1]);
-    for (let p = 1; p < parts; p++) this.join(this.helpers[p - 1]);
-    out.set(mem.subarray(at + offOut, at + offOut + sizeOut));
-    argmax.set(new Int32Array(mem.buffer, addr(offArg), sizeOut));
+    const size = N * OC * pool.OH * pool.OW;
+    const job = this.convJob(N, OC, g, pool, [x, w, bias, size, size]);
+    const a = job.addresses;
+    this.splitImages('convPool', N, job.parts, (p) => [a[0], a[1], a[2], a[3], a[4], a[5], job.scratch(p)]);
+    out.set(job.read(4));
+    argmax.set(new Int32Array(job.read(5).buffer, a[5], size));
   }
 
   /**
    * The backward of `convPool` (same arguments as kernels/conv-pool.ts convPoolBackward):
-   * each thread takes a share of the images, with a weight and bias gradient of its own
-   * that are summed here at the end.
+   * each thread takes a share of the images, with a weight and bias gradient of its own.
    */
   convPoolBackward(
     x: Float32Array, w: Float32Array, dout: Float32Array, argmax: Int32Array, N: number, OC: number,
     g: ConvGeometry, pool: PoolWindow, dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null,
   ): void {
-    const sizeX = N * g.C * g.H * g.W, sizeW = OC * g.C * g.KH * g.KW, sizeOut = N * OC * pool.OH * pool.OW;
-    const work = sizeOut * g.C * g.KH * g.KW;
-    const parts = work >= POOL_MIN_MACS / 4 ? Math.min(this.threads, N) : 1;
-    const offX = this.writeConvPoolGeometry(OC, g, pool), offW = offX + align(sizeX), offOut = offW + align(sizeW);
-    const offArg = offOut + align(sizeOut), offDx = offArg + align(sizeOut), offDw = offDx + (dx ? align(sizeX) : 0);
-    const grads = align(sizeW) + align(OC); // one thread's dw and db
-    const mem = this.reserve((offDw + grads * parts) * 4);
-    const at = this.base / 4, addr = (off: number): number => this.base + off * 4;
-    mem.set(x.subarray(0, sizeX), at + offX);
-    mem.set(w.subarray(0, sizeW), at + offW);
-    mem.set(dout.subarray(0, sizeOut), at + offOut);
-    new Int32Array(mem.buffer, addr(offArg), sizeOut).set(argmax.subarray(0, sizeOut));
-    if (dx) mem.set(dx.subarray(0, sizeX), at + offDx);
-    mem.fill(0, at + offDw, at + offDw + grads * parts);
-    const args = (p: number): number[] => [
-      addr(0), addr(offX), addr(offW), addr(offOut), addr(offArg), dx ? addr(offDx) : 0,
-      dw ? addr(offDw + p * grads) : 0, db ? addr(offDw + p * grads + align(sizeW)) : 0,
-    ];
-    const bounds = Array.from({ length: parts + 1 }, (_, p) => Math.round((p * N) / parts));
-    for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], [3, ...args(p), bounds[p], bounds[p + 1]]);
-    const a = args(0);
-    this.exports.convPoolBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], bounds[0], bounds[1]);
-    for (let p = 1; p < parts; p++) this.join(this.helpers[p - 1]);
-    if (dx) dx.set(mem.subarray(at + offDx, at + offDx + sizeX));
-    for (let p = 0; p < parts; p++) {
-      const from = at + offDw + p * grads;
-      if (dw) for (let k = 0; k < sizeW; k++) dw[k] += mem[from + k];
-      if (db) for (let o = 0; o < OC; o++) db[o] += mem[from + align(sizeW) + o];
+    // It visits one conv output per pooled value, not all of them.
+    const job = this.convJob(N, OC, g, pool, [x, w, dout, argmax, dx], { dw, db }, (g.OH * g.OW) / (pool.OH * pool.OW));
+    const a = job.addresses;
+    this.splitImages('convPoolBackward', N, job.parts, (p) => [a[0], a[1], a[2], a[3], a[4], dx ? a[5] : 0, job.dw(p), job.db(p)]);
+    if (dx) dx.set(job.read(5));
+    job.addGradients();
+  }
+
+  /**
+   * Lays out one call of a conv kernel in the scratch: the geometry, then `arrays` (copied
+   * in; null for one not given; a number for an output of that many values), then per
+   * thread its scratch and, for a backward, its own dw and db (zeroed). The images are
+   * split across the threads when the work (the convolution's multiply-adds, divided by
+   * `saving` for a kernel that does only part of them) is large enough.
+   */
+  private convJob(
+    N: number, OC: number, g: ConvGeometry, pool: PoolWindow | null,
+    arrays: (Float32Array | Int32Array | number | null)[],
+    grads?: { dw: Float32Array | null; db: Float32Array | null }, saving = 1,
+  ) {
+    const geometry = [g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, OC];
+    geometry.push(...(pool ? [pool.KH, pool.KW, pool.SH, pool.SW, pool.OH, pool.OW] : [0, 0, 0, 0, 0, 0]));
+    new Int32Array(this.reserve(align(geometry.length) * 4).buffer, this.base, geometry.length).set(geometry);
+    const sizeW = OC * g.C * g.KH * g.KW;
+    const offsets = [0];
+    let words = align(geometry.length);
+    const placed = arrays;
+    const sizes = placed.map((a) => (a === null ? 0 : typeof a === 'number' ? a : a.length));
+    for (const size of sizes) {
+      offsets.push(words);
+      words += align(size);
     }
+    const perThread = align(Math.ceil(this.exports.convScratch(this.base) / 4)) + (grads ? align(sizeW) + align(OC) : 0);
+    const work = (N * OC * g.OH * g.OW * g.C * g.KH * g.KW) / saving;
+    const parts = work >= POOL_MIN_MACS ? Math.min(this.threads, N) : 1;
+    const mem = this.reserve((words + perThread * parts) * 4);
+    const at = this.base / 4, addr = (off: number): number => this.base + off * 4;
+    placed.forEach((a, i) => {
+      if (a instanceof Float32Array) mem.set(a.subarray(0, sizes[i]), at + offsets[i + 1]);
+      else if (a instanceof Int32Array) new Int32Array(mem.buffer, addr(offsets[i + 1]), sizes[i]).set(a.subarray(0, sizes[i]));
+    });
+    mem.fill(0, at + words, at + words + perThread * parts);
+    const threadBase = (p: number): number => words + p * perThread;
+    const scratchWords = perThread - (grads ? align(sizeW) + align(OC) : 0);
+    return {
+      parts,
+      /** Byte addresses: 0 the geometry, then each array in order (0 for one not given). */
+      addresses: [addr(0), ...placed.map((a, i) => (a === null ? 0 : addr(offsets[i + 1])))],
+      scratch: (p: number): number => addr(threadBase(p)),
+      dw: (p: number): number => (grads?.dw ? addr(threadBase(p) + scratchWords) : 0),
+      db: (p: number): number => (grads?.db ? addr(threadBase(p) + scratchWords + align(sizeW)) : 0),
+      /** The floats of array i (as counted in `addresses`) after the call. */
+      read: (i: number): Float32Array => mem.subarray(at + offsets[i], at + offsets[i] + sizes[i - 1]),
+      /** Adds every thread's dw and db into the caller's. */
+      addGradients: (): void => {
+        for (let p = 0; p < parts; p++) {
+          const from = at + threadBase(p) + scratchWords;
+          if (grads?.dw) for (let k = 0; k < sizeW; k++) grads.dw[k] += mem[from + k];
+          if (grads?.db) for (let o = 0; o < OC; o++) grads.db[o] += mem[from + align(sizeW) + o];
+        }
+      },
+    };
+  }
+
+  /** Runs `kernel` on images split in `parts`: part p ≥ 1 on helper p − 1, part 0 on this thread. */
+  private splitImages(kernel: SplitKernel, N: number, parts: number, args: (part: number) => number[]): void {
+    const bounds = Array.from({ length: parts + 1 }, (_, p) => Math.round((p * N) / parts));
+    for (let p = 1; p < parts; p++) this.dispatch(this.helpers[p - 1], kernel, [...args(p), bounds[p], bounds[p + 1]]);
+    (this.exports[kernel] as (...a: number[]) => void)(...args(0), bounds[0], bounds[1]);
+    for (let p = 1; p < parts; p++) this.join(this.helpers[p - 1]);
   }
 
   /**
@@ -409,15 +466,10 @@ export class WasmModule {
     for (const i of [0, 2, 3]) if (resident[i] === undefined) arrays[i].set(mem.subarray(addr[i] / 4, addr[i] / 4 + n));
   }
 
-  /** Writes convPool's 18 geometry numbers at the start of the scratch; returns the words used (16-byte aligned). */
-  private writeConvPoolGeometry(OC: number, g: ConvGeometry, pool: PoolWindow): number {
-    const geometry = [g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, OC, pool.KH, pool.KW, pool.SH, pool.SW, pool.OH, pool.OW];
-    new Int32Array(this.reserve(align(geometry.length) * 4).buffer, this.base, geometry.length).set(geometry);
-    return align(geometry.length);
-  }
-
-  private dispatch(h: Helper, args: number[]): void {
-    h.ctrl.set(args, 2);
+  private dispatch(h: Helper, kernel: SplitKernel, args: number[]): void {
+    h.ctrl[2] = SPLIT_KERNELS.indexOf(kernel);
+    h.ctrl[3] = args.length;
+    h.ctrl.set(args, 4);
     h.job++;
     Atomics.store(h.ctrl, 0, h.job);
     Atomics.notify(h.ctrl, 0);
