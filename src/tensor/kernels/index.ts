@@ -1,4 +1,4 @@
-import { col2im, conv2dBackward, conv2dForward, im2col } from './conv.js';
+import { conv2dBackward, conv2dForward, im2col } from './conv.js';
 import { convPoolBackward, convPoolForward } from './conv-pool.js';
 import { adamStep, addBias, relu, reluBackward, sumRows } from './elementwise.js';
 import { gemmBlocked } from './gemm.js';
@@ -19,7 +19,6 @@ export interface Kernels {
   readonly name: string;
   gemm: typeof gemmBlocked;
   im2col: typeof im2col;
-  col2im: typeof col2im;
   conv2dForward: typeof conv2dForward;
   conv2dBackward: typeof conv2dBackward;
   maxPool2d: typeof maxPool2d;
@@ -46,7 +45,6 @@ export const jsKernels: Kernels = {
   name: 'js',
   gemm: gemmBlocked,
   im2col,
-  col2im,
   conv2dForward,
   conv2dBackward,
   maxPool2d,
