@@ -10,7 +10,7 @@
 //   PKH, PKW, PSH, PSW, POH, POW              the pooling window and the pooled size (convPool only)
 import { gemm, packBytes } from './gemm';
 
-@inline function geoAt(geo: usize, i: i32): i32 {
+@inline export function geoAt(geo: usize, i: i32): i32 {
   return load<i32>(geo + (<usize>i << 2));
 }
 

@@ -8,6 +8,8 @@
 // and streams both panels once: per k, two vector loads of B, four broadcasts of A and
 // eight vector multiply-adds (fused ones in the relaxed-SIMD build).
 
+import { laneF32, madd } from './simd';
+
 const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
@@ -109,13 +111,6 @@ function packA(a: usize, transA: bool, M: i32, K: i32, pc: i32, kc: i32, dst: us
   }
 }
 
-// a·b + c. The relaxed-SIMD build (kernels-relaxed.wasm) makes it one fused multiply-add,
-// rounded once; the plain build multiplies, then adds. The choice is made at compile time.
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
-
 // Writes one full row of the tile (8 values, two vectors), added to C unless overwriting.
 @inline function writeRow(c: usize, lo: v128, hi: v128, overwrite: bool): void {
   if (!overwrite) {
@@ -126,17 +121,10 @@ function packA(a: usize, transA: bool, M: i32, K: i32, pc: i32, kc: i32, dst: us
   v128.store(c, hi, 16);
 }
 
-@inline function lane(v: v128, j: i32): f32 {
-  if (j == 0) return f32x4.extract_lane(v, 0);
-  if (j == 1) return f32x4.extract_lane(v, 1);
-  if (j == 2) return f32x4.extract_lane(v, 2);
-  return f32x4.extract_lane(v, 3);
-}
-
 // A row of fewer than 8 columns at the right edge of C, lane by lane.
 function writeEdge(c: usize, lo: v128, hi: v128, nr: i32, overwrite: bool): void {
   for (let j = 0; j < nr; j++) {
-    const v = j < 4 ? lane(lo, j) : lane(hi, j - 4);
+    const v = j < 4 ? laneF32(lo, j) : laneF32(hi, j - 4);
     const p = c + (<usize>j << 2);
     store<f32>(p, overwrite ? v : load<f32>(p) + v);
   }

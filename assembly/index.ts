@@ -3,3 +3,6 @@ export * from './gemm';
 export * from './int8';
 export * from './conv';
 export * from './adam';
+export * from './sparse';
+export * from './gemv';
+export * from './quant';

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type Command, type Io } from './cli/args.js';
+import { checkBackendEnvironment } from './tensor/kernels/index.js';
 import { distillCommand } from './cli/distill.js';
 import { pruneCommand } from './cli/prune.js';
 import { activationPruneCommand } from './cli/activation-prune.js';
@@ -44,6 +45,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const command = COMMANDS.find((c) => c.name === name);
   try {
     if (!command) throw new UsageError(`unknown command '${name}'`);
+    try {
+      checkBackendEnvironment();
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const { values } = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: false }) as {
       values: Record<string, string | boolean | undefined>;
     };

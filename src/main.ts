@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The executable: runs the CLI and turns any error into one line on stderr. The CLI is
-// imported dynamically so that a bad SLIMTENSOR_BACKEND or SLIMTENSOR_THREADS, which the
-// kernels reject while loading, is reported the same way instead of as a stack trace.
+// imported dynamically so that an error while loading it is reported the same way.
 function fail(e: unknown): void {
   process.stderr.write(`slimtensor: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;

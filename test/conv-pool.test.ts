@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { conv2dBackward, conv2dForward, type ConvGeometry } from '../src/tensor/kernels/conv.js';
 import { convPoolBackward, convPoolForward, type PoolWindow } from '../src/tensor/kernels/conv-pool.js';
+import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { conv2d, conv2dMaxPool, maxPool2d } from '../src/tensor/ops/conv.js';
 import { relu } from '../src/tensor/ops/elementwise.js';
@@ -69,7 +70,7 @@ describe('conv2dMaxPool equals maxPool2d(conv2d(...)) in value and gradient', ()
 
 describe('wasm convolution kernels (plain and fused with pooling) equal the TypeScript ones', () => {
   for (const threads of [1, 2]) {
-    const wasm = WasmModule.load({ threads }).module!;
+    const wasm = wasmCalls(WasmModule.load({ threads }).module!);
     for (const c of CASES) {
       it(`${name(c)}, ${threads} thread(s)`, () => {
         const { g, p } = geometry(c);
@@ -79,7 +80,7 @@ describe('wasm convolution kernels (plain and fused with pooling) equal the Type
         const want = new Float32Array(size), wantArg = new Int32Array(size);
         convPoolForward(x, w, b, c.N, c.OC, g, p, want, wantArg);
         const got = new Float32Array(size).fill(NaN), gotArg = new Int32Array(size).fill(-1);
-        wasm.convPool(x, w, b, c.N, c.OC, g, p, got, gotArg);
+        wasm.convPoolForward(x, w, b, c.N, c.OC, g, p, got, gotArg);
         expectClose(got, want, 1e-5, 1e-5);
         expect([...gotArg]).toEqual([...wantArg]);
 
@@ -104,17 +105,17 @@ describe('wasm convolution kernels (plain and fused with pooling) equal the Type
         const convSize = c.N * c.OC * g.OH * g.OW;
         const y = new Float32Array(convSize), y2 = new Float32Array(convSize).fill(NaN);
         conv2dForward(x, w, b, c.N, c.OC, g, y);
-        wasm.convForward(x, w, b, c.N, c.OC, g, y2);
+        wasm.conv2dForward(x, w, b, c.N, c.OC, g, y2);
         expectClose(y2, y, 1e-5, 1e-5);
         const dy = randomArray(convSize, rng);
         const grads = [start(x.length), start(w.length), start(c.OC)];
         const grads2 = grads.map((a) => a.slice());
         conv2dBackward(x, w, dy, c.N, c.OC, g, grads[0], grads[1], grads[2]);
-        wasm.convBackward(x, w, dy, c.N, c.OC, g, grads2[0], grads2[1], grads2[2]);
+        wasm.conv2dBackward(x, w, dy, c.N, c.OC, g, grads2[0], grads2[1], grads2[2]);
         grads.forEach((want, i) => expectClose(grads2[i], want, 1e-4, 1e-4));
         const onlyDw = new Float32Array(w.length), onlyDw2 = new Float32Array(w.length);
         conv2dBackward(x, w, dy, c.N, c.OC, g, null, onlyDw, null);
-        wasm.convBackward(x, w, dy, c.N, c.OC, g, null, onlyDw2, null);
+        wasm.conv2dBackward(x, w, dy, c.N, c.OC, g, null, onlyDw2, null);
         expectClose(onlyDw2, onlyDw, 1e-4, 1e-4);
       });
     }

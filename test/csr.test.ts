@@ -13,15 +13,7 @@ import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
 import { csrLinear, csrLinearNaive } from '../src/tensor/kernels/sparse.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { expectClose, randomArray } from './helpers.js';
-
-/** A random [rows, cols] matrix with roughly `density` non-zeros, and some rows empty. */
-function sparseRandom(rows: number, cols: number, density: number, rng: Rng): Float32Array {
-  const a = randomArray(rows * cols, rng);
-  for (let i = 0; i < a.length; i++) if (rng.uniform() > density) a[i] = 0;
-  for (let r = 0; r < rows; r += 3) a.fill(0, r * cols, (r + 1) * cols); // every third row empty
-  return a;
-}
+import { expectClose, randomArray, sparseRandom } from './helpers.js';
 
 describe('CSR', () => {
   it('round-trips dense → CSR → dense exactly, with the narrowest index type', () => {
@@ -60,7 +52,7 @@ describe('CSR', () => {
       const csr = CsrMatrix.fromDense(w, rows, cols);
       for (const kernel of [csrLinearNaive, csrLinear]) {
         const y = new Float32Array(N * rows).fill(NaN);
-        kernel(rows, csr.rowPtr, csr.colIndices, csr.values, x, N, cols, y);
+        kernel(csr, x, N, y);
         expectClose(y, expected, 1e-5, 1e-5);
       }
     }
@@ -70,6 +62,9 @@ describe('CSR', () => {
     expect(() => new CsrMatrix(2, 3, new Float32Array(2), new Int32Array(2), Int32Array.of(0, 1, 3))).toThrow(/inconsistent arrays/);
     expect(() => new CsrMatrix(1, 3, new Float32Array(1), Int32Array.of(3), Int32Array.of(0, 1))).toThrow(/column index 3 .* outside \[0, 3\)/);
     expect(() => new CsrMatrix(2, 3, new Float32Array(2), new Int32Array(2), Int32Array.of(0, 3, 2))).toThrow(/inconsistent|decrease/);
+    expect(() => new CsrMatrix(3, 3, new Float32Array(2), new Int32Array(2), Int32Array.of(0, 2, 1, 2))).toThrow(/row pointers decrease at row 1: 2 then 1/);
+    expect(() => new CsrMatrix(1, 3, new Float32Array(1), Int32Array.of(-1), Int32Array.of(0, 1))).toThrow(/column index -1 at entry 0 is outside \[0, 3\)/);
+    expect(() => new CsrMatrix(1.5, 3, new Float32Array(0), new Int32Array(0), Int32Array.of(0, 0))).toThrow(/CsrMatrix: \[1.5, 3\] is not a matrix shape/);
   });
 
   it('SparseLinear gives the pruned Linear\'s outputs, counts stored parameters, and refuses wrong shapes', () => {

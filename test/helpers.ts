@@ -69,3 +69,19 @@ export function gradCheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], rng
     }
   });
 }
+
+/** A random [rows, cols] matrix with roughly `density` non-zeros, and some rows empty. */
+export function sparseRandom(rows: number, cols: number, density: number, rng: Rng): Float32Array {
+  const a = randomArray(rows * cols, rng);
+  for (let i = 0; i < a.length; i++) if (rng.uniform() > density) a[i] = 0;
+  for (let r = 0; r < rows; r += 3) a.fill(0, r * cols, (r + 1) * cols); // every third row empty
+  return a;
+}
+
+/** Asserts two arrays hold the same values bit for bit (NaN equal to NaN), naming the first difference; fast on long arrays. */
+export function expectIdentical(got: ArrayLike<number>, want: ArrayLike<number>): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    if (!Object.is(got[i], want[i])) throw new Error(`element ${i} of ${want.length}: ${got[i]} vs ${want[i]}`);
+  }
+}

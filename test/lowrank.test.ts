@@ -13,6 +13,11 @@ import { sum } from '../src/tensor/ops/reduce.js';
 import { mul } from '../src/tensor/ops/elementwise.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
+import { lowRankLinear } from '../src/tensor/kernels/lowrank.js';
+import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
+import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
+import { lowRankLinear as lowRankOp } from '../src/tensor/ops/matmul.js';
 import { expectClose, gradCheck, randomArray } from './helpers.js';
 
 /** The notebook's exponential recursion, for comparison on small chains. */
@@ -87,5 +92,35 @@ describe('low-rank factorization', () => {
     expect(() => FactorizedLinear.fromLinear(layer, { energy: 0 })).toThrow(/energy must lie in \(0, 1\], got 0/);
     expect(() => FactorizedLinear.fromLinear(layer, { energy: 1.2 })).toThrow(/got 1.2/);
     expect(() => matrixChainOrder([5])).toThrow(/at least two/);
+  });
+});
+
+describe('the low-rank kernel', () => {
+  it('equals two products, in TypeScript and in wasm on one thread or two, batch 1 to 64', () => {
+    const rng = new Rng(12);
+    const calls = [1, 2].map((threads) => wasmCalls(WasmModule.load({ threads }).module!));
+    for (const [N, inF, outF, r] of [[1, 256, 128, 40], [3, 20, 7, 1], [64, 256, 128, 40], [64, 784, 512, 128], [5, 33, 65, 9]]) {
+      const x = randomArray(N * inF, rng), down = randomArray(r * inF, rng), up = randomArray(outF * r, rng);
+      const t = new Float32Array(N * r), want = new Float32Array(N * outF);
+      gemmNaive(false, true, N, r, inF, x, down, t, false);
+      gemmNaive(false, true, N, outF, r, t, up, want, false);
+      for (const kernel of [lowRankLinear, ...calls.map((c) => c.lowRankLinear)]) {
+        const y = new Float32Array(N * outF).fill(NaN);
+        kernel(x, N, down, up, r, inF, outF, y);
+        expectClose(y, want, 1e-4, 1e-4);
+      }
+    }
+  });
+
+  it('the op runs the kernel without gradients and two linear ops with them; both agree', () => {
+    const rng = new Rng(13);
+    const layer = FactorizedLinear.fromLinear(new Linear(30, 20, { rng }), { rank: 6 });
+    const x = new Tensor(randomArray(4 * 30, rng), [4, 30]);
+    const fused = noGrad(() => layer.forward(x));
+    const composed = layer.forward(x);
+    expect(composed.requiresGrad).toBe(true);
+    expect(fused.requiresGrad).toBe(false);
+    expectClose(fused.data, composed.data, 1e-5, 1e-6);
+    expect(() => lowRankOp(x, layer.up, layer.down, null)).toThrow(/lowRankLinear: input \[4, 30\], down \[20, 6\] and up \[6, 30\] do not chain/);
   });
 });

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
-import {
-  activationQuant, dequantizeWeight, QuantizedConv2d, QuantizedLinear, quantizeActivations, quantizeDynamic, quantizeWeight, sqnr,
-} from '../src/compress/quantize.js';
+import { dequantizeWeight, quantizeWeight, sqnr } from '../src/compress/int8.js';
+import { QuantizedConv2d, QuantizedLinear } from '../src/compress/int8-layers.js';
+import { quantizeDynamic } from '../src/compress/quantize.js';
+import { activationQuant, quantizeActivations } from '../src/tensor/kernels/quant.js';
 import { saveModel } from '../src/nn/checkpoint.js';
 import { Conv2d, Linear } from '../src/nn/layers.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
@@ -82,7 +83,7 @@ describe('int8 quantization', () => {
           expect(Math.abs(got[n * 16 + j] - want[n * 16 + j])).toBeLessThanOrEqual(bound);
         }
       }
-      expect(() => q.forward(Tensor.zeros([5, 63]))).toThrow(/QuantizedLinear: input \[5, 63\] does not match weight \[16, 64\]/);
+      expect(() => q.forward(Tensor.zeros([5, 63]))).toThrow(/quantizedLinear: input \[5, 63\] does not match weight \[16, 64\]/);
     }
   });
 

@@ -2,7 +2,7 @@ import { loadSafetensors } from '../nn/safetensors.js';
 import type { Module, StateEntry } from '../nn/module.js';
 import { sparseLinearCodec } from './csr.js';
 import { factorizedLinearCodec } from './lowrank.js';
-import { quantizedCodec } from './quantize.js';
+import { quantizedCodec } from './int8-layers.js';
 
 /**
  * How a compressed layer is rebuilt from its saved entries: `marker` is an entry name

@@ -2,8 +2,8 @@ import { Linear } from '../nn/layers.js';
 import { Module, type StateEntry } from '../nn/module.js';
 import type { LayerCodec } from './checkpoint.js';
 import { noGrad } from '../tensor/autograd.js';
-import { kernels } from '../tensor/kernels/index.js';
-import type { IndexArray } from '../tensor/kernels/sparse.js';
+import type { CsrWeights, IndexArray } from '../tensor/kernels/sparse.js';
+import { sparseLinear } from '../tensor/ops/sparse.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -20,7 +20,10 @@ export interface CsrBytes {
  * column of each (`colIndices`), and where each row starts (`rowPtr`, rows + 1 entries).
  * @example const w = CsrMatrix.fromDense(fc1.weight.data, 512, 784); w.bytes().total
  */
-export class CsrMatrix {
+export class CsrMatrix implements CsrWeights {
+  /** Each backend's copy of the arrays, made on first use (the arrays never change). */
+  readonly packs = new Map<string, unknown>();
+
   constructor(
     readonly rows: number,
     readonly cols: number,
@@ -28,14 +31,15 @@ export class CsrMatrix {
     readonly colIndices: IndexArray,
     readonly rowPtr: Int32Array,
   ) {
+    if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0)) throw new Error(`CsrMatrix: [${rows}, ${cols}] is not a matrix shape`);
     if (rowPtr.length !== rows + 1 || rowPtr[0] !== 0 || rowPtr[rows] !== values.length || colIndices.length !== values.length) {
       throw new Error(`CsrMatrix: inconsistent arrays for [${rows}, ${cols}]: ${values.length} values, ${colIndices.length} column indices, ${rowPtr.length} row pointers ending at ${rowPtr[rows]}`);
     }
     for (let r = 0; r < rows; r++) {
-      if (rowPtr[r + 1] < rowPtr[r]) throw new Error(`CsrMatrix: row pointers decrease at row ${r}`);
+      if (!(rowPtr[r + 1] >= rowPtr[r])) throw new Error(`CsrMatrix: row pointers decrease at row ${r}: ${rowPtr[r]} then ${rowPtr[r + 1]}`);
     }
     for (let p = 0; p < colIndices.length; p++) {
-      if (colIndices[p] >= cols) throw new Error(`CsrMatrix: column index ${colIndices[p]} at entry ${p} is outside [0, ${cols})`);
+      if (!(colIndices[p] >= 0 && colIndices[p] < cols)) throw new Error(`CsrMatrix: column index ${colIndices[p]} at entry ${p} is outside [0, ${cols})`);
     }
   }
 
@@ -114,7 +118,6 @@ export function breakEvenDensity(rows: number, cols: number, indexBytes: number)
 export class SparseLinear extends Module {
   weight: CsrMatrix;
   bias: Tensor | null;
-  private scratch = new Float32Array(0);
 
   constructor(weight: CsrMatrix, bias: Tensor | null) {
     super();
@@ -148,14 +151,7 @@ export class SparseLinear extends Module {
     if (x.rank !== 2 || x.shape[1] !== this.inFeatures) {
       throw new Error(`SparseLinear: input ${fmt(x.shape)} does not match weight [${this.outFeatures}, ${this.inFeatures}]`);
     }
-    const N = x.shape[0];
-    const w = this.weight;
-    const need = N * w.cols;
-    if (this.scratch.length < need) this.scratch = new Float32Array(need);
-    const out = Tensor.zeros([N, w.rows]);
-    kernels.csrLinear(w.rows, w.rowPtr, w.colIndices, w.values, x.data, N, w.cols, out.data, this.scratch);
-    if (this.bias) kernels.addBias(out.data, this.bias.data, N, w.rows, out.data);
-    return out;
+    return sparseLinear(x, this.weight, this.bias);
   }
 
   /** Saves `weight.values`, `weight.col_indices`, `weight.row_ptr`, `weight.cols` (and the bias). */

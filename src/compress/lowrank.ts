@@ -1,6 +1,6 @@
 import { Linear } from '../nn/layers.js';
 import { Module, type StateEntry } from '../nn/module.js';
-import { linear } from '../tensor/ops/matmul.js';
+import { lowRankLinear } from '../tensor/ops/matmul.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { LayerCodec } from './checkpoint.js';
@@ -100,9 +100,9 @@ export class FactorizedLinear extends Module {
     return this.rank * (this.inFeatures + this.outFeatures);
   }
 
-  /** Two GEMMs: x·downᵀ, then ·upᵀ + b. */
+  /** Two GEMMs: x·downᵀ, then ·upᵀ + b (one kernel without gradients, see `lowRankLinear`). */
   forward(x: Tensor): Tensor {
-    return linear(linear(x, this.down, null), this.up, this.bias);
+    return lowRankLinear(x, this.down, this.up, this.bias);
   }
 
   /** The dense weight the factors stand for (for checks and reports; never used to run). */

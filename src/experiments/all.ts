@@ -1,5 +1,5 @@
 import { cpus, totalmem } from 'node:os';
-import { activeThreads, kernels, wasmModule } from '../tensor/kernels/index.js';
+import { backendInfo } from '../tensor/kernels/index.js';
 import type { TeacherNet } from '../nn/models.js';
 import { runActivationPruning, NOTEBOOK_ACTIVATION_THRESHOLDS, type ActivationPruningResult } from './activation-pruning.js';
 import { loadExperimentData, trainedSimpleNet, type ExperimentConfig, type SectionSeconds } from './common.js';
@@ -45,7 +45,7 @@ export interface AllResult {
 export function machine(): Record<string, string | number> {
   return {
     cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version, v8: process.versions.v8, backend: kernels.name, threads: activeThreads(), simd: kernels.name === 'wasm' ? wasmModule?.simd ?? 'none' : 'none', platform: `${process.platform} ${process.arch}`,
+    node: process.version, v8: process.versions.v8, backend: backendInfo().name, threads: backendInfo().threads, simd: backendInfo().simd, platform: `${process.platform} ${process.arch}`,
   };
 }
 

@@ -1,4 +1,4 @@
-import { conv2d, maxPool2d } from '../tensor/ops/conv.js';
+import { conv2d, conv2dMaxPool, maxPool2d, type MaxPool2dOptions } from '../tensor/ops/conv.js';
 import { relu } from '../tensor/ops/elementwise.js';
 import { linear } from '../tensor/ops/matmul.js';
 import { flatten } from '../tensor/ops/view.js';
@@ -75,6 +75,16 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
   }
+
+  /** maxPool2d(forward(x), pool) as one primitive (see `conv2dMaxPool`). */
+  forwardMaxPool(x: Tensor, pool: MaxPool2dOptions): Tensor {
+    return conv2dMaxPool(x, this.weight, this.bias, { stride: this.stride, padding: this.padding }, pool);
+  }
+}
+
+/** A layer that can compute maxPool2d(forward(x), pool) in one pass. */
+export interface FusesMaxPool {
+  forwardMaxPool(x: Tensor, pool: MaxPool2dOptions): Tensor;
 }
 
 /** Max pooling layer, as PyTorch's `nn.MaxPool2d(kernel, stride = kernel)`. */

@@ -1,11 +1,21 @@
-import { conv2dMaxPool } from '../tensor/ops/conv.js';
 import { relu } from '../tensor/ops/elementwise.js';
 import { flatten } from '../tensor/ops/view.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { defaultRng } from './init.js';
-import { Conv2d, Linear, MaxPool2d } from './layers.js';
+import { Conv2d, Linear, MaxPool2d, type FusesMaxPool } from './layers.js';
 import { Module } from './module.js';
+
+/** A layer that can compute relu(forward(x)) in one pass. */
+export interface FusesRelu {
+  forwardRelu(x: Tensor): Tensor;
+}
+
+/** relu(layer.forward(x)), in one pass where the layer can apply the ReLU itself (an int8 layer, while scaling its sums back). */
+export function forwardRelu(layer: Module, x: Tensor): Tensor {
+  const fused = (layer as Partial<FusesRelu>).forwardRelu;
+  return typeof fused === 'function' ? fused.call(layer, x) : relu(layer.forward(x));
+}
 
 /**
  * A multi-layer perceptron with ReLU between layers, named as in the notebook:
@@ -38,8 +48,7 @@ export class MLP extends Module {
     const layers = this.layers;
     let h = flatten(x, 1);
     layers.forEach((layer, i) => {
-      h = layer.forward(h);
-      if (i + 1 < layers.length) h = relu(h);
+      h = i + 1 < layers.length ? forwardRelu(layer, h) : layer.forward(h);
     });
     return h;
   }
@@ -67,17 +76,19 @@ export class TeacherNet extends Module {
   /**
    * conv1 → ReLU → max-pool → fc1 → ReLU → fc2. ReLU is applied after the pooling: max and
    * ReLU commute (ReLU is monotone), so the result and its gradient are the same, and the
-   * ReLU touches 25× fewer values (4×4 per channel instead of 24×24). While conv1 and pool
-   * are the plain layers they run as one fused primitive (`conv2dMaxPool`), whose backward
-   * visits only the pooled winners; a swapped-in layer (e.g. an int8 conv1) runs on its own.
+   * ReLU touches 25× fewer values (4×4 per channel instead of 24×24). When conv1 can pool
+   * its own output (the float Conv2d through `conv2dMaxPool`, whose backward visits only
+   * the pooled winners; the int8 one by pooling its integer sums) and pool is a plain
+   * MaxPool2d, the two run as one pass.
    */
   forward(x: Tensor): Tensor {
     const { conv1, pool } = this;
-    let h = conv1 instanceof Conv2d && pool instanceof MaxPool2d
-      ? conv2dMaxPool(x, conv1.weight, conv1.bias, { stride: conv1.stride, padding: conv1.padding }, { kernelSize: pool.kernelSize, stride: pool.stride })
+    const fused = (conv1 as Partial<FusesMaxPool>).forwardMaxPool;
+    let h = typeof fused === 'function' && pool instanceof MaxPool2d
+      ? fused.call(conv1, x, { kernelSize: pool.kernelSize, stride: pool.stride })
       : pool.forward(conv1.forward(x));
     h = relu(h);
-    h = relu(this.fc1.forward(flatten(h, 1)));
+    h = forwardRelu(this.fc1, flatten(h, 1));
     return this.fc2.forward(h);
   }
 }

@@ -94,20 +94,30 @@ export function gemmInt8Packed(M: number, N: number, K: number, A: Int16Array, p
 }
 
 /**
- * int8 weights `[N, K]` as a kernel sees them: the values, and each backend's packed form
- * of them, made on first use and kept (weights do not change after quantization).
+ * int8 weights `[N, K]` as a kernel sees them: the values, their scales (one, or one per
+ * row: w ≈ scale·q), and each backend's packed form of them, made on first use and kept
+ * (weights do not change after quantization).
  */
 export interface Int8Weights {
-  q: Int8Array;
-  N: number;
-  K: number;
-  packs: Map<string, unknown>;
+  readonly q: Int8Array;
+  readonly N: number;
+  readonly K: number;
+  readonly scales: Float32Array;
+  readonly packs: Map<string, unknown>;
 }
 
-/** Wraps int8 weights `[N, K]` for `gemmInt8`. */
-export function int8Weights(q: Int8Array, N: number, K: number): Int8Weights {
-  if (q.length !== N * K) throw new Error(`int8Weights: ${q.length} values do not fill [${N}, ${K}]`);
-  return { q, N, K, packs: new Map() };
+/**
+ * Wraps int8 weights `[N, K]` and their scales for the int8 kernels, after checking that
+ * they fit: N·K values, 1 or N scales, every scale finite and positive.
+ */
+export function int8Weights(q: Int8Array, N: number, K: number, scales: Float32Array = Float32Array.of(1)): Int8Weights {
+  if (!(Number.isInteger(N) && N >= 0 && Number.isInteger(K) && K >= 0) || q.length !== N * K) {
+    throw new Error(`int8Weights: ${q.length} values do not fill [${N}, ${K}]`);
+  }
+  if (scales.length !== 1 && scales.length !== N) throw new Error(`int8Weights: ${scales.length} scales for ${N} output channels (expected 1 or ${N})`);
+  const bad = scales.findIndex((s) => !(Number.isFinite(s) && s > 0));
+  if (bad >= 0) throw new Error(`int8Weights: scale ${bad} is ${scales[bad]}; scales must be finite and positive`);
+  return { q, N, K, scales, packs: new Map() };
 }
 
 /** C = A·Wᵀ for quantized layers (the js backend's entry): packs W into float64 pairs once, then `gemmInt8Packed`. */

@@ -9,12 +9,25 @@
 export type IndexArray = Uint8Array | Uint16Array | Int32Array;
 
 /**
+ * A CSR weight `[rows, cols]` as a kernel sees it: its three arrays, and each backend's
+ * copy or packed form of them, made on first use and kept (the arrays must not change
+ * after the first product; compress/csr.ts CsrMatrix never changes them).
+ */
+export interface CsrWeights {
+  readonly rows: number;
+  readonly cols: number;
+  readonly rowPtr: Int32Array;
+  readonly colIndices: IndexArray;
+  readonly values: Float32Array;
+  readonly packs: Map<string, unknown>;
+}
+
+/**
  * Reference: y[n, r] = Σ_p values[p]·x[n, colIndices[p]] over row r's entries, i.e.
  * y = x·Wᵀ for x `[N, cols]` and y `[N, rows]`. Written for reading.
  */
-export function csrLinearNaive(
-  rows: number, rowPtr: Int32Array, colIndices: IndexArray, values: Float32Array, x: Float32Array, N: number, cols: number, y: Float32Array,
-): void {
+export function csrLinearNaive(w: CsrWeights, x: Float32Array, N: number, y: Float32Array): void {
+  const { rows, cols, rowPtr, colIndices, values } = w;
   for (let n = 0; n < N; n++) {
     for (let r = 0; r < rows; r++) {
       let acc = 0;
@@ -24,18 +37,17 @@ export function csrLinearNaive(
   }
 }
 
+let scratch = new Float32Array(0);
+
 /**
- * Fast y = x·Wᵀ with W in CSR, x `[N, cols]`, y `[N, rows]`; `scratch` holds at least
- * N·cols floats. It first transposes x, so the N values of one input feature sit side by
+ * Fast y = x·Wᵀ with W in CSR, x `[N, cols]`, y `[N, rows]`. It first transposes x, so the N values of one input feature sit side by
  * side; then, for each row of W and each group of 8 inputs, it keeps 8 sums in registers
  * and walks the row's non-zeros once: every stored weight and its column index is loaded
  * once per 8 outputs, and nothing is stored until the row is done. For N = 1 there is
  * nothing to group and it gathers directly.
  */
-export function csrLinear(
-  rows: number, rowPtr: Int32Array, colIndices: IndexArray, values: Float32Array, x: Float32Array, N: number, cols: number, y: Float32Array,
-  scratch: Float32Array = new Float32Array(N * cols),
-): void {
+export function csrLinear(w: CsrWeights, x: Float32Array, N: number, y: Float32Array): void {
+  const { rows, cols, rowPtr, colIndices, values } = w;
   if (N === 1) {
     for (let r = 0; r < rows; r++) {
       let acc = 0;
@@ -44,7 +56,8 @@ export function csrLinear(
     }
     return;
   }
-  const xT = scratch.subarray(0, cols * N);
+  if (scratch.length < cols * N) scratch = new Float32Array(cols * N);
+  const xT = scratch;
   for (let n = 0; n < N; n++) for (let c = 0; c < cols; c++) xT[c * N + n] = x[n * cols + c];
   const full = N - (N % 8);
   for (let r = 0; r < rows; r++) {
@@ -52,10 +65,10 @@ export function csrLinear(
     for (let n = 0; n < full; n += 8) {
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
       for (let p = start; p < end; p++) {
-        const w = values[p];
+        const v = values[p];
         const k = colIndices[p] * N + n;
-        a0 += w * xT[k]; a1 += w * xT[k + 1]; a2 += w * xT[k + 2]; a3 += w * xT[k + 3];
-        a4 += w * xT[k + 4]; a5 += w * xT[k + 5]; a6 += w * xT[k + 6]; a7 += w * xT[k + 7];
+        a0 += v * xT[k]; a1 += v * xT[k + 1]; a2 += v * xT[k + 2]; a3 += v * xT[k + 3];
+        a4 += v * xT[k + 4]; a5 += v * xT[k + 5]; a6 += v * xT[k + 6]; a7 += v * xT[k + 7];
       }
       const o = n * rows + r;
       y[o] = a0; y[o + rows] = a1; y[o + 2 * rows] = a2; y[o + 3 * rows] = a3;

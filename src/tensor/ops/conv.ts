@@ -13,18 +13,18 @@ function pair(v: number | [number, number]): [number, number] {
   return typeof v === 'number' ? [v, v] : v;
 }
 
-/** Checks a convolution's operands for `op` and works out its geometry. */
-function convGeometry(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions): ConvGeometry {
+/** Checks a convolution's operands for `op` (the weight given by its shape `[OC, C, KH, KW]`) and works out its geometry. */
+export function convGeometry(op: string, x: Tensor, weightShape: readonly number[], bias: Tensor | null, options: Conv2dOptions): ConvGeometry {
   const [SH, SW] = pair(options.stride ?? 1);
   const [PH, PW] = pair(options.padding ?? 0);
-  if (x.rank !== 4 || weight.rank !== 4) {
-    throw new Error(`${op}: expects input [N, C, H, W] and weight [OC, C, KH, KW], got ${fmt(x.shape)} and ${fmt(weight.shape)}`);
+  if (x.rank !== 4 || weightShape.length !== 4) {
+    throw new Error(`${op}: expects input [N, C, H, W] and weight [OC, C, KH, KW], got ${fmt(x.shape)} and ${fmt(weightShape)}`);
   }
   const [, C, H, W] = x.shape;
-  const [OC, WC, KH, KW] = weight.shape;
-  if (C !== WC) throw new Error(`${op}: input ${fmt(x.shape)} has ${C} channels but weight ${fmt(weight.shape)} expects ${WC}`);
+  const [OC, WC, KH, KW] = weightShape;
+  if (C !== WC) throw new Error(`${op}: input ${fmt(x.shape)} has ${C} channels but weight ${fmt(weightShape)} expects ${WC}`);
   if (bias && (bias.rank !== 1 || bias.shape[0] !== OC)) {
-    throw new Error(`${op}: bias ${fmt(bias.shape)} does not match weight ${fmt(weight.shape)} (expected [${OC}])`);
+    throw new Error(`${op}: bias ${fmt(bias.shape)} does not match weight ${fmt(weightShape)} (expected [${OC}])`);
   }
   if (![SH, SW].every((s) => Number.isInteger(s) && s >= 1) || ![PH, PW].every((p) => Number.isInteger(p) && p >= 0)) {
     throw new Error(`${op}: stride must be integers ≥ 1 and padding integers ≥ 0, got stride ${SH},${SW} padding ${PH},${PW}`);
@@ -46,7 +46,7 @@ function convGeometry(op: string, x: Tensor, weight: Tensor, bias: Tensor | null
  * @example conv2d(images, conv1.weight, conv1.bias) // [64, 1, 28, 28] → [64, 32, 24, 24]
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
-  const g = convGeometry('conv2d', x, weight, bias, options);
+  const g = convGeometry('conv2d', x, weight.shape, bias, options);
   const [N] = x.shape;
   const OC = weight.shape[0];
   const out = Tensor.zeros([N, OC, g.OH, g.OW]);
@@ -68,7 +68,7 @@ export interface MaxPool2dOptions {
 }
 
 /** Checks a max-pooling window over an H×W plane for `op` and works out the pooled size. */
-function poolWindow(op: string, shape: readonly number[], H: number, W: number, options: MaxPool2dOptions): PoolWindow {
+export function poolWindow(op: string, shape: readonly number[], H: number, W: number, options: MaxPool2dOptions): PoolWindow {
   const [KH, KW] = pair(options.kernelSize);
   const [SH, SW] = pair(options.stride ?? options.kernelSize);
   if (![KH, KW, SH, SW].every((v) => Number.isInteger(v) && v >= 1)) {
@@ -106,7 +106,7 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
  * @example conv2dMaxPool(images, conv1.weight, conv1.bias, {}, { kernelSize: 5 }) // [64, 1, 28, 28] → [64, 32, 4, 4]
  */
 export function conv2dMaxPool(x: Tensor, weight: Tensor, bias: Tensor | null, conv: Conv2dOptions, pool: MaxPool2dOptions): Tensor {
-  const g = convGeometry('conv2dMaxPool', x, weight, bias, conv);
+  const g = convGeometry('conv2dMaxPool', x, weight.shape, bias, conv);
   const p = poolWindow('conv2dMaxPool', [x.shape[0], weight.shape[0], g.OH, g.OW], g.OH, g.OW, pool);
   const [N] = x.shape;
   const OC = weight.shape[0];

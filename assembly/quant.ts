@@ -1,0 +1,152 @@
+// The float ends of an int8 layer, in WebAssembly: dynamic quantization of the activations
+// (their range, then q = clamp(round(x/s)) − z, widened to 16 bits and padded for
+// assembly/int8.ts) and dequantization of the exact int32 sums (y = f32(acc)·s + b, with a
+// ReLU where one follows). The arithmetic is the TypeScript reference's, step by step in
+// float32 (src/tensor/kernels/quant.ts), so both give the same bits.
+import { geoAt } from './conv';
+
+/** min(0, x) and max(0, x) over n floats (NaN skipped), written as two floats at `out`. */
+export function rangeF32(x: usize, n: i32, out: usize): void {
+  let lo = f32x4.splat(0), hi = f32x4.splat(0);
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    lo = f32x4.pmin(lo, v); // v < lo ? v : lo
+    hi = f32x4.pmax(hi, v); // hi < v ? v : hi
+  }
+  let l = min(min(f32x4.extract_lane(lo, 0), f32x4.extract_lane(lo, 1)), min(f32x4.extract_lane(lo, 2), f32x4.extract_lane(lo, 3)));
+  let h = max(max(f32x4.extract_lane(hi, 0), f32x4.extract_lane(hi, 1)), max(f32x4.extract_lane(hi, 2), f32x4.extract_lane(hi, 3)));
+  for (; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v < l) l = v;
+    if (v > h) h = v;
+  }
+  store<f32>(out, l);
+  store<f32>(out, h, 4);
+}
+
+@inline function quantizeOne(v: f32, inv: f32, lo: i32, hi: i32): i16 {
+  const r = nearest<f32>(v * inv); // ties to even, as PyTorch's nearbyint
+  const q = r != r ? 0 : r < <f32>lo ? lo : r > <f32>hi ? hi : <i32>r;
+  return <i16>q;
+}
+
+/**
+ * out `[M, Kp]` int16 = clamp(round(x·inv), lo, hi) for x `[M, K]`, zeros in columns
+ * K..Kp−1 (Kp a multiple of 8). lo..hi is the int8 range minus the zero point.
+ */
+export function quantizeI16(x: usize, M: i32, K: i32, Kp: i32, inv: f32, lo: i32, hi: i32, out: usize): void {
+  const vinv = f32x4.splat(inv), vlo = i32x4.splat(lo), vhi = i32x4.splat(hi);
+  for (let i = 0; i < M; i++) {
+    const src = x + (<usize>(i * K) << 2), dst = out + (<usize>(i * Kp) << 1);
+    let k = 0;
+    for (; k + 7 < K; k += 8) {
+      const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(src + (<usize>k << 2)), vinv)));
+      const b = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(src + (<usize>k << 2), 16), vinv)));
+      v128.store(dst + (<usize>k << 1), i16x8.narrow_i32x4_s(i32x4.max_s(i32x4.min_s(a, vhi), vlo), i32x4.max_s(i32x4.min_s(b, vhi), vlo)));
+    }
+    for (; k < K; k++) store<i16>(dst + (<usize>k << 1), quantizeOne(load<f32>(src + (<usize>k << 2)), inv, lo, hi));
+    for (; k < Kp; k++) store<i16>(dst + (<usize>k << 1), 0);
+  }
+}
+
+/**
+ * y `[M, N]` = f32(acc)·factor[j] + bias[j] (bias 0: none), then max(0, ·) when `relu`:
+ * a multiply, then an add, each rounded (no fused multiply-add, to match the reference).
+ */
+export function dequantRows(acc: usize, M: i32, N: i32, factor: usize, bias: usize, relu: bool, y: usize): void {
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < M; i++) {
+    const a = acc + (<usize>(i * N) << 2), out = y + (<usize>(i * N) << 2);
+    let j = 0;
+    for (; j + 3 < N; j += 4) {
+      const o = <usize>j << 2;
+      let v = f32x4.mul(f32x4.convert_i32x4_s(v128.load(a + o)), v128.load(factor + o));
+      if (bias) v = f32x4.add(v, v128.load(bias + o));
+      if (relu) v = f32x4.pmax(zero, v); // zero < v ? v : zero
+      v128.store(out + o, v);
+    }
+    for (; j < N; j++) {
+      const o = <usize>j << 2;
+      let v = <f32>load<i32>(a + o) * load<f32>(factor + o);
+      if (bias) v = v + load<f32>(bias + o);
+      if (relu) v = v > 0 ? v : 0;
+      store<f32>(out + o, v);
+    }
+  }
+}
+
+/**
+ * The convolution's sums, one row per output position (`[N·OH·OW, OC]`), scaled back to
+ * float: y = f32(acc)·factor[o] + bias[o] (bias 0: none), written `[N, OC, OH, OW]`. When
+ * the geometry at `geo` has a pooling window (assembly/conv.ts), each window's largest sum
+ * is taken first and only the pooled values are written, `[N, OC, POH, POW]`: scaling by
+ * a positive factor and adding the bias keep the order, so that is exactly the max-pool
+ * of the scaled values, for 1/(window area) of the work.
+ */
+export function dequantConv(acc: usize, geo: usize, N: i32, factor: usize, bias: usize, y: usize): void {
+  const OH = geoAt(geo, 9), OW = geoAt(geo, 10), OC = geoAt(geo, 11);
+  const pooled = geoAt(geo, 12) > 0;
+  const PKH = pooled ? geoAt(geo, 12) : 1, PKW = pooled ? geoAt(geo, 13) : 1;
+  const PSH = pooled ? geoAt(geo, 14) : 1, PSW = pooled ? geoAt(geo, 15) : 1;
+  const POH = pooled ? geoAt(geo, 16) : OH, POW = pooled ? geoAt(geo, 17) : OW;
+  const L = OH * OW;
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < OC; o++) {
+      const f = load<f32>(factor + (<usize>o << 2));
+      const b: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0;
+      const src = acc + (<usize>(n * L * OC + o) << 2);
+      let dst = y + (<usize>((n * OC + o) * POH * POW) << 2);
+      for (let ph = 0; ph < POH; ph++) {
+        for (let pw = 0; pw < POW; pw++) {
+          let best = i32.MIN_VALUE;
+          for (let kh = 0; kh < PKH; kh++) {
+            const row = (ph * PSH + kh) * OW + pw * PSW;
+            for (let kw = 0; kw < PKW; kw++) best = max(best, load<i32>(src + (<usize>((row + kw) * OC) << 2)));
+          }
+          let v = <f32>best * f;
+          if (bias) v = v + b;
+          store<f32>(dst, v);
+          dst += 4;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Images n0 ≤ n < n1 of q `[N, C, H, W]` (int16, quantized) unfolded into rows `[N·L, Kp]`
+ * (image n's at row n·L):
+ * row (n, oh, ow) holds the C·KH·KW inputs its output multiplies (0 in the padding), then
+ * zeros up to Kp. The geometry at `geo` is assembly/conv.ts's.
+ */
+export function unfoldI16(q: usize, geo: usize, Kp: i32, rows: usize, n0: i32, n1: i32): void {
+  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2), KH = geoAt(geo, 3), KW = geoAt(geo, 4);
+  const SH = geoAt(geo, 5), SW = geoAt(geo, 6), PH = geoAt(geo, 7), PW = geoAt(geo, 8);
+  const OH = geoAt(geo, 9), OW = geoAt(geo, 10);
+  const CKK = C * KH * KW;
+  for (let n = n0; n < n1; n++) {
+    const image = q + (<usize>(n * C * H * W) << 1);
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        let out = rows + (<usize>((n * OH * OW + oh * OW + ow) * Kp) << 1);
+        for (let c = 0; c < C; c++) {
+          const plane = image + (<usize>(c * H * W) << 1);
+          for (let kh = 0; kh < KH; kh++) {
+            const ih = oh * SH - PH + kh;
+            const inRows = ih >= 0 && ih < H;
+            for (let kw = 0; kw < KW; kw++) {
+              const iw = ow * SW - PW + kw;
+              store<i16>(out, inRows && iw >= 0 && iw < W ? load<i16>(plane + (<usize>(ih * W + iw) << 1)) : 0);
+              out += 2;
+            }
+          }
+        }
+        for (let k = CKK; k < Kp; k++) {
+          store<i16>(out, 0);
+          out += 2;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import type { Conv2d, Linear } from '../nn/layers.js';
+import { Module, type StateEntry } from '../nn/module.js';
+import { int8Weights, type Int8Weights } from '../tensor/kernels/int8.js';
+import type { MaxPool2dOptions } from '../tensor/ops/conv.js';
+import { quantizedConv2d, quantizedConv2dMaxPool, quantizedLinear } from '../tensor/ops/quantized.js';
+import { fmt } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { LayerCodec } from './checkpoint.js';
+import { quantizeWeight, type QuantizedWeight } from './int8.js';
+
+/** Shared by the two int8 layers: the weight (checked, with each backend's packed form), the bias, and how they save. */
+abstract class Int8Layer extends Module {
+  /** The int8 weight and its scales as the kernels take them. */
+  readonly packed: Int8Weights;
+  readonly bias: Tensor | null;
+
+  constructor(readonly weight: QuantizedWeight, bias: Float32Array | null, readonly weightShape: readonly number[]) {
+    super();
+    this.packed = int8Weights(weight.q, weight.rows, weight.cols, weight.scales);
+    if (bias && bias.length !== weight.rows) throw new Error(`${this.constructor.name}: ${bias.length} biases for ${weight.rows} output channels`);
+    this.bias = bias ? new Tensor(bias, [bias.length]) : null;
+  }
+
+  /** Stored weights plus biases. */
+  override ownParameterCount(): number {
+    return this.weight.q.length + (this.bias?.size ?? 0);
+  }
+
+  /** Saves `weight` (int8), `weight.scale` (float32) and `bias`. */
+  protected override ownState(): [string, StateEntry][] {
+    const state: [string, StateEntry][] = [
+      ['weight', { dtype: 'I8', shape: this.weightShape, data: this.weight.q }],
+      ['weight.scale', { dtype: 'F32', shape: [this.weight.scales.length], data: this.weight.scales }],
+    ];
+    if (this.bias) state.push(['bias', { dtype: 'F32', shape: this.bias.shape, data: this.bias.data }]);
+    return state;
+  }
+}
+
+/**
+ * A Linear layer with int8 weights that computes in int8, as PyTorch's dynamic
+ * `nn.quantized.dynamic.Linear`. Inference only. x `[N, in]` → `[N, out]`.
+ * @example model.fc1 = QuantizedLinear.fromFloat(model.fc1 as Linear, { perChannel: true })
+ */
+export class QuantizedLinear extends Int8Layer {
+  static fromFloat(layer: Linear, options: { perChannel?: boolean } = {}): QuantizedLinear {
+    const w = quantizeWeight(layer.weight.data, layer.outFeatures, layer.inFeatures, options.perChannel ?? false);
+    return new QuantizedLinear(w, layer.bias ? Float32Array.from(layer.bias.data) : null, [layer.outFeatures, layer.inFeatures]);
+  }
+
+  forward(x: Tensor): Tensor {
+    return quantizedLinear(x, this.packed, this.bias);
+  }
+
+  /** relu(forward(x)) in one pass: the ReLU is applied as the int32 sums are scaled back. */
+  forwardRelu(x: Tensor): Tensor {
+    return quantizedLinear(x, this.packed, this.bias, { relu: true });
+  }
+}
+
+/**
+ * A Conv2d with int8 weights (PyTorch's dynamic mode leaves convolutions in float; here
+ * they shrink and speed up too): the batch is quantized once, unfolded and multiplied in
+ * int32 (see ops/quantized.ts). x `[N, C, H, W]` → `[N, OC, OH, OW]`.
+ */
+export class QuantizedConv2d extends Int8Layer {
+  constructor(weight: QuantizedWeight, bias: Float32Array | null, weightShape: readonly number[], readonly stride: number, readonly padding: number) {
+    super(weight, bias, weightShape);
+    if (weightShape.length !== 4 || weightShape[0] !== weight.rows || weightShape[1] * weightShape[2] * weightShape[3] !== weight.cols) {
+      throw new Error(`QuantizedConv2d: weight shape ${fmt(weightShape)} does not hold [${weight.rows}, ${weight.cols}] int8 filters`);
+    }
+    if (!(Number.isInteger(stride) && stride >= 1 && stride <= 64 && Number.isInteger(padding) && padding >= 0 && padding < weightShape[2] && padding < weightShape[3])) {
+      throw new Error(`QuantizedConv2d: stride ${stride} and padding ${padding} are out of range for a ${weightShape[2]}x${weightShape[3]} kernel (stride 1..64, padding below the kernel size)`);
+    }
+  }
+
+  static fromFloat(layer: Conv2d, options: { perChannel?: boolean } = {}): QuantizedConv2d {
+    const [OC, C, KH, KW] = layer.weight.shape;
+    const w = quantizeWeight(layer.weight.data, OC, C * KH * KW, options.perChannel ?? false);
+    return new QuantizedConv2d(w, layer.bias ? Float32Array.from(layer.bias.data) : null, layer.weight.shape, layer.stride, layer.padding);
+  }
+
+  forward(x: Tensor): Tensor {
+    return quantizedConv2d(x, this.packed, this.weightShape, this.bias, { stride: this.stride, padding: this.padding });
+  }
+
+  /** maxPool2d(forward(x), pool) in one pass: only the pooled outputs are scaled back to float (see `quantizedConv2dMaxPool`). */
+  forwardMaxPool(x: Tensor, pool: MaxPool2dOptions): Tensor {
+    return quantizedConv2dMaxPool(x, this.packed, this.weightShape, this.bias, { stride: this.stride, padding: this.padding }, pool);
+  }
+
+  /** Adds `geometry` = [stride, padding] to the int8 weight, scales and bias. */
+  protected override ownState(): [string, StateEntry][] {
+    return [...super.ownState(), ['geometry', { dtype: 'I32', shape: [2], data: Int32Array.of(this.stride, this.padding) }]];
+  }
+}
+
+/** Rebuilds a quantized layer from `weight` (I8), `weight.scale` and `bias`. */
+export const quantizedCodec: LayerCodec = {
+  marker: 'weight.scale',
+  decode(entries) {
+    const w = entries.get('weight'), scale = entries.get('weight.scale')!, bias = entries.get('bias');
+    if (!w || w.dtype !== 'I8' || scale.dtype !== 'F32') throw new Error("a quantized layer needs int8 'weight' and float32 'weight.scale'");
+    const rows = w.shape[0], cols = w.data.length / rows;
+    if (scale.data.length !== 1 && scale.data.length !== rows) throw new Error(`a quantized layer has ${scale.data.length} scales for ${rows} output channels`);
+    const qw: QuantizedWeight = { q: Int8Array.from(w.data), scales: Float32Array.from(scale.data), rows, cols };
+    const b = bias ? Float32Array.from(bias.data) : null;
+    if (w.shape.length === 2) return new QuantizedLinear(qw, b, w.shape);
+    const meta = entries.get('geometry');
+    const [stride, padding] = meta ? [meta.data[0], meta.data[1]] : [1, 0];
+    return new QuantizedConv2d(qw, b, w.shape, stride, padding);
+  },
+};

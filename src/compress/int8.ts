@@ -1,0 +1,52 @@
+/**
+ * int8 weights, as PyTorch's dynamic quantization stores them: symmetric, w ≈ s·q with
+ * q ∈ [−127, 127] and one scale per tensor or per output channel. The layers that compute
+ * with them are in int8-layers.ts; `quantizeDynamic` (quantize.ts) swaps them in.
+ */
+
+/** Symmetric int8 weights of a `[rows, cols]` matrix and their scales (1 or `rows`). */
+export interface QuantizedWeight {
+  q: Int8Array;
+  scales: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * Quantizes a `[rows, cols]` weight symmetrically: scale = max|w| ÷ 127 over the whole
+ * tensor or per row (output channel). An all-zero row gets scale 1 (its q are all 0), so
+ * nothing divides by zero. Each element's error is at most scale/2.
+ */
+export function quantizeWeight(w: Float32Array, rows: number, cols: number, perChannel: boolean): QuantizedWeight {
+  if (w.length !== rows * cols) throw new Error(`quantizeWeight: ${w.length} values do not fill [${rows}, ${cols}]`);
+  const groups = perChannel ? rows : 1;
+  const span = perChannel ? cols : rows * cols;
+  const scales = new Float32Array(groups);
+  const q = new Int8Array(rows * cols);
+  for (let g = 0; g < groups; g++) {
+    let max = 0;
+    for (let i = g * span; i < (g + 1) * span; i++) max = Math.max(max, Math.abs(w[i]));
+    const s = max > 0 ? max / 127 : 1;
+    scales[g] = s;
+    for (let i = g * span; i < (g + 1) * span; i++) q[i] = Math.max(-127, Math.min(127, Math.round(w[i] / s)));
+  }
+  return { q, scales, rows, cols };
+}
+
+/** The float weights that int8 weights stand for: q·scale. */
+export function dequantizeWeight({ q, scales, rows, cols }: QuantizedWeight): Float32Array {
+  const out = new Float32Array(rows * cols);
+  const span = scales.length === 1 ? rows * cols : cols;
+  for (let i = 0; i < out.length; i++) out[i] = q[i] * scales[Math.floor(i / span)];
+  return out;
+}
+
+/** Signal-to-quantization-noise ratio in dB: 10·log10(Σw² ÷ Σ(w − ŵ)²); Infinity when exact. */
+export function sqnr(original: Float32Array, approx: Float32Array): number {
+  let signal = 0, noise = 0;
+  for (let i = 0; i < original.length; i++) {
+    signal += original[i] ** 2;
+    noise += (original[i] - approx[i]) ** 2;
+  }
+  return noise === 0 ? Infinity : 10 * Math.log10(signal / noise);
+}

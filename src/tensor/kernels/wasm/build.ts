@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * The two builds of assembly/ that `npm run build:wasm` makes, which one this machine runs,
+ * and how many threads to use. Nothing here runs a kernel.
+ */
+
+/**
+ * `plain` uses 128-bit SIMD only; `relaxed` also uses relaxed SIMD's fused multiply-add,
+ * which Node 20 keeps behind a V8 flag (see `relaxedSimdSupported`).
+ */
+export type SimdLevel = 'relaxed' | 'plain';
+
+/**
+ * Where `npm run build:wasm` writes a build: `dist/wasm/kernels.wasm` (plain) or
+ * `kernels-relaxed.wasm`, found from this file whether it runs compiled (dist/src/...) or
+ * from source (src/..., under vitest).
+ */
+export function wasmPath(simd: SimdLevel = 'plain'): string {
+  const file = simd === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels.wasm';
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+  const candidates = [join(root, 'wasm', file), join(root, 'dist', 'wasm', file)];
+  return candidates.find((p) => existsSync(p)) ?? candidates[1];
+}
+
+/** The smallest module that uses a relaxed-SIMD instruction: () → f32x4.relaxed_madd(0, 0, 0). */
+function relaxedProbe(): Uint8Array {
+  const zeros = [0xfd, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
+  const body = [0, ...zeros, ...zeros, ...zeros, 0xfd, 0x85, 0x02, 0x0b]; // f32x4.relaxed_madd, end
+  const code = [1, body.length, ...body];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // magic, version
+    1, 5, 1, 0x60, 0, 1, 0x7b, // one type: () → v128
+    3, 2, 1, 0, // one function of that type
+    10, code.length, ...code,
+  ]);
+}
+
+/**
+ * Whether this V8 runs relaxed SIMD. Node 20's V8 implements it behind
+ * `--experimental-wasm-relaxed-simd`, which is turned on here (a process-wide V8 flag, so
+ * the helper threads get it too); newer V8s have it on by default. Called only when the
+ * wasm backend starts, never at import.
+ */
+export function relaxedSimdSupported(): boolean {
+  if (WebAssembly.validate(relaxedProbe())) return true;
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return WebAssembly.validate(relaxedProbe());
+}
+
+/**
+ * The build to load: `SLIMTENSOR_SIMD=relaxed|plain` when set, else relaxed where this V8
+ * runs it and plain elsewhere.
+ */
+export function simdLevel(): SimdLevel {
+  const raw = process.env.SLIMTENSOR_SIMD;
+  if (raw === undefined || raw === '') return relaxedSimdSupported() ? 'relaxed' : 'plain';
+  if (raw !== 'relaxed' && raw !== 'plain') throw new Error(`SLIMTENSOR_SIMD=${raw}: expected relaxed or plain`);
+  if (raw === 'relaxed' && !relaxedSimdSupported()) throw new Error('SLIMTENSOR_SIMD=relaxed: this V8 does not run relaxed SIMD');
+  return raw;
+}
+
+/** The number of threads to use: `SLIMTENSOR_THREADS` (an integer from 1 to 64), else one per core (at most 2). */
+export function threadCount(): number {
+  const raw = process.env.SLIMTENSOR_THREADS;
+  if (raw === undefined || raw === '') return Math.max(1, Math.min(2, cpus().length));
+  const n = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || !Number.isInteger(n) || n < 1 || n > 64) throw new Error(`SLIMTENSOR_THREADS=${raw}: expected an integer from 1 to 64`);
+  return n;
+}
+
+/** Compiles a build of the kernels, or says why it cannot run here. */
+export function compileBuild(simd: SimdLevel): { compiled: WebAssembly.Module } | { reason: string } {
+  const path = wasmPath(simd);
+  if (!existsSync(path)) return { reason: `${path} is missing (run npm run build:wasm)` };
+  if (simd === 'relaxed' && !relaxedSimdSupported()) return { reason: `${path}: this V8 does not run relaxed SIMD` };
+  try {
+    return { compiled: new WebAssembly.Module(readFileSync(path)) };
+  } catch (e) {
+    return { reason: `${path}: ${(e as Error).message}` };
+  }
+}
+
+/** The exports of assembly/ once compiled: byte addresses and sizes in, nothing out but sizes. */
+export interface WasmExports {
+  heapBase(): number;
+  packBytes(M: number, N: number, K: number): number;
+  gemm(
+    transA: number, transB: number, M: number, N: number, K: number,
+    a: number, b: number, c: number, accumulate: number, scratch: number, j0: number, j1: number,
+  ): void;
+  gemv(transB: number, M: number, N: number, K: number, a: number, b: number, c: number, accumulate: number, j0: number, j1: number): void;
+  gemmI16(M: number, N: number, Kp: number, a: number, w: number, c: number, j0: number, j1: number): void;
+  convScratch(geo: number): number;
+  convForward(geo: number, x: number, w: number, bias: number, out: number, scratch: number, n0: number, n1: number): void;
+  convBackward(geo: number, x: number, w: number, dy: number, dx: number, dw: number, db: number, scratch: number, n0: number, n1: number): void;
+  convPool(geo: number, x: number, w: number, bias: number, out: number, argmax: number, scratch: number, n0: number, n1: number): void;
+  convPoolBackward(geo: number, x: number, w: number, dout: number, argmax: number, dx: number, dw: number, db: number, n0: number, n1: number): void;
+  csrGemv(width: number, rowPtr: number, idx: number, val: number, x: number, y: number, r0: number, r1: number): void;
+  csrGemm(width: number, rowPtr: number, idx: number, val: number, xT: number, N: number, Np: number, y: number, rows: number, r0: number, r1: number): void;
+  transposePad(x: number, N: number, cols: number, Np: number, xT: number): void;
+  rangeF32(x: number, n: number, out: number): void;
+  quantizeI16(x: number, M: number, K: number, Kp: number, inv: number, lo: number, hi: number, out: number): void;
+  dequantRows(acc: number, M: number, N: number, factor: number, bias: number, relu: number, y: number): void;
+  dequantConv(acc: number, geo: number, N: number, factor: number, bias: number, y: number): void;
+  unfoldI16(q: number, geo: number, Kp: number, rows: number, n0: number, n1: number): void;
+  adamStep(
+    p: number, g: number, m: number, v: number, n: number,
+    stepSize: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, sqrtBc2: number, weightDecay: number,
+  ): void;
+}

@@ -1,0 +1,109 @@
+import type { ConvGeometry } from '../../conv.js';
+import type { PoolWindow } from '../../conv-pool.js';
+import type { ScratchFrame } from '../heap.js';
+import { POOL_MIN_MACS, shareBounds, type SplitKernel, type WasmModule } from '../module.js';
+
+/**
+ * The convolution kernels of assembly/conv.ts over a whole batch, same arguments as their
+ * TypeScript twins in kernels/conv.ts and kernels/conv-pool.ts. The batch goes into the
+ * module's memory once; each thread unfolds and multiplies a share of the images, and a
+ * backward gives each thread a weight and bias gradient of its own, added up at the end.
+ */
+
+/** conv2d forward (kernels/conv.ts conv2dForward). */
+export function convForward(
+  m: WasmModule, x: Float32Array, w: Float32Array, bias: Float32Array | null, N: number, OC: number, g: ConvGeometry, out: Float32Array,
+): void {
+  const job = convJob(m, N, OC, g, null);
+  const [xa, wa, ba] = [job.frame.place(x), job.frame.place(w), bias ? job.frame.place(bias) : 0];
+  const oa = job.frame.output(out, false, N * OC * g.OH * g.OW);
+  job.run('convForward', (p) => [job.geo, xa, wa, ba, oa, job.scratch[p]]);
+}
+
+/** conv2d backward (kernels/conv.ts conv2dBackward). */
+export function convBackward(
+  m: WasmModule, x: Float32Array, w: Float32Array, dy: Float32Array, N: number, OC: number, g: ConvGeometry,
+  dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null,
+): void {
+  const job = convJob(m, N, OC, g, null, { dw, db });
+  const [xa, wa, dya] = [job.frame.place(x), job.frame.place(w), job.frame.place(dy)];
+  const dxa = dx ? job.frame.output(dx, true, N * g.C * g.H * g.W) : 0; // gradients add to what is there
+  job.run('convBackward', (p) => [job.geo, xa, wa, dya, dxa, job.dw[p], job.db[p], job.scratch[p]]);
+}
+
+/** The fused convolution and max pooling (kernels/conv-pool.ts convPoolForward): only the pooled values and their positions come back. */
+export function convPool(
+  m: WasmModule, x: Float32Array, w: Float32Array, bias: Float32Array | null, N: number, OC: number,
+  g: ConvGeometry, pool: PoolWindow, out: Float32Array, argmax: Int32Array,
+): void {
+  const size = N * OC * pool.OH * pool.OW;
+  const job = convJob(m, N, OC, g, pool);
+  const [xa, wa, ba] = [job.frame.place(x), job.frame.place(w), bias ? job.frame.place(bias) : 0];
+  const [oa, ia] = [job.frame.output(out, false, size), job.frame.output(argmax, false, size)];
+  job.run('convPool', (p) => [job.geo, xa, wa, ba, oa, ia, job.scratch[p]]);
+}
+
+/** The backward of `convPool` (kernels/conv-pool.ts convPoolBackward): one conv output visited per pooled value. */
+export function convPoolBackward(
+  m: WasmModule, x: Float32Array, w: Float32Array, dout: Float32Array, argmax: Int32Array, N: number, OC: number,
+  g: ConvGeometry, pool: PoolWindow, dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null,
+): void {
+  const job = convJob(m, N, OC, g, pool, { dw, db }, (g.OH * g.OW) / (pool.OH * pool.OW));
+  const [xa, wa, da, ia] = [job.frame.place(x), job.frame.place(w), job.frame.place(dout), job.frame.place(argmax)];
+  const dxa = dx ? job.frame.output(dx, true, N * g.C * g.H * g.W) : 0; // gradients add to what is there
+  job.run('convPoolBackward', (p) => [job.geo, xa, wa, da, ia, dxa, job.dw[p], job.db[p]]);
+}
+
+/**
+ * The 18 integers of the geometry as assembly/conv.ts reads them: the convolution, the
+ * filter count, then the pooling window and its output size (zeros without pooling).
+ */
+export function geometryWords(OC: number, g: ConvGeometry, pool: PoolWindow | null): Int32Array {
+  const p = pool ?? { KH: 0, KW: 0, SH: 0, SW: 0, OH: 0, OW: 0 };
+  return Int32Array.of(g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, OC, p.KH, p.KW, p.SH, p.SW, p.OH, p.OW);
+}
+
+/**
+ * Lays out one call of a conv kernel: the geometry, then per thread its scratch and, for a
+ * backward, its own zeroed dw and db. The images are split across the threads when the
+ * work (the convolution's multiply-adds, divided by `saving` for a kernel that does only
+ * part of them) is large enough. `run` calls the kernel on each share of the images, then
+ * adds every thread's gradients into the caller's and copies the outputs back.
+ */
+function convJob(
+  m: WasmModule, N: number, OC: number, g: ConvGeometry, pool: PoolWindow | null,
+  grads?: { dw: Float32Array | null; db: Float32Array | null }, saving = 1,
+) {
+  const frame: ScratchFrame = m.heap.frame();
+  const geo = frame.place(geometryWords(OC, g, pool));
+  const work = (N * OC * g.OH * g.OW * g.C * g.KH * g.KW) / saving;
+  const parts = work >= POOL_MIN_MACS ? Math.min(m.threads, N) : 1;
+  const sizeW = OC * g.C * g.KH * g.KW;
+  const scratchBytes = m.exports.convScratch(geo);
+  const shares = Array.from({ length: parts }, () => ({
+    scratch: frame.zeros(scratchBytes),
+    dw: grads?.dw ? frame.zeros(sizeW * 4) : 0,
+    db: grads?.db ? frame.zeros(OC * 4) : 0,
+  }));
+  return {
+    frame, geo,
+    scratch: shares.map((s) => s.scratch),
+    dw: shares.map((s) => s.dw),
+    db: shares.map((s) => s.db),
+    run(kernel: SplitKernel, args: (part: number) => number[]): void {
+      const bounds = shareBounds(N, parts);
+      m.split(kernel, parts, (p) => [...args(p), bounds[p], bounds[p + 1]]);
+      frame.finish();
+      for (const share of shares) {
+        if (grads?.dw) addFrom(m, share.dw, grads.dw, sizeW);
+        if (grads?.db) addFrom(m, share.db, grads.db, OC);
+      }
+    },
+  };
+}
+
+/** to[i] += the float at byte address `at` + 4i, for i < n. */
+function addFrom(m: WasmModule, at: number, to: Float32Array, n: number): void {
+  const from = m.heap.view(Float32Array, at, n);
+  for (let k = 0; k < n; k++) to[k] += from[k];
+}

@@ -1,0 +1,71 @@
+import type { ScratchFrame } from '../heap.js';
+import { POOL_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
+
+/** Products of at most this many rows take the memory-bound GEMV (assembly/gemv.ts). */
+export const GEMV_MAX_ROWS = 3;
+
+/** GEMVs over at least this many weights are split across the threads. */
+const GEMV_POOL_MIN = 256 * 1024;
+
+/**
+ * C (+)= op(A)·op(B) in wasm, same arguments as kernels/gemm.ts. Operands that are not
+ * resident are copied into the module's memory, multiplied there (large products split by
+ * columns across the threads, in multiples of the 8-wide panel), and C is copied back.
+ */
+export function gemm(
+  m: WasmModule, transA: boolean, transB: boolean, M: number, N: number, K: number,
+  A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean,
+): void {
+  const frame = m.heap.frame();
+  const a = frame.place(A, M * K);
+  const b = frame.place(B, K * N);
+  const c = frame.output(C, accumulate, M * N);
+  product(m, frame, transA, transB, M, N, K, a, b, c, accumulate);
+  frame.finish();
+}
+
+/**
+ * y `[N, out]` = (x·downᵀ)·upᵀ in wasm (same arguments as kernels/lowrank.ts): x goes in
+ * once, the `[N, r]` product in between never leaves wasm memory, and only y comes out.
+ */
+export function lowRankLinear(
+  m: WasmModule, x: Float32Array, N: number, down: Float32Array, up: Float32Array, r: number, inF: number, outF: number, y: Float32Array,
+): void {
+  const frame = m.heap.frame();
+  const [xa, da, ua] = [frame.place(x, N * inF), frame.place(down, r * inF), frame.place(up, outF * r)];
+  const t = frame.take(N * r * 4);
+  const ya = frame.output(y, false, N * outF);
+  product(m, frame, false, true, N, r, inF, xa, da, t, false);
+  product(m, frame, false, true, N, outF, r, t, ua, ya, false);
+  frame.finish();
+}
+
+/**
+ * C (+)= op(A)·op(B) on arrays already in wasm memory (byte addresses): the GEMV for up to
+ * 3 rows, else the packed GEMM; large products split by columns across the threads.
+ */
+function product(
+  m: WasmModule, frame: ScratchFrame, transA: boolean, transB: boolean, M: number, N: number, K: number,
+  a: number, b: number, c: number, accumulate: boolean,
+): void {
+  if (M <= GEMV_MAX_ROWS) {
+    if (transA) a = rowsOf(m, frame, a, M, K);
+    const parts = N * K >= GEMV_POOL_MIN ? Math.max(1, Math.min(m.threads, Math.floor(N / 16))) : 1;
+    const bounds = shareBounds(N, parts, 16);
+    m.split('gemv', parts, (p) => [+transB, M, N, K, a, b, c, +accumulate, bounds[p], bounds[p + 1]]);
+    return;
+  }
+  const parts = M * N * K >= POOL_MIN_MACS ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
+  const pack = m.exports.packBytes(M, N, K);
+  const scratch = Array.from({ length: parts }, () => frame.take(pack));
+  const bounds = shareBounds(N, parts, 8);
+  m.split('gemm', parts, (p) => [+transA, +transB, M, N, K, a, b, c, +accumulate, scratch[p], bounds[p], bounds[p + 1]]);
+}
+
+/** A transposed A `[K, M]` of a few columns, gathered into rows `[M, K]` in scratch; returns their address. */
+function rowsOf(m: WasmModule, frame: ScratchFrame, a: number, M: number, K: number): number {
+  const at = frame.take(M * K * 4);
+  const from = m.heap.view(Float32Array, a, M * K), rows = m.heap.view(Float32Array, at, M * K);
+  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) rows[i * K + k] = from[k * M + i];
+  return at;
+}

@@ -1,0 +1,127 @@
+import type { ConvGeometry } from '../../conv.js';
+import type { PoolWindow } from '../../conv-pool.js';
+import type { Int8Weights } from '../../int8.js';
+import { dequantFactors, quantFromRange, type ActivationQuant } from '../../quant.js';
+import type { ScratchFrame } from '../heap.js';
+import { POOL_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
+import { geometryWords } from './conv.js';
+
+/** int8 weights widened to 16 bits and padded along K to a multiple of 8, as assembly/int8.ts reads them. */
+interface WidePack {
+  Kp: number;
+  /** Their resident address, or null when resident space ran out (then copied per call). */
+  at: number | null;
+  wide: Int16Array;
+}
+
+/** Widens and pads `w` once, and keeps it resident for as long as `w` lives. */
+function widePack(m: WasmModule, w: Int8Weights): WidePack {
+  const cached = w.packs.get('wasm') as WidePack | undefined;
+  if (cached) return cached;
+  const { N, K } = w;
+  const Kp = (K + 7) & ~7;
+  const wide = new Int16Array(N * Kp);
+  for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) wide[j * Kp + k] = w.q[j * K + k];
+  const at = m.heap.ownBlock(w, wide.byteLength);
+  if (at !== null) m.heap.view(Int16Array, at, wide.length).set(wide);
+  const pack = { Kp, at, wide };
+  w.packs.set('wasm', pack);
+  return pack;
+}
+
+/**
+ * C = A·Wᵀ for int8 layers (same arguments as kernels/int8.ts gemmInt8): A `[M, K]`
+ * activations minus their zero point, W int8 weights, exact int32 sums. Large products are
+ * split by columns across the threads.
+ */
+export function gemmInt8(m: WasmModule, M: number, A: Int16Array, w: Int8Weights, C: Int32Array): void {
+  const { N, K } = w;
+  const pack = widePack(m, w);
+  const Kp = pack.Kp;
+  const frame = m.heap.frame();
+  const a = frame.take(M * Kp * 2);
+  const a16 = m.heap.view(Int16Array, a, M * Kp);
+  if (Kp === K) a16.set(A.subarray(0, M * K));
+  else for (let i = 0; i < M; i++) { a16.set(A.subarray(i * K, (i + 1) * K), i * Kp); a16.fill(0, i * Kp + K, (i + 1) * Kp); }
+  const c = frame.output(C, false, M * N);
+  integerProduct(m, frame, pack, M, N, a, c);
+  frame.finish();
+}
+
+/** acc `[M, N]` int32 = a `[M, Kp]`·Wᵀ, split by columns across the threads when large enough. */
+function integerProduct(m: WasmModule, frame: ScratchFrame, pack: WidePack, M: number, N: number, a: number, acc: number): void {
+  const wa = pack.at ?? frame.place(pack.wide);
+  const parts = M * N * pack.Kp >= POOL_MIN_MACS ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
+  const bounds = shareBounds(N, parts, 8);
+  m.split('gemmI16', parts, (p) => [M, N, pack.Kp, a, wa, acc, bounds[p], bounds[p + 1]]);
+}
+
+/** The range of n floats at `at`, and the activation parameters it gives (kernels/quant.ts quantFromRange). */
+function quantOf(m: WasmModule, frame: ScratchFrame, at: number, n: number): ActivationQuant {
+  const range = frame.take(8);
+  m.exports.rangeF32(at, n, range);
+  const [lo, hi] = m.heap.view(Float32Array, range, 2);
+  return quantFromRange(lo, hi);
+}
+
+/** Quantizes `[M, K]` floats at `x` into `[M, Kp]` int16 minus the zero point; returns their address. */
+function quantizeInto(m: WasmModule, frame: ScratchFrame, x: number, M: number, K: number, Kp: number, aq: ActivationQuant): number {
+  const q = frame.take(M * Kp * 2);
+  m.exports.quantizeI16(x, M, K, Kp, Math.fround(1 / aq.scale), -128 - aq.zeroPoint, 127 - aq.zeroPoint, q);
+  return q;
+}
+
+/**
+ * A whole int8 Linear layer in wasm (same arguments as kernels/quant.ts int8Linear): the
+ * activations' range, their quantization, the integer GEMM on the resident weights, and
+ * the dequantization with bias (and ReLU) all run in wasm memory; only x goes in and y out.
+ */
+export function int8Linear(m: WasmModule, x: Float32Array, M: number, w: Int8Weights, bias: Float32Array | null, relu: boolean, y: Float32Array): void {
+  const { N, K } = w;
+  const pack = widePack(m, w);
+  const frame = m.heap.frame();
+  const xa = frame.place(x, M * K);
+  const aq = quantOf(m, frame, xa, M * K);
+  const a = quantizeInto(m, frame, xa, M, K, pack.Kp, aq);
+  const acc = frame.take(M * N * 4);
+  integerProduct(m, frame, pack, M, N, a, acc);
+  const factor = frame.place(dequantFactors(aq.scale, w.scales, N));
+  const ya = frame.output(y, false, M * N);
+  m.exports.dequantRows(acc, M, N, factor, bias ? frame.place(bias) : 0, +relu, ya);
+  frame.finish();
+}
+
+/** Images are unfolded and multiplied in chunks whose rows take at most this many bytes. */
+const CONV_CHUNK_BYTES = 4 * 2 ** 20;
+
+/**
+ * A whole int8 convolution in wasm (same arguments as kernels/quant.ts int8Conv2d): the
+ * batch is quantized once, then, chunk by chunk, the images are unfolded into int16 rows
+ * (split across the threads by image), multiplied by the resident int8 filters, and
+ * dequantized straight into `[N, OC, OH, OW]`, or max-pooled first when `pool` is given.
+ */
+export function int8Conv2d(
+  m: WasmModule, x: Float32Array, N: number, w: Int8Weights, bias: Float32Array | null, g: ConvGeometry, pool: PoolWindow | null, y: Float32Array,
+): void {
+  const OC = w.N, L = g.OH * g.OW, size = g.C * g.H * g.W, outSize = OC * (pool ? pool.OH * pool.OW : L);
+  const pack = widePack(m, w);
+  const frame = m.heap.frame();
+  const xa = frame.place(x, N * size);
+  const aq = quantOf(m, frame, xa, N * size);
+  const q = quantizeInto(m, frame, xa, 1, N * size, (N * size + 7) & ~7, aq);
+  const geo = frame.place(geometryWords(OC, g, pool));
+  const factor = frame.place(dequantFactors(aq.scale, w.scales, OC));
+  const ba = bias ? frame.place(bias) : 0;
+  const ya = frame.output(y, false, N * outSize);
+  const chunk = Math.max(1, Math.min(N, Math.floor(CONV_CHUNK_BYTES / (L * pack.Kp * 2))));
+  const rows = frame.take(chunk * L * pack.Kp * 2), acc = frame.take(chunk * L * OC * 4);
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const count = Math.min(chunk, N - n0);
+    const parts = count * L * pack.Kp >= 64 * 1024 ? Math.min(m.threads, count) : 1;
+    const bounds = shareBounds(count, parts);
+    m.split('unfoldI16', parts, (p) => [q + n0 * size * 2, geo, pack.Kp, rows, bounds[p], bounds[p + 1]]);
+    integerProduct(m, frame, pack, count * L, OC, rows, acc);
+    m.exports.dequantConv(acc, geo, count, factor, ba, ya + n0 * outSize * 4);
+  }
+  frame.finish();
+}

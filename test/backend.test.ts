@@ -1,0 +1,83 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { checkBackendEnvironment } from '../src/tensor/kernels/index.js';
+import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
+import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
+import { randomArray } from './helpers.js';
+import { Rng } from '../src/tensor/random.js';
+
+/** Runs `code` (an ES module body) in a fresh Node process with the given environment; returns its stdout. */
+function runFresh(code: string, env: Record<string, string>): string {
+  return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: new URL('..', import.meta.url).pathname, env: { ...process.env, ...env }, encoding: 'utf8',
+  });
+}
+
+describe('backend start-up', () => {
+  const probe = `
+    import { wasmStarted } from './src/tensor/kernels/index.ts';
+    import { Tensor } from './src/tensor/tensor.ts';
+    import { matmul } from './src/tensor/ops/matmul.ts';
+    const before = wasmStarted();
+    matmul(Tensor.from([1, 2], [1, 2]), Tensor.from([3, 4], [2, 1]));
+    console.log(JSON.stringify({ before, after: wasmStarted() }));`;
+
+  it('importing the engine starts nothing; the first kernel call starts the default (wasm) backend', () => {
+    expect(JSON.parse(runFresh(probe, { SLIMTENSOR_BACKEND: '' }))).toEqual({ before: false, after: true });
+  });
+
+  it('the js backend never starts wasm', () => {
+    expect(JSON.parse(runFresh(probe, { SLIMTENSOR_BACKEND: 'js' }))).toEqual({ before: false, after: false });
+  });
+
+  it('refuses a bad SLIMTENSOR_BACKEND, SLIMTENSOR_THREADS or SLIMTENSOR_SIMD by name, prototype keys included', () => {
+    const cases: [string, string, RegExp][] = [
+      ['SLIMTENSOR_BACKEND', 'constructor', /SLIMTENSOR_BACKEND=constructor: unknown backend 'constructor'; available: js, wasm/],
+      ['SLIMTENSOR_BACKEND', '__proto__', /unknown backend '__proto__'/],
+      ['SLIMTENSOR_THREADS', 'abc', /SLIMTENSOR_THREADS=abc: expected an integer from 1 to 64/],
+      ['SLIMTENSOR_THREADS', '0', /SLIMTENSOR_THREADS=0: expected an integer from 1 to 64/],
+      ['SLIMTENSOR_THREADS', '1.5', /SLIMTENSOR_THREADS=1.5/],
+      ['SLIMTENSOR_THREADS', '0x2', /SLIMTENSOR_THREADS=0x2/],
+      ['SLIMTENSOR_SIMD', 'fast', /SLIMTENSOR_SIMD=fast: expected relaxed or plain/],
+    ];
+    for (const [key, value, message] of cases) {
+      const saved = process.env[key];
+      process.env[key] = value;
+      try {
+        expect(() => checkBackendEnvironment()).toThrow(message);
+      } finally {
+        if (saved === undefined) delete process.env[key];
+        else process.env[key] = saved;
+      }
+    }
+    expect(() => checkBackendEnvironment()).not.toThrow();
+  });
+});
+
+describe('wasm helper threads fail loudly', () => {
+  it("a kernel that traps in a helper throws with the helper's own message, and the pool keeps working", () => {
+    const m = WasmModule.load({ threads: 2 }).module!;
+    const far = 2 ** 31; // past the end of the memory
+    // Share 0 (this thread) has no columns; share 1 (the helper) reads out of bounds.
+    expect(() => m.split('gemm', 2, (p) => [0, 0, 4, 8, 4, far, far, far, 0, far, p === 0 ? 0 : 0, p === 0 ? 0 : 8])).toThrow(
+      /wasm: helper thread 1 failed in gemm: .*out of bounds/,
+    );
+    const rng = new Rng(3);
+    const [M, N, K] = [64, 64, 256]; // large enough to be split across both threads
+    const A = randomArray(M * K, rng), B = randomArray(K * N, rng), C = new Float32Array(M * N);
+    wasmCalls(m).gemm(false, false, M, N, K, A, B, C, false);
+    expect(C.some((v) => v !== 0)).toBe(true);
+  });
+
+  it('a helper that has exited is reported by name at the next split call, not waited for', async () => {
+    const m = WasmModule.load({ threads: 2 }).module!;
+    const helper = m.helperThread(0);
+    const exited = new Promise((resolve) => helper.once('exit', resolve));
+    await helper.terminate();
+    await exited;
+    const rng = new Rng(4);
+    const [M, N, K] = [64, 64, 256];
+    const A = randomArray(M * K, rng), B = randomArray(K * N, rng), C = new Float32Array(M * N);
+    expect(() => wasmCalls(m).gemm(false, false, M, N, K, A, B, C, false)).toThrow(/wasm: helper thread 1 exited \(code \d+\); it cannot run gemm/);
+  });
+});

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { quantizeWeight } from '../src/compress/int8.js';
+import { QuantizedConv2d, QuantizedLinear, quantizedCodec } from '../src/compress/int8-layers.js';
+import type { ConvGeometry } from '../src/tensor/kernels/conv.js';
+import type { PoolWindow } from '../src/tensor/kernels/conv-pool.js';
+import { maxPool2d } from '../src/tensor/ops/conv.js';
+import { int8Weights } from '../src/tensor/kernels/int8.js';
+import { activationQuant, int8Conv2d, int8Linear, quantizeActivations } from '../src/tensor/kernels/quant.js';
+import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
+import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
+import { Linear } from '../src/nn/layers.js';
+import { relu } from '../src/tensor/ops/elementwise.js';
+import { Rng } from '../src/tensor/random.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { expectIdentical, randomArray } from './helpers.js';
+
+function weights(N: number, K: number, perChannel: boolean, rng: Rng) {
+  const w = quantizeWeight(randomArray(N * K, rng, -0.5, 0.5), N, K, perChannel);
+  return int8Weights(w.q, N, K, w.scales);
+}
+
+describe('activation quantization', () => {
+  it('rounds x·(1/scale) in float32, ties to even (as PyTorch), and clamps to the int8 range', () => {
+    // Range [−127.5, 127.5]: scale 1, zero point 0, so x itself is rounded.
+    const x = Float32Array.of(-127.5, 2.5, 3.5, -2.5, 0.5, 127.5, Number.NaN);
+    const aq = activationQuant(x);
+    expect(aq).toEqual({ scale: 1, zeroPoint: 0 });
+    const q = new Int16Array(8).fill(99);
+    quantizeActivations(x, aq, q, 1, 7, 8);
+    expect([...q]).toEqual([-128, 2, 4, -2, 0, 127, 0, 0]); // NaN → 0; the padding column zeroed
+  });
+});
+
+describe('the whole int8 layer in wasm gives the TypeScript reference\'s bits', () => {
+  for (const threads of [1, 2]) {
+    const wasm = wasmCalls(WasmModule.load({ threads }).module!);
+    it(`Linear: batch 1–64, K not a multiple of 8, bias or not, ReLU or not, per tensor or channel (${threads} thread(s))`, () => {
+      const rng = new Rng(40 + threads);
+      for (const [M, N, K] of [[1, 1, 1], [1, 10, 128], [2, 7, 13], [3, 33, 100], [5, 16, 784], [64, 512, 784], [64, 10, 128]]) {
+        for (const perChannel of [false, true]) {
+          const w = weights(N, K, perChannel, rng);
+          const bias = M % 2 ? randomArray(N, rng) : null;
+          const x = randomArray(M * K, rng, -1, 2);
+          for (const fuse of [false, true]) {
+            const want = new Float32Array(M * N), got = new Float32Array(M * N).fill(NaN);
+            int8Linear(x, M, w, bias, fuse, want);
+            wasm.int8Linear(x, M, w, bias, fuse, got);
+            expectIdentical(got, want);
+          }
+        }
+      }
+      // Ties in the activations round the same way on both paths.
+      const w = weights(4, 7, false, rng);
+      const x = Float32Array.of(-127.5, 2.5, 3.5, -2.5, 0.5, 127.5, 1.5);
+      const want = new Float32Array(4), got = new Float32Array(4);
+      int8Linear(x, 1, w, null, false, want);
+      wasm.int8Linear(x, 1, w, null, false, got);
+      expectIdentical(got, want);
+    });
+
+    it(`Conv2d: stride, padding, several channels, batch 1 and more (${threads} thread(s))`, () => {
+      const rng = new Rng(50 + threads);
+      for (const c of [
+        { N: 1, C: 1, H: 5, W: 5, OC: 1, K: 5, S: 1, P: 0 },
+        { N: 3, C: 2, H: 7, W: 6, OC: 5, K: 3, S: 2, P: 1 },
+        { N: 64, C: 1, H: 28, W: 28, OC: 32, K: 5, S: 1, P: 0 }, // the teacher's conv1
+        { N: 2, C: 3, H: 9, W: 9, OC: 8, K: 4, S: 3, P: 2 },
+      ]) {
+        const OH = Math.floor((c.H + 2 * c.P - c.K) / c.S) + 1, OW = Math.floor((c.W + 2 * c.P - c.K) / c.S) + 1;
+        const g: ConvGeometry = { C: c.C, H: c.H, W: c.W, KH: c.K, KW: c.K, SH: c.S, SW: c.S, PH: c.P, PW: c.P, OH, OW };
+        for (const perChannel of [false, true]) {
+          const w = weights(c.OC, c.C * c.K * c.K, perChannel, rng);
+          const bias = perChannel ? randomArray(c.OC, rng) : null;
+          const x = randomArray(c.N * c.C * c.H * c.W, rng);
+          const size = c.N * c.OC * OH * OW;
+          const want = new Float32Array(size), got = new Float32Array(size).fill(NaN);
+          int8Conv2d(x, c.N, w, bias, g, null, want);
+          wasm.int8Conv2d(x, c.N, w, bias, g, null, got);
+          expectIdentical(got, want);
+          // Fused with a max pool: the pooled sums scaled back are the max-pool of the scaled convolution, bit for bit.
+          const k = Math.min(2, OH, OW);
+          const p: PoolWindow = { KH: k, KW: k, SH: k, SW: k, OH: Math.floor(OH / k), OW: Math.floor(OW / k) };
+          const pooledSize = c.N * c.OC * p.OH * p.OW;
+          const pooled = new Float32Array(pooledSize), pooledWasm = new Float32Array(pooledSize).fill(NaN);
+          int8Conv2d(x, c.N, w, bias, g, p, pooled);
+          wasm.int8Conv2d(x, c.N, w, bias, g, p, pooledWasm);
+          expectIdentical(pooledWasm, pooled);
+          const composed = maxPool2d(new Tensor(want, [c.N, c.OC, OH, OW]), { kernelSize: k });
+          expectIdentical(pooled, composed.data);
+        }
+      }
+    });
+  }
+});
+
+describe('int8 layers refuse bad weights before any kernel runs', () => {
+  it('scales that are NaN, zero, negative or infinite, or of the wrong count', () => {
+    const q = new Int8Array(6);
+    for (const bad of [Number.NaN, 0, -1, Infinity]) {
+      expect(() => int8Weights(q, 2, 3, Float32Array.of(1, bad))).toThrow(`int8Weights: scale 1 is ${bad}; scales must be finite and positive`);
+    }
+    expect(() => int8Weights(q, 2, 3, Float32Array.of(1, 1, 1))).toThrow(/3 scales for 2 output channels/);
+    expect(() => int8Weights(q, 4, 3)).toThrow(/6 values do not fill \[4, 3\]/);
+    const entries = (scale: Float32Array) => new Map([
+      ['weight', { dtype: 'I8' as const, shape: [2, 3], data: q }],
+      ['weight.scale', { dtype: 'F32' as const, shape: [scale.length], data: scale }],
+    ]);
+    expect(() => quantizedCodec.decode(entries(Float32Array.of(Number.NaN)))).toThrow(/scale 0 is NaN/);
+  });
+
+  it('a conv geometry out of range', () => {
+    const w = quantizeWeight(new Float32Array(2 * 9), 2, 9, false);
+    expect(() => new QuantizedConv2d(w, null, [2, 1, 3, 3], 0, 0)).toThrow(/stride 0 and padding 0 are out of range/);
+    expect(() => new QuantizedConv2d(w, null, [2, 1, 3, 3], 1, 1e6)).toThrow(/padding 1000000 are out of range/);
+    expect(() => new QuantizedConv2d(w, null, [2, 1, 2, 3], 1, 0)).toThrow(/weight shape \[2, 1, 2, 3\] does not hold \[2, 9\]/);
+  });
+});
+
+describe('QuantizedLinear', () => {
+  it('forwardRelu equals relu(forward)', () => {
+    const rng = new Rng(9);
+    const q = QuantizedLinear.fromFloat(new Linear(30, 12, { rng }));
+    const x = new Tensor(randomArray(4 * 30, rng), [4, 30]);
+    expect(q.forwardRelu(x).data).toEqual(relu(q.forward(x)).data);
+  });
+});
