@@ -1,6 +1,6 @@
 import { adamStep } from '../src/tensor/kernels/elementwise.js';
 import { noGrad } from '../src/tensor/autograd.js';
-import { wasmModule } from '../src/tensor/kernels/index.js';
+import { wasmBackend } from '../src/tensor/kernels/index.js';
 import { logSoftmax, softmax } from '../src/tensor/ops/loss.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -31,10 +31,9 @@ export function benchElementwise(options: BenchOptions): BenchResult[] {
   // Adam three ways: the TypeScript kernel; wasm with every array copied in and out; wasm
   // with its moments resident in wasm memory (as the optimizer allocates them).
   const variants: [string, typeof adamStep, (n: number) => Float32Array][] = [['js', adamStep, (k) => new Float32Array(k)]];
-  if (wasmModule) {
-    const wasm = wasmModule;
-    const step: typeof adamStep = (...args) => wasm.adamStep(...args);
-    variants.push(['wasm, moments copied', step, (k) => new Float32Array(k)], ['wasm, moments resident', step, (k) => wasm.allocFloat32(k) ?? new Float32Array(k)]);
+  const wasm = wasmBackend().kernels;
+  if (wasm) {
+    variants.push(['wasm, moments copied', wasm.adamStep, (k) => new Float32Array(k)], ['wasm, moments resident', wasm.adamStep, wasm.allocState]);
   }
   const adam: BenchResult[] = [];
   for (const [name, kernel, alloc] of variants) {

@@ -1,6 +1,8 @@
 import { gemmBlocked } from '../src/tensor/kernels/gemm.js';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
-import { relaxedSimdSupported, WasmModule } from '../src/tensor/kernels/wasm/module.js';
+import { relaxedSimdSupported } from '../src/tensor/kernels/wasm/build.js';
+import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
+import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { Rng } from '../src/tensor/random.js';
 import { measure, measureSlow, withRatios, type BenchOptions, type BenchResult } from './harness.js';
 
@@ -21,7 +23,7 @@ for (const simd of ['plain', 'relaxed'] as const) {
   if (simd === 'relaxed' && !relaxedSimdSupported()) continue;
   for (const threads of [1, 2]) {
     const wasm = WasmModule.load({ threads, simd }).module;
-    if (wasm) KERNELS[`wasm-${simd} ${threads} thread${threads > 1 ? 's' : ''}`] = (ta, tb, M, N, K, A, B, C, acc) => wasm.gemm(ta, tb, M, N, K, A, B, C, acc);
+    if (wasm) KERNELS[`wasm-${simd} ${threads} thread${threads > 1 ? 's' : ''}`] = wasmCalls(wasm).gemm;
   }
 }
 

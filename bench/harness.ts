@@ -1,6 +1,6 @@
 import Benchmark from 'benchmark';
 import { cpus } from 'node:os';
-import { activeThreads, kernels, useBackend, wasmKernels, wasmModule } from '../src/tensor/kernels/index.js';
+import { backendInfo, useBackend, wasmBackend } from '../src/tensor/kernels/index.js';
 
 /** One measured case: its median time and what that means in the family's unit. */
 export interface BenchResult {
@@ -80,21 +80,21 @@ export function environment(): Record<string, string | number> {
     cores: cpus().length,
     node: process.version,
     v8: process.versions.v8,
-    backend: kernels.name,
-    threads: activeThreads(),
-    simd: kernels.name === 'wasm' ? wasmModule?.simd ?? 'none' : 'none',
+    backend: backendInfo().name,
+    threads: backendInfo().threads,
+    simd: backendInfo().simd,
     date: new Date().toISOString(),
   };
 }
 
 /** The backends this machine can run, for families that compare them in one run. */
 export function backends(): ('js' | 'wasm')[] {
-  return wasmKernels ? ['js', 'wasm'] : ['js'];
+  return wasmBackend().kernels ? ['js', 'wasm'] : ['js'];
 }
 
 /** Runs `fn` with every op on `backend`, then switches back to the one that was active. */
 export async function withBackend<T>(backend: 'js' | 'wasm', fn: () => T | Promise<T>): Promise<T> {
-  const before = kernels.name as 'js' | 'wasm';
+  const before = backendInfo().name as 'js' | 'wasm';
   useBackend(backend);
   try {
     return await fn();

@@ -1,6 +1,7 @@
 import { gemmBlocked } from '../src/tensor/kernels/gemm.js';
 import { gemmInt8Naive, gemmInt8Packed, int8Weights, packInt8Pairs } from '../src/tensor/kernels/int8.js';
-import { wasmModule } from '../src/tensor/kernels/index.js';
+import { wasmBackend } from '../src/tensor/kernels/index.js';
+import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { Rng } from '../src/tensor/random.js';
 import { measure, type BenchOptions, type BenchResult } from './harness.js';
 
@@ -36,8 +37,8 @@ export function benchInt8(options: BenchOptions): BenchResult[] {
     const fp32 = measure('int8', `fp32 blocked ${label}`, () => gemmBlocked(false, true, M, N, K, Af, Bf, C, false), ops, 'GOP/s', options);
     const int8 = measure('int8', `int8 packed ${label}`, () => gemmInt8Packed(M, N, K, A, packed, got), ops, 'GOP/s', options);
     results.push({ ...fp32, ratio: 1, baseline: fp32.name }, { ...int8, ratio: int8.rate / fp32.rate, baseline: fp32.name });
-    if (wasmModule) {
-      const wasm = wasmModule;
+    const wasm = wasmBackend().module ? wasmCalls(wasmBackend().module!) : null;
+    if (wasm) {
       const w = int8Weights(B, N, K);
       wasm.gemmInt8(M, A, w, got);
       const off = want.findIndex((v, i) => v !== got[i]);

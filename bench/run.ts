@@ -5,18 +5,22 @@ import { benchConv } from './conv.js';
 import { benchCsr } from './csr.js';
 import { benchElementwise } from './elementwise.js';
 import { benchGemm } from './gemm.js';
+import { benchGemv } from './gemv.js';
 import { benchInt8 } from './int8.js';
 import { benchLowRank } from './lowrank.js';
+import { benchModels } from './models.js';
 import { benchSvd } from './svd.js';
 import { environment, type BenchOptions, type BenchResult } from './harness.js';
 import { benchTrain } from './train.js';
 
 const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<BenchResult[]>> = {
   gemm: benchGemm,
+  gemv: benchGemv,
   conv: benchConv,
   csr: benchCsr,
   int8: benchInt8,
   lowrank: benchLowRank,
+  models: benchModels,
   svd: benchSvd,
   elementwise: benchElementwise,
   train: benchTrain,
