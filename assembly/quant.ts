@@ -77,59 +77,67 @@ export function dequantRows(acc: usize, M: i32, N: i32, factor: usize, bias: usi
 }
 
 /**
- * The convolution's sums, one row per output position (`[N·OH·OW, OC]`), scaled back to
- * float: y = f32(acc)·factor[o] + bias[o] (bias 0: none), written `[N, OC, OH, OW]`. When
- * the geometry at `geo` has a pooling window (assembly/conv.ts), each window's largest sum
- * is taken first and only the pooled values are written, `[N, OC, POH, POW]`: scaling by
- * a positive factor and adding the bias keep the order, so that is exactly the max-pool
- * of the scaled values, for 1/(window area) of the work.
+ * y for one image from its sums `acc` (one row of `stride` int32 per output position,
+ * channel o at column o): y = f32(acc)·factor[o] + bias[o] (bias 0: none), written
+ * `[OC, OH, OW]`. When the geometry at `geo` has a pooling window (assembly/conv.ts), each
+ * window's largest sum is taken first and only the pooled values are written,
+ * `[OC, POH, POW]`: scaling by a positive factor and adding the bias keep the order, so
+ * that is exactly the max-pool of the scaled values, for 1/(window area) of the work.
  */
-export function dequantConv(acc: usize, geo: usize, N: i32, factor: usize, bias: usize, y: usize): void {
-  const OH = geoAt(geo, 9), OW = geoAt(geo, 10), OC = geoAt(geo, 11);
+function dequantImage(acc: usize, stride: i32, geo: usize, factor: usize, bias: usize, y: usize): void {
+  const OW = geoAt(geo, 10), OC = geoAt(geo, 11);
   const pooled = geoAt(geo, 12) > 0;
   const PKH = pooled ? geoAt(geo, 12) : 1, PKW = pooled ? geoAt(geo, 13) : 1;
   const PSH = pooled ? geoAt(geo, 14) : 1, PSW = pooled ? geoAt(geo, 15) : 1;
-  const POH = pooled ? geoAt(geo, 16) : OH, POW = pooled ? geoAt(geo, 17) : OW;
-  const L = OH * OW;
-  for (let n = 0; n < N; n++) {
-    for (let o = 0; o < OC; o++) {
-      const f = load<f32>(factor + (<usize>o << 2));
-      const b: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0;
-      const src = acc + (<usize>(n * L * OC + o) << 2);
-      let dst = y + (<usize>((n * OC + o) * POH * POW) << 2);
-      for (let ph = 0; ph < POH; ph++) {
-        for (let pw = 0; pw < POW; pw++) {
-          let best = i32.MIN_VALUE;
-          for (let kh = 0; kh < PKH; kh++) {
-            const row = (ph * PSH + kh) * OW + pw * PSW;
-            for (let kw = 0; kw < PKW; kw++) best = max(best, load<i32>(src + (<usize>((row + kw) * OC) << 2)));
-          }
-          let v = <f32>best * f;
-          if (bias) v = v + b;
-          store<f32>(dst, v);
-          dst += 4;
+  const POH = pooled ? geoAt(geo, 16) : geoAt(geo, 9), POW = pooled ? geoAt(geo, 17) : OW;
+  let dst = y;
+  for (let o = 0; o < OC; o++) {
+    const f = load<f32>(factor + (<usize>o << 2));
+    const b: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0;
+    const src = acc + (<usize>o << 2);
+    for (let ph = 0; ph < POH; ph++) {
+      for (let pw = 0; pw < POW; pw++) {
+        let best = i32.MIN_VALUE;
+        for (let kh = 0; kh < PKH; kh++) {
+          const row = (ph * PSH + kh) * OW + pw * PSW;
+          for (let kw = 0; kw < PKW; kw++) best = max(best, load<i32>(src + (<usize>((row + kw) * stride) << 2)));
         }
+        let v = <f32>best * f;
+        if (bias) v = v + b;
+        store<f32>(dst, v);
+        dst += 4;
       }
     }
   }
 }
 
+/** Bytes of scratch one thread needs for `convI16`: one patch and one image's sums. */
+export function convI16Scratch(geo: usize, Kp: i32, OCp: i32): i32 {
+  return (Kp << 1) + 16 + ((geoAt(geo, 9) * geoAt(geo, 10) * OCp) << 2);
+}
+
 /**
- * Images n0 ≤ n < n1 of q `[N, C, H, W]` (int16, quantized) unfolded into rows `[N·L, Kp]`
- * (image n's at row n·L):
- * row (n, oh, ow) holds the C·KH·KW inputs its output multiplies (0 in the padding), then
- * zeros up to Kp. The geometry at `geo` is assembly/conv.ts's.
+ * Images n0 ≤ n < n1 of an int8 convolution, directly: q `[N, C, H, W]` int16 (the input
+ * quantized, minus its zero point), filters packed by pairs of taps, `w[k/2][o][k%2]` for
+ * k < Kp and o < OCp (a multiple of 32; zeros past the real filters and taps). For each
+ * output position the patch of inputs is gathered once, then each pair of taps is
+ * broadcast and `i32x4.dot_i16x8_s` multiplies it into 4 channels at a time, 32 channels
+ * in registers; the image's sums are scaled back (and max-pooled) into y, image n at
+ * `y + n·outBytes`. `scratch` holds `convI16Scratch` bytes for this thread.
  */
-export function unfoldI16(q: usize, geo: usize, Kp: i32, rows: usize, n0: i32, n1: i32): void {
+export function convI16(q: usize, geo: usize, w: usize, Kp: i32, OCp: i32, factor: usize, bias: usize, y: usize, outBytes: i32, scratch: usize, n0: i32, n1: i32): void {
   const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2), KH = geoAt(geo, 3), KW = geoAt(geo, 4);
   const SH = geoAt(geo, 5), SW = geoAt(geo, 6), PH = geoAt(geo, 7), PW = geoAt(geo, 8);
   const OH = geoAt(geo, 9), OW = geoAt(geo, 10);
+  const patch = (scratch + 15) & ~<usize>15;
+  const acc = (patch + (<usize>Kp << 1) + 15) & ~<usize>15;
   const CKK = C * KH * KW;
+  const pairRow = <usize>OCp << 2; // bytes of one pair of taps across all channels
   for (let n = n0; n < n1; n++) {
     const image = q + (<usize>(n * C * H * W) << 1);
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
-        let out = rows + (<usize>((n * OH * OW + oh * OW + ow) * Kp) << 1);
+        let out = patch;
         for (let c = 0; c < C; c++) {
           const plane = image + (<usize>(c * H * W) << 1);
           for (let kh = 0; kh < KH; kh++) {
@@ -146,7 +154,29 @@ export function unfoldI16(q: usize, geo: usize, Kp: i32, rows: usize, n0: i32, n
           store<i16>(out, 0);
           out += 2;
         }
+        const row = acc + (<usize>((oh * OW + ow) * OCp) << 2);
+        for (let o = 0; o < OCp; o += 32) {
+          let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+          let s4 = i32x4.splat(0), s5 = i32x4.splat(0), s6 = i32x4.splat(0), s7 = i32x4.splat(0);
+          let wp = w + (<usize>o << 2);
+          for (let kp = 0; kp < Kp; kp += 2) {
+            const x = v128.load32_splat(patch + (<usize>kp << 1)); // taps kp, kp+1 in every lane
+            s0 = i32x4.add(s0, i32x4.dot_i16x8_s(x, v128.load(wp)));
+            s1 = i32x4.add(s1, i32x4.dot_i16x8_s(x, v128.load(wp, 16)));
+            s2 = i32x4.add(s2, i32x4.dot_i16x8_s(x, v128.load(wp, 32)));
+            s3 = i32x4.add(s3, i32x4.dot_i16x8_s(x, v128.load(wp, 48)));
+            s4 = i32x4.add(s4, i32x4.dot_i16x8_s(x, v128.load(wp, 64)));
+            s5 = i32x4.add(s5, i32x4.dot_i16x8_s(x, v128.load(wp, 80)));
+            s6 = i32x4.add(s6, i32x4.dot_i16x8_s(x, v128.load(wp, 96)));
+            s7 = i32x4.add(s7, i32x4.dot_i16x8_s(x, v128.load(wp, 112)));
+            wp += pairRow;
+          }
+          const at = row + (<usize>o << 2);
+          v128.store(at, s0); v128.store(at, s1, 16); v128.store(at, s2, 32); v128.store(at, s3, 48);
+          v128.store(at, s4, 64); v128.store(at, s5, 80); v128.store(at, s6, 96); v128.store(at, s7, 112);
+        }
       }
     }
+    dequantImage(acc, OCp, geo, factor, bias, y + <usize>n * <usize>outBytes);
   }
 }

@@ -110,8 +110,8 @@ export interface WasmExports {
   rangeF32(x: number, n: number, out: number): void;
   quantizeI16(x: number, M: number, K: number, Kp: number, inv: number, lo: number, hi: number, out: number): void;
   dequantRows(acc: number, M: number, N: number, factor: number, bias: number, relu: number, y: number): void;
-  dequantConv(acc: number, geo: number, N: number, factor: number, bias: number, y: number): void;
-  unfoldI16(q: number, geo: number, Kp: number, rows: number, n0: number, n1: number): void;
+  convI16Scratch(geo: number, Kp: number, OCp: number): number;
+  convI16(q: number, geo: number, w: number, Kp: number, OCp: number, factor: number, bias: number, y: number, outBytes: number, scratch: number, n0: number, n1: number): void;
   adamStep(
     p: number, g: number, m: number, v: number, n: number,
     stepSize: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, sqrtBc2: number, weightDecay: number,

@@ -91,37 +91,52 @@ export function int8Linear(m: WasmModule, x: Float32Array, M: number, w: Int8Wei
   frame.finish();
 }
 
-/** Images are unfolded and multiplied in chunks whose rows take at most this many bytes. */
-const CONV_CHUNK_BYTES = 4 * 2 ** 20;
+/** int8 filters `[OC, K]` packed for assembly/quant.ts convI16: by pairs of taps, `[Kp/2][OCp][2]` int16, zeros past the real ones. */
+interface ConvPack {
+  Kp: number;
+  OCp: number;
+  at: number | null;
+  pairs: Int16Array;
+}
+
+function convPack(m: WasmModule, w: Int8Weights): ConvPack {
+  const cached = w.packs.get('wasm-conv') as ConvPack | undefined;
+  if (cached) return cached;
+  const Kp = (w.K + 1) & ~1, OCp = (w.N + 31) & ~31;
+  const pairs = new Int16Array(Kp * OCp);
+  for (let o = 0; o < w.N; o++) for (let k = 0; k < w.K; k++) pairs[((k >> 1) * OCp + o) * 2 + (k & 1)] = w.q[o * w.K + k];
+  const at = m.heap.ownBlock(w, pairs.byteLength);
+  if (at !== null) m.heap.view(Int16Array, at, pairs.length).set(pairs);
+  const pack = { Kp, OCp, at, pairs };
+  w.packs.set('wasm-conv', pack);
+  return pack;
+}
 
 /**
  * A whole int8 convolution in wasm (same arguments as kernels/quant.ts int8Conv2d): the
- * batch is quantized once, then, chunk by chunk, the images are unfolded into int16 rows
- * (split across the threads by image), multiplied by the resident int8 filters, and
- * dequantized straight into `[N, OC, OH, OW]`, or max-pooled first when `pool` is given.
+ * batch is quantized once, then each thread takes a share of the images and, image by
+ * image, multiplies each output position's patch by the resident filters (32 channels at
+ * a time) and scales the sums back straight into `[N, OC, OH, OW]`, max-pooling them
+ * first when `pool` is given.
  */
 export function int8Conv2d(
   m: WasmModule, x: Float32Array, N: number, w: Int8Weights, bias: Float32Array | null, g: ConvGeometry, pool: PoolWindow | null, y: Float32Array,
 ): void {
   const OC = w.N, L = g.OH * g.OW, size = g.C * g.H * g.W, outSize = OC * (pool ? pool.OH * pool.OW : L);
-  const pack = widePack(m, w);
+  const pack = convPack(m, w);
   const frame = m.heap.frame();
   const xa = frame.place(x, N * size);
   const aq = quantOf(m, frame, xa, N * size);
   const q = quantizeInto(m, frame, xa, 1, N * size, (N * size + 7) & ~7, aq);
   const geo = frame.place(geometryWords(OC, g, pool));
+  const wa = pack.at ?? frame.place(pack.pairs);
   const factor = frame.place(dequantFactors(aq.scale, w.scales, OC));
   const ba = bias ? frame.place(bias) : 0;
   const ya = frame.output(y, false, N * outSize);
-  const chunk = Math.max(1, Math.min(N, Math.floor(CONV_CHUNK_BYTES / (L * pack.Kp * 2))));
-  const rows = frame.take(chunk * L * pack.Kp * 2), acc = frame.take(chunk * L * OC * 4);
-  for (let n0 = 0; n0 < N; n0 += chunk) {
-    const count = Math.min(chunk, N - n0);
-    const parts = count * L * pack.Kp >= 64 * 1024 ? Math.min(m.threads, count) : 1;
-    const bounds = shareBounds(count, parts);
-    m.split('unfoldI16', parts, (p) => [q + n0 * size * 2, geo, pack.Kp, rows, bounds[p], bounds[p + 1]]);
-    integerProduct(m, frame, pack, count * L, OC, rows, acc);
-    m.exports.dequantConv(acc, geo, count, factor, ba, ya + n0 * outSize * 4);
-  }
+  const parts = N * L * pack.OCp * pack.Kp >= POOL_MIN_MACS ? Math.min(m.threads, N) : 1;
+  const scratchBytes = m.exports.convI16Scratch(geo, pack.Kp, pack.OCp);
+  const scratch = Array.from({ length: parts }, () => frame.take(scratchBytes));
+  const bounds = shareBounds(N, parts);
+  m.split('convI16', parts, (p) => [q, geo, wa, pack.Kp, pack.OCp, factor, ba, ya, outSize * 4, scratch[p], bounds[p], bounds[p + 1]]);
   frame.finish();
 }
