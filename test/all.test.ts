@@ -28,6 +28,7 @@ describe('slimtensor all', () => {
       'lowrank-spectrum.svg': ['index i', 'singular value σᵢ'],
       'quantization.svg': ['weights (KiB)', 'ms per batch of 64'],
       'tradeoff-accuracy-vs-bytes.svg': ['bytes of the model (log scale)', 'test accuracy (%)'],
+      'tradeoff-accuracy-vs-latency.svg': ['ms per image at batch 1 (log scale)', 'ms per batch of 64 (log scale)', 'test accuracy (%)'],
     };
     for (const [file, titles] of Object.entries(axes)) {
       const svg = readFileSync(join(out, file), 'utf8');
@@ -40,6 +41,12 @@ describe('slimtensor all', () => {
       expect(report).toContain(`## ${heading}`);
     }
     expect(report.match(/What the notebook measured wrongly/g)).toHaveLength(5);
+    expect(report).toContain('## Every method: accuracy vs speed');
+    // Every section's table gives the speed-up of its compressed models over the dense one.
+    for (const column of ['vs teacher b64', 'speed-up b1', 'speed-up b64', 'net speed-up b64']) expect(report).toContain(column);
+    const pruneRows = results.sections.prune.fineTune as { speedup1: number; speedup64: number }[];
+    expect(pruneRows.every((row) => row.speedup1 > 0 && row.speedup64 > 0)).toBe(true);
+    for (const row of results.sections.quantize.rows as { latency1: number; speedup1: number }[]) expect(row.latency1 > 0 && row.speedup1 > 0).toBe(true);
     expect(readdirSync(out).some((f) => f.includes('.tmp'))).toBe(false);
   }, 300_000);
 

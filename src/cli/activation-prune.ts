@@ -12,7 +12,10 @@ export const ACTIVATION_COLUMNS: Column<ActivationRow>[] = [
   { header: 'kept neurons', value: (r) => `${r.kept.join('-')}${r.emptied.length ? ' *' : ''}` },
   { header: 'ms / batch 64', value: (r) => r.latencyBatch * 1000, digits: 3 },
   { header: 'ms / 10k set', value: (r) => r.latencySet * 1000, digits: 1 },
-  { header: 'speed-up', value: (r) => `${r.speedup.toFixed(2)}×` },
+  { header: 'speed-up 10k', value: (r) => `${r.speedup.toFixed(2)}×` },
+  { header: 'ms b1', value: (r) => r.latency1 * 1000, digits: 3 },
+  { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
   { header: 'fine-tuned', value: (r) => (r.fineTuned === undefined ? '' : (r.fineTuned * 100).toFixed(2)) },
 ];
 

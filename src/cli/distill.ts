@@ -12,6 +12,9 @@ export const SUMMARY_COLUMNS: Column<DistillationRow>[] = [
   { header: 'KiB', value: (r) => r.bytes / 1024, digits: 1 },
   { header: 'ms / batch 64', value: (r) => r.latencyBatch * 1000, digits: 3 },
   { header: 'ms / 10k set', value: (r) => r.latencySet * 1000, digits: 1 },
+  { header: 'ms b1', value: (r) => r.latency1 * 1000, digits: 3 },
+  { header: 'vs teacher b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'vs teacher b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
 ];
 
 /** `slimtensor distill`: notebook section 1. */

@@ -16,6 +16,8 @@ export const RANK_COLUMNS: Column<RankRow>[] = [
   { header: 'fc3 µs b64 low-rank', value: (r) => r.layerFactorized64 * 1e6, digits: 0 },
   { header: 'fc3 ms b10k dense', value: (r) => r.layerDense10k * 1e3, digits: 1 },
   { header: 'fc3 ms b10k low-rank', value: (r) => r.layerFactorized10k * 1e3, digits: 1 },
+  { header: 'net speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'net speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
 ];
 
 export const ENERGY_COLUMNS: Column<EnergyRow>[] = [
@@ -26,6 +28,8 @@ export const ENERGY_COLUMNS: Column<EnergyRow>[] = [
   { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
   { header: 'fine-tuned %', value: (r) => (r.fineTuned === undefined ? '' : (r.fineTuned * 100).toFixed(2)) },
   { header: 'net ms / 10k', value: (r) => r.netLatency * 1e3, digits: 0 },
+  { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
 ];
 
 /** `slimtensor low-rank`: notebook section 4. */

@@ -18,6 +18,8 @@ export const SWEEP_COLUMNS: Column<ThresholdRow>[] = [
   { header: 'ms b1 CSR', value: (r) => r.sparseLatency1 * 1000, digits: 3 },
   { header: 'ms b64 dense', value: (r) => r.denseLatency64 * 1000, digits: 2 },
   { header: 'ms b64 CSR', value: (r) => r.sparseLatency64 * 1000, digits: 2 },
+  { header: 'speed-up b1', value: (r) => `${(r.denseLatency1 / r.sparseLatency1).toFixed(2)}×` },
+  { header: 'speed-up b64', value: (r) => `${(r.denseLatency64 / r.sparseLatency64).toFixed(2)}×` },
 ];
 
 export const FINE_TUNE_COLUMNS: Column<FineTuneRow>[] = [
@@ -27,6 +29,10 @@ export const FINE_TUNE_COLUMNS: Column<FineTuneRow>[] = [
   { header: 'fewer weights', value: (r) => `${r.reduction.toFixed(1)}×` },
   { header: 'accuracy pruned', value: (r) => r.accuracyPruned * 100, digits: 2 },
   { header: 'after fine-tune', value: (r) => r.accuracy * 100, digits: 2 },
+  { header: 'ms b1 CSR', value: (r) => r.sparseLatency1 * 1000, digits: 3 },
+  { header: 'ms b64 CSR', value: (r) => r.sparseLatency64 * 1000, digits: 2 },
+  { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
 ];
 
 /** `slimtensor prune`: notebook section 2. */

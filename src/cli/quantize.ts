@@ -15,6 +15,8 @@ export const QUANT_COLUMNS: Column<QuantizationRow>[] = [
   { header: 'in batches of', value: (r) => r.largeBatch },
   { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
   { header: 'speed-up 10k', value: (r) => `${r.speedup10k.toFixed(2)}×` },
+  { header: 'ms b1', value: (r) => r.latency1 * 1000, digits: 3 },
+  { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
 ];
 
 export const LAYER_COLUMNS: Column<LayerErrorRow>[] = [

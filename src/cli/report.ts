@@ -1,5 +1,5 @@
 import type { AllResult } from '../experiments/all.js';
-import { barCharts, lineChart, scatterChart, type Chart } from '../report/charts.js';
+import { barCharts, lineChart, scatterChart, scatterPanels, type Chart } from '../report/charts.js';
 import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
 import { formatMarkdown, type Column } from '../report/table.js';
 import { ACTIVATION_COLUMNS } from './activation-prune.js';
@@ -16,8 +16,14 @@ export function charts(r: AllResult): Chart[] {
   const out: Chart[] = [];
   const s = r.sections;
   const tradeoff: Record<string, string | number>[] = [];
+  // Every model's accuracy with its forward time at batch 1 and 64 (ms), for the speed chart.
+  const speed: Record<string, string | number>[] = [];
+  const fast = (name: string, method: string, accuracy: number, s1: number, s64: number): void => {
+    speed.push({ name, method, accuracy: accuracy * 100, ms1: s1 * 1000, ms64: s64 * 1000 });
+  };
   if (s.distill) {
     for (const m of s.distill.models) tradeoff.push({ name: m.model, method: 'distillation', bytes: m.bytes, accuracy: m.accuracy * 100 });
+    for (const m of s.distill.models) fast(m.model, m.model === 'teacher' ? 'teacher CNN (fp32)' : 'distilled student', m.accuracy, m.latency1, m.latencyBatch);
   }
   if (s.prune) {
     const ours = s.prune.sweep.map((x) => ({ source: 'slimtensor', zeros: x.zeroPercent, accuracy: x.accuracy * 100 }));
@@ -25,6 +31,10 @@ export function charts(r: AllResult): Chart[] {
     out.push(lineChart('pruning-accuracy-vs-sparsity.svg', 'Zero pruning: accuracy vs sparsity', [...ours, ...nb],
       { x: ['weights set to zero (%)', 'zeros'], y: ['test accuracy (%)', 'accuracy'], series: 'source' }));
     for (const x of s.prune.sweep) tradeoff.push({ name: `λ=${x.threshold}`, method: 'magnitude pruning (CSR)', bytes: x.csrBytesNarrow + BIAS_BYTES, accuracy: x.accuracy * 100 });
+    const dense = s.prune.sweep[0];
+    if (dense) fast('SimpleNet', 'dense fp32', s.prune.baseAccuracy, dense.denseLatency1, dense.denseLatency64);
+    for (const x of s.prune.sweep) fast(`λ=${x.threshold}`, 'magnitude pruning (CSR)', x.accuracy, x.sparseLatency1, x.sparseLatency64);
+    for (const x of s.prune.fineTune) fast(`${(x.sparsity * 100).toFixed(0)}% + fine-tune`, 'pruning + fine-tuning (CSR)', x.accuracy, x.sparseLatency1, x.sparseLatency64);
     for (const x of s.prune.fineTune) tradeoff.push({ name: `${(x.sparsity * 100).toFixed(0)}% + fine-tune`, method: 'pruning + fine-tuning (CSR)', bytes: x.csrBytes + BIAS_BYTES, accuracy: x.accuracy * 100 });
   }
   if (s['activation-prune']) {
@@ -33,6 +43,7 @@ export function charts(r: AllResult): Chart[] {
     const nb = NOTEBOOK.activation.sweep.map(([, acc, red]) => ({ source: 'notebook', params: Math.round(NOTEBOOK.activation.params * (1 - red)), accuracy: acc }));
     out.push(lineChart('activation-accuracy-vs-params.svg', 'Activation pruning: accuracy vs parameters', [...ours, ...nb],
       { x: ['parameters', 'params'], y: ['test accuracy (%)', 'accuracy'], series: 'source' }));
+    for (const x of a.sweep) fast(`threshold ${x.threshold}`, 'activation pruning', x.accuracy, x.latency1, x.latencyBatch);
     for (const x of a.sweep) tradeoff.push({ name: `threshold ${x.threshold}`, method: 'activation pruning', bytes: 4 * x.newParams, accuracy: x.accuracy * 100 });
   }
   if (s['low-rank']) {
@@ -45,12 +56,17 @@ export function charts(r: AllResult): Chart[] {
       { x: ['index i', 'index'], y: ['singular value σᵢ', 'sigma'], yZero: true }));
     const dense = l.original.params;
     for (const x of l.sweep) tradeoff.push({ name: `fc3 rank ${x.rank}`, method: 'low-rank fc3', bytes: 4 * (dense - 32768 + x.newParams), accuracy: x.accuracy * 100 });
+    for (const x of l.sweep) fast(`fc3 rank ${x.rank}`, 'low-rank fc3', x.accuracy, x.netLatency1, x.netLatency64);
+    for (const e of l.energy) fast(`energy ${e.energy}`, 'low-rank, all layers', e.accuracy, e.netLatency1, e.netLatency64);
     for (const e of l.energy) tradeoff.push({ name: `energy ${e.energy}`, method: 'low-rank, all layers', bytes: 4 * e.params, accuracy: (e.fineTuned ?? e.accuracy) * 100 });
   }
   if (s.quantize) {
     const rows = s.quantize.rows.map((x) => ({ model: x.model, scheme: x.scheme, accuracy: x.accuracy * 100, kib: x.weightBytes / 1024, ms: x.latency64 * 1000 }));
     out.push(barCharts('quantization.svg', 'fp32 vs int8: accuracy, size, latency (batch 64)', rows, ['model', 'model'], 'scheme',
       [['test accuracy (%)', 'accuracy'], ['weights (KiB)', 'kib'], ['ms per batch of 64', 'ms']]));
+    for (const x of s.quantize.rows) {
+      fast(`${x.model} ${x.scheme}`, x.scheme === 'fp32' ? (x.model === 'teacher' ? 'teacher CNN (fp32)' : 'dense fp32') : 'int8 quantization', x.accuracy, x.latency1, x.latency64);
+    }
     for (const x of s.quantize.rows) tradeoff.push({ name: `${x.model} ${x.scheme}`, method: x.scheme === 'fp32' ? 'fp32 baseline' : 'int8 quantization', bytes: x.weightBytes, accuracy: x.accuracy * 100 });
   }
   if (tradeoff.length > 0) {
@@ -58,6 +74,12 @@ export function charts(r: AllResult): Chart[] {
     const best = Math.max(...tradeoff.map((t) => t.accuracy as number));
     out.push(scatterChart('tradeoff-accuracy-vs-bytes.svg', 'Every compressed model: accuracy vs bytes', tradeoff.filter((t) => (t.accuracy as number) >= best - 15),
       { x: ['bytes of the model (log scale)', 'bytes'], y: ['test accuracy (%)', 'accuracy'], series: 'method' }));
+  }
+  if (speed.length > 0) {
+    const best = Math.max(...speed.map((t) => t.accuracy as number));
+    out.push(scatterPanels('tradeoff-accuracy-vs-latency.svg', 'Every compressed model: accuracy vs forward time (default backend)',
+      speed.filter((t) => (t.accuracy as number) >= best - 15), ['test accuracy (%)', 'accuracy'], 'method',
+      [['ms per image at batch 1 (log scale)', 'ms1'], ['ms per batch of 64 (log scale)', 'ms64']]));
   }
   return out;
 }
@@ -131,5 +153,9 @@ export function reportMarkdown(r: AllResult, chartFiles: string[]): string {
     ]);
   }
   if (chartFiles.includes('tradeoff-accuracy-vs-bytes.svg')) lines.push('## Every method: accuracy vs bytes', '', ...chart('tradeoff-accuracy-vs-bytes.svg'));
+  if (chartFiles.includes('tradeoff-accuracy-vs-latency.svg')) {
+    lines.push('## Every method: accuracy vs speed', '', `Model-only forward time on the ${r.machine.backend} backend, at batch 1 and per batch of 64; each section's table gives the speed-up over its dense model.`, '',
+      ...chart('tradeoff-accuracy-vs-latency.svg'));
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -114,6 +114,20 @@ export function forwardLatency(model: Module, x: Tensor, batchSize: number): num
   }
 }
 
+/**
+ * Model-only latency of one forward pass at batch 1 and at batch 64, seconds (medians):
+ * the two points every section reports and the report's accuracy-vs-latency chart plots.
+ */
+export interface Speed {
+  latency1: number;
+  latency64: number;
+}
+
+/** `forwardLatency` of `model` at batch 1 and at batch 64 on the first rows of `x`. */
+export function speedOf(model: Module, x: Tensor): Speed {
+  return { latency1: forwardLatency(model, x, 1), latency64: forwardLatency(model, x, 64) };
+}
+
 /** Model-only inference latency, in seconds (medians). */
 export interface Latency {
   /** One forward pass of one batch of `batchSize`. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { accuracyOn, measureLatency } from '../compress/metrics.js';
+import { accuracyOn, forwardLatency, measureLatency } from '../compress/metrics.js';
 import { activationStats, neuronScores, removeNeurons, type NeuronScore } from '../compress/neurons.js';
 import { saveModel } from '../nn/checkpoint.js';
 import {
@@ -40,6 +40,11 @@ export interface ActivationRow {
   /** Model-only forward time of one batch of 64 and of the whole test set, seconds (medians). */
   latencyBatch: number;
   latencySet: number;
+  /** Seconds of one forward pass at batch 1 (median). */
+  latency1: number;
+  /** Original time ÷ this one's, at batch 1 and per batch of 64. */
+  speedup1: number;
+  speedup64: number;
   /** Original latency ÷ this one, for the whole set. */
   speedup: number;
   /** Accuracy after fine-tuning the pruned net, when asked for. */
@@ -72,15 +77,18 @@ export async function runActivationPruning(config: ActivationPruningConfig, data
   }));
   const originalParams = net.numParameters();
   const base = measureLatency(net, data.testSet.x, { batchSize: config.batchSize });
+  const base1 = forwardLatency(net, data.testSet.x, 1);
   const sweep: ActivationRow[] = [];
   for (const threshold of config.thresholds) {
     const pruned = removeNeurons(net, scores, threshold);
     const latency = measureLatency(pruned.net, data.testSet.x, { batchSize: config.batchSize });
+    const latency1 = forwardLatency(pruned.net, data.testSet.x, 1);
     const newParams = pruned.net.numParameters();
     const row: ActivationRow = {
       threshold, accuracy: accuracyOn(pruned.net, data.testSet), originalParams, newParams, sizeReduction: 1 - newParams / originalParams,
       kept: pruned.kept.map((k) => k.length), emptied: pruned.emptied,
       latencyBatch: latency.perBatch, latencySet: latency.perSet, speedup: base.perSet / latency.perSet,
+      latency1, speedup1: base1 / latency1, speedup64: base.perBatch / latency.perBatch,
     };
     clock.mark('notebook');
     if (config.fineTune.some((t) => Math.abs(t - threshold) < 1e-9)) {

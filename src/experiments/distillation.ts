@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { distillationLoss } from '../compress/distill.js';
-import { batchesOf, measureLatency, stateBytes } from '../compress/metrics.js';
+import { batchesOf, forwardLatency, measureLatency, stateBytes } from '../compress/metrics.js';
 import { saveModel } from '../nn/checkpoint.js';
 import { MLP, TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
@@ -35,6 +35,11 @@ export interface DistillationRow {
   bytes: number;
   /** Model-only forward time of one batch of 64, seconds (median). */
   latencyBatch: number;
+  /** Seconds of one forward pass at batch 1 (median). */
+  latency1: number;
+  /** The teacher's time ÷ this model's, per batch of 64 and at batch 1: the speed distillation buys. */
+  speedup64: number;
+  speedup1: number;
   /** Model-only forward time of the whole test set in batches of 64, seconds (median). */
   latencySet: number;
 }
@@ -117,9 +122,14 @@ export async function runDistillation(config: DistillationConfig, data: Experime
     const latency = measureLatency(model, data.testSet.x, { batchSize: config.batchSize });
     return {
       model: name, method, params: model.numParameters(), accuracy: epochs.filter((e) => e.model === name).at(-1)!.accuracy,
-      bytes: stateBytes(model), latencyBatch: latency.perBatch, latencySet: latency.perSet,
+      bytes: stateBytes(model), latencyBatch: latency.perBatch, latencySet: latency.perSet, latency1: forwardLatency(model, data.testSet.x, 1), speedup64: 1, speedup1: 1,
     };
   });
+  const teacherRow = models.find((m) => m.model === 'teacher');
+  for (const m of models) {
+    m.speedup64 = teacherRow ? teacherRow.latencyBatch / m.latencyBatch : 1;
+    m.speedup1 = teacherRow ? teacherRow.latency1 / m.latency1 : 1;
+  }
   clock.mark('notebook');
   const accuracyOf = (name: string): number => models.find((m) => m.model === name)!.accuracy;
   const result = { epochs, models, kdGainPoints: (accuracyOf('student-kd') - accuracyOf('student-labels')) * 100, seconds: clock.seconds };

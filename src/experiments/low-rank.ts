@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { breakEvenRank, energyKept, FactorizedLinear, matrixChainOrder, rankForEnergy } from '../compress/lowrank.js';
-import { accuracyOn, forwardLatency, measureLatency } from '../compress/metrics.js';
+import { accuracyOn, forwardLatency, measureLatency, speedOf } from '../compress/metrics.js';
 import { svd } from '../compress/svd.js';
 import { saveModel } from '../nn/checkpoint.js';
 import { Linear } from '../nn/layers.js';
@@ -56,6 +56,12 @@ export interface RankRow {
   layerFactorized64: number;
   layerDense10k: number;
   layerFactorized10k: number;
+  /** Seconds of one forward pass of the whole net with this fc3, at batch 1 and 64 (medians). */
+  netLatency1: number;
+  netLatency64: number;
+  /** The dense net's time ÷ this one's, at batch 1 and 64. */
+  speedup1: number;
+  speedup64: number;
 }
 
 /** One energy target applied to every hidden layer. */
@@ -69,6 +75,11 @@ export interface EnergyRow {
   accuracy: number;
   fineTuned?: number;
   netLatency: number;
+  /** Seconds of one forward pass at batch 1 and 64, and the dense net's time ÷ these. */
+  netLatency1: number;
+  netLatency64: number;
+  speedup1: number;
+  speedup64: number;
 }
 
 /** What section 4 returns. */
@@ -79,7 +90,7 @@ export interface LowRankResult {
   spectrum: number[];
   breakEven: number;
   sweep: RankRow[];
-  original: { params: number; flops: number; netLatency: number };
+  original: { params: number; flops: number; netLatency: number; netLatency1: number; netLatency64: number };
   energy: EnergyRow[];
   seconds: SectionSeconds;
 }
@@ -109,7 +120,14 @@ export async function runLowRank(config: LowRankConfig, data: ExperimentData): P
   const rng = new Rng(config.seed + 3000);
   const x64 = Tensor.uniform([64, fc3.inFeatures], 0, 1, rng);
   const x10k = Tensor.uniform([config.largeBatch ?? 10000, fc3.inFeatures], 0, 1, rng);
-  const original = { params: net.numParameters(), flops: flopsPerImage(net), netLatency: measureLatency(net, data.testSet.x).perSet };
+  const dense = speedOf(net, data.testSet.x);
+  const original = {
+    params: net.numParameters(), flops: flopsPerImage(net), netLatency: measureLatency(net, data.testSet.x).perSet, netLatency1: dense.latency1, netLatency64: dense.latency64,
+  };
+  const speedRow = (trial: MLP): Pick<RankRow, 'netLatency1' | 'netLatency64' | 'speedup1' | 'speedup64'> => {
+    const s = speedOf(trial, data.testSet.x);
+    return { netLatency1: s.latency1, netLatency64: s.latency64, speedup1: dense.latency1 / s.latency1, speedup64: dense.latency64 / s.latency64 };
+  };
 
   const sweep: RankRow[] = [];
   for (const rank of config.ranks) {
@@ -121,7 +139,7 @@ export async function runLowRank(config: LowRankConfig, data: ExperimentData): P
       rank, accuracy: accuracyOn(trial, data.testSet), originalParams: m * n, newParams: rank * (m + n), notebookParams: m * rank + rank * rank + rank * n,
       notebookOperations: rank === m ? NOTEBOOK_CHAIN_BATCH * n * m : matrixChainOrder([NOTEBOOK_CHAIN_BATCH, n, rank, rank, m]).cost,
       operations: matrixChainOrder([NOTEBOOK_CHAIN_BATCH, n, rank, m]).cost, energy: energyKept(d.S, rank),
-      ...layerTimes(fc3, factorized, x64, x10k),
+      ...layerTimes(fc3, factorized, x64, x10k), ...speedRow(trial),
     };
     sweep.push(row);
     config.log?.(`rank ${rank}: accuracy ${percent(row.accuracy)}, ${row.newParams} weights (notebook counts ${row.notebookParams})`);
@@ -141,7 +159,7 @@ export async function runLowRank(config: LowRankConfig, data: ExperimentData): P
     });
     const row: EnergyRow = {
       energy: target, ranks, params: trial.numParameters(), flops: flopsPerImage(trial), accuracy: accuracyOn(trial, data.testSet),
-      netLatency: measureLatency(trial, data.testSet.x).perSet,
+      netLatency: measureLatency(trial, data.testSet.x).perSet, ...speedRow(trial),
     };
     if (config.fineTuneEpochs > 0) {
       row.fineTuned = trainClassifier(`fine-tune ${target * 100}%`, trial, data, { ...config, epochs: config.fineTuneEpochs }, { seed: config.seed + 3000 }).at(-1)!.accuracy;

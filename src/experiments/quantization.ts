@@ -49,6 +49,9 @@ export interface QuantizationRow {
   /** fp32 latency ÷ this one, at batch 64 and 10k. */
   speedup64: number;
   speedup10k: number;
+  /** Seconds of one forward pass at batch 1 (median), and the fp32 model's ÷ it. */
+  latency1: number;
+  speedup1: number;
 }
 
 /** Quantization error of one layer's weights. */
@@ -89,12 +92,14 @@ async function compare(name: 'simple-net' | 'teacher', float: Module, copy: () =
   let base: QuantizationRow | null = null;
   for (const [scheme, model] of variants) {
     const latency64 = forwardLatency(model, x, 64);
+    const latency1 = forwardLatency(model, x, 1);
     const largeBatch = name === 'teacher' ? Math.min(1000, x.shape[0]) : x.shape[0];
     const latency10k = setLatency(model, x, largeBatch);
     const row: QuantizationRow = {
       model: name, scheme, accuracy: accuracyOn(model, data.testSet), weightBytes: stateBytes(model),
       fileBytes: await fileBytes(model, config.out, `${name}-${scheme.replace(/ /g, '-')}`),
       latency64, latency10k, largeBatch, speedup64: base ? base.latency64 / latency64 : 1, speedup10k: base ? base.latency10k / latency10k : 1,
+      latency1, speedup1: base ? base.latency1 / latency1 : 1,
     };
     base ??= row;
     rows.push(row);

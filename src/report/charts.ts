@@ -66,6 +66,32 @@ export function scatterChart(file: string, title: string, values: Row[], axes: {
   return { file, title, spec };
 }
 
+/**
+ * Side-by-side scatter plots of accuracy against one latency each (log x), coloured and
+ * shaped by `series`: e.g. batch 1 beside batch 64, every model a point in each.
+ */
+export function scatterPanels(
+  file: string, title: string, values: Row[], y: [string, string], series: string, panels: [string, string][],
+): Chart {
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title, data: { values },
+    hconcat: panels.map(([label, field]) => ({
+      width: WIDTH - 80, height: HEIGHT + 40,
+      transform: [{ filter: `isValid(datum['${field}']) && datum['${field}'] > 0` }],
+      mark: { type: 'point', filled: true, size: 60 },
+      encoding: {
+        x: { field, type: 'quantitative', title: label, scale: { type: 'log' } },
+        y: { field: y[1], type: 'quantitative', title: y[0], scale: { zero: false } },
+        color: { field: series, type: 'nominal', title: series },
+        shape: { field: series, type: 'nominal' },
+        tooltip: [{ field: 'name', type: 'nominal' }, { field, type: 'quantitative' }, { field: y[1], type: 'quantitative' }],
+      },
+    })),
+  } as TopLevelSpec;
+  return { file, title, spec };
+}
+
 /** Side-by-side bar charts, one per measure, of the same categories (e.g. fp32 vs int8). */
 export function barCharts(file: string, title: string, values: Row[], category: [string, string], group: string, measures: [string, string][]): Chart {
   const spec = {

@@ -21,6 +21,14 @@ const GONE = -0x7fffffff;
 /** How long `join` waits for one share before it gives up: no share of any kernel here takes a second. */
 const JOIN_LIMIT_MS = 60_000;
 
+/**
+ * How long a helper keeps polling for the next job after finishing one, and the caller
+ * polls for a share to finish, before either sleeps in Atomics.wait. Waking a sleeping
+ * thread costs tens of µs here, as much as a whole product of one image; the kernel calls
+ * of one forward pass come microseconds apart, so a short poll finds the next one awake.
+ */
+const SPIN_MS = 0.2;
+
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control, kernels } = workerData;
@@ -36,6 +44,8 @@ try {
   const wasm = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm abort'); } } }).exports;
   let seen = 0;
   for (;;) {
+    const until = performance.now() + ${SPIN_MS};
+    while (Atomics.load(ctrl, 0) === seen && performance.now() < until);
     Atomics.wait(ctrl, 0, seen);
     seen = Atomics.load(ctrl, 0);
     if (seen < 0) { stopped = true; break; }
@@ -116,6 +126,8 @@ export class HelperPool {
   join(i: number): void {
     const h = this.helpers[i];
     const started = Date.now();
+    const spinUntil = performance.now() + SPIN_MS;
+    while (Atomics.load(h.ctrl, 1) !== h.job && performance.now() < spinUntil);
     for (;;) {
       const done = Atomics.load(h.ctrl, 1);
       if (done === h.job) return;

@@ -5,7 +5,7 @@ import { POOL_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
 export const GEMV_MAX_ROWS = 3;
 
 /** GEMVs over at least this many weights are split across the threads (fc1's 401k: yes; fc2's 131k: no, waking a helper costs more). */
-const GEMV_POOL_MIN = 256 * 1024;
+const GEMV_POOL_MIN = 64 * 1024;
 
 /**
  * C (+)= op(A)·op(B) in wasm, same arguments as kernels/gemm.ts. Operands that are not

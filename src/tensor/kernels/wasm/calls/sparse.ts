@@ -6,7 +6,7 @@ import type { WasmModule } from '../module.js';
  * waking a helper costs tens of µs here, so a 90%-sparse fc1 at batch 1 (40k entries,
  * 40 µs) stays on one thread (measured: 53 µs split against 40 µs not).
  */
-const CSR_POOL_MIN = 512 * 1024;
+const CSR_POOL_MIN = 32 * 1024;
 
 /** A CSR weight's arrays in wasm memory: resident (owned by the weight) or null to copy per call. */
 interface CsrPack {
