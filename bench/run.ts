@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/io/atomic.js';
-import { formatTable } from '../src/report/table.js';
+import { formatMarkdown, formatTable, type Column } from '../src/report/table.js';
 import { benchConv } from './conv.js';
 import { benchCsr } from './csr.js';
 import { benchElementwise } from './elementwise.js';
@@ -26,14 +26,16 @@ const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<Benc
   train: benchTrain,
 };
 
-const USAGE = `usage: npm run bench -- [family ...] [--quick] [--json FILE]
+const USAGE = `usage: npm run bench -- [family ...] [--quick] [--json FILE] [--markdown FILE]
 families: ${Object.keys(FAMILIES).join(', ')} (default: all)
 `;
 
 async function main(): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+    parsed = parseArgs({
+      options: { quick: { type: 'boolean' }, json: { type: 'string' }, markdown: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true,
+    });
   } catch (e) {
     process.stderr.write(`bench: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -52,20 +54,40 @@ async function main(): Promise<number> {
   const env = environment();
   process.stdout.write(`slimtensor bench: ${env.cpu}, ${env.cores} cores, Node ${env.node}, backend ${env.backend}\n`);
   const all: BenchResult[] = [];
-  for (const family of positionals.length > 0 ? positionals : Object.keys(FAMILIES)) {
+  const families = positionals.length > 0 ? positionals : Object.keys(FAMILIES);
+  const sections: string[] = [];
+  const started = performance.now();
+  for (const family of families) {
     const results = await FAMILIES[family](options);
     all.push(...results);
-    process.stdout.write(`\n## ${family}\n${formatTable(results, [
-      { header: 'case', value: (r) => r.name },
-      { header: 'median ms', value: (r) => (Number.isNaN(r.median) ? '' : (r.median * 1000).toFixed(3)) },
-      { header: 'spread ±%', value: (r) => (Number.isNaN(r.spread) ? '' : (r.spread * 50).toFixed(1)) },
-      { header: 'rate', value: (r) => r.rate, digits: rateDigits(results) },
-      { header: 'unit', value: (r) => r.unit },
-      { header: 'ratio', value: (r) => (r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`) },
-    ])}\n`);
+    process.stdout.write(`\n## ${family}\n${formatTable(results, columns(results))}\n`);
+    sections.push(`## ${family}\n\n${formatMarkdown(results, columns(results))}\n`);
   }
   if (values.json) await writeFileAtomic(values.json, `${JSON.stringify({ environment: env, results: all }, null, 2)}\n`);
+  if (values.markdown) {
+    const command = `npm run bench --${positionals.length > 0 ? ` ${positionals.join(' ')}` : ''}${options.quick ? ' --quick' : ''}`;
+    const head = [
+      '# slimtensor benchmarks', '',
+      `Written by \`${command} --markdown FILE\` on ${String(env.date).slice(0, 10)} in ${((performance.now() - started) / 60000).toFixed(1)} min: ` +
+        `${env.cpu}, ${env.cores} cores, Node ${env.node}, default backend ${env.backend}${env.simd !== 'none' ? ` (${env.simd} SIMD)` : ''}, ${env.threads} thread(s).`,
+      'Medians; "spread ±%" is half the interquartile range as a percentage of the median; every ratio is against the baseline named in that family, measured in the same run. What each family measures is in the README.',
+      '',
+    ];
+    await writeFileAtomic(values.markdown, `${[...head, ...sections].join('\n')}`);
+  }
   return 0;
+}
+
+/** The table of one family: case, median, spread, rate, unit, ratio. */
+function columns(results: BenchResult[]): Column<BenchResult>[] {
+  return [
+    { header: 'case', value: (r) => r.name },
+    { header: 'median ms', value: (r) => (Number.isNaN(r.median) ? '' : (r.median * 1000).toFixed(3)) },
+    { header: 'spread ±%', value: (r) => (Number.isNaN(r.spread) ? '' : (r.spread * 50).toFixed(1)) },
+    { header: 'rate', value: (r) => r.rate, digits: rateDigits(results) },
+    { header: 'unit', value: (r) => r.unit },
+    { header: 'ratio', value: (r) => (r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`) },
+  ];
 }
 
 /** Whole numbers for large rates (images/s), two decimals for small ones (GFLOP/s). */
