@@ -83,7 +83,7 @@ export function scatterPanels(
       encoding: {
         x: { field, type: 'quantitative', title: label, scale: { type: 'log' } },
         y: { field: y[1], type: 'quantitative', title: y[0], scale: { zero: false } },
-        color: { field: series, type: 'nominal', title: series },
+        color: { field: series, type: 'nominal', title: series, legend: { labelLimit: 240 } },
         shape: { field: series, type: 'nominal' },
         tooltip: [{ field: 'name', type: 'nominal' }, { field, type: 'quantitative' }, { field: y[1], type: 'quantitative' }],
       },

@@ -97,6 +97,16 @@ export class WasmHeap {
   }
 
   /**
+   * A resident copy of `array`, given back when `owner` is garbage-collected: its address,
+   * or null when the resident space is used up (callers then copy per call).
+   */
+  residentCopy(owner: object, array: WasmArray): number | null {
+    const at = this.ownBlock(owner, array.byteLength);
+    if (at !== null) new Uint8Array(this.memory.buffer, at, array.byteLength).set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    return at;
+  }
+
+  /**
    * n zeros in a Float32Array that lives in wasm memory, so kernels work on it where it is
    * instead of copying it in and out every call (Adam keeps its moments here); null when
    * the resident space is used up. The block is reused once the array is garbage, so keep

@@ -22,9 +22,7 @@ function widePack(m: WasmModule, w: Int8Weights): WidePack {
   const Kp = (K + 7) & ~7;
   const wide = new Int16Array(N * Kp);
   for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) wide[j * Kp + k] = w.q[j * K + k];
-  const at = m.heap.ownBlock(w, wide.byteLength);
-  if (at !== null) m.heap.view(Int16Array, at, wide.length).set(wide);
-  const pack = { Kp, at, wide };
+  const pack = { Kp, at: m.heap.residentCopy(w, wide), wide };
   w.packs.set('wasm', pack);
   return pack;
 }
@@ -105,9 +103,7 @@ function convPack(m: WasmModule, w: Int8Weights): ConvPack {
   const Kp = (w.K + 1) & ~1, OCp = (w.N + 31) & ~31;
   const pairs = new Int16Array(Kp * OCp);
   for (let o = 0; o < w.N; o++) for (let k = 0; k < w.K; k++) pairs[((k >> 1) * OCp + o) * 2 + (k & 1)] = w.q[o * w.K + k];
-  const at = m.heap.ownBlock(w, pairs.byteLength);
-  if (at !== null) m.heap.view(Int16Array, at, pairs.length).set(pairs);
-  const pack = { Kp, OCp, at, pairs };
+  const pack = { Kp, OCp, at: m.heap.residentCopy(w, pairs), pairs };
   w.packs.set('wasm-conv', pack);
   return pack;
 }

@@ -8,25 +8,18 @@ import type { WasmModule } from '../module.js';
  */
 const CSR_POOL_MIN = 32 * 1024;
 
-/** A CSR weight's arrays in wasm memory: resident (owned by the weight) or null to copy per call. */
+/** A CSR weight's arrays in wasm memory: their resident addresses (null for one that is copied per call). */
 interface CsrPack {
-  at: { rowPtr: number; idx: number; val: number } | null;
+  rowPtr: number | null;
+  idx: number | null;
+  val: number | null;
 }
 
-/** Copies the weight's three arrays into one resident block, once, kept for as long as the weight lives. */
+/** Copies the weight's three arrays into wasm memory, once, kept for as long as the weight lives. */
 function csrPack(m: WasmModule, w: CsrWeights): CsrPack {
   const cached = w.packs.get('wasm') as CsrPack | undefined;
   if (cached) return cached;
-  const sizes = [w.rowPtr.byteLength, w.colIndices.byteLength, w.values.byteLength].map((b) => (b + 15) & ~15);
-  const block = m.heap.ownBlock(w, sizes[0] + sizes[1] + sizes[2]);
-  let pack: CsrPack = { at: null };
-  if (block !== null) {
-    const at = { rowPtr: block, idx: block + sizes[0], val: block + sizes[0] + sizes[1] };
-    m.heap.view(Int32Array, at.rowPtr, w.rowPtr.length).set(w.rowPtr);
-    m.heap.view(w.colIndices.constructor as Uint8ArrayConstructor, at.idx, w.colIndices.length).set(w.colIndices);
-    m.heap.view(Float32Array, at.val, w.values.length).set(w.values);
-    pack = { at };
-  }
+  const pack = { rowPtr: m.heap.residentCopy(w, w.rowPtr), idx: m.heap.residentCopy(w, w.colIndices), val: m.heap.residentCopy(w, w.values) };
   w.packs.set('wasm', pack);
   return pack;
 }
@@ -63,7 +56,7 @@ export function csrLinear(m: WasmModule, w: CsrWeights, x: Float32Array, N: numb
   if (N === 0 || rows === 0) return;
   const pack = csrPack(m, w);
   const frame = m.heap.frame();
-  const at = pack.at ?? { rowPtr: frame.place(w.rowPtr), idx: frame.place(w.colIndices), val: frame.place(w.values) };
+  const at = { rowPtr: pack.rowPtr ?? frame.place(w.rowPtr), idx: pack.idx ?? frame.place(w.colIndices), val: pack.val ?? frame.place(w.values) };
   const width = w.colIndices.BYTES_PER_ELEMENT;
   const ya = frame.output(y, false, N * rows);
   const xa = frame.place(x, N * cols);
