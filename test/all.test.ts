@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
+import { tempDir } from './helpers.js';
 
 describe('slimtensor all', () => {
   it('--quick on a small slice fills the run folder: every section, valid JSON, SVG charts with named axes, report', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'slimtensor-all-')), 'run');
+    const out = join(tempDir('all'), 'run');
     const r = await runCli(['all', '--quick', '--train-limit', '600', '--test-limit', '300', '--out', out]);
     expect(r.code).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
@@ -51,7 +51,7 @@ describe('slimtensor all', () => {
   }, 300_000);
 
   it('bad input is a usage error, exit code 2, and nothing is written', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'slimtensor-all-bad-'));
+    const dir = tempDir('all-bad');
     const file = join(dir, 'taken');
     writeFileSync(file, 'keep');
     const hadRuns = existsSync('runs');

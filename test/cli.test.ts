@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 import { loadModel } from '../src/nn/checkpoint.js';
 import { MLP } from '../src/nn/models.js';
+import { tempDir } from './helpers.js';
 
 describe('slimtensor CLI', () => {
   it('bad input is a usage error: exit code 2, the reason and the usage on stderr', async () => {
@@ -29,7 +29,7 @@ describe('slimtensor CLI', () => {
   });
 
   it('an --out that is a file is refused before anything is written', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'slimtensor-cli-'));
+    const dir = tempDir('cli');
     const file = join(dir, 'taken');
     writeFileSync(file, 'keep me');
     const r = await runCli(['train', '--model', 'mlp', '--train-limit', '64', '--out', file]);
@@ -40,7 +40,7 @@ describe('slimtensor CLI', () => {
   });
 
   it('train runs end to end on a slice and saves a loadable model and valid JSON', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'slimtensor-cli-')), 'run');
+    const out = join(tempDir('cli'), 'run');
     const r = await runCli(['train', '--model', 'mlp', '--epochs', '1', '--train-limit', '640', '--test-limit', '500', '--seed', '3', '--out', out]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/mlp epoch 1: loss \d+\.\d+, accuracy \d+\.\d+%/);

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
@@ -13,7 +11,7 @@ import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
 import { csrLinear, csrLinearNaive } from '../src/tensor/kernels/sparse.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { expectClose, randomArray, sparseRandom } from './helpers.js';
+import { expectClose, randomArray, sparseRandom, tempDir } from './helpers.js';
 
 describe('CSR', () => {
   it('round-trips dense → CSR → dense exactly, with the narrowest index type', () => {
@@ -87,7 +85,7 @@ describe('CSR', () => {
     toSparse(model);
     expect(model.layers.every((l) => l instanceof SparseLinear)).toBe(true);
     expectClose(model.forward(x).data, dense, 1e-5, 1e-6);
-    const path = join(mkdtempSync(join(tmpdir(), 'slimtensor-csr-')), 'sparse.safetensors');
+    const path = join(tempDir('csr'), 'sparse.safetensors');
     await saveModel(model, path);
     const back = await loadCompressedModel(new MLP([30, 20, 10]), path);
     expect(back.layers.every((l) => l instanceof SparseLinear)).toBe(true);

@@ -1,10 +1,10 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readIdx } from '../src/data/idx.js';
 import { DataLoader } from '../src/data/loader.js';
 import { loadMnist, mnistDataDir, type MnistSplit } from '../src/data/mnist.js';
+import { tempDir } from './helpers.js';
 
 /** Writes an IDX file of unsigned bytes with the given shape (and optionally other bytes). */
 function idxBytes(shape: number[], values: number[], type = 0x08): Buffer {
@@ -16,7 +16,7 @@ function idxBytes(shape: number[], values: number[], type = 0x08): Buffer {
 }
 
 describe('IDX reader', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'slimtensor-idx-'));
+  const dir = tempDir('idx');
   const write = (name: string, bytes: Uint8Array): string => {
     const p = join(dir, name);
     writeFileSync(p, bytes);
@@ -46,7 +46,7 @@ describe('IDX reader', () => {
 
   it('MNIST with more labels than images is refused, naming both files', async () => {
     const src = mnistDataDir();
-    const d = mkdtempSync(join(tmpdir(), 'slimtensor-mnist-'));
+    const d = tempDir('mnist');
     copyFileSync(join(src, 't10k-images-idx3-ubyte'), join(d, 't10k-images-idx3-ubyte'));
     writeFileSync(join(d, 't10k-labels-idx1-ubyte'), idxBytes([3], [1, 2, 3]));
     await expect(loadMnist('test', { dir: d })).rejects.toThrow(/t10k-labels-idx1-ubyte: has 3 labels but .*t10k-images-idx3-ubyte has 10000 images/);

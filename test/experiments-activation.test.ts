@@ -1,15 +1,15 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { loadExperimentData } from '../src/experiments/common.js';
 import { runActivationPruning } from '../src/experiments/activation-pruning.js';
+import { tempDir } from './helpers.js';
 
 describe('section 3: activation-pruning experiment', () => {
   it('runs on a slice: fewer neurons as the threshold rises, params counted from the kept sizes', async () => {
     const data = await loadExperimentData({ trainLimit: 1500, testLimit: 500 });
-    const out = mkdtempSync(join(tmpdir(), 'slimtensor-act-'));
+    const out = tempDir('act');
     const r = await runActivationPruning({
       epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, out, thresholds: [0, 0.3, 5], score: 'mean', fineTune: [0.3], fineTuneEpochs: 1,
     }, data);

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
@@ -10,7 +9,7 @@ import { MLP, TeacherNet } from '../src/nn/models.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { maxAbsDiff } from './helpers.js';
+import { maxAbsDiff, tempDir } from './helpers.js';
 
 describe('section 1: distillation experiment', () => {
   let data: ExperimentData;
@@ -26,7 +25,7 @@ describe('section 1: distillation experiment', () => {
   });
 
   it('runs end to end on a slice: teacher, three students, summary and saved models', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'slimtensor-distill-'));
+    const out = tempDir('distill');
     const result = await runDistillation({ epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, temperature: 4, alpha: 0.5, out }, data);
     expect(result.epochs.map((e) => e.model)).toEqual(['teacher', 'teacher', 'student-kd-notebook', 'student-kd-notebook',
       'student-kd', 'student-kd', 'student-labels', 'student-labels']);

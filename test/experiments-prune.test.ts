@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
@@ -8,6 +7,7 @@ import { SparseLinear } from '../src/compress/csr.js';
 import { accuracyOn } from '../src/compress/metrics.js';
 import { loadExperimentData, simpleNet, type ExperimentData } from '../src/experiments/common.js';
 import { runZeroPruning } from '../src/experiments/zero-pruning.js';
+import { tempDir } from './helpers.js';
 
 describe('section 2: zero-pruning experiment', () => {
   let data: ExperimentData;
@@ -16,7 +16,7 @@ describe('section 2: zero-pruning experiment', () => {
   });
 
   it('runs on a slice: the sweep counts zeros and every CSR array, rounds hold their masks', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'slimtensor-prune-'));
+    const out = tempDir('prune');
     const r = await runZeroPruning({
       epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, out,
       thresholds: [0, 0.03, 0.1], fineTuneSchedule: [0.5, 0.9], fineTuneEpochs: 1, scope: 'global',
@@ -43,7 +43,7 @@ describe('section 2: zero-pruning experiment', () => {
   });
 
   it('the CLI starts from a saved model and prints the sweep; bad flags are usage errors', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'slimtensor-prune-cli-'));
+    const out = tempDir('prune-cli');
     let text = '';
     let err = '';
     const io = { out: (t: string) => (text += t), err: (t: string) => (err += t) };

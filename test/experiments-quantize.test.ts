@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
@@ -8,11 +7,12 @@ import { accuracyOn } from '../src/compress/metrics.js';
 import { QuantizedLinear } from '../src/compress/int8-layers.js';
 import { loadExperimentData, simpleNet } from '../src/experiments/common.js';
 import { runQuantization } from '../src/experiments/quantization.js';
+import { tempDir } from './helpers.js';
 
 describe('section 5: quantization experiment', () => {
   it('runs on a slice: int8 keeps accuracy, weights ~4× smaller, files reload', async () => {
     const data = await loadExperimentData({ trainLimit: 1500, testLimit: 400 });
-    const out = mkdtempSync(join(tmpdir(), 'slimtensor-quant-'));
+    const out = tempDir('quant');
     const r = await runQuantization({ epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, out }, data);
     expect(r.rows.map((x) => `${x.model} ${x.scheme}`)).toEqual([
       'simple-net fp32', 'simple-net int8 per-tensor', 'simple-net int8 per-channel', 'teacher fp32', 'teacher int8 per-tensor', 'teacher int8 per-channel',

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
@@ -84,4 +87,18 @@ export function expectIdentical(got: ArrayLike<number>, want: ArrayLike<number>)
   for (let i = 0; i < want.length; i++) {
     if (!Object.is(got[i], want[i])) throw new Error(`element ${i} of ${want.length}: ${got[i]} vs ${want[i]}`);
   }
+}
+
+const tempDirs: string[] = [];
+
+/** A fresh folder under the system temp dir (`slimtensor-<name>-XXXXXX`), removed after the test file (test/setup.ts). */
+export function tempDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `slimtensor-${name}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every folder `tempDir` made in this test file. */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
@@ -18,7 +16,7 @@ import { lowRankLinear } from '../src/tensor/kernels/lowrank.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { lowRankLinear as lowRankOp } from '../src/tensor/ops/matmul.js';
-import { expectClose, gradCheck, randomArray } from './helpers.js';
+import { expectClose, gradCheck, randomArray, tempDir } from './helpers.js';
 
 /** The notebook's exponential recursion, for comparison on small chains. */
 function chainByRecursion(p: number[], i: number, j: number): number {
@@ -79,7 +77,7 @@ describe('low-rank factorization', () => {
   it('saves and reloads in a model; bad input gives clear errors', async () => {
     const model = new MLP([12, 8, 4], rng);
     model.setLayer(0, FactorizedLinear.fromLinear(model.layers[0] as Linear, { rank: 3 }));
-    const path = join(mkdtempSync(join(tmpdir(), 'slimtensor-lr-')), 'lr.safetensors');
+    const path = join(tempDir('lr'), 'lr.safetensors');
     await saveModel(model, path);
     const back = await loadCompressedModel(new MLP([12, 8, 4]), path);
     const x = new Tensor(randomArray(2 * 12, rng), [2, 12]);

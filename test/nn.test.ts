@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel, saveModel } from '../src/nn/checkpoint.js';
@@ -13,7 +12,7 @@ import { linear } from '../src/tensor/ops/matmul.js';
 import { sum } from '../src/tensor/ops/reduce.js';
 import { flatten } from '../src/tensor/ops/view.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { expectClose } from './helpers.js';
+import { expectClose, tempDir } from './helpers.js';
 
 describe('modules', () => {
   it('the notebook models have its parameter counts and names', () => {
@@ -84,7 +83,7 @@ describe('modules', () => {
 });
 
 describe('safetensors', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'slimtensor-'));
+  const dir = tempDir('nn');
 
   it('a model round-trips through a file, bit for bit', async () => {
     const a = new TeacherNet(new Rng(1));

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
@@ -14,7 +12,7 @@ import { noGrad } from '../src/tensor/autograd.js';
 import { gemmInt8Naive, gemmInt8Packed, packInt8Pairs } from '../src/tensor/kernels/int8.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { randomArray } from './helpers.js';
+import { randomArray, tempDir } from './helpers.js';
 
 describe('int8 quantization', () => {
   const rng = new Rng(8);
@@ -108,7 +106,7 @@ describe('int8 quantization', () => {
   });
 
   it('quantizeDynamic swaps every layer; quantized models save (int8 + scales) and reload', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'slimtensor-q-'));
+    const dir = tempDir('q');
     const mlp = quantizeDynamic(new MLP([20, 12, 5], rng), { perChannel: true });
     expect(mlp.layers.every((l) => l instanceof QuantizedLinear)).toBe(true);
     const teacher = quantizeDynamic(new TeacherNet(rng));
