@@ -4,33 +4,27 @@
 // pooled straight away, so only the pooled maxima and their positions leave the module.
 //
 // The plain convolution (convForward, convBackward) is here too, for the whole batch in
-// one call. The geometry arrives as 18 int32 at `geo`, in this order:
-//   C, H, W, KH, KW, SH, SW, PH, PW, OH, OW   the convolution (kernels/conv.ts ConvGeometry)
-//   OC                                        filters
-//   PKH, PKW, PSH, PSW, POH, POW              the pooling window and the pooled size (convPool only)
+// one call. The geometry arrives as 18 int32 at `geo` (assembly/geometry.ts).
+import { Geo, geoAt } from './geometry';
 import { gemm, packBytes } from './gemm';
-
-@inline export function geoAt(geo: usize, i: i32): i32 {
-  return load<i32>(geo + (<usize>i << 2));
-}
 
 /**
  * Bytes of scratch one thread needs for any kernel here: one image's columns, their
  * gradient and its conv output, and the panels of the largest GEMM.
  */
 export function convScratch(geo: usize): i32 {
-  const CKK = geoAt(geo, 0) * geoAt(geo, 3) * geoAt(geo, 4);
-  const L = geoAt(geo, 9) * geoAt(geo, 10);
-  const OC = geoAt(geo, 11);
+  const CKK = geoAt(geo, Geo.C) * geoAt(geo, Geo.KH) * geoAt(geo, Geo.KW);
+  const L = geoAt(geo, Geo.OH) * geoAt(geo, Geo.OW);
+  const OC = geoAt(geo, Geo.OC);
   const pack = max(packBytes(OC, L, CKK), max(packBytes(OC, CKK, L), packBytes(CKK, L, OC)));
   return ((2 * CKK * L + OC * L) << 2) + pack + 32;
 }
 
 // kernels/conv.ts im2col: row (c, kh, kw) of `col` [C·KH·KW, OH·OW] holds the pixel each output position multiplies.
 function im2col(x: usize, geo: usize, col: usize): void {
-  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2), KH = geoAt(geo, 3), KW = geoAt(geo, 4);
-  const SH = geoAt(geo, 5), SW = geoAt(geo, 6), PH = geoAt(geo, 7), PW = geoAt(geo, 8);
-  const OH = geoAt(geo, 9), OW = geoAt(geo, 10);
+  const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W), KH = geoAt(geo, Geo.KH), KW = geoAt(geo, Geo.KW);
+  const SH = geoAt(geo, Geo.SH), SW = geoAt(geo, Geo.SW), PH = geoAt(geo, Geo.PH), PW = geoAt(geo, Geo.PW);
+  const OH = geoAt(geo, Geo.OH), OW = geoAt(geo, Geo.OW);
   let out = col;
   for (let c = 0; c < C; c++) {
     const plane = x + (<usize>(c * H * W) << 2);
@@ -62,9 +56,9 @@ function im2col(x: usize, geo: usize, col: usize): void {
 
 // kernels/conv.ts col2im: adds each entry of `col` back onto the pixel it was copied from (padding dropped).
 function col2im(col: usize, geo: usize, dx: usize): void {
-  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2), KH = geoAt(geo, 3), KW = geoAt(geo, 4);
-  const SH = geoAt(geo, 5), SW = geoAt(geo, 6), PH = geoAt(geo, 7), PW = geoAt(geo, 8);
-  const OH = geoAt(geo, 9), OW = geoAt(geo, 10);
+  const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W), KH = geoAt(geo, Geo.KH), KW = geoAt(geo, Geo.KW);
+  const SH = geoAt(geo, Geo.SH), SW = geoAt(geo, Geo.SW), PH = geoAt(geo, Geo.PH), PW = geoAt(geo, Geo.PW);
+  const OH = geoAt(geo, Geo.OH), OW = geoAt(geo, Geo.OW);
   let src = col;
   for (let c = 0; c < C; c++) {
     const plane = dx + (<usize>(c * H * W) << 2);
@@ -93,9 +87,9 @@ function col2im(col: usize, geo: usize, dx: usize): void {
 
 // kernels/pool.ts maxPool2d over the OC planes of one image; ties keep the first, NaN wins.
 function maxPool(y: usize, geo: usize, out: usize, argmax: usize): void {
-  const OH = geoAt(geo, 9), OW = geoAt(geo, 10), OC = geoAt(geo, 11);
-  const KH = geoAt(geo, 12), KW = geoAt(geo, 13), SH = geoAt(geo, 14), SW = geoAt(geo, 15);
-  const POH = geoAt(geo, 16), POW = geoAt(geo, 17);
+  const OH = geoAt(geo, Geo.OH), OW = geoAt(geo, Geo.OW), OC = geoAt(geo, Geo.OC);
+  const KH = geoAt(geo, Geo.PKH), KW = geoAt(geo, Geo.PKW), SH = geoAt(geo, Geo.PSH), SW = geoAt(geo, Geo.PSW);
+  const POH = geoAt(geo, Geo.POH), POW = geoAt(geo, Geo.POW);
   for (let p = 0; p < OC; p++) {
     const plane = p * OH * OW;
     for (let oh = 0; oh < POH; oh++) {
@@ -128,11 +122,11 @@ function maxPool(y: usize, geo: usize, out: usize, argmax: usize): void {
  * addresses in this module's memory, `scratch` convScratch(geo) bytes of this thread's own.
  */
 export function convPool(geo: usize, x: usize, w: usize, bias: usize, out: usize, argmax: usize, scratch: usize, n0: i32, n1: i32): void {
-  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2);
-  const CKK = C * geoAt(geo, 3) * geoAt(geo, 4);
-  const L = geoAt(geo, 9) * geoAt(geo, 10);
-  const OC = geoAt(geo, 11);
-  const P = OC * geoAt(geo, 16) * geoAt(geo, 17);
+  const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W);
+  const CKK = C * geoAt(geo, Geo.KH) * geoAt(geo, Geo.KW);
+  const L = geoAt(geo, Geo.OH) * geoAt(geo, Geo.OW);
+  const OC = geoAt(geo, Geo.OC);
+  const P = OC * geoAt(geo, Geo.POH) * geoAt(geo, Geo.POW);
   const col = (scratch + 15) & ~<usize>15;
   const y = col + (<usize>(CKK * L) << 2);
   const pack = y + (<usize>(OC * L) << 2);
@@ -156,10 +150,10 @@ export function convPool(geo: usize, x: usize, w: usize, bias: usize, out: usize
  * other images must be given their own dw and db.
  */
 export function convPoolBackward(geo: usize, x: usize, w: usize, dout: usize, argmax: usize, dx: usize, dw: usize, db: usize, n0: i32, n1: i32): void {
-  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2), KH = geoAt(geo, 3), KW = geoAt(geo, 4);
-  const SH = geoAt(geo, 5), SW = geoAt(geo, 6), PH = geoAt(geo, 7), PW = geoAt(geo, 8);
-  const OW = geoAt(geo, 10), L = geoAt(geo, 9) * OW, OC = geoAt(geo, 11);
-  const Q = geoAt(geo, 16) * geoAt(geo, 17);
+  const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W), KH = geoAt(geo, Geo.KH), KW = geoAt(geo, Geo.KW);
+  const SH = geoAt(geo, Geo.SH), SW = geoAt(geo, Geo.SW), PH = geoAt(geo, Geo.PH), PW = geoAt(geo, Geo.PW);
+  const OW = geoAt(geo, Geo.OW), L = geoAt(geo, Geo.OH) * OW, OC = geoAt(geo, Geo.OC);
+  const Q = geoAt(geo, Geo.POH) * geoAt(geo, Geo.POW);
   for (let n = n0; n < n1; n++) {
     for (let o = 0; o < OC; o++) {
       for (let q = 0; q < Q; q++) {
@@ -193,10 +187,10 @@ export function convPoolBackward(geo: usize, x: usize, w: usize, dout: usize, ar
  * then the SIMD GEMM starting from the bias. out [N, OC, OH, OW]; other arguments as convPool.
  */
 export function convForward(geo: usize, x: usize, w: usize, bias: usize, out: usize, scratch: usize, n0: i32, n1: i32): void {
-  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2);
-  const CKK = C * geoAt(geo, 3) * geoAt(geo, 4);
-  const L = geoAt(geo, 9) * geoAt(geo, 10);
-  const OC = geoAt(geo, 11);
+  const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W);
+  const CKK = C * geoAt(geo, Geo.KH) * geoAt(geo, Geo.KW);
+  const L = geoAt(geo, Geo.OH) * geoAt(geo, Geo.OW);
+  const OC = geoAt(geo, Geo.OC);
   const col = (scratch + 15) & ~<usize>15;
   const pack = col + (<usize>(CKK * L) << 2);
   for (let n = n0; n < n1; n++) {
@@ -217,10 +211,10 @@ export function convForward(geo: usize, x: usize, w: usize, bias: usize, out: us
  * not wanted; threads working on other images must be given their own dw and db.
  */
 export function convBackward(geo: usize, x: usize, w: usize, dy: usize, dx: usize, dw: usize, db: usize, scratch: usize, n0: i32, n1: i32): void {
-  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2);
-  const CKK = C * geoAt(geo, 3) * geoAt(geo, 4);
-  const L = geoAt(geo, 9) * geoAt(geo, 10);
-  const OC = geoAt(geo, 11);
+  const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W);
+  const CKK = C * geoAt(geo, Geo.KH) * geoAt(geo, Geo.KW);
+  const L = geoAt(geo, Geo.OH) * geoAt(geo, Geo.OW);
+  const OC = geoAt(geo, Geo.OC);
   const col = (scratch + 15) & ~<usize>15;
   const dcol = col + (<usize>(CKK * L) << 2);
   const pack = dcol + (<usize>(CKK * L) << 2);

@@ -3,7 +3,7 @@
 // assembly/int8.ts) and dequantization of the exact int32 sums (y = f32(acc)·s + b, with a
 // ReLU where one follows). The arithmetic is the TypeScript reference's, step by step in
 // float32 (src/tensor/kernels/quant.ts), so both give the same bits.
-import { geoAt } from './conv';
+import { Geo, geoAt } from './geometry';
 
 /** min(0, x) and max(0, x) over n floats (NaN skipped), written as two floats at `out`. */
 export function rangeF32(x: usize, n: i32, out: usize): void {
@@ -85,11 +85,11 @@ export function dequantRows(acc: usize, M: i32, N: i32, factor: usize, bias: usi
  * that is exactly the max-pool of the scaled values, for 1/(window area) of the work.
  */
 function dequantImage(acc: usize, stride: i32, geo: usize, factor: usize, bias: usize, y: usize): void {
-  const OW = geoAt(geo, 10), OC = geoAt(geo, 11);
-  const pooled = geoAt(geo, 12) > 0;
-  const PKH = pooled ? geoAt(geo, 12) : 1, PKW = pooled ? geoAt(geo, 13) : 1;
-  const PSH = pooled ? geoAt(geo, 14) : 1, PSW = pooled ? geoAt(geo, 15) : 1;
-  const POH = pooled ? geoAt(geo, 16) : geoAt(geo, 9), POW = pooled ? geoAt(geo, 17) : OW;
+  const OW = geoAt(geo, Geo.OW), OC = geoAt(geo, Geo.OC);
+  const pooled = geoAt(geo, Geo.PKH) > 0;
+  const PKH = pooled ? geoAt(geo, Geo.PKH) : 1, PKW = pooled ? geoAt(geo, Geo.PKW) : 1;
+  const PSH = pooled ? geoAt(geo, Geo.PSH) : 1, PSW = pooled ? geoAt(geo, Geo.PSW) : 1;
+  const POH = pooled ? geoAt(geo, Geo.POH) : geoAt(geo, Geo.OH), POW = pooled ? geoAt(geo, Geo.POW) : OW;
   let dst = y;
   for (let o = 0; o < OC; o++) {
     const f = load<f32>(factor + (<usize>o << 2));
@@ -113,7 +113,7 @@ function dequantImage(acc: usize, stride: i32, geo: usize, factor: usize, bias: 
 
 /** Bytes of scratch one thread needs for `convI16`: one patch and one image's sums. */
 export function convI16Scratch(geo: usize, Kp: i32, OCp: i32): i32 {
-  return (Kp << 1) + 16 + ((geoAt(geo, 9) * geoAt(geo, 10) * OCp) << 2);
+  return (Kp << 1) + 16 + ((geoAt(geo, Geo.OH) * geoAt(geo, Geo.OW) * OCp) << 2);
 }
 
 /**
@@ -126,9 +126,9 @@ export function convI16Scratch(geo: usize, Kp: i32, OCp: i32): i32 {
  * `y + n·outBytes`. `scratch` holds `convI16Scratch` bytes for this thread.
  */
 export function convI16(q: usize, geo: usize, w: usize, Kp: i32, OCp: i32, factor: usize, bias: usize, y: usize, outBytes: i32, scratch: usize, n0: i32, n1: i32): void {
-  const C = geoAt(geo, 0), H = geoAt(geo, 1), W = geoAt(geo, 2), KH = geoAt(geo, 3), KW = geoAt(geo, 4);
-  const SH = geoAt(geo, 5), SW = geoAt(geo, 6), PH = geoAt(geo, 7), PW = geoAt(geo, 8);
-  const OH = geoAt(geo, 9), OW = geoAt(geo, 10);
+  const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W), KH = geoAt(geo, Geo.KH), KW = geoAt(geo, Geo.KW);
+  const SH = geoAt(geo, Geo.SH), SW = geoAt(geo, Geo.SW), PH = geoAt(geo, Geo.PH), PW = geoAt(geo, Geo.PW);
+  const OH = geoAt(geo, Geo.OH), OW = geoAt(geo, Geo.OW);
   const patch = (scratch + 15) & ~<usize>15;
   const acc = (patch + (<usize>Kp << 1) + 15) & ~<usize>15;
   const CKK = C * KH * KW;

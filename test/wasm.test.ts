@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { geometryWords, GEOMETRY_FIELDS } from '../src/tensor/kernels/wasm/calls/conv.js';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
 import { adamStep } from '../src/tensor/kernels/elementwise.js';
 import { gemmInt8Naive, int8Weights } from '../src/tensor/kernels/int8.js';
@@ -120,5 +122,16 @@ describe('wasm Adam step', () => {
     const a = module.heap.allocFloat32(5)!;
     expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect([...a]).toEqual([0, 0, 0, 0, 0]);
+  });
+});
+
+describe('the conv geometry', () => {
+  it('is written by TypeScript in the order the assembly reads it (one list of names on each side)', () => {
+    const source = readFileSync(new URL('../assembly/geometry.ts', import.meta.url), 'utf8');
+    const names = /export enum Geo \{([^}]*)\}/.exec(source)![1].split(',').map((n) => n.trim());
+    expect(names).toEqual([...GEOMETRY_FIELDS]);
+    const g = { C: 1, H: 2, W: 3, KH: 4, KW: 5, SH: 6, SW: 7, PH: 8, PW: 9, OH: 10, OW: 11 };
+    expect([...geometryWords(12, g, { KH: 13, KW: 14, SH: 15, SW: 16, OH: 17, OW: 18 })]).toEqual(Array.from({ length: 18 }, (_, i) => i + 1));
+    expect([...geometryWords(12, g, null)].slice(12)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });

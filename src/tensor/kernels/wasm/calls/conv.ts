@@ -55,12 +55,19 @@ export function convPoolBackward(
 }
 
 /**
- * The 18 integers of the geometry as assembly/conv.ts reads them: the convolution, the
- * filter count, then the pooling window and its output size (zeros without pooling).
+ * The fields of a convolution's geometry in the order assembly/geometry.ts reads them
+ * (its `Geo` enum; a test holds the two lists to each other): the convolution, the
+ * filter count, then the pooling window and the pooled size (zeros without pooling).
  */
+export const GEOMETRY_FIELDS = ['C', 'H', 'W', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'OH', 'OW', 'OC', 'PKH', 'PKW', 'PSH', 'PSW', 'POH', 'POW'] as const;
+
+/** The geometry as the int32 words the kernels read, field by field in `GEOMETRY_FIELDS` order. */
 export function geometryWords(OC: number, g: ConvGeometry, pool: PoolWindow | null): Int32Array {
   const p = pool ?? { KH: 0, KW: 0, SH: 0, SW: 0, OH: 0, OW: 0 };
-  return Int32Array.of(g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.OH, g.OW, OC, p.KH, p.KW, p.SH, p.SW, p.OH, p.OW);
+  const named: Record<(typeof GEOMETRY_FIELDS)[number], number> = {
+    ...g, OC, PKH: p.KH, PKW: p.KW, PSH: p.SH, PSW: p.SW, POH: p.OH, POW: p.OW,
+  };
+  return Int32Array.from(GEOMETRY_FIELDS, (field) => named[field]);
 }
 
 /**
