@@ -1,4 +1,4 @@
-import { conv2dBackward, conv2dForward, im2col } from './conv.js';
+import { conv2dBackward, conv2dForward } from './conv.js';
 import { convPoolBackward, convPoolForward } from './conv-pool.js';
 import { adamStep, addBias, relu, reluBackward, sumRows } from './elementwise.js';
 import { gemmBlocked } from './gemm.js';
@@ -23,7 +23,6 @@ export interface Kernels {
   readonly name: string;
   gemm: typeof gemmBlocked;
   lowRankLinear: typeof lowRankLinear;
-  im2col: typeof im2col;
   conv2dForward: typeof conv2dForward;
   conv2dBackward: typeof conv2dBackward;
   maxPool2d: typeof maxPool2d;
@@ -52,7 +51,6 @@ export const jsKernels: Kernels = {
   name: 'js',
   gemm: gemmBlocked,
   lowRankLinear,
-  im2col,
   conv2dForward,
   conv2dBackward,
   maxPool2d,

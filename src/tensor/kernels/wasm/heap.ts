@@ -28,7 +28,7 @@ export class WasmHeap {
   private residentBytes = 0;
   /** Blocks given back, by size in bytes, for reuse. */
   private readonly freeBlocks = new Map<number, number[]>();
-  /** The byte address of each resident array handed out by `allocFloat32` / `allocArray`. */
+  /** The byte address of each resident array handed out by `allocFloat32`. */
   private readonly addresses = new WeakMap<object, number>();
   private readonly released = new FinalizationRegistry<[number, number]>(([at, size]) => this.free(at, size));
 
