@@ -57,9 +57,7 @@ export function timeIt(fn: () => void, options: TimeItOptions = {}): Timing {
     times.push((performance.now() - t0) / 1000);
   }
   times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  const median = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
-  return { median, min: times[0], max: times[times.length - 1], runs: times.length };
+  return { median: median(times), min: times[0], max: times[times.length - 1], runs: times.length };
 }
 
 /** Rows `[start, end)` of a batch-first tensor, sharing its storage. */
@@ -121,6 +119,57 @@ export function forwardLatency(model: Module, x: Tensor, batchSize: number): num
 export interface Speed {
   latency1: number;
   latency64: number;
+}
+
+/** A compressed model's speed against its dense one: both latencies, and dense ÷ compressed, at batch 1 and 64. */
+export interface SpeedUp extends Speed {
+  speedup1: number;
+  speedup64: number;
+}
+
+/**
+ * `model`'s forward time at batch 1 and 64, and its speed-up over `base`, timed side by
+ * side: the two models run in alternating rounds (after a warm-up of each), so a drift in
+ * the machine's speed (a shared VM's neighbours, frequency changes) hits both alike.
+ * Medians of each; the speed-up is base median ÷ model median.
+ */
+export function speedUpOver(base: Module, model: Module, x: Tensor, options: { minRuns?: number; minSeconds?: number } = {}): SpeedUp {
+  const [b1, m1] = pairedLatency(base, model, x, 1, options);
+  const [b64, m64] = pairedLatency(base, model, x, 64, options);
+  return { latency1: m1, latency64: m64, speedup1: b1 / m1, speedup64: b64 / m64 };
+}
+
+/** Median seconds of one forward pass of `a` and of `b` on the first `batchSize` rows of `x`, timed in alternating rounds. */
+function pairedLatency(a: Module, b: Module, x: Tensor, batchSize: number, options: { minRuns?: number; minSeconds?: number }): [number, number] {
+  const { minRuns = 7, minSeconds = 0.15 } = options;
+  const batch = sliceRows(x, 0, Math.min(batchSize, x.shape[0]));
+  const models = [a, b];
+  const was = models.map((m) => m.training);
+  models.forEach((m) => m.eval());
+  try {
+    return noGrad(() => {
+      const run = [(): unknown => a.forward(batch), (): unknown => b.forward(batch)];
+      run.forEach((f) => f());
+      const times: [number[], number[]] = [[], []];
+      const start = performance.now();
+      while (times[0].length < minRuns || (times[0].length < 200 && performance.now() - start < minSeconds * 1000)) {
+        for (const i of [0, 1]) {
+          const t0 = performance.now();
+          run[i]();
+          times[i].push((performance.now() - t0) / 1000);
+        }
+      }
+      return [median(times[0]), median(times[1])];
+    });
+  } finally {
+    models.forEach((m, i) => m.train(was[i]));
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((p, q) => p - q);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** `forwardLatency` of `model` at batch 1 and at batch 64 on the first rows of `x`. */

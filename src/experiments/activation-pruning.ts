@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { accuracyOn, forwardLatency, measureLatency } from '../compress/metrics.js';
+import { accuracyOn, measureLatency, speedUpOver } from '../compress/metrics.js';
 import { activationStats, neuronScores, removeNeurons, type NeuronScore } from '../compress/neurons.js';
 import { saveModel } from '../nn/checkpoint.js';
 import {
@@ -42,7 +42,7 @@ export interface ActivationRow {
   latencySet: number;
   /** Seconds of one forward pass at batch 1 (median). */
   latency1: number;
-  /** Original time ÷ this one's, at batch 1 and per batch of 64. */
+  /** Original time ÷ this one's, at batch 1 and per batch of 64, timed side by side (`speedUpOver`). */
   speedup1: number;
   speedup64: number;
   /** Original latency ÷ this one, for the whole set. */
@@ -77,18 +77,17 @@ export async function runActivationPruning(config: ActivationPruningConfig, data
   }));
   const originalParams = net.numParameters();
   const base = measureLatency(net, data.testSet.x, { batchSize: config.batchSize });
-  const base1 = forwardLatency(net, data.testSet.x, 1);
   const sweep: ActivationRow[] = [];
   for (const threshold of config.thresholds) {
     const pruned = removeNeurons(net, scores, threshold);
     const latency = measureLatency(pruned.net, data.testSet.x, { batchSize: config.batchSize });
-    const latency1 = forwardLatency(pruned.net, data.testSet.x, 1);
+    const speed = speedUpOver(net, pruned.net, data.testSet.x);
     const newParams = pruned.net.numParameters();
     const row: ActivationRow = {
       threshold, accuracy: accuracyOn(pruned.net, data.testSet), originalParams, newParams, sizeReduction: 1 - newParams / originalParams,
       kept: pruned.kept.map((k) => k.length), emptied: pruned.emptied,
       latencyBatch: latency.perBatch, latencySet: latency.perSet, speedup: base.perSet / latency.perSet,
-      latency1, speedup1: base1 / latency1, speedup64: base.perBatch / latency.perBatch,
+      latency1: speed.latency1, speedup1: speed.speedup1, speedup64: speed.speedup64,
     };
     clock.mark('notebook');
     if (config.fineTune.some((t) => Math.abs(t - threshold) < 1e-9)) {
