@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
 import { SparseLinear } from '../src/compress/csr.js';
-import { accuracyOn } from '../src/compress/metrics.js';
+import { accuracyOn } from '../src/train/evaluate.js';
 import { loadExperimentData, simpleNet, type ExperimentData } from '../src/experiments/common.js';
 import { runZeroPruning } from '../src/experiments/zero-pruning.js';
 import { tempDir } from './helpers.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
-import { accuracyOn } from '../src/compress/metrics.js';
+import { accuracyOn } from '../src/train/evaluate.js';
 import { QuantizedLinear } from '../src/compress/int8-layers.js';
 import { loadExperimentData, simpleNet } from '../src/experiments/common.js';
 import { runQuantization } from '../src/experiments/quantization.js';

@@ -4,24 +4,29 @@ import { loadMnist, type MnistSplit } from '../src/data/mnist.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import { Adam } from '../src/optim/adam.js';
 import { Rng } from '../src/tensor/random.js';
-import { evaluate, trainEpoch } from '../src/train/fit.js';
+import { accuracyOn, countCorrect } from '../src/train/evaluate.js';
+import { trainEpoch } from '../src/train/fit.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import type { TensorSet } from '../src/data/tensor-set.js';
 
 describe('training on a slice of MNIST', () => {
   let train: MnistSplit;
   let test: MnistSplit;
+  let testSet: TensorSet;
   beforeAll(async () => {
     [train, test] = await Promise.all([loadMnist('train', { limit: 3000 }), loadMnist('test', { limit: 2000 })]);
+    testSet = { x: new Tensor(test.images, [test.count, 1, 28, 28]), labels: test.labels };
   });
 
   it('the notebook MLP learns: ≥ 85% after 5 epochs on 3k images', () => {
     const model = new MLP([784, 512, 256, 128, 10], new Rng(0));
-    const before = evaluate(model, new DataLoader(test, { batchSize: 1000 }));
+    const before = accuracyOn(model, testSet);
     const opt = new Adam(model.parameters(), { lr: 1e-3 });
     const losses: number[] = [];
     for (let epoch = 0; epoch < 5; epoch++) {
       losses.push(trainEpoch(model, new DataLoader(train, { batchSize: 64, shuffle: true, seed: epoch }), opt).loss);
     }
-    const after = evaluate(model, new DataLoader(test, { batchSize: 1000 }));
+    const after = accuracyOn(model, testSet);
     expect(before).toBeLessThan(0.3);
     expect(losses[4]).toBeLessThan(losses[0]);
     expect(after).toBeGreaterThanOrEqual(0.85);
@@ -32,7 +37,7 @@ describe('training on a slice of MNIST', () => {
     const opt = new Adam(model.parameters(), { lr: 1e-3 });
     const loader = new DataLoader(train, { batchSize: 64, shuffle: true, seed: 1 });
     for (let epoch = 0; epoch < 3; epoch++) trainEpoch(model, loader, opt);
-    expect(evaluate(model, new DataLoader(test, { batchSize: 1000 }))).toBeGreaterThanOrEqual(0.85);
+    expect(accuracyOn(model, testSet)).toBeGreaterThanOrEqual(0.85);
   });
 
   it('same seed, same numbers: two runs give identical losses and weights', () => {
@@ -52,5 +57,34 @@ describe('training on a slice of MNIST', () => {
       return trainEpoch(model, new DataLoader(train, { batchSize: 64, shuffle: true, seed: 7, limit: 640 }), new Adam(model.parameters())).loss;
     })();
     expect(c).not.toBe(a.losses[0]);
+  });
+});
+
+describe('countCorrect and accuracyOn', () => {
+  it('count the rows whose largest logit is at the label (first of equal maxima)', () => {
+    const logits = new Tensor(new Float32Array([0, 2, 1, 5, 5, 0, -1, -2, -3]), [3, 3]);
+    expect(countCorrect(logits, [1, 0, 0])).toBe(3);
+    expect(countCorrect(logits, [1, 1, 2])).toBe(1);
+  });
+
+  it('refuse NaN logits instead of counting them as class 0', () => {
+    const logits = new Tensor(new Float32Array([NaN, 0, 0, 1]), [2, 2]);
+    expect(() => countCorrect(logits, [0, 1])).toThrow(/NaN at row 0, class 0/);
+  });
+
+  it('refuse labels that do not match the rows, and an empty set', () => {
+    expect(() => countCorrect(new Tensor(new Float32Array(4), [2, 2]), [0])).toThrow(/1 labels for logits \[2, 2\]/);
+    const model = new MLP([4, 2], new Rng(0));
+    expect(() => accuracyOn(model, { x: new Tensor(new Float32Array(0), [0, 4]), labels: new Uint8Array(0) })).toThrow(/empty/);
+  });
+
+  it('accuracyOn restores training mode and equals counting batch by batch', () => {
+    const model = new MLP([4, 3], new Rng(1));
+    const x = new Tensor(Float32Array.from({ length: 40 }, (_, i) => Math.sin(i * 1.7)), [10, 4]);
+    const labels = Uint8Array.from({ length: 10 }, (_, i) => i % 3);
+    model.train();
+    const whole = countCorrect(model.forward(x), labels) / 10;
+    expect(accuracyOn(model, { x, labels }, 3)).toBe(whole);
+    expect(model.training).toBe(true);
   });
 });

@@ -1,18 +1,9 @@
 import { loadSafetensors } from '../nn/safetensors.js';
 import type { Module, StateEntry } from '../nn/module.js';
+import { checkAgainstSkeleton, type LayerCodec } from './codec.js';
 import { sparseLinearCodec } from './csr.js';
 import { factorizedLinearCodec } from './lowrank.js';
 import { quantizedCodec } from './int8-layers.js';
-
-/**
- * How a compressed layer is rebuilt from its saved entries: `marker` is an entry name
- * only that layer type writes (relative to the layer), `decode` builds the layer from all
- * of the layer's entries.
- */
-export interface LayerCodec {
-  marker: string;
-  decode: (entries: Map<string, StateEntry>) => Module;
-}
 
 const CODECS: LayerCodec[] = [sparseLinearCodec, factorizedLinearCodec, quantizedCodec];
 
@@ -34,7 +25,9 @@ export async function loadCompressedModel<M extends Module>(model: M, path: stri
         if (!codec) continue;
         const entries = new Map<string, StateEntry>();
         for (const [key, entry] of state) if (key.startsWith(prefix)) entries.set(key.slice(prefix.length), entry);
-        swaps.push([parent as unknown as Record<string, Module>, name, codec.decode(entries)]);
+        const layer = codec.decode(entries);
+        checkAgainstSkeleton(prefix.slice(0, -1), (parent as unknown as Record<string, Module>)[name], layer);
+        swaps.push([parent as unknown as Record<string, Module>, name, layer]);
       }
     }
     const before = swaps.map(([parent, name]) => parent[name]);

@@ -1,6 +1,6 @@
 import { Linear } from '../nn/layers.js';
 import { Module, type StateEntry } from '../nn/module.js';
-import type { LayerCodec } from './checkpoint.js';
+import type { CompressedLayer, LayerCodec } from './codec.js';
 import { noGrad } from '../tensor/autograd.js';
 import type { CsrWeights, IndexArray } from '../tensor/kernels/sparse.js';
 import { sparseLinear } from '../tensor/ops/sparse.js';
@@ -115,7 +115,7 @@ export function breakEvenDensity(rows: number, cols: number, indexBytes: number)
  * (see `prune.ts`), then convert. x `[N, in]` → `[N, out]`.
  * @example model.fc1 = SparseLinear.fromLinear(model.fc1)
  */
-export class SparseLinear extends Module {
+export class SparseLinear extends Module implements CompressedLayer {
   weight: CsrMatrix;
   bias: Tensor | null;
 
@@ -126,6 +126,11 @@ export class SparseLinear extends Module {
     }
     this.weight = weight;
     this.bias = bias;
+  }
+
+  /** `[out, in]`, the shape of the dense weight this layer stands for. */
+  get denseShape(): readonly number[] {
+    return [this.weight.rows, this.weight.cols];
   }
 
   /** The sparse twin of a (pruned) Linear: its zeros are dropped, its bias copied. */

@@ -5,11 +5,11 @@ import type { MaxPool2dOptions } from '../tensor/ops/conv.js';
 import { quantizedConv2d, quantizedConv2dMaxPool, quantizedLinear } from '../tensor/ops/quantized.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { LayerCodec } from './checkpoint.js';
+import type { CompressedLayer, LayerCodec } from './codec.js';
 import { quantizeWeight, type QuantizedWeight } from './int8.js';
 
 /** Shared by the two int8 layers: the weight (checked, with each backend's packed form), the bias, and how they save. */
-abstract class Int8Layer extends Module {
+abstract class Int8Layer extends Module implements CompressedLayer {
   /** The int8 weight and its scales as the kernels take them. */
   readonly packed: Int8Weights;
   readonly bias: Tensor | null;
@@ -19,6 +19,11 @@ abstract class Int8Layer extends Module {
     this.packed = int8Weights(weight.q, weight.rows, weight.cols, weight.scales);
     if (bias && bias.length !== weight.rows) throw new Error(`${this.constructor.name}: ${bias.length} biases for ${weight.rows} output channels`);
     this.bias = bias ? new Tensor(bias, [bias.length]) : null;
+  }
+
+  /** The shape of the dense weight this layer stands for. */
+  get denseShape(): readonly number[] {
+    return this.weightShape;
   }
 
   /** Stored weights plus biases. */

@@ -3,7 +3,7 @@ import { Module, type StateEntry } from '../nn/module.js';
 import { lowRankLinear } from '../tensor/ops/matmul.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { LayerCodec } from './checkpoint.js';
+import type { CompressedLayer, LayerCodec } from './codec.js';
 import { svd, type Svd } from './svd.js';
 
 /**
@@ -44,7 +44,7 @@ export function rankForEnergy(S: ArrayLike<number>, energy: number): number {
  * (= UᵣΣᵣ) and the bias. Both factors are trainable, so the layer can be fine-tuned.
  * @example model.fc3 = FactorizedLinear.fromLinear(model.fc3, { energy: 0.95 })
  */
-export class FactorizedLinear extends Module {
+export class FactorizedLinear extends Module implements CompressedLayer {
   down: Tensor;
   up: Tensor;
   bias: Tensor | null;
@@ -58,6 +58,11 @@ export class FactorizedLinear extends Module {
     this.down = down;
     this.up = up;
     this.bias = bias;
+  }
+
+  /** `[out, in]`, the shape of the dense weight this layer stands for. */
+  get denseShape(): readonly number[] {
+    return [this.up.shape[0], this.down.shape[1]];
   }
 
   /**

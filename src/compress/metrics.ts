@@ -1,8 +1,7 @@
 import type { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
-import { fmt } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
-import { countCorrect } from '../train/fit.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { batchesOf, sliceRows } from '../data/tensor-set.js';
 
 /**
  * Measures of a model that the compression sections compare: what it holds and how long
@@ -58,46 +57,6 @@ export function timeIt(fn: () => void, options: TimeItOptions = {}): Timing {
   }
   times.sort((a, b) => a - b);
   return { median: median(times), min: times[0], max: times[times.length - 1], runs: times.length };
-}
-
-/** Rows `[start, end)` of a batch-first tensor, sharing its storage. */
-export function sliceRows(x: Tensor, start: number, end: number): Tensor {
-  const row = x.size / x.shape[0];
-  return new Tensor(x.data.subarray(start * row, end * row), [end - start, ...x.shape.slice(1)]);
-}
-
-/** The batches `[0, b)`, `[b, 2b)`, … of a batch-first tensor, as views (no copies). */
-export function batchesOf(x: Tensor, batchSize: number): Tensor[] {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchesOf: batchSize must be a positive integer, got ${batchSize}`);
-  const out: Tensor[] = [];
-  for (let i = 0; i < x.shape[0]; i += batchSize) out.push(sliceRows(x, i, Math.min(x.shape[0], i + batchSize)));
-  return out;
-}
-
-/** A labelled set held as one tensor, ready to feed a model without a loader. */
-export interface TensorSet {
-  /** `[N, ...sample]`, e.g. `[10000, 1, 28, 28]`. */
-  x: Tensor;
-  labels: Uint8Array | Int32Array;
-}
-
-/** Accuracy of `model` on `set` (fraction correct), batch by batch, without a graph. */
-export function accuracyOn(model: Module, set: TensorSet, batchSize = 1000): number {
-  if (set.labels.length !== set.x.shape[0]) throw new Error(`accuracyOn: ${set.labels.length} labels for inputs ${fmt(set.x.shape)}`);
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      let correct = 0;
-      for (const [i, xb] of batchesOf(set.x, batchSize).entries()) {
-        const start = i * batchSize;
-        correct += countCorrect(model.forward(xb), set.labels.subarray(start, start + xb.shape[0]));
-      }
-      return correct / set.x.shape[0];
-    });
-  } finally {
-    model.train(wasTraining);
-  }
 }
 
 /** Median seconds of one `model.forward` on the first `batchSize` rows of `x`, without a graph. */

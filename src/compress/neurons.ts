@@ -1,4 +1,4 @@
-import { batchesOf } from './metrics.js';
+import { batchesOf } from '../data/tensor-set.js';
 import { Linear } from '../nn/layers.js';
 import { MLP } from '../nn/models.js';
 import { noGrad } from '../tensor/autograd.js';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { accuracyOn, measureLatency, speedUpOver } from '../compress/metrics.js';
+import { measureLatency, speedUpOver } from '../compress/metrics.js';
+import { accuracyOn } from '../train/evaluate.js';
 import { activationStats, neuronScores, removeNeurons, type NeuronScore } from '../compress/neurons.js';
 import { saveModel } from '../nn/checkpoint.js';
 import {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { DataLoader } from '../data/loader.js';
 import { loadMnist, type MnistSplit } from '../data/mnist.js';
-import type { TensorSet } from '../compress/metrics.js';
-import { accuracyOn } from '../compress/metrics.js';
+import type { TensorSet } from '../data/tensor-set.js';
+import { accuracyOn } from '../train/evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadModel, saveModel } from '../nn/checkpoint.js';
 import { MLP } from '../nn/models.js';

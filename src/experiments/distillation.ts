@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { distillationLoss } from '../compress/distill.js';
-import { batchesOf, forwardLatency, measureLatency, speedUpOver, stateBytes } from '../compress/metrics.js';
+import { forwardLatency, measureLatency, speedUpOver, stateBytes } from '../compress/metrics.js';
+import { batchesOf } from '../data/tensor-set.js';
 import { saveModel } from '../nn/checkpoint.js';
 import { MLP, TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { breakEvenRank, energyKept, FactorizedLinear, matrixChainOrder, rankForEnergy } from '../compress/lowrank.js';
-import { accuracyOn, forwardLatency, measureLatency, speedOf, speedUpOver } from '../compress/metrics.js';
+import { forwardLatency, measureLatency, speedOf, speedUpOver } from '../compress/metrics.js';
+import { accuracyOn } from '../train/evaluate.js';
 import { svd } from '../compress/svd.js';
 import { saveModel } from '../nn/checkpoint.js';
 import { Linear } from '../nn/layers.js';

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accuracyOn, forwardLatency, setLatency, stateBytes } from '../compress/metrics.js';
+import { forwardLatency, setLatency, stateBytes } from '../compress/metrics.js';
+import { accuracyOn } from '../train/evaluate.js';
 import { dequantizeWeight, sqnr } from '../compress/int8.js';
 import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
 import { quantizeDynamic } from '../compress/quantize.js';

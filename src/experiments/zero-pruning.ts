@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CsrMatrix, toSparse } from '../compress/csr.js';
-import { accuracyOn, forwardLatency, speedUpOver } from '../compress/metrics.js';
+import { forwardLatency, speedUpOver } from '../compress/metrics.js';
+import { accuracyOn } from '../train/evaluate.js';
 import { MagnitudePruner, type PruneScope } from '../compress/prune.js';
 import { saveModel } from '../nn/checkpoint.js';
 import type { MLP } from '../nn/models.js';

@@ -1,7 +1,6 @@
 import type { Batch, DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { noGrad } from '../tensor/autograd.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import { Tensor } from '../tensor/tensor.js';
 import { ProgressBar } from './progress.js';
@@ -53,38 +52,4 @@ export function trainEpoch(model: Module, loader: DataLoader, optimizer: Optimiz
   }
   bar?.done();
   return { loss: batches > 0 ? total / batches : NaN, images, seconds: (performance.now() - start) / 1000 };
-}
-
-/** Number of rows of `logits` `[N, C]` whose largest entry is at the label. */
-export function countCorrect(logits: Tensor, labels: ArrayLike<number>): number {
-  const [n, c] = logits.shape;
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < c; j++) if (logits.data[i * c + j] > logits.data[i * c + best]) best = j;
-    if (best === labels[i]) correct++;
-  }
-  return correct;
-}
-
-/**
- * Accuracy (fraction correct) of `model` over every batch of `loader`, without recording a
- * graph and in evaluation mode (the previous mode is restored).
- */
-export function evaluate(model: Module, loader: DataLoader): number {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      let correct = 0;
-      let total = 0;
-      for (const batch of loader) {
-        correct += countCorrect(model.forward(batch.x), batch.labels);
-        total += batch.size;
-      }
-      return total > 0 ? correct / total : NaN;
-    });
-  } finally {
-    model.train(wasTraining);
-  }
 }

@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCompressedModel } from '../src/compress/checkpoint.js';
+import { toSparse } from '../src/compress/csr.js';
+import { FactorizedLinear } from '../src/compress/lowrank.js';
+import { quantizeDynamic } from '../src/compress/quantize.js';
+import { Linear } from '../src/nn/layers.js';
+import { saveModel } from '../src/nn/checkpoint.js';
+import { MLP } from '../src/nn/models.js';
+import { Rng } from '../src/tensor/random.js';
+import { tempDir } from './helpers.js';
+
+/** Each compressed type, made from a 30-21-10 MLP (so fc1 is [21, 30] and fc2 [10, 21]). */
+const COMPRESSED: [string, () => MLP][] = [
+  ['sparse', () => toSparse(new MLP([30, 21, 10], new Rng(1)))],
+  ['int8', () => quantizeDynamic(new MLP([30, 21, 10], new Rng(1)))],
+  ['factorized', () => {
+    const m = new MLP([30, 21, 10], new Rng(1));
+    m.setLayer(0, FactorizedLinear.fromLinear(m.layers[0] as Linear, { rank: 4 }));
+    return m;
+  }],
+];
+
+describe('loadCompressedModel checks each layer against the skeleton', () => {
+  for (const [kind, make] of COMPRESSED) {
+    it(`refuses a ${kind} layer of the wrong size at load, naming the file and the layer, and leaves the model as it was`, async () => {
+      const path = join(tempDir('checkpoint'), `${kind}.safetensors`);
+      await saveModel(make(), path);
+      const skeleton = new MLP([30, 20, 10], new Rng(2));
+      const before = skeleton.layers[0];
+      await expect(loadCompressedModel(skeleton, path)).rejects.toThrow(
+        new RegExp(`${kind}\\.safetensors: fc1: the file's \\w+ has a \\[21, 30\\] weight, the model's Linear has \\[20, 30\\]`),
+      );
+      expect(skeleton.layers[0]).toBe(before);
+      // The right skeleton loads the same file.
+      await expect(loadCompressedModel(new MLP([30, 21, 10]), path)).resolves.toBeInstanceOf(MLP);
+    });
+  }
+});
