@@ -1,4 +1,4 @@
-import { FactorizedLinear } from '../src/compress/lowrank.js';
+import { FactorizedLinear } from '../src/compress/low-rank.js';
 import { Linear } from '../src/nn/layers.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { linear } from '../src/tensor/ops/matmul.js';

@@ -1,5 +1,5 @@
 import { toSparse } from '../src/compress/csr.js';
-import { MagnitudePruner } from '../src/compress/prune.js';
+import { Pruner } from '../src/compress/prune.js';
 import { sqnr } from '../src/compress/int8.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
 import { loadMnist } from '../src/data/mnist.js';
@@ -12,7 +12,7 @@ import { measure, measureSlow, type BenchOptions, type BenchResult } from './har
 
 /** Prunes a model to `sparsity` (global magnitude ranking), leaving it dense. */
 const pruned = (sparsity: number) => (m: Module): Module => {
-  new MagnitudePruner(m).pruneToSparsity(sparsity, { scope: 'global' });
+  new Pruner(m).pruneToSparsity(sparsity, { scope: 'global' });
   return m;
 };
 

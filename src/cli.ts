@@ -1,18 +1,17 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type Command, type Io } from './cli/args.js';
 import { checkBackendEnvironment } from './tensor/kernels/index.js';
-import { distillCommand } from './cli/distill.js';
-import { pruneCommand } from './cli/prune.js';
-import { activationPruneCommand } from './cli/activation-prune.js';
-import { lowRankCommand } from './cli/low-rank.js';
-import { quantizeCommand } from './cli/quantize.js';
 import { allCommand } from './cli/all.js';
+import { reportCommand } from './cli/report.js';
+import { sectionCommand } from './cli/section-command.js';
 import { trainCommand } from './cli/train.js';
+import { SECTIONS } from './experiments/sections.js';
+import type { Section } from './experiments/section.js';
 
 export { UsageError, type Io } from './cli/args.js';
 
 /** Every subcommand, in the order the usage lists them. */
-const COMMANDS: Command[] = [trainCommand, distillCommand, pruneCommand, activationPruneCommand, lowRankCommand, quantizeCommand, allCommand];
+const COMMANDS: Command[] = [trainCommand, ...SECTIONS.map((s) => sectionCommand(s as Section)), allCommand, reportCommand];
 
 /** The top-level usage: the commands and how to get each one's flags. */
 export const USAGE = `usage: slimtensor <command> [flags]

@@ -48,7 +48,27 @@ describe('slimtensor all', () => {
     expect(pruneRows.every((row) => row.speedup1 > 0 && row.speedup64 > 0)).toBe(true);
     for (const row of results.sections.quantize.rows as { latency1: number; speedup1: number }[]) expect(row.latency1 > 0 && row.speedup1 > 0).toBe(true);
     expect(readdirSync(out).some((f) => f.includes('.tmp'))).toBe(false);
+
+    // `slimtensor report` renders the same report again from results.json, charts in a folder beside it.
+    const docs = join(tempDir('all-docs'), 'docs');
+    const again = await runCli(['report', '--run', out, '--markdown', join(docs, 'RESULTS.md')]);
+    expect(again.code, again.err).toBe(0);
+    const rendered = readFileSync(join(docs, 'RESULTS.md'), 'utf8');
+    expect(rendered).toContain('do not edit by hand');
+    expect(rendered).toContain(report.replace(/!\[([^\]]+)\]\(([^)]+)\)/g, '![$1](results/$2)'));
+    expect(readdirSync(join(docs, 'results')).sort()).toEqual(Object.keys(axes).sort());
   }, 300_000);
+
+  it('report refuses a folder without results.json, and a results.json that is not a run', async () => {
+    const dir = tempDir('report-bad');
+    expect((await runCli(['report', '--run', dir, '--markdown', join(dir, 'R.md')])).err).toMatch(/results\.json: no such file/);
+    expect((await runCli(['report', '--run', dir])).err).toMatch(/--markdown must name a \.md file/);
+    writeFileSync(join(dir, 'results.json'), '{"sections": ');
+    await expect(runCli(['report', '--run', dir, '--markdown', join(dir, 'R.md')])).rejects.toThrow(/results\.json: not valid JSON/);
+    writeFileSync(join(dir, 'results.json'), '{"machine": {}, "seconds": {}, "sections": {"prune": {"sweep": 3}}}');
+    await expect(runCli(['report', '--run', dir, '--markdown', join(dir, 'R.md')])).rejects.toThrow(/results\.json: a section's results are not as/);
+    expect(existsSync(join(dir, 'R.md'))).toBe(false);
+  });
 
   it('bad input is a usage error, exit code 2, and nothing is written', async () => {
     const dir = tempDir('all-bad');

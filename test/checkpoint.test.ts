@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
 import { toSparse } from '../src/compress/csr.js';
-import { FactorizedLinear } from '../src/compress/lowrank.js';
+import { FactorizedLinear } from '../src/compress/low-rank.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
 import { Linear } from '../src/nn/layers.js';
 import { saveModel } from '../src/nn/checkpoint.js';

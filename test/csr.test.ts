@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
 import { breakEvenDensity, CsrMatrix, indexWidth, SparseLinear, toSparse } from '../src/compress/csr.js';
-import { MagnitudePruner } from '../src/compress/prune.js';
+import { Pruner } from '../src/compress/prune.js';
 import { saveModel } from '../src/nn/checkpoint.js';
 import { Linear } from '../src/nn/layers.js';
 import { MLP } from '../src/nn/models.js';
@@ -79,7 +79,7 @@ describe('CSR', () => {
   it('toSparse swaps every Linear; the sparse model saves, reloads and computes the same', async () => {
     const rng = new Rng(4);
     const model = new MLP([30, 20, 10], rng);
-    new MagnitudePruner(model).pruneToSparsity(0.8);
+    new Pruner(model).pruneToSparsity(0.8);
     const x = new Tensor(randomArray(5 * 30, rng), [5, 30]);
     const dense = noGrad(() => model.forward(x)).data;
     toSparse(model);

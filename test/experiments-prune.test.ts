@@ -5,19 +5,20 @@ import { main } from '../src/cli.js';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
 import { SparseLinear } from '../src/compress/csr.js';
 import { accuracyOn } from '../src/train/evaluate.js';
-import { loadExperimentData, simpleNet, type ExperimentData } from '../src/experiments/common.js';
-import { runZeroPruning } from '../src/experiments/zero-pruning.js';
+import { loadMnistData, type MnistData } from '../src/data/mnist.js';
+import { simpleNet } from '../src/experiments/simple-net.js';
+import { runPrune } from '../src/experiments/prune.js';
 import { tempDir } from './helpers.js';
 
-describe('section 2: zero-pruning experiment', () => {
-  let data: ExperimentData;
+describe('section 2: prune experiment', () => {
+  let data: MnistData;
   beforeAll(async () => {
-    data = await loadExperimentData({ trainLimit: 1500, testLimit: 500 });
+    data = await loadMnistData({ trainLimit: 1500, testLimit: 500 });
   });
 
   it('runs on a slice: the sweep counts zeros and every CSR array, rounds hold their masks', async () => {
     const out = tempDir('prune');
-    const r = await runZeroPruning({
+    const r = await runPrune({
       epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, out,
       thresholds: [0, 0.03, 0.1], fineTuneSchedule: [0.5, 0.9], fineTuneEpochs: 1, scope: 'global',
     }, data);
@@ -38,7 +39,7 @@ describe('section 2: zero-pruning experiment', () => {
       expect(back.layers.every((l) => l instanceof SparseLinear)).toBe(true);
       expect(accuracyOn(back, data.testSet)).toBeCloseTo(r.bestWithinHalfPoint.accuracy, 10);
     }
-    expect(JSON.parse(readFileSync(join(out, 'zero-pruning.json'), 'utf8')).sweep).toHaveLength(3);
+    expect(JSON.parse(readFileSync(join(out, 'prune.json'), 'utf8')).sweep).toHaveLength(3);
     expect(existsSync(join(out, 'simple-net.safetensors'))).toBe(true);
   });
 

@@ -5,15 +5,16 @@ import { main } from '../src/cli.js';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
 import { accuracyOn } from '../src/train/evaluate.js';
 import { QuantizedLinear } from '../src/compress/int8-layers.js';
-import { loadExperimentData, simpleNet } from '../src/experiments/common.js';
-import { runQuantization } from '../src/experiments/quantization.js';
+import { loadMnistData } from '../src/data/mnist.js';
+import { simpleNet } from '../src/experiments/simple-net.js';
+import { runQuantize } from '../src/experiments/quantize.js';
 import { tempDir } from './helpers.js';
 
-describe('section 5: quantization experiment', () => {
+describe('section 5: quantize experiment', () => {
   it('runs on a slice: int8 keeps accuracy, weights ~4× smaller, files reload', async () => {
-    const data = await loadExperimentData({ trainLimit: 1500, testLimit: 400 });
+    const data = await loadMnistData({ trainLimit: 1500, testLimit: 400 });
     const out = tempDir('quant');
-    const r = await runQuantization({ epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, out }, data);
+    const r = await runQuantize({ epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, out, skipTeacher: false }, data);
     expect(r.rows.map((x) => `${x.model} ${x.scheme}`)).toEqual([
       'simple-net fp32', 'simple-net int8 per-tensor', 'simple-net int8 per-channel', 'teacher fp32', 'teacher int8 per-tensor', 'teacher int8 per-channel',
     ]);
@@ -32,7 +33,7 @@ describe('section 5: quantization experiment', () => {
     expect(back.layers.every((l) => l instanceof QuantizedLinear)).toBe(true);
     expect(accuracyOn(back, data.testSet)).toBe(r.rows[2].accuracy);
     expect(existsSync(join(out, 'teacher-int8-per-tensor.safetensors'))).toBe(true);
-    expect(JSON.parse(readFileSync(join(out, 'quantization.json'), 'utf8')).rows).toHaveLength(6);
+    expect(JSON.parse(readFileSync(join(out, 'quantize.json'), 'utf8')).rows).toHaveLength(6);
   });
 
   it('the CLI refuses a missing teacher file', async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
-import { breakEvenRank, energyKept, FactorizedLinear, matrixChainOrder, rankForEnergy } from '../src/compress/lowrank.js';
+import { breakEvenRank, energyKept, FactorizedLinear, matrixChainOrder, rankForEnergy } from '../src/compress/low-rank.js';
 import { svd } from '../src/compress/svd.js';
 import { saveModel } from '../src/nn/checkpoint.js';
 import { Linear } from '../src/nn/layers.js';

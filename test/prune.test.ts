@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MagnitudePruner } from '../src/compress/prune.js';
+import { Pruner } from '../src/compress/prune.js';
 import { Conv2d } from '../src/nn/layers.js';
 import { MLP } from '../src/nn/models.js';
 import { Adam } from '../src/optim/adam.js';
@@ -12,7 +12,7 @@ describe('magnitude pruning', () => {
   it('by threshold: exactly the weights with |w| < λ become zero, biases untouched, cumulative', () => {
     const model = new MLP([40, 30, 10], new Rng(1));
     const before = model.parameters().map((p) => Float32Array.from(p.data));
-    const pruner = new MagnitudePruner(model).pruneByThreshold(0.05);
+    const pruner = new Pruner(model).pruneByThreshold(0.05);
     const [w1, b1] = model.parameters();
     w1.data.forEach((v, i) => expect(v).toBe(Math.abs(before[0][i]) < 0.05 ? 0 : before[0][i]));
     expect(b1.data).toEqual(before[1]);
@@ -26,10 +26,10 @@ describe('magnitude pruning', () => {
 
   it('to a target sparsity, layer-wise and global, keeping the largest weights', () => {
     const layerwise = new MLP([100, 50, 20], new Rng(2));
-    for (const s of new MagnitudePruner(layerwise).pruneToSparsity(0.7).stats()) expect(s.sparsity).toBeCloseTo(0.7, 2);
+    for (const s of new Pruner(layerwise).pruneToSparsity(0.7).stats()) expect(s.sparsity).toBeCloseTo(0.7, 2);
     const global = new MLP([100, 50, 20], new Rng(2));
     const all = global.parameters().filter((p) => p.rank === 2).flatMap((p) => [...p.data].map(Math.abs)).sort((a, b) => a - b);
-    const stats = new MagnitudePruner(global).pruneToSparsity(0.7, { scope: 'global' }).stats();
+    const stats = new Pruner(global).pruneToSparsity(0.7, { scope: 'global' }).stats();
     expect(stats.at(-1)!.sparsity).toBeCloseTo(0.7, 3);
     const threshold = all[Math.floor(0.7 * all.length) - 1];
     for (const p of global.parameters().filter((t) => t.rank === 2)) {
@@ -42,7 +42,7 @@ describe('magnitude pruning', () => {
   it('masks survive optimizer steps when applied after each step', () => {
     const rng = new Rng(3);
     const model = new MLP([20, 16, 4], rng);
-    const pruner = new MagnitudePruner(model).pruneToSparsity(0.5);
+    const pruner = new Pruner(model).pruneToSparsity(0.5);
     const zerosBefore = pruner.stats().at(-1)!.zeros;
     const opt = new Adam(model.parameters(), { lr: 0.05 });
     const x = new Tensor(randomArray(8 * 20, rng), [8, 20]);
@@ -59,10 +59,10 @@ describe('magnitude pruning', () => {
   });
 
   it('bad input: λ < 0, sparsity outside [0, 1), a model without Linear layers', () => {
-    const pruner = new MagnitudePruner(new MLP([4, 2], new Rng(0)));
+    const pruner = new Pruner(new MLP([4, 2], new Rng(0)));
     expect(() => pruner.pruneByThreshold(-0.1)).toThrow(/λ must be a number ≥ 0, got -0.1/);
     expect(() => pruner.pruneToSparsity(1)).toThrow(/sparsity must lie in \[0, 1\), got 1/);
     expect(() => pruner.pruneToSparsity(-0.5)).toThrow(/sparsity must lie in \[0, 1\)/);
-    expect(() => new MagnitudePruner(new Conv2d(1, 2, 3))).toThrow(/has no Linear layers to prune/);
+    expect(() => new Pruner(new Conv2d(1, 2, 3))).toThrow(/has no Linear layers to prune/);
   });
 });

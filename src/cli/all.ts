@@ -1,10 +1,12 @@
 import { join } from 'node:path';
-import { QUICK, runAll, SECTIONS, type SectionName } from '../experiments/all.js';
-import { writeJson } from '../experiments/common.js';
+import { QUICK_SETTINGS, writeJson } from '../experiments/config.js';
+import { runAll } from '../experiments/run-all.js';
+import type { Section } from '../experiments/section.js';
+import { SECTIONS, sectionNamed, type SectionName } from '../experiments/sections.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { renderSvg } from '../report/charts.js';
-import { EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, prepareOut, UsageError, type Command } from './args.js';
-import { charts, reportMarkdown } from './report.js';
+import { runReport } from '../report/run-report.js';
+import { EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, UsageError, withOutFolder, type Command } from './args.js';
 
 /** `runs/2026-11-28T13-05-00`: a run folder named by the local start time. */
 function defaultRunDir(now = new Date()): string {
@@ -12,33 +14,41 @@ function defaultRunDir(now = new Date()): string {
   return join('runs', `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}T${pad(now.getHours())}-${pad(now.getMinutes())}-${pad(now.getSeconds())}`);
 }
 
+const NAMES = SECTIONS.map((s) => s.name).join(', ');
+
 /** `slimtensor all` (what `npm start` runs): every section, a run folder with JSON, report and charts. */
 export const allCommand: Command = {
   name: 'all',
   summary: 'every section at the notebook\'s settings: results.json, report.md and SVG charts in a run folder',
   flagsHelp: `  --quick                 a first look: 3,000 training / 1,000 test images, 1 epoch, short extras
-  --sections <list>       run only these: ${SECTIONS.join(', ')} (default all)
+  --sections <list>       run only these: ${NAMES} (default all)
 ${EXPERIMENT_USAGE.replace('write models (safetensors) and results (JSON) there', 'the run folder (default runs/<date-time>)')}`,
   options: { ...EXPERIMENT_FLAGS, quick: { type: 'boolean' }, sections: { type: 'string' } },
   async run(values, io) {
     const quick = values.quick === true;
     const raw = values.sections as string | undefined;
-    const sections = raw === undefined ? [...SECTIONS] : raw.split(',').map((s) => s.trim());
-    const unknown = sections.find((s) => !(SECTIONS as readonly string[]).includes(s));
-    if (unknown !== undefined) throw new UsageError(`unknown section '${unknown}'; sections: ${SECTIONS.join(', ')}`);
-    const defaults = quick ? { epochs: String(QUICK.epochs), 'train-limit': String(QUICK.trainLimit), 'test-limit': String(QUICK.testLimit) } : {};
-    const config = { ...experimentConfig({ ...defaults, ...values }, io), sections: sections as SectionName[], quick };
-    config.out ??= defaultRunDir();
-    await prepareOut(config.out);
-    io.out(`slimtensor all${quick ? ' --quick' : ''}: ${sections.join(', ')}; ${config.epochs} epoch(s), seed ${config.seed}, run folder ${config.out}\n`);
-    const result = await runAll(config);
-    const list = charts(result);
-    for (const c of list) await writeFileAtomic(join(config.out, c.file), await renderSvg(c.spec));
-    await writeJson(config.out, 'results.json', result);
-    const report = reportMarkdown(result, list.map((c) => c.file));
-    await writeFileAtomic(join(config.out, 'report.md'), report);
+    const names = raw === undefined ? SECTIONS.map((s) => s.name) : raw.split(',').map((s) => s.trim());
+    const unknown = names.find((s) => sectionNamed(s) === undefined);
+    if (unknown !== undefined) throw new UsageError(`unknown section '${unknown}'; sections: ${NAMES}`);
+    const defaults = quick ? { epochs: String(QUICK_SETTINGS.epochs), 'train-limit': String(QUICK_SETTINGS.trainLimit), 'test-limit': String(QUICK_SETTINGS.testLimit) } : {};
+    const config = { ...experimentConfig({ ...defaults, ...values }, io), sections: names as SectionName[], quick };
+    const out = config.out ?? defaultRunDir();
+    config.out = out;
+    const { report, files, seconds } = await withOutFolder(out, async () => {
+      io.out(`slimtensor all${quick ? ' --quick' : ''}: ${names.join(', ')}; ${config.epochs} epoch(s), seed ${config.seed}, run folder ${out}\n`);
+      const result = await runAll(config);
+      const parts = SECTIONS.flatMap((s) => {
+        const r = result.sections[s.name];
+        return r === undefined ? [] : [(s as Section).report(r)];
+      });
+      const { markdown, charts } = runReport(result, parts);
+      for (const c of charts) await writeFileAtomic(join(out, c.file), await renderSvg(c.spec));
+      await writeJson(out, 'results.json', result);
+      await writeFileAtomic(join(out, 'report.md'), markdown);
+      return { report: markdown, files: charts.length, seconds: result.totalSeconds };
+    });
     io.out(`\n${report}\n`);
-    io.out(`done in ${result.totalSeconds.toFixed(1)} s: ${join(config.out, 'report.md')}, results.json and ${list.length} charts\n`);
+    io.out(`done in ${seconds.toFixed(1)} s: ${join(out, 'report.md')}, results.json and ${files} charts\n`);
     return 0;
   },
 };

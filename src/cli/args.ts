@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { NOTEBOOK_SETTINGS, type ExperimentConfig } from '../experiments/common.js';
+import { NOTEBOOK_SETTINGS, type ExperimentConfig } from '../experiments/config.js';
 
 /** A mistake in the command line: printed with the usage, exit code 2. */
 export class UsageError extends Error {}
@@ -47,6 +47,9 @@ export function numberList(flag: string, raw: string | undefined, range: Paramet
   return parts.map((p) => number(flag, p, NaN, range));
 }
 
+/** Parsed flags by name. */
+export type Values = Record<string, string | boolean | undefined>;
+
 /** One subcommand of `slimtensor`. */
 export interface Command {
   name: string;
@@ -56,15 +59,26 @@ export interface Command {
   flagsHelp: string;
   options: ParseArgsConfig['options'];
   /** Runs with the parsed flags; returns the exit code. */
-  run: (values: Record<string, string | boolean | undefined>, io: Io) => Promise<number>;
+  run: (values: Values, io: Io) => Promise<number>;
 }
 
-/** Refuses an --out that exists and is not a folder, then creates the folder. */
-export async function prepareOut(out: string | undefined): Promise<void> {
-  if (out === undefined) return;
+/**
+ * Runs `work` with the run folder `out` ready: an --out that exists and is not a folder is
+ * refused before anything happens; a folder this call created is removed again if `work`
+ * fails before writing anything into it, so a failed run leaves no empty folder behind.
+ */
+export async function withOutFolder<T>(out: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (out === undefined) return work();
   const stat = await fs.stat(out).catch(() => null);
   if (stat && !stat.isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
+  const created = !stat;
   await fs.mkdir(out, { recursive: true });
+  try {
+    return await work();
+  } catch (e) {
+    if (created) await fs.rmdir(out).catch(() => {}); // only when still empty
+    throw e;
+  }
 }
 
 /** Flags every experiment takes. */
@@ -90,7 +104,7 @@ export const EXPERIMENT_USAGE = `  --epochs <n>            training epochs (defa
   -h, --help              show this help`;
 
 /** The shared settings from parsed flags, the notebook's where a flag is absent. */
-export function experimentConfig(values: Record<string, string | boolean | undefined>, io: Io): ExperimentConfig {
+export function experimentConfig(values: Values, io: Io): ExperimentConfig {
   const s = (k: string): string | undefined => values[k] as string | undefined;
   return {
     epochs: integer('epochs', s('epochs'), NOTEBOOK_SETTINGS.epochs, 1),
@@ -111,11 +125,10 @@ export const MODEL_FLAG = { model: { type: 'string' } } satisfies ParseArgsConfi
 /** Its help text. */
 export const MODEL_USAGE = `  --model <file>          start from this trained SimpleNet (safetensors) instead of training one`;
 
-/** The --model file, checked to exist before any work starts. */
-export async function modelPath(values: Record<string, string | boolean | undefined>): Promise<string | undefined> {
-  const path = values.model as string | undefined;
+/** A file flag's path, checked to exist before any work starts. */
+export async function existingFile(flag: string, path: string | undefined): Promise<string | undefined> {
   if (path === undefined) return undefined;
   const stat = await fs.stat(path).catch(() => null);
-  if (!stat?.isFile()) throw new UsageError(`--model ${path}: no such file`);
+  if (!stat?.isFile()) throw new UsageError(`--${flag} ${path}: no such file`);
   return path;
 }

@@ -2,7 +2,7 @@ import { loadSafetensors } from '../nn/safetensors.js';
 import type { Module, StateEntry } from '../nn/module.js';
 import { checkAgainstSkeleton, type LayerCodec } from './codec.js';
 import { sparseLinearCodec } from './csr.js';
-import { factorizedLinearCodec } from './lowrank.js';
+import { factorizedLinearCodec } from './low-rank.js';
 import { quantizedCodec } from './int8-layers.js';
 
 const CODECS: LayerCodec[] = [sparseLinearCodec, factorizedLinearCodec, quantizedCodec];

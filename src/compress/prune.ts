@@ -21,9 +21,9 @@ export interface LayerSparsity {
  * which is how masks stay enforced while fine-tuning: call it after every optimizer step
  * (as PyTorch's `prune` reparametrization does implicitly). Bake the result into CSR layers
  * with `toSparse(model)`.
- * @example const p = new MagnitudePruner(net); p.pruneByThreshold(0.03); p.stats()
+ * @example const p = new Pruner(net); p.pruneByThreshold(0.03); p.stats()
  */
-export class MagnitudePruner {
+export class Pruner {
   /** The pruned weights by layer name, with their masks. */
   readonly targets: { name: string; weight: Tensor; mask: Uint8Array }[];
 
@@ -31,7 +31,7 @@ export class MagnitudePruner {
     this.targets = model.namedModules()
       .filter((e): e is [string, Linear] => e[1] instanceof Linear)
       .map(([name, layer]) => ({ name: name || 'root', weight: layer.weight, mask: maskOf(layer.weight) }));
-    if (this.targets.length === 0) throw new Error('MagnitudePruner: the model has no Linear layers to prune');
+    if (this.targets.length === 0) throw new Error('Pruner: the model has no Linear layers to prune');
   }
 
   /** The notebook's rule: every weight with |w| < λ becomes 0 (on top of earlier pruning). */

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { readIdx, IdxError } from './idx.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { TensorSet } from './tensor-set.js';
 
 /** One split of MNIST in memory: every image normalized and packed in one Float32Array. */
 export interface MnistSplit {
@@ -63,4 +65,18 @@ export async function loadMnist(split: MnistSplitName, options: LoadMnistOptions
   const raw = images.data;
   for (let i = 0; i < pixels; i++) normalized[i] = (raw[i] / 255 - 0.5) / 0.5;
   return { images: normalized, labels: labels.data.slice(0, count), count, rows, cols };
+}
+
+/** MNIST as a run uses it: the training split for a loader, and the test set as one tensor. */
+export interface MnistData {
+  train: MnistSplit;
+  test: MnistSplit;
+  /** The test images as `[N, 1, 28, 28]`, for accuracy and latency without a loader. */
+  testSet: TensorSet;
+}
+
+/** Loads both splits once (the sections of one run share them), each cut to its limit. */
+export async function loadMnistData(limits: { trainLimit?: number; testLimit?: number } = {}): Promise<MnistData> {
+  const [train, test] = await Promise.all([loadMnist('train', { limit: limits.trainLimit }), loadMnist('test', { limit: limits.testLimit })]);
+  return { train, test, testSet: { x: new Tensor(test.images, [test.count, 1, test.rows, test.cols]), labels: test.labels } };
 }

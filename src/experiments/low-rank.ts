@@ -1,33 +1,33 @@
 import { join } from 'node:path';
-import { breakEvenRank, energyKept, FactorizedLinear, matrixChainOrder, rankForEnergy } from '../compress/lowrank.js';
+import { breakEvenRank, energyKept, FactorizedLinear, matrixChainOrder, rankForEnergy } from '../compress/low-rank.js';
 import { forwardLatency, measureLatency, speedOf, speedUpOver } from '../compress/metrics.js';
-import { accuracyOn } from '../train/evaluate.js';
 import { svd } from '../compress/svd.js';
+import type { MnistData } from '../data/mnist.js';
 import { saveModel } from '../nn/checkpoint.js';
-import { Linear } from '../nn/layers.js';
+import type { Linear } from '../nn/layers.js';
 import type { MLP } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
+import { lineChart } from '../report/charts.js';
+import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
+import { formatMarkdown, formatTable, type Column } from '../report/table.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import {
-  copySimpleNet, percent, SectionClock, trainClassifier, trainedSimpleNet, writeJson, type EpochRow, type ExperimentConfig, type ExperimentData,
-  type SectionSeconds, type TrainedNet,
-} from './common.js';
+import { trainClassifier, type EpochRow } from '../train/classifier.js';
+import { accuracyOn } from '../train/evaluate.js';
+import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
+import { defineSection, type SectionConfig, type SectionContext } from './section.js';
+import { trainedSimpleNet } from './simple-net.js';
 
 /** Settings of section 4. */
-export interface LowRankConfig extends ExperimentConfig {
+export interface LowRankOptions {
   /** Ranks of the sweep on fc3 (the notebook: 128, 100, 90, …, 1). */
   ranks: number[];
   /** Energy targets for factorizing every hidden layer (e.g. 0.9, 0.95, 0.99). */
   energies: number[];
   /** Epochs of fine-tuning each energy-factorized net (0: none). */
   fineTuneEpochs: number;
-  /** Start from this trained SimpleNet instead of training one. */
-  modelPath?: string;
-  /** The large batch of the layer timing (default 10000, the test set). */
-  largeBatch?: number;
-  /** Start from this SimpleNet (shared by the sections of one run). */
-  net?: TrainedNet;
+  /** The large batch of the layer timing (10000, the test set). */
+  largeBatch: number;
 }
 
 /** The notebook's ranks. */
@@ -113,14 +113,14 @@ function layerTimes(dense: Module, factorized: Module, x64: Tensor, x10k: Tensor
  * measuring accuracy, honest parameters and operations beside the notebook's, and the
  * latency of the layer and the net. Then factorize every hidden layer to an energy target.
  */
-export async function runLowRank(config: LowRankConfig, data: ExperimentData): Promise<LowRankResult> {
+export async function runLowRank(config: SectionConfig<LowRankOptions>, data: MnistData, context: SectionContext = {}): Promise<LowRankResult> {
   const clock = new SectionClock();
-  const { net, epochs: training, accuracy: baseAccuracy } = await trainedSimpleNet('simple-net', config, data);
+  const { net, epochs: training, accuracy: baseAccuracy } = await trainedSimpleNet(config, data, context.net);
   const fc3 = net.layers[2] as Linear;
   const d = svd(fc3.weight.data, fc3.outFeatures, fc3.inFeatures);
   const rng = new Rng(config.seed + 3000);
   const x64 = Tensor.uniform([64, fc3.inFeatures], 0, 1, rng);
-  const x10k = Tensor.uniform([config.largeBatch ?? 10000, fc3.inFeatures], 0, 1, rng);
+  const x10k = Tensor.uniform([config.largeBatch, fc3.inFeatures], 0, 1, rng);
   const dense = speedOf(net, data.testSet.x);
   const original = {
     params: net.numParameters(), flops: flopsPerImage(net), netLatency: measureLatency(net, data.testSet.x).perSet, netLatency1: dense.latency1, netLatency64: dense.latency64,
@@ -133,7 +133,7 @@ export async function runLowRank(config: LowRankConfig, data: ExperimentData): P
   const sweep: RankRow[] = [];
   for (const rank of config.ranks) {
     const factorized = FactorizedLinear.fromLinear(fc3, { rank }, d);
-    const trial = copySimpleNet(net);
+    const trial = net.clone();
     trial.setLayer(2, factorized);
     const [m, n] = [fc3.outFeatures, fc3.inFeatures];
     const row: RankRow = {
@@ -151,7 +151,7 @@ export async function runLowRank(config: LowRankConfig, data: ExperimentData): P
   const hidden = net.layers.slice(0, -1) as Linear[];
   const decompositions = config.energies.length > 0 ? hidden.map((l) => svd(l.weight.data, l.outFeatures, l.inFeatures)) : [];
   for (const target of config.energies) {
-    const trial = copySimpleNet(net);
+    const trial = net.clone();
     const ranks = hidden.map((layer, i) => {
       const r = rankForEnergy(decompositions[i].S, target);
       if (r >= breakEvenRank(layer.outFeatures, layer.inFeatures)) return null;
@@ -174,3 +174,86 @@ export async function runLowRank(config: LowRankConfig, data: ExperimentData): P
   await writeJson(config.out, 'low-rank.json', result);
   return result;
 }
+
+/** The fc3 rank sweep: the notebook's columns with honest counts, and the layer's and net's speed. */
+export const RANK_COLUMNS: Column<RankRow>[] = [
+  { header: 'rank', value: (r) => r.rank },
+  { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
+  { header: 'original params', value: (r) => r.originalParams },
+  { header: 'new params', value: (r) => r.newParams },
+  { header: 'notebook params', value: (r) => r.notebookParams },
+  { header: 'operations', value: (r) => r.operations },
+  { header: 'notebook ops', value: (r) => r.notebookOperations },
+  { header: 'energy %', value: (r) => r.energy * 100, digits: 2 },
+  { header: 'fc3 µs b64 dense', value: (r) => r.layerDense64 * 1e6, digits: 0 },
+  { header: 'fc3 µs b64 low-rank', value: (r) => r.layerFactorized64 * 1e6, digits: 0 },
+  { header: 'fc3 ms b10k dense', value: (r) => r.layerDense10k * 1e3, digits: 1 },
+  { header: 'fc3 ms b10k low-rank', value: (r) => r.layerFactorized10k * 1e3, digits: 1 },
+  { header: 'net speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'net speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
+];
+
+/** Every hidden layer factorized to an energy target. */
+export const ENERGY_COLUMNS: Column<EnergyRow>[] = [
+  { header: 'energy %', value: (r) => r.energy * 100, digits: 1 },
+  { header: 'ranks fc1-fc3', value: (r) => r.ranks.map((k) => k ?? 'dense').join('-') },
+  { header: 'params', value: (r) => r.params },
+  { header: 'MFLOP / image', value: (r) => r.flops / 1e6, digits: 3 },
+  { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
+  { header: 'fine-tuned %', value: (r) => (r.fineTuned === undefined ? '' : (r.fineTuned * 100).toFixed(2)) },
+  { header: 'net ms / 10k', value: (r) => r.netLatency * 1e3, digits: 0 },
+  { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
+];
+
+const originalLine = (r: LowRankResult): string =>
+  `original: ${r.original.params} params, ${(r.original.flops / 1e6).toFixed(3)} MFLOP/image, ${(r.original.netLatency * 1e3).toFixed(0)} ms / 10k`;
+
+/** Section 4 of the notebook: low-rank factorization. */
+export const lowRank = defineSection({
+  name: 'low-rank',
+  title: '4. Low-rank factorization of fc3',
+  summary: 'section 4: SVD of fc3 truncated to rank r, run as two real GEMMs; every layer by energy',
+  usesSimpleNet: true,
+  defaults: { ranks: NOTEBOOK_RANKS, energies: [0.8, 0.9, 0.95], fineTuneEpochs: 1, largeBatch: 10000 } as LowRankOptions,
+  quick: { energies: [0.9], fineTuneEpochs: 0, largeBatch: 1000 },
+  options: {
+    ranks: { kind: 'numbers', min: 1, max: 128, integers: true, help: 'ranks of the fc3 sweep' },
+    energies: { kind: 'numbers', min: 0, max: 1, openMin: true, noneAllowed: true, help: "spectral energy kept when factorizing every hidden layer ('none' skips)" },
+    fineTuneEpochs: { kind: 'integer', min: 0, help: 'fine-tune each energy-factorized net (0 = none)' },
+    largeBatch: { kind: 'integer', min: 1, help: 'the large batch of the fc3 timing' },
+  },
+  run: runLowRank,
+  print: (r) => {
+    let text = `fc3 singular values: ${r.spectrum.slice(0, 8).map((v) => v.toFixed(3)).join(', ')}, … ${r.spectrum.at(-1)!.toExponential(2)}\n`;
+    text += `break-even rank 128·256/(128+256) = ${r.breakEven.toFixed(1)}: below it the factorized layer is smaller and cheaper\n\n`;
+    text += formatTable(r.sweep, RANK_COLUMNS);
+    if (r.energy.length > 0) text += `\n\nevery hidden layer by energy kept (${originalLine(r)})\n${formatTable(r.energy, ENERGY_COLUMNS)}`;
+    return `${text}\n`;
+  },
+  report: (r) => ({
+    title: '4. Low-rank factorization of fc3',
+    correction: CORRECTIONS['low-rank'],
+    lines: [
+      `Notebook (rank, accuracy %, params counted): ${NOTEBOOK.lowRank.sweep.map(([k, acc, p]) => `${k}: ${acc}, ${p}`).join('; ')}. Break-even rank here: ${r.breakEven.toFixed(1)}.`,
+      '', formatMarkdown(r.sweep, RANK_COLUMNS), '', 'chart:lowrank-accuracy-vs-rank.svg', 'chart:lowrank-spectrum.svg',
+      `Every hidden layer by spectral energy (${originalLine(r)}):`, '', formatMarkdown(r.energy, ENERGY_COLUMNS),
+    ],
+    charts: [
+      lineChart('lowrank-accuracy-vs-rank.svg', 'Low-rank fc3: accuracy vs rank', [
+        ...r.sweep.map((x) => ({ source: 'slimtensor', rank: x.rank, accuracy: x.accuracy * 100 })),
+        ...NOTEBOOK.lowRank.sweep.map(([rank, accuracy]) => ({ source: 'notebook', rank, accuracy })),
+      ], { x: ['rank of fc3 (log scale)', 'rank'], y: ['test accuracy (%)', 'accuracy'], series: 'source', xScale: 'log' }),
+      lineChart('lowrank-spectrum.svg', 'Singular values of fc3 (256 → 128)', r.spectrum.map((sigma, i) => ({ index: i + 1, sigma })),
+        { x: ['index i', 'index'], y: ['singular value σᵢ', 'sigma'], yZero: true }),
+    ],
+    bytes: [
+      ...r.sweep.map((x) => ({ name: `fc3 rank ${x.rank}`, method: 'low-rank fc3', bytes: 4 * (r.original.params - x.originalParams + x.newParams), accuracy: x.accuracy * 100 })),
+      ...r.energy.map((e) => ({ name: `energy ${e.energy}`, method: 'low-rank, all layers', bytes: 4 * e.params, accuracy: (e.fineTuned ?? e.accuracy) * 100 })),
+    ],
+    speed: [
+      ...r.sweep.map((x) => ({ name: `fc3 rank ${x.rank}`, method: 'low-rank fc3', accuracy: x.accuracy * 100, ms1: x.netLatency1 * 1000, ms64: x.netLatency64 * 1000 })),
+      ...r.energy.map((e) => ({ name: `energy ${e.energy}`, method: 'low-rank, all layers', accuracy: e.accuracy * 100, ms1: e.netLatency1 * 1000, ms64: e.netLatency64 * 1000 })),
+    ],
+  }),
+});

@@ -24,8 +24,12 @@ export function forwardRelu(layer: Module, x: Tensor): Tensor {
  * `new MLP([784, 128, 10])` its StudentNet.
  */
 export class MLP extends Module {
+  /** Widths of the layers, input first: `[784, 512, 256, 128, 10]` for SimpleNet. */
+  readonly sizes: readonly number[];
+
   constructor(sizes: readonly number[], rng: Rng = defaultRng()) {
     super();
+    this.sizes = [...sizes];
     if (sizes.length < 2) throw new Error(`MLP: needs at least input and output sizes, got [${sizes.join(', ')}]`);
     for (let i = 0; i + 1 < sizes.length; i++) {
       (this as unknown as Record<string, Module>)[`fc${i + 1}`] = new Linear(sizes[i], sizes[i + 1], { rng });
@@ -42,6 +46,13 @@ export class MLP extends Module {
     const name = `fc${index + 1}`;
     if (!(this as unknown as Record<string, unknown>)[name]) throw new Error(`MLP.setLayer: there is no layer ${name}`);
     (this as unknown as Record<string, Module>)[name] = layer;
+  }
+
+  /** An independent copy (same weights, own storage) of this MLP while its layers are dense `Linear`s. */
+  clone(): MLP {
+    const copy = new MLP(this.sizes, new Rng(0));
+    copy.loadStateDict(this.stateDict());
+    return copy;
   }
 
   forward(x: Tensor): Tensor {
@@ -71,6 +82,13 @@ export class TeacherNet extends Module {
     this.pool = new MaxPool2d(5, 5);
     this.fc1 = new Linear(32 * 4 * 4, 128, { rng });
     this.fc2 = new Linear(128, 10, { rng });
+  }
+
+  /** An independent copy (same weights, own storage) of this TeacherNet while its layers are the float ones. */
+  clone(): TeacherNet {
+    const copy = new TeacherNet(new Rng(0));
+    copy.loadStateDict(this.stateDict());
+    return copy;
   }
 
   /**

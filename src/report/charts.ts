@@ -23,7 +23,6 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-type Row = Record<string, string | number | null>;
 
 const WIDTH = 420;
 const HEIGHT = 260;
@@ -33,7 +32,7 @@ const HEIGHT = 260;
  * @example lineChart('pruning', 'Accuracy vs sparsity', rows, { x: ['zero %', 'zeros'], y: ['accuracy %', 'accuracy'], series: 'source' })
  */
 export function lineChart(
-  file: string, title: string, values: Row[],
+  file: string, title: string, values: readonly object[],
   axes: { x: [string, string]; y: [string, string]; series?: string; xScale?: 'linear' | 'log'; yZero?: boolean },
 ): Chart {
   const spec = {
@@ -50,7 +49,7 @@ export function lineChart(
 }
 
 /** A scatter plot of `y` against `x` (log x by default), coloured by `series`, every point labelled in a tooltip. */
-export function scatterChart(file: string, title: string, values: Row[], axes: { x: [string, string]; y: [string, string]; series: string }): Chart {
+export function scatterChart(file: string, title: string, values: readonly object[], axes: { x: [string, string]; y: [string, string]; series: string }): Chart {
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title, width: WIDTH + 80, height: HEIGHT + 40, data: { values },
@@ -71,7 +70,7 @@ export function scatterChart(file: string, title: string, values: Row[], axes: {
  * shaped by `series`: e.g. batch 1 beside batch 64, every model a point in each.
  */
 export function scatterPanels(
-  file: string, title: string, values: Row[], y: [string, string], series: string, panels: [string, string][],
+  file: string, title: string, values: readonly object[], y: [string, string], series: string, panels: [string, string][],
 ): Chart {
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -93,7 +92,7 @@ export function scatterPanels(
 }
 
 /** Side-by-side bar charts, one per measure, of the same categories (e.g. fp32 vs int8). */
-export function barCharts(file: string, title: string, values: Row[], category: [string, string], group: string, measures: [string, string][]): Chart {
+export function barCharts(file: string, title: string, values: readonly object[], category: [string, string], group: string, measures: [string, string][]): Chart {
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title, data: { values },

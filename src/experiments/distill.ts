@@ -10,22 +10,25 @@ import { crossEntropy } from '../tensor/ops/loss.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Batch } from '../data/loader.js';
-import { SectionClock, trainClassifier, writeJson, type EpochRow, type ExperimentConfig, type ExperimentData, type SectionSeconds } from './common.js';
+import type { MnistData } from '../data/mnist.js';
+import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
+import { formatMarkdown, formatTable, type Column } from '../report/table.js';
+import { EPOCH_COLUMNS, trainClassifier, type EpochRow } from '../train/classifier.js';
+import { SectionClock, writeJson, type SectionSeconds } from './config.js';
+import { defineSection, type SectionConfig, type SectionContext } from './section.js';
 
 /** Settings of section 1. */
-export interface DistillationConfig extends ExperimentConfig {
+export interface DistillOptions {
   /** Temperature of the proper KD student (default 4). */
   temperature: number;
   /** Weight of the hard-label term of the proper KD student (default 0.5). */
   alpha: number;
-  /** Extra KD students, one per temperature, at `alpha` (optional). */
-  sweepTemperatures?: number[];
-  /** Receives the trained teacher (section 5 of `slimtensor all` quantizes it). */
-  keepTeacher?: (teacher: TeacherNet) => void;
+  /** Extra KD students, one per temperature, at `alpha` (none by default). */
+  sweepTemperatures: number[];
 }
 
 /** One trained model of section 1, as the summary table shows it. */
-export interface DistillationRow {
+export interface DistillRow {
   model: string;
   /** How it was trained, e.g. `KD T=4 α=0.5`. */
   method: string;
@@ -46,9 +49,9 @@ export interface DistillationRow {
 }
 
 /** What section 1 returns: every epoch of every model, and the summary. */
-export interface DistillationResult {
+export interface DistillResult {
   epochs: EpochRow[];
-  models: DistillationRow[];
+  models: DistillRow[];
   /** Accuracy of the proper KD student minus the labels-only student, in points. */
   kdGainPoints: number;
   seconds: SectionSeconds;
@@ -89,7 +92,7 @@ function teacherRows(logits: Float32Array, batch: Batch): Tensor {
  * loss (α·CE + (1−α)·T²·KL), and from the labels alone, the baseline the notebook never
  * ran, so the table can say whether distillation helped.
  */
-export async function runDistillation(config: DistillationConfig, data: ExperimentData): Promise<DistillationResult> {
+export async function runDistill(config: SectionConfig<DistillOptions>, data: MnistData, context: SectionContext = {}): Promise<DistillResult> {
   const epochs: EpochRow[] = [];
   const trained: [string, string, Module][] = [];
 
@@ -97,7 +100,7 @@ export async function runDistillation(config: DistillationConfig, data: Experime
   const teacher = new TeacherNet(new Rng(config.seed));
   epochs.push(...trainClassifier('teacher', teacher, data, config));
   trained.push(['teacher', 'labels (cross-entropy)', teacher]);
-  config.keepTeacher?.(teacher);
+  context.teacher = teacher;
   const teacherLogits = precomputeLogits(teacher, data.train.images, data.train.count);
   clock.mark('notebook');
 
@@ -107,7 +110,7 @@ export async function runDistillation(config: DistillationConfig, data: Experime
       (s, b) => distillationLoss(s, teacherRows(teacherLogits, b), b.labels, { temperature: config.temperature, alpha: config.alpha })],
     ['student-labels', 'labels only (no teacher)', (s, b) => crossEntropy(s, b.labels)],
   ];
-  for (const T of config.sweepTemperatures ?? []) {
+  for (const T of config.sweepTemperatures) {
     students.push([`student-kd-T${T}`, `KD T=${T} α=${config.alpha}`,
       (s, b) => distillationLoss(s, teacherRows(teacherLogits, b), b.labels, { temperature: T, alpha: config.alpha })]);
   }
@@ -119,7 +122,7 @@ export async function runDistillation(config: DistillationConfig, data: Experime
     trained.push([name, method, student]);
   }
 
-  const models = trained.map(([name, method, model]): DistillationRow => {
+  const models = trained.map(([name, method, model]): DistillRow => {
     const latency = measureLatency(model, data.testSet.x, { batchSize: config.batchSize });
     return {
       model: name, method, params: model.numParameters(), accuracy: epochs.filter((e) => e.model === name).at(-1)!.accuracy,
@@ -141,7 +144,57 @@ export async function runDistillation(config: DistillationConfig, data: Experime
     for (const [name, method, model] of trained) {
       await saveModel(model, join(config.out, `${name}.safetensors`), { model: name, method, seed: String(config.seed) });
     }
-    await writeJson(config.out, 'distillation.json', result);
+    await writeJson(config.out, 'distill.json', result);
   }
   return result;
 }
+
+/** The summary table: every model of the section with its size, accuracy and speed. */
+export const DISTILL_COLUMNS: Column<DistillRow>[] = [
+  { header: 'model', value: (r) => r.model },
+  { header: 'trained by', value: (r) => r.method },
+  { header: 'params', value: (r) => r.params },
+  { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
+  { header: 'KiB', value: (r) => r.bytes / 1024, digits: 1 },
+  { header: 'ms / batch 64', value: (r) => r.latencyBatch * 1000, digits: 3 },
+  { header: 'ms / 10k set', value: (r) => r.latencySet * 1000, digits: 1 },
+  { header: 'ms b1', value: (r) => r.latency1 * 1000, digits: 3 },
+  { header: 'vs teacher b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'vs teacher b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
+];
+
+const gainLine = (r: DistillResult, temperature: number, alpha: number): string =>
+  `KD (T=${temperature}, α=${alpha}) minus labels only: ${r.kdGainPoints >= 0 ? '+' : ''}${r.kdGainPoints.toFixed(2)} points` +
+  ` (${r.kdGainPoints > 0 ? 'distillation helped' : r.kdGainPoints < 0 ? 'distillation did worse' : 'no difference'} on this seed).`;
+
+const DEFAULTS: DistillOptions = { temperature: 4, alpha: 0.5, sweepTemperatures: [] };
+
+/** Section 1 of the notebook: knowledge distillation. */
+export const distill = defineSection({
+  name: 'distill',
+  title: '1. Knowledge distillation',
+  summary: 'section 1: knowledge distillation (teacher CNN → student MLP, vs labels only)',
+  usesSimpleNet: false,
+  defaults: DEFAULTS,
+  quick: {},
+  options: {
+    temperature: { kind: 'number', min: 0, openMin: true, help: 'temperature of the proper KD student' },
+    alpha: { kind: 'number', min: 0, max: 1, help: 'weight of the label loss in [0, 1]' },
+    sweepTemperatures: { kind: 'numbers', flag: 'sweep-temperature', min: 0, openMin: true, help: 'also train a KD student at each T, e.g. 1,2,4,8' },
+  },
+  run: runDistill,
+  print: (r, config) => `${formatTable(r.epochs, EPOCH_COLUMNS)}\n\n${formatTable(r.models, DISTILL_COLUMNS)}\n\n${gainLine(r, config.temperature, config.alpha)}\n`,
+  report: (r) => ({
+    title: '1. Knowledge distillation',
+    correction: CORRECTIONS.distill,
+    lines: [
+      `Notebook: teacher ${NOTEBOOK.distill.teacherAccuracy}%, KD student ${NOTEBOOK.distill.studentAccuracy}% (its \`%timeit evaluate\`: ${NOTEBOOK.distill.teacherTimeit} s and ${NOTEBOOK.distill.studentTimeit} s, loader included).`,
+      '', formatMarkdown(r.models, DISTILL_COLUMNS), '', gainLine(r, DEFAULTS.temperature, DEFAULTS.alpha),
+    ],
+    charts: [],
+    bytes: r.models.map((m) => ({ name: m.model, method: 'distillation', bytes: m.bytes, accuracy: m.accuracy * 100 })),
+    speed: r.models.map((m) => ({
+      name: m.model, method: m.model === 'teacher' ? 'teacher CNN (fp32)' : 'distilled student', accuracy: m.accuracy * 100, ms1: m.latency1 * 1000, ms64: m.latencyBatch * 1000,
+    })),
+  }),
+});

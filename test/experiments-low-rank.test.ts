@@ -2,13 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { loadExperimentData } from '../src/experiments/common.js';
+import { loadMnistData } from '../src/data/mnist.js';
 import { runLowRank } from '../src/experiments/low-rank.js';
 import { tempDir } from './helpers.js';
 
 describe('section 4: low-rank experiment', () => {
   it('runs on a slice: honest params and operations beside the notebook\'s, energy rows', async () => {
-    const data = await loadExperimentData({ trainLimit: 1200, testLimit: 300 });
+    const data = await loadMnistData({ trainLimit: 1200, testLimit: 300 });
     const out = tempDir('lr');
     const r = await runLowRank({ epochs: 1, seed: 0, batchSize: 64, lr: 1e-3, out, ranks: [128, 100, 5], energies: [0.8], fineTuneEpochs: 1, largeBatch: 500 }, data);
     expect(r.spectrum).toHaveLength(128);

@@ -2,15 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { loadExperimentData } from '../src/experiments/common.js';
-import { runActivationPruning } from '../src/experiments/activation-pruning.js';
+import { loadMnistData } from '../src/data/mnist.js';
+import { runActivationPrune } from '../src/experiments/activation-prune.js';
 import { tempDir } from './helpers.js';
 
-describe('section 3: activation-pruning experiment', () => {
+describe('section 3: activation-prune experiment', () => {
   it('runs on a slice: fewer neurons as the threshold rises, params counted from the kept sizes', async () => {
-    const data = await loadExperimentData({ trainLimit: 1500, testLimit: 500 });
+    const data = await loadMnistData({ trainLimit: 1500, testLimit: 500 });
     const out = tempDir('act');
-    const r = await runActivationPruning({
+    const r = await runActivationPrune({
       epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, out, thresholds: [0, 0.3, 5], score: 'mean', fineTune: [0.3], fineTuneEpochs: 1,
     }, data);
     expect(r.sweep[0]).toMatchObject({ kept: [512, 256, 128], newParams: 567434, sizeReduction: 0, accuracy: r.baseAccuracy });
@@ -24,7 +24,7 @@ describe('section 3: activation-pruning experiment', () => {
     expect(r.sweep[2].emptied.length).toBeGreaterThan(0); // a threshold of 5 empties some layer
     expect(r.sweep[1].fineTuned).toBeGreaterThan(0.5);
     expect(r.layers.map((l) => l.neurons)).toEqual([512, 256, 128]);
-    expect(JSON.parse(readFileSync(join(out, 'activation-pruning.json'), 'utf8')).sweep).toHaveLength(3);
+    expect(JSON.parse(readFileSync(join(out, 'activation-prune.json'), 'utf8')).sweep).toHaveLength(3);
   });
 
   it('the CLI rejects a bad score and a bad list', async () => {

@@ -1,0 +1,264 @@
+import { join } from 'node:path';
+import { CsrMatrix, toSparse } from '../compress/csr.js';
+import { forwardLatency, speedUpOver } from '../compress/metrics.js';
+import { Pruner, type PruneScope } from '../compress/prune.js';
+import type { MnistData } from '../data/mnist.js';
+import { saveModel } from '../nn/checkpoint.js';
+import type { MLP } from '../nn/models.js';
+import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
+import { lineChart } from '../report/charts.js';
+import { formatMarkdown, formatTable, type Column } from '../report/table.js';
+import { trainClassifier, type EpochRow } from '../train/classifier.js';
+import { accuracyOn } from '../train/evaluate.js';
+import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
+import { defineSection, type SectionConfig, type SectionContext } from './section.js';
+import { trainedSimpleNet } from './simple-net.js';
+
+/** Settings of section 2. */
+export interface PruneOptions {
+  /** λ values, applied cumulatively to one network (the notebook: 0, 0.01, …, 0.1). */
+  thresholds: number[];
+  /** Target sparsities of the prune → fine-tune rounds (empty: no fine-tuning run). */
+  fineTuneSchedule: number[];
+  /** Epochs of fine-tuning after each round. */
+  fineTuneEpochs: number;
+  /** Learning rate while fine-tuning (default half the training rate). */
+  fineTuneLr?: number;
+  /** How the rounds rank weights. */
+  scope: PruneScope;
+}
+
+/** The notebook's λ sweep. */
+export const NOTEBOOK_THRESHOLDS = Array.from({ length: 11 }, (_, i) => i / 100);
+
+/** One λ of the sweep: the notebook's columns plus honest sizes and model-only latency. */
+export interface ThresholdRow {
+  threshold: number;
+  accuracy: number;
+  /** Weights of all Linear layers (biases excluded, as the notebook counts). */
+  weights: number;
+  zeros: number;
+  zeroPercent: number;
+  /** float32 weights, dense. */
+  denseBytes: number;
+  /** Only the CSR values: the notebook's figure. */
+  csrValueBytes: number;
+  /** CSR values + int32 column indices + int32 row pointers (scipy's layout). */
+  csrBytes: number;
+  /** The same with the narrowest column index type (16-bit here). */
+  csrBytesNarrow: number;
+  /** denseBytes ÷ csrBytesNarrow. */
+  compression: number;
+  /** Seconds of one forward pass of the sparse (CSR) model at batch 1 and 64 (medians). */
+  sparseLatency1: number;
+  sparseLatency64: number;
+  /** The same for the dense model (weights with zeros in them). */
+  denseLatency1: number;
+  denseLatency64: number;
+}
+
+/** One prune → fine-tune round. */
+export interface FineTuneRow {
+  round: number;
+  targetSparsity: number;
+  sparsity: number;
+  /** Accuracy right after pruning, before fine-tuning. */
+  accuracyPruned: number;
+  /** Accuracy after fine-tuning with the masks held. */
+  accuracy: number;
+  /** Stored weights ÷ original weights, inverted: 10 means 10× fewer. */
+  reduction: number;
+  /** Bytes of the Linear weights as CSR with the narrowest indices (biases not included). */
+  csrBytes: number;
+  /** Seconds of one forward pass of the round's network run as CSR, at batch 1 and 64 (medians). */
+  sparseLatency1: number;
+  sparseLatency64: number;
+  /** The dense unpruned network's time ÷ the CSR one's, at batch 1 and 64, timed side by side (`speedUpOver`). */
+  speedup1: number;
+  speedup64: number;
+}
+
+/** What section 2 returns. */
+export interface PruneResult {
+  training: EpochRow[];
+  baseAccuracy: number;
+  sweep: ThresholdRow[];
+  fineTune: FineTuneRow[];
+  /** The sparsest fine-tuned round within 0.5 point of the unpruned accuracy (null if none). */
+  bestWithinHalfPoint: FineTuneRow | null;
+  seconds: SectionSeconds;
+}
+
+/** CSR sizes of a model's Linear weights, summed. */
+function csrSizes(net: MLP): Pick<ThresholdRow, 'denseBytes' | 'csrValueBytes' | 'csrBytes' | 'csrBytesNarrow'> {
+  const sizes = { denseBytes: 0, csrValueBytes: 0, csrBytes: 0, csrBytesNarrow: 0 };
+  for (const [name, p] of net.namedParameters()) {
+    if (!name.endsWith('weight')) continue;
+    const [rows, cols] = p.shape;
+    const wide = CsrMatrix.fromDense(p.data, rows, cols, 4).bytes();
+    const narrow = CsrMatrix.fromDense(p.data, rows, cols).bytes();
+    sizes.denseBytes += p.data.byteLength;
+    sizes.csrValueBytes += wide.values;
+    sizes.csrBytes += wide.total;
+    sizes.csrBytesNarrow += narrow.total;
+  }
+  return sizes;
+}
+
+/**
+ * Section 2: train SimpleNet, then prune |w| < λ for each λ in turn on the same network
+ * (cumulative, as the notebook does), measuring accuracy, honest CSR sizes, and the
+ * latency of the network run as CSR against the dense one. Then, from the unpruned network,
+ * prune in rounds toward high sparsity with fine-tuning between rounds (Han et al. 2015).
+ */
+export async function runPrune(config: SectionConfig<PruneOptions>, data: MnistData, context: SectionContext = {}): Promise<PruneResult> {
+  const clock = new SectionClock();
+  const { net, epochs: training, accuracy: baseAccuracy } = await trainedSimpleNet(config, data, context.net);
+  const x = data.testSet.x;
+  const denseLatency1 = forwardLatency(net, x, 1);
+  const denseLatency64 = forwardLatency(net, x, 64);
+
+  const swept = net.clone();
+  const pruner = new Pruner(swept);
+  const sweep: ThresholdRow[] = [];
+  for (const threshold of config.thresholds) {
+    pruner.pruneByThreshold(threshold);
+    const total = pruner.stats().at(-1)!;
+    const sizes = csrSizes(swept);
+    const sparse = toSparse(swept.clone());
+    const row: ThresholdRow = {
+      threshold, accuracy: accuracyOn(swept, data.testSet), weights: total.weights, zeros: total.zeros, zeroPercent: total.sparsity * 100,
+      ...sizes, compression: sizes.denseBytes / sizes.csrBytesNarrow,
+      sparseLatency1: forwardLatency(sparse, x, 1), sparseLatency64: forwardLatency(sparse, x, 64), denseLatency1, denseLatency64,
+    };
+    sweep.push(row);
+    config.log?.(`λ=${threshold}: accuracy ${percent(row.accuracy)}, ${row.zeroPercent.toFixed(1)}% zeros`);
+  }
+
+  clock.mark('notebook');
+  const fineTune: FineTuneRow[] = [];
+  let best: { row: FineTuneRow; net: MLP } | null = null;
+  const tuned = net.clone();
+  const rounds = new Pruner(tuned);
+  for (const [i, target] of config.fineTuneSchedule.entries()) {
+    rounds.pruneToSparsity(target, { scope: config.scope });
+    const accuracyPruned = accuracyOn(tuned, data.testSet);
+    const log = trainClassifier(`fine-tune ${(target * 100).toFixed(0)}%`, tuned, data, { ...config, epochs: config.fineTuneEpochs },
+      { afterStep: () => rounds.apply(), lr: config.fineTuneLr ?? config.lr / 2, seed: config.seed + 1000 + i });
+    const sparsity = rounds.stats().at(-1)!.sparsity;
+    const speed = speedUpOver(net, toSparse(tuned.clone()), x);
+    const row: FineTuneRow = {
+      round: i + 1, targetSparsity: target, sparsity, accuracyPruned, accuracy: log.at(-1)!.accuracy, reduction: 1 / (1 - sparsity),
+      csrBytes: csrSizes(tuned).csrBytesNarrow, sparseLatency1: speed.latency1, sparseLatency64: speed.latency64,
+      speedup1: speed.speedup1, speedup64: speed.speedup64,
+    };
+    fineTune.push(row);
+    if (row.accuracy >= baseAccuracy - 0.005 && (!best || row.sparsity > best.row.sparsity)) best = { row, net: tuned.clone() };
+  }
+  const bestWithinHalfPoint = best?.row ?? null;
+
+  clock.mark('extras');
+  const result = { training, baseAccuracy, sweep, fineTune, bestWithinHalfPoint, seconds: clock.seconds };
+  if (config.out) {
+    await writeJson(config.out, 'prune.json', result);
+    if (best) {
+      // The sparsest network within half a point, stored as CSR (reload with loadCompressedModel).
+      await saveModel(toSparse(best.net), join(config.out, 'pruned-sparse.safetensors'),
+        { model: 'simple-net', method: 'magnitude pruning + fine-tuning', sparsity: best.row.sparsity.toFixed(4) });
+    }
+  }
+  return result;
+}
+
+/** The λ sweep as the notebook prints it, with honest sizes and the CSR net's speed. */
+export const SWEEP_COLUMNS: Column<ThresholdRow>[] = [
+  { header: 'threshold', value: (r) => r.threshold, digits: 2 },
+  { header: 'accuracy', value: (r) => r.accuracy, digits: 4 },
+  { header: 'weights', value: (r) => r.weights },
+  { header: 'zeros', value: (r) => r.zeros },
+  { header: 'zero %', value: (r) => r.zeroPercent, digits: 1 },
+  { header: 'dense MB', value: (r) => r.denseBytes / 2 ** 20, digits: 3 },
+  { header: 'values only MB', value: (r) => r.csrValueBytes / 2 ** 20, digits: 3 },
+  { header: 'CSR int32 MB', value: (r) => r.csrBytes / 2 ** 20, digits: 3 },
+  { header: 'CSR u16 MB', value: (r) => r.csrBytesNarrow / 2 ** 20, digits: 3 },
+  { header: 'dense/CSR', value: (r) => r.compression, digits: 2 },
+  { header: 'ms b1 dense', value: (r) => r.denseLatency1 * 1000, digits: 3 },
+  { header: 'ms b1 CSR', value: (r) => r.sparseLatency1 * 1000, digits: 3 },
+  { header: 'ms b64 dense', value: (r) => r.denseLatency64 * 1000, digits: 2 },
+  { header: 'ms b64 CSR', value: (r) => r.sparseLatency64 * 1000, digits: 2 },
+  { header: 'speed-up b1', value: (r) => `${(r.denseLatency1 / r.sparseLatency1).toFixed(2)}×` },
+  { header: 'speed-up b64', value: (r) => `${(r.denseLatency64 / r.sparseLatency64).toFixed(2)}×` },
+];
+
+/** The prune → fine-tune rounds. */
+export const FINE_TUNE_COLUMNS: Column<FineTuneRow>[] = [
+  { header: 'round', value: (r) => r.round },
+  { header: 'target %', value: (r) => r.targetSparsity * 100, digits: 1 },
+  { header: 'zeros %', value: (r) => r.sparsity * 100, digits: 2 },
+  { header: 'fewer weights', value: (r) => `${r.reduction.toFixed(1)}×` },
+  { header: 'accuracy pruned', value: (r) => r.accuracyPruned * 100, digits: 2 },
+  { header: 'after fine-tune', value: (r) => r.accuracy * 100, digits: 2 },
+  { header: 'ms b1 CSR', value: (r) => r.sparseLatency1 * 1000, digits: 3 },
+  { header: 'ms b64 CSR', value: (r) => r.sparseLatency64 * 1000, digits: 2 },
+  { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
+];
+
+/** The float32 bytes of SimpleNet's biases (512 + 256 + 128 + 10), added to weight-only sizes. */
+const BIAS_BYTES = 4 * 906;
+
+const bestLine = (r: PruneResult): string => {
+  const best = r.bestWithinHalfPoint;
+  return best
+    ? `Sparsest within 0.5 point: ${(best.sparsity * 100).toFixed(1)}% zeros (${best.reduction.toFixed(1)}× fewer weights) at ${(best.accuracy * 100).toFixed(2)}%.`
+    : 'No round stayed within 0.5 point of the unpruned accuracy.';
+};
+
+/** Section 2 of the notebook: zero (magnitude) pruning. */
+export const prune = defineSection({
+  name: 'prune',
+  title: '2. Zero (magnitude) pruning',
+  summary: 'section 2: magnitude (zero) pruning, stored and run as CSR, plus prune → fine-tune rounds',
+  usesSimpleNet: true,
+  defaults: { thresholds: NOTEBOOK_THRESHOLDS, fineTuneSchedule: [0.6, 0.8, 0.9, 0.95], fineTuneEpochs: 1, scope: 'global' } as PruneOptions,
+  quick: { fineTuneSchedule: [0.5, 0.9] },
+  options: {
+    thresholds: { kind: 'numbers', min: 0, help: "λ values of the sweep (the notebook's)" },
+    fineTuneSchedule: { kind: 'numbers', flag: 'schedule', min: 0, max: 1, openMax: true, noneAllowed: true, help: "target sparsities of the fine-tuning rounds ('none' skips)" },
+    fineTuneEpochs: { kind: 'integer', min: 1, help: 'epochs of fine-tuning per round' },
+    scope: { kind: 'choice', values: ['global', 'layer'], help: 'how rounds rank weights' },
+  },
+  run: runPrune,
+  print: (r, config) => {
+    let text = formatTable(r.sweep, SWEEP_COLUMNS);
+    if (r.fineTune.length > 0) {
+      text += `\n\nprune → fine-tune rounds (${config.scope}, ${config.fineTuneEpochs} epoch(s) each), unpruned accuracy ${percent(r.baseAccuracy)}\n`;
+      text += `${formatTable(r.fineTune, FINE_TUNE_COLUMNS)}\n${bestLine(r)}`;
+    }
+    return `${text}\n`;
+  },
+  report: (r) => ({
+    title: '2. Zero (magnitude) pruning',
+    correction: CORRECTIONS.prune,
+    lines: [
+      `Notebook (λ, accuracy %, zeros %): ${NOTEBOOK.prune.sweep.map(([l, a, z]) => `${l}: ${a}, ${z}`).join('; ')}. Sizes at λ=0.03: ${NOTEBOOK.prune.denseMB} MB dense, "${NOTEBOOK.prune.csrMB} MB" CSR (values only).`,
+      '', formatMarkdown(r.sweep, SWEEP_COLUMNS), '', 'chart:pruning-accuracy-vs-sparsity.svg',
+      `Prune → fine-tune rounds (unpruned: ${percent(r.baseAccuracy)}):`, '', formatMarkdown(r.fineTune, FINE_TUNE_COLUMNS), '', bestLine(r),
+    ],
+    charts: [lineChart('pruning-accuracy-vs-sparsity.svg', 'Zero pruning: accuracy vs sparsity', [
+      ...r.sweep.map((x) => ({ source: 'slimtensor', zeros: x.zeroPercent, accuracy: x.accuracy * 100 })),
+      ...NOTEBOOK.prune.sweep.map(([, accuracy, zeros]) => ({ source: 'notebook', zeros, accuracy })),
+    ], { x: ['weights set to zero (%)', 'zeros'], y: ['test accuracy (%)', 'accuracy'], series: 'source' })],
+    bytes: [
+      ...r.sweep.map((x) => ({ name: `λ=${x.threshold}`, method: 'magnitude pruning (CSR)', bytes: x.csrBytesNarrow + BIAS_BYTES, accuracy: x.accuracy * 100 })),
+      ...r.fineTune.map((x) => ({ name: `${(x.sparsity * 100).toFixed(0)}% + fine-tune`, method: 'pruning + fine-tuning (CSR)', bytes: x.csrBytes + BIAS_BYTES, accuracy: x.accuracy * 100 })),
+    ],
+    speed: [
+      ...r.sweep.slice(0, 1).map((x) => ({ name: 'SimpleNet', method: 'dense fp32', accuracy: r.baseAccuracy * 100, ms1: x.denseLatency1 * 1000, ms64: x.denseLatency64 * 1000 })),
+      ...r.sweep.map((x) => ({ name: `λ=${x.threshold}`, method: 'magnitude pruning (CSR)', accuracy: x.accuracy * 100, ms1: x.sparseLatency1 * 1000, ms64: x.sparseLatency64 * 1000 })),
+      ...r.fineTune.map((x) => ({
+        name: `${(x.sparsity * 100).toFixed(0)}% + fine-tune`, method: 'pruning + fine-tuning (CSR)', accuracy: x.accuracy * 100, ms1: x.sparseLatency1 * 1000, ms64: x.sparseLatency64 * 1000,
+      })),
+    ],
+  }),
+});

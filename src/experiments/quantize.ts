@@ -1,0 +1,200 @@
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dequantizeWeight, sqnr } from '../compress/int8.js';
+import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
+import { forwardLatency, setLatency, speedUpOver, stateBytes } from '../compress/metrics.js';
+import { quantizeDynamic } from '../compress/quantize.js';
+import type { MnistData } from '../data/mnist.js';
+import { loadModel, saveModel } from '../nn/checkpoint.js';
+import type { Conv2d, Linear } from '../nn/layers.js';
+import { TeacherNet } from '../nn/models.js';
+import type { Module } from '../nn/module.js';
+import { barCharts } from '../report/charts.js';
+import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
+import { formatMarkdown, formatTable, type Column } from '../report/table.js';
+import { Rng } from '../tensor/random.js';
+import { trainClassifier, type EpochRow } from '../train/classifier.js';
+import { accuracyOn } from '../train/evaluate.js';
+import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
+import { defineSection, type SectionConfig, type SectionContext } from './section.js';
+import { trainedSimpleNet } from './simple-net.js';
+
+/** Settings of section 5. */
+export interface QuantizeOptions {
+  /** The trained teacher CNN to quantize too; trained here when absent (unless section 1 ran in the same run). */
+  teacherPath?: string;
+  /** Quantize the MLP only. */
+  skipTeacher: boolean;
+}
+
+/** One model in one number format. */
+export interface QuantizeRow {
+  model: 'simple-net' | 'teacher';
+  scheme: 'fp32' | 'int8 per-tensor' | 'int8 per-channel';
+  accuracy: number;
+  /** Bytes of every stored array (int8 weights, scales, float biases). */
+  weightBytes: number;
+  /** Bytes of its safetensors file. */
+  fileBytes: number;
+  /**
+   * Model-only forward time of one batch of 64 and of the 10k test set, seconds (medians).
+   * The set runs as one batch for the MLP and in batches of 1000 for the CNN, whose
+   * activations for 10k images at once would take 0.7 GB.
+   */
+  latency64: number;
+  latency10k: number;
+  /** The batch size of `latency10k`. */
+  largeBatch: number;
+  /** fp32 latency ÷ this one, at batch 64 and 10k. */
+  speedup64: number;
+  speedup10k: number;
+  /** Seconds of one forward pass at batch 1 (median), and the fp32 model's ÷ it. */
+  latency1: number;
+  speedup1: number;
+}
+
+/** Quantization error of one layer's weights. */
+export interface LayerErrorRow {
+  model: string;
+  layer: string;
+  scheme: string;
+  /** Signal-to-quantization-noise ratio of the weights, dB. */
+  sqnrDb: number;
+}
+
+/** What section 5 returns. */
+export interface QuantizeResult {
+  training: EpochRow[];
+  rows: QuantizeRow[];
+  layers: LayerErrorRow[];
+  seconds: SectionSeconds;
+}
+
+async function fileBytes(model: Module, out: string | undefined, name: string): Promise<number> {
+  const dir = out ?? (await fs.mkdtemp(join(tmpdir(), 'slimtensor-quant-')));
+  const path = join(dir, `${name}.safetensors`);
+  await saveModel(model, path, { model: name });
+  const { size } = await fs.stat(path);
+  if (!out) await fs.rm(dir, { recursive: true, force: true });
+  return size;
+}
+
+async function compare(name: 'simple-net' | 'teacher', float: Module, copy: () => Module, data: MnistData, config: SectionConfig<QuantizeOptions>): Promise<{ rows: QuantizeRow[]; layers: LayerErrorRow[] }> {
+  const x = data.testSet.x;
+  const rows: QuantizeRow[] = [];
+  const layers: LayerErrorRow[] = [];
+  const variants: [QuantizeRow['scheme'], Module][] = [
+    ['fp32', float],
+    ['int8 per-tensor', quantizeDynamic(copy(), { perChannel: false })],
+    ['int8 per-channel', quantizeDynamic(copy(), { perChannel: true })],
+  ];
+  let base: QuantizeRow | null = null;
+  for (const [scheme, model] of variants) {
+    // int8 against fp32 at batch 1 and 64 in alternating rounds (speedUpOver); the set in turn.
+    const speed = base ? speedUpOver(float, model, x) : { latency1: forwardLatency(model, x, 1), latency64: forwardLatency(model, x, 64), speedup1: 1, speedup64: 1 };
+    const largeBatch = name === 'teacher' ? Math.min(1000, x.shape[0]) : x.shape[0];
+    const latency10k = setLatency(model, x, largeBatch);
+    const row: QuantizeRow = {
+      model: name, scheme, accuracy: accuracyOn(model, data.testSet), weightBytes: stateBytes(model),
+      fileBytes: await fileBytes(model, config.out, `${name}-${scheme.replace(/ /g, '-')}`),
+      latency64: speed.latency64, latency10k, largeBatch, speedup64: speed.speedup64, speedup10k: base ? base.latency10k / latency10k : 1,
+      latency1: speed.latency1, speedup1: speed.speedup1,
+    };
+    base ??= row;
+    rows.push(row);
+    config.log?.(`${name} ${scheme}: accuracy ${percent(row.accuracy)}, ${row.weightBytes} bytes`);
+    if (scheme === 'fp32') continue;
+    const floats = new Map(float.namedModules());
+    for (const [layerName, layer] of model.namedModules()) {
+      if (!(layer instanceof QuantizedLinear || layer instanceof QuantizedConv2d)) continue;
+      const original = floats.get(layerName) as Linear | Conv2d;
+      layers.push({ model: name, layer: layerName, scheme, sqnrDb: sqnr(original.weight.data, dequantizeWeight(layer.weight)) });
+    }
+  }
+  return { rows, layers };
+}
+
+/**
+ * Section 5: dynamic int8 quantization of the trained full-rank SimpleNet (not the rank-1
+ * network the notebook's loop leaves behind) and of the teacher CNN, per tensor and per
+ * channel: accuracy, bytes in memory and on disk, model-only latency, and the
+ * signal-to-noise ratio of every layer's weights, each beside fp32.
+ */
+export async function runQuantize(config: SectionConfig<QuantizeOptions>, data: MnistData, context: SectionContext = {}): Promise<QuantizeResult> {
+  const clock = new SectionClock();
+  const { net, epochs: training } = await trainedSimpleNet(config, data, context.net);
+  const simple = await compare('simple-net', net, () => net.clone(), data, config);
+  const rows = [...simple.rows];
+  const layers = [...simple.layers];
+  clock.mark('notebook');
+  // In a run without section 1 (context.teacher === null) there is no teacher to quantize.
+  if (!config.skipTeacher && context.teacher !== null) {
+    let teacher = context.teacher;
+    if (!teacher) {
+      teacher = new TeacherNet(new Rng(config.seed));
+      if (config.teacherPath) await loadModel(teacher, config.teacherPath);
+      else training.push(...trainClassifier('teacher', teacher, data, config));
+    }
+    const t = teacher;
+    const cnn = await compare('teacher', t, () => t.clone(), data, config);
+    rows.push(...cnn.rows);
+    layers.push(...cnn.layers);
+  }
+  clock.mark('extras');
+  const result = { training, rows, layers, seconds: clock.seconds };
+  await writeJson(config.out, 'quantize.json', result);
+  return result;
+}
+
+/** Every model in every number format: accuracy, bytes and speed beside fp32. */
+export const QUANT_COLUMNS: Column<QuantizeRow>[] = [
+  { header: 'model', value: (r) => r.model },
+  { header: 'scheme', value: (r) => r.scheme },
+  { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
+  { header: 'weight KiB', value: (r) => r.weightBytes / 1024, digits: 1 },
+  { header: 'file KiB', value: (r) => r.fileBytes / 1024, digits: 1 },
+  { header: 'ms b64', value: (r) => r.latency64 * 1000, digits: 3 },
+  { header: 'ms 10k set', value: (r) => r.latency10k * 1000, digits: 1 },
+  { header: 'in batches of', value: (r) => r.largeBatch },
+  { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
+  { header: 'speed-up 10k', value: (r) => `${r.speedup10k.toFixed(2)}×` },
+  { header: 'ms b1', value: (r) => r.latency1 * 1000, digits: 3 },
+  { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+];
+
+/** The weight quantization error of each layer. */
+export const LAYER_COLUMNS: Column<LayerErrorRow>[] = [
+  { header: 'model', value: (r) => r.model },
+  { header: 'layer', value: (r) => r.layer },
+  { header: 'scheme', value: (r) => r.scheme },
+  { header: 'SQNR dB', value: (r) => r.sqnrDb, digits: 1 },
+];
+
+const methodOf = (x: QuantizeRow): string => (x.scheme === 'fp32' ? (x.model === 'teacher' ? 'teacher CNN (fp32)' : 'dense fp32') : 'int8 quantization');
+
+/** Section 5 of the notebook: dynamic int8 quantization. */
+export const quantize = defineSection({
+  name: 'quantize',
+  title: '5. Dynamic int8 quantization',
+  summary: 'section 5: dynamic int8 quantization computed in int8: accuracy, bytes, speed, SQNR',
+  usesSimpleNet: true,
+  defaults: { teacherPath: undefined, skipTeacher: false } as QuantizeOptions,
+  quick: {},
+  options: {
+    teacherPath: { kind: 'file', flag: 'teacher', help: 'the trained teacher CNN to quantize too (default: train one)' },
+    skipTeacher: { kind: 'flag', flag: 'no-teacher', help: 'quantize the MLP only' },
+  },
+  run: runQuantize,
+  print: (r) => `${formatTable(r.rows, QUANT_COLUMNS)}\n\nweight quantization error per layer\n${formatTable(r.layers, LAYER_COLUMNS)}\n`,
+  report: (r) => ({
+    title: '5. Dynamic int8 quantization',
+    correction: CORRECTIONS.quantize,
+    lines: [`Notebook: ${NOTEBOOK.quantize.accuracy}% (no size, no speed).`, '', formatMarkdown(r.rows, QUANT_COLUMNS), '', 'chart:quantization.svg', formatMarkdown(r.layers, LAYER_COLUMNS)],
+    charts: [barCharts('quantization.svg', 'fp32 vs int8: accuracy, size, latency (batch 64)',
+      r.rows.map((x) => ({ model: x.model, scheme: x.scheme, accuracy: x.accuracy * 100, kib: x.weightBytes / 1024, ms: x.latency64 * 1000 })), ['model', 'model'], 'scheme',
+      [['test accuracy (%)', 'accuracy'], ['weights (KiB)', 'kib'], ['ms per batch of 64', 'ms']])],
+    bytes: r.rows.map((x) => ({ name: `${x.model} ${x.scheme}`, method: x.scheme === 'fp32' ? 'fp32 baseline' : 'int8 quantization', bytes: x.weightBytes, accuracy: x.accuracy * 100 })),
+    speed: r.rows.map((x) => ({ name: `${x.model} ${x.scheme}`, method: methodOf(x), accuracy: x.accuracy * 100, ms1: x.latency1 * 1000, ms64: x.latency64 * 1000 })),
+  }),
+});

@@ -1,0 +1,24 @@
+import { activationPrune } from './activation-prune.js';
+import { distill } from './distill.js';
+import { lowRank } from './low-rank.js';
+import { prune } from './prune.js';
+import { quantize } from './quantize.js';
+
+/**
+ * The notebook's sections, in its order: the one registry the CLI (a command each) and
+ * `all` read. A new section is its file under `experiments/`, one line here, and its test.
+ */
+export const SECTIONS = [distill, prune, activationPrune, lowRank, quantize] as const;
+
+type AnySection = (typeof SECTIONS)[number];
+
+/** `distill`, `prune`, `activation-prune`, `low-rank`, `quantize`. */
+export type SectionName = AnySection['name'];
+
+/** Each section's result by its name. */
+export type SectionResults = { [S in AnySection as S['name']]: Awaited<ReturnType<S['run']>> };
+
+/** The section called `name`, or undefined (an own-property lookup: `constructor` is not a section). */
+export function sectionNamed(name: string): AnySection | undefined {
+  return SECTIONS.find((s) => s.name === name);
+}

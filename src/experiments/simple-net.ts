@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import type { MnistData } from '../data/mnist.js';
+import { loadModel, saveModel } from '../nn/checkpoint.js';
+import { MLP } from '../nn/models.js';
+import { Rng } from '../tensor/random.js';
+import { trainClassifier, type EpochRow } from '../train/classifier.js';
+import { accuracyOn } from '../train/evaluate.js';
+import { percent, type ExperimentConfig } from './config.js';
+
+/** The MLP 784-512-256-128-10 that sections 2–5 compress (the notebook's SimpleNet). */
+export const SIMPLE_NET_SIZES = [784, 512, 256, 128, 10] as const;
+
+/** A fresh SimpleNet initialized from `seed`. */
+export function simpleNet(seed: number): MLP {
+  return new MLP(SIMPLE_NET_SIZES, new Rng(seed));
+}
+
+/** A trained SimpleNet and how it got there. */
+export interface TrainedNet {
+  net: MLP;
+  /** Its training log (empty when it was loaded or shared). */
+  epochs: EpochRow[];
+  /** Test accuracy, in [0, 1]. */
+  accuracy: number;
+  /** The file it came from, when loaded. */
+  loadedFrom?: string;
+}
+
+/**
+ * The SimpleNet a compression section starts from: `shared` when given (the sections of
+ * one run share it; it must not be changed), loaded from `modelPath` when given (a user's
+ * own run), else trained for `config.epochs` and saved as `<out>/simple-net.safetensors`.
+ */
+export async function trainedSimpleNet(config: ExperimentConfig & { modelPath?: string }, data: MnistData, shared?: TrainedNet): Promise<TrainedNet> {
+  if (shared) return { ...shared, epochs: [] };
+  const net = simpleNet(config.seed);
+  if (config.modelPath) {
+    await loadModel(net, config.modelPath);
+    const accuracy = accuracyOn(net, data.testSet);
+    config.log?.(`simple-net: loaded ${config.modelPath}, accuracy ${percent(accuracy)}`);
+    return { net, epochs: [], accuracy, loadedFrom: config.modelPath };
+  }
+  const epochs = trainClassifier('simple-net', net, data, config);
+  if (config.out) await saveModel(net, join(config.out, 'simple-net.safetensors'), { model: 'simple-net', seed: String(config.seed) });
+  return { net, epochs, accuracy: epochs.at(-1)!.accuracy };
+}

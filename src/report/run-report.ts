@@ -1,0 +1,111 @@
+import { scatterChart, scatterPanels, type Chart } from './charts.js';
+
+/** A model on the accuracy-vs-bytes chart. */
+export interface BytesPoint {
+  name: string;
+  method: string;
+  bytes: number;
+  /** Percent. */
+  accuracy: number;
+}
+
+/** A model on the accuracy-vs-latency chart: milliseconds at batch 1 and per batch of 64. */
+export interface SpeedPoint {
+  name: string;
+  method: string;
+  /** Percent. */
+  accuracy: number;
+  ms1: number;
+  ms64: number;
+}
+
+/** What one section adds to report.md: its text, its own charts, and its models on the two trade-off charts. */
+export interface ReportPart {
+  title: string;
+  /** What the notebook measured wrongly, in one line. */
+  correction: string;
+  /** Markdown; a line `chart:<file>` stands for that chart's image. */
+  lines: string[];
+  charts: Chart[];
+  bytes: BytesPoint[];
+  speed: SpeedPoint[];
+}
+
+/** The run as a whole: where it ran and how long each part took. */
+export interface RunSummary {
+  quick: boolean;
+  seed: number;
+  epochs: number;
+  trainImages: number;
+  testImages: number;
+  machine: Record<string, string | number>;
+  /** Seconds of each part: the notebook's own work and the extras. */
+  seconds: Record<string, { notebook: number; extras: number }>;
+  totalSeconds: number;
+}
+
+const fmtS = (v: number): string => `${v.toFixed(1)} s`;
+
+/** The two charts across sections: accuracy against bytes, and against forward time at batch 1 and 64. */
+function tradeoffCharts(parts: ReportPart[]): Chart[] {
+  const out: Chart[] = [];
+  // Models more than 15 points below the best are off the useful frontier and squash the axis.
+  const useful = <P extends { accuracy: number }>(points: P[]): P[] => {
+    const best = Math.max(...points.map((p) => p.accuracy));
+    return points.filter((p) => p.accuracy >= best - 15);
+  };
+  const bytes = parts.flatMap((p) => p.bytes);
+  if (bytes.length > 0) {
+    out.push(scatterChart('tradeoff-accuracy-vs-bytes.svg', 'Every compressed model: accuracy vs bytes', useful(bytes),
+      { x: ['bytes of the model (log scale)', 'bytes'], y: ['test accuracy (%)', 'accuracy'], series: 'method' }));
+  }
+  const speed = parts.flatMap((p) => p.speed);
+  if (speed.length > 0) {
+    out.push(scatterPanels('tradeoff-accuracy-vs-latency.svg', 'Every compressed model: accuracy vs forward time (default backend)',
+      useful(speed), ['test accuracy (%)', 'accuracy'], 'method',
+      [['ms per image at batch 1 (log scale)', 'ms1'], ['ms per batch of 64 (log scale)', 'ms64']]));
+  }
+  return out;
+}
+
+/**
+ * report.md and its charts: the run's timings, then each section's part (its table beside
+ * the notebook's figures and the one-line correction), then the trade-off charts. Images
+ * link to the charts by file name, inside `chartFolder` when given.
+ */
+export function runReport(run: RunSummary, parts: ReportPart[], options: { chartFolder?: string } = {}): { markdown: string; charts: Chart[] } {
+  const charts = [...parts.flatMap((p) => p.charts), ...tradeoffCharts(parts)];
+  const m = run.machine;
+  const seconds = Object.values(run.seconds);
+  const lines: string[] = [
+    '# slimtensor: the compression notebook, reproduced',
+    '',
+    `${run.quick ? '**Quick look** (a slice of MNIST, 1 epoch): figures are not comparable with the notebook. ' : ''}` +
+      `Seed ${run.seed}, ${run.epochs} epoch(s), ${run.trainImages} training and ${run.testImages} test images; ` +
+      `${m.cpu}, ${m.cores} cores, Node ${m.node}, backend ${m.backend}${m.simd && m.simd !== 'none' ? ` (${m.simd} SIMD)` : ''}, ${m.threads} thread(s).`,
+    '',
+    '## Time',
+    '',
+    '| part | notebook\'s work | extras | total |',
+    '|---|---:|---:|---:|',
+    ...Object.entries(run.seconds).map(([k, v]) => `| ${k} | ${fmtS(v.notebook)} | ${fmtS(v.extras)} | ${fmtS(v.notebook + v.extras)} |`),
+    `| **all** | ${fmtS(seconds.reduce((a, v) => a + v.notebook, 0))} | ${fmtS(seconds.reduce((a, v) => a + v.extras, 0))} | ${fmtS(run.totalSeconds)} |`,
+    '',
+    'Sections 2–5 share one trained SimpleNet (the notebook retrains the same network in each).',
+    '',
+  ];
+  const files = new Set(charts.map((c) => c.file));
+  const folder = options.chartFolder ? `${options.chartFolder}/` : '';
+  const image = (file: string): string[] => (files.has(file) ? [`![${file}](${folder}${file})`, ''] : []);
+  for (const part of parts) {
+    lines.push(`## ${part.title}`, '', `*What the notebook measured wrongly:* ${part.correction}`, '');
+    for (const line of part.lines) lines.push(...(line.startsWith('chart:') ? image(line.slice(6)) : [line]));
+    lines.push('');
+  }
+  if (files.has('tradeoff-accuracy-vs-bytes.svg')) lines.push('## Every method: accuracy vs bytes', '', ...image('tradeoff-accuracy-vs-bytes.svg'));
+  if (files.has('tradeoff-accuracy-vs-latency.svg')) {
+    lines.push('## Every method: accuracy vs speed', '', `Model-only forward time on the ${m.backend} backend, at batch 1 and per batch of 64; each section's table gives the speed-up over its dense model.`, '',
+      ...image('tradeoff-accuracy-vs-latency.svg'));
+  }
+  return { markdown: `${lines.join('\n')}\n`, charts };
+}
