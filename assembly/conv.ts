@@ -85,7 +85,7 @@ function col2im(col: usize, geo: usize, dx: usize): void {
   }
 }
 
-// kernels/pool.ts maxPool2d over the OC planes of one image; ties keep the first, NaN wins.
+// kernels/pool.ts maxPool2d over the OC planes of one image; ties keep the first, a NaN wins (the last NaN).
 function maxPool(y: usize, geo: usize, out: usize, argmax: usize): void {
   const OH = geoAt(geo, Geo.OH), OW = geoAt(geo, Geo.OW), OC = geoAt(geo, Geo.OC);
   const KH = geoAt(geo, Geo.PKH), KW = geoAt(geo, Geo.PKW), SH = geoAt(geo, Geo.PSH), SW = geoAt(geo, Geo.PSW);
@@ -100,7 +100,7 @@ function maxPool(y: usize, geo: usize, out: usize, argmax: usize): void {
           const row = plane + (oh * SH + kh) * OW + ow * SW;
           for (let kw = 0; kw < KW; kw++) {
             const v = load<f32>(y + (<usize>(row + kw) << 2));
-            if (!(v <= best)) {
+            if (v > best || v != v) {
               best = v;
               bestIndex = row + kw;
             }

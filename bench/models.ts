@@ -31,7 +31,7 @@ const SIMPLE_NET: Variant[] = [
 
 const TEACHER: Variant[] = [
   ['dense fp32', (m) => m, (m) => m],
-  ['int8 (conv and linear)', (m) => quantizeDynamic(m), null],
+  ['int8 (conv and linear)', (m) => quantizeDynamic(m, { conv: true }), null],
 ];
 
 /**

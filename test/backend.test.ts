@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkBackendEnvironment } from '../src/tensor/kernels/index.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
+import { HelperPool } from '../src/tensor/kernels/wasm/pool.js';
 import { randomArray } from './helpers.js';
 import { Rng } from '../src/tensor/random.js';
 
@@ -80,4 +81,21 @@ describe('wasm helper threads fail loudly', () => {
     const A = randomArray(M * K, rng), B = randomArray(K * N, rng), C = new Float32Array(M * N);
     expect(() => wasmCalls(m).gemm(false, false, M, N, K, A, B, C, false)).toThrow(/wasm: helper thread 1 exited \(code \d+\); it cannot run gemm/);
   });
+
+  it('a helper that cannot start is reported with its own message, not waited for', () => {
+    // A module importing a function the helper does not provide: instantiating it fails in the helper.
+    const bytes = Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 11, 1, 3, 101, 110, 118, 3, 102, 111, 111, 0, 0);
+    const pool = new HelperPool(new WebAssembly.Module(bytes), new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }), 1, ['foo']);
+    const t0 = Date.now();
+    expect(() => pool.start(0, 'foo', [])).toThrow(/wasm: helper thread 1 stopped while starting: .*foo.*; it cannot run foo/);
+    expect(Date.now() - t0).toBeLessThan(9000); // the helper's own failure, not the start-up limit
+  });
+
+  it('a process started with --input-type=module runs the helpers too (they do not inherit that flag)', () => {
+    const code = `
+      import { Tensor } from './src/tensor/tensor.ts';
+      import { matmul } from './src/tensor/ops/matmul.ts';
+      console.log(matmul(Tensor.ones([256, 512]), Tensor.ones([512, 256])).data[0]);`;
+    expect(runFresh(code, { SLIMTENSOR_BACKEND: 'wasm', SLIMTENSOR_THREADS: '2' }).trim()).toBe('512');
+  }, 30_000);
 });

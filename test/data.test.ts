@@ -79,6 +79,15 @@ describe('MNIST', () => {
     expect(counts.every((c) => c > 800)).toBe(true);
   });
 
+  it('refuses a split with 0 images, or images that are not 28×28, naming the file', async () => {
+    for (const [dims, message] of [[[0, 28, 28], /t10k-images-idx3-ubyte: holds 0 images/], [[2, 14, 14], /t10k-images-idx3-ubyte: holds 14×14 images; MNIST's are 28×28/]] as const) {
+      const dir = tempDir('mnist-bad');
+      writeFileSync(join(dir, 't10k-images-idx3-ubyte'), idxBytes([...dims], new Array(dims[0] * dims[1] * dims[2]).fill(0)));
+      writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), idxBytes([dims[0]], new Array(dims[0]).fill(1)));
+      await expect(loadMnist('test', { dir })).rejects.toThrow(message);
+    }
+  });
+
   it('limit keeps the first examples', async () => {
     const small = await loadMnist('train', { limit: 100 });
     expect(small.count).toBe(100);

@@ -132,6 +132,43 @@ describe('safetensors', () => {
     await expect(loadModel(new TeacherNet(), join(dir, 'nope.safetensors'))).rejects.toThrow(/nope\.safetensors: cannot read safetensors file \(ENOENT\)/);
   });
 
+  it('hostile headers: prototype-named dtypes, a missing data_offsets, non-string metadata, and NaN weights are refused by name', () => {
+    const header = (h: unknown): Uint8Array => {
+      const json = new TextEncoder().encode(JSON.stringify(h));
+      const out = new Uint8Array(8 + json.length + 8);
+      new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+      out.set(json, 8);
+      return out;
+    };
+    for (const dtype of ['constructor', '__proto__', 'toString']) {
+      expect(() => decodeSafetensors(header({ w: { dtype, shape: [2], data_offsets: [0, 8] } }), 'f')).toThrow(new RegExp(`f: .*tensor 'w' has unsupported dtype "${dtype}"`));
+    }
+    expect(() => decodeSafetensors(header({ w: { dtype: 'F32', shape: [2] } }), 'f')).toThrow(/f: .*tensor 'w' has no data_offsets/);
+    expect(() => decodeSafetensors(header({ w: 7 }), 'f')).toThrow(/f: .*tensor 'w' is described by 7, not an object/);
+    for (const metadata of [7, ['a'], { a: 1 }, null]) {
+      expect(() => decodeSafetensors(header({ __metadata__: metadata }), 'f')).toThrow(/f: .*__metadata__ must be an object of strings/);
+    }
+  });
+
+  it('a tensor named __proto__ or constructor is kept like any other; the reserved name __metadata__ is refused', () => {
+    const state = new Map([
+      ['__proto__', { dtype: 'F32' as const, shape: [1], data: Float32Array.of(1) }],
+      ['constructor', { dtype: 'F32' as const, shape: [1], data: Float32Array.of(2) }],
+    ]);
+    const back = decodeSafetensors(encodeSafetensors(state));
+    expect([...back.state.keys()]).toEqual(['__proto__', 'constructor']);
+    expect([...back.state.get('constructor')!.data]).toEqual([2]);
+    expect(() => encodeSafetensors(new Map([['__metadata__', state.get('__proto__')!]]))).toThrow(/cannot be named '__metadata__'/);
+  });
+
+  it('a model file holding NaN or Infinity is refused, naming the tensor', async () => {
+    const state = new MLP([3, 2], new Rng(0)).stateDict();
+    state.get('fc1.weight')!.data[4] = NaN;
+    const path = join(dir, 'nan.safetensors');
+    writeFileSync(path, encodeSafetensors(state));
+    await expect(loadModel(new MLP([3, 2]), path)).rejects.toThrow(/nan\.safetensors: tensor 'fc1.weight' holds NaN at index 4; a model's weights must be finite/);
+  });
+
   it('a file missing a tensor, or holding the wrong dtype, is refused by name', async () => {
     const state = new TeacherNet(new Rng(1)).stateDict();
     state.delete('fc2.bias');

@@ -99,7 +99,7 @@ export const OP_CATALOG: OpCase[] = [
       { name: 'crossEntropy', inputs: (r: Rng) => [randn([4, 5], r)], fn: (x: Tensor) => T.crossEntropy(x, labels),
         bad: () => T.crossEntropy(Tensor.zeros([4, 5]), [1, 2, 3]), badMessage: /crossEntropy: 3 labels for logits \[4, 5\] \(expected 4\)/ },
       { name: 'crossEntropyComposed', inputs: (r: Rng) => [randn([4, 5], r)], fn: (x: Tensor) => T.crossEntropyComposed(x, labels),
-        bad: () => T.crossEntropy(Tensor.zeros([2, 5]), [1, 5]), badMessage: /crossEntropy: label 5 at position 1 is not a class index in \[0, 5\)/ },
+        bad: () => T.crossEntropyComposed(Tensor.zeros([2, 5]), [1, 5]), badMessage: /crossEntropyComposed: label 5 at position 1 is not a class index in \[0, 5\)/ },
     ];
   })(),
   { name: 'klDiv', inputs: (r) => [T.logSoftmax(randn([3, 4], r)).detach(), T.softmax(randn([3, 4], r)).detach()], fn: (x, t) => T.klDiv(x, t),

@@ -24,6 +24,14 @@ describe('magnitude pruning', () => {
     expect(pruner.stats().map((s) => s.name)).toEqual(['fc1', 'fc2', 'total']);
   });
 
+  it('a weight with |w| exactly λ is kept (the notebook prunes |w| < λ), one just below is pruned', () => {
+    const model = new MLP([4, 1], new Rng(1));
+    const lambda = Math.fround(0.05);
+    model.parameters()[0].data.set([lambda, -lambda, Math.fround(0.0499999), -Math.fround(0.0499999)]);
+    new Pruner(model).pruneByThreshold(lambda);
+    expect([...model.parameters()[0].data]).toEqual([lambda, -lambda, 0, 0]);
+  });
+
   it('to a target sparsity, layer-wise and global, keeping the largest weights', () => {
     const layerwise = new MLP([100, 50, 20], new Rng(2));
     for (const s of new Pruner(layerwise).pruneToSparsity(0.7).stats()) expect(s.sparsity).toBeCloseTo(0.7, 2);

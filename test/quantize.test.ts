@@ -89,7 +89,7 @@ describe('int8 quantization', () => {
     const layer = new Linear(8, 3, { rng });
     layer.weight.data.fill(0);
     const q = QuantizedLinear.fromFloat(layer);
-    expect(q.weight.scales[0]).toBe(1);
+    expect(q.weight.scales[0]).toBe(2 ** -23); // PyTorch's smallest scale (float32 eps)
     const y = q.forward(Tensor.zeros([2, 8])).data;
     expect([...y]).toEqual([...layer.bias!.data, ...layer.bias!.data].map((v) => Math.fround(v)));
   });
@@ -109,9 +109,12 @@ describe('int8 quantization', () => {
     const dir = tempDir('q');
     const mlp = quantizeDynamic(new MLP([20, 12, 5], rng), { perChannel: true });
     expect(mlp.layers.every((l) => l instanceof QuantizedLinear)).toBe(true);
-    const teacher = quantizeDynamic(new TeacherNet(rng));
+    const teacher = quantizeDynamic(new TeacherNet(rng), { conv: true });
     expect(teacher.conv1).toBeInstanceOf(QuantizedConv2d);
-    expect(quantizeDynamic(new TeacherNet(rng), { conv: false }).conv1).toBeInstanceOf(Conv2d);
+    // As PyTorch's quantize_dynamic: only Linear layers unless asked.
+    const linearOnly = quantizeDynamic(new TeacherNet(rng));
+    expect(linearOnly.conv1).toBeInstanceOf(Conv2d);
+    expect(linearOnly.fc1).toBeInstanceOf(QuantizedLinear);
     for (const [model, skeleton, shape] of [[mlp, new MLP([20, 12, 5]), [3, 20]], [teacher, new TeacherNet(), [2, 1, 28, 28]]] as const) {
       const path = join(dir, 'q.safetensors');
       await saveModel(model, path);

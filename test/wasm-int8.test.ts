@@ -5,7 +5,7 @@ import type { ConvGeometry } from '../src/tensor/kernels/conv.js';
 import type { PoolWindow } from '../src/tensor/kernels/conv-pool.js';
 import { maxPool2d } from '../src/tensor/ops/conv.js';
 import { int8Weights } from '../src/tensor/kernels/int8.js';
-import { activationQuant, int8Conv2d, int8Linear, quantizeActivations } from '../src/tensor/kernels/quant.js';
+import { activationQuant, quantFromRange, int8Conv2d, int8Linear, quantizeActivations } from '../src/tensor/kernels/quant.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { Linear } from '../src/nn/layers.js';
@@ -21,13 +21,26 @@ function weights(N: number, K: number, perChannel: boolean, rng: Rng) {
 
 describe('activation quantization', () => {
   it('rounds x·(1/scale) in float32, ties to even (as PyTorch), and clamps to the int8 range', () => {
-    // Range [−127.5, 127.5]: scale 1, zero point 0, so x itself is rounded.
+    // 8-bit range [−127.5, 127.5]: scale 1, zero point 128 (from 127.5, ties to even), so x itself is rounded.
     const x = Float32Array.of(-127.5, 2.5, 3.5, -2.5, 0.5, 127.5, Number.NaN);
-    const aq = activationQuant(x);
-    expect(aq).toEqual({ scale: 1, zeroPoint: 0 });
+    const aq = activationQuant(x, false);
+    expect(aq).toEqual({ scale: 1, zeroPoint: 128, qmin: 0, qmax: 255 });
     const q = new Int16Array(8).fill(99);
     quantizeActivations(x, aq, q, 1, 7, 8);
     expect([...q]).toEqual([-128, 2, 4, -2, 0, 127, 0, 0]); // NaN → 0; the padding column zeroed
+    // 7-bit (reduce_range): [−63.5, 63.5] has scale 1 and zero point 64; q − z spans [−64, 63].
+    const x7 = Float32Array.of(-63.5, 63.5, 1.5, 70);
+    const aq7 = quantFromRange(-63.5, 63.5, true);
+    expect(aq7).toEqual({ scale: 1, zeroPoint: 64, qmin: 0, qmax: 127 });
+    const q7 = new Int16Array(4);
+    quantizeActivations(x7, aq7, q7);
+    expect([...q7]).toEqual([-64, 63, 2, 63]);
+  });
+
+  it('chooses the zero point as fbgemm does: from the end with the smaller error, clamped, and a tiny range widened', () => {
+    expect(quantFromRange(0, 0)).toEqual({ scale: Math.fround(0.1), zeroPoint: 0, qmin: 0, qmax: 127 }); // an empty range
+    expect(quantFromRange(-2, -1)).toMatchObject({ scale: Math.fround(2 / 127), zeroPoint: 127 }); // max widened to 0
+    expect(quantFromRange(1e-6, 2e-6)).toMatchObject({ scale: Math.fround(6.1e-5), zeroPoint: 0 });
   });
 });
 

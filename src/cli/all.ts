@@ -29,7 +29,7 @@ ${EXPERIMENT_USAGE.replace('write models (safetensors) and results (JSON) there'
     const raw = values.sections as string | undefined;
     const names = raw === undefined ? SECTIONS.map((s) => s.name) : raw.split(',').map((s) => s.trim());
     const unknown = names.find((s) => sectionNamed(s) === undefined);
-    if (unknown !== undefined) throw new UsageError(`unknown section '${unknown}'; sections: ${NAMES}`);
+    if (unknown !== undefined) throw new UsageError(`--sections: unknown section '${unknown}'; sections: ${NAMES}`);
     const defaults = quick ? { epochs: String(QUICK_SETTINGS.epochs), 'train-limit': String(QUICK_SETTINGS.trainLimit), 'test-limit': String(QUICK_SETTINGS.testLimit) } : {};
     const config = { ...experimentConfig({ ...defaults, ...values }, io), sections: names as SectionName[], quick };
     const out = config.out ?? defaultRunDir();

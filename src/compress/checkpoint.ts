@@ -1,3 +1,4 @@
+import { checkFinite } from '../nn/checkpoint.js';
 import { loadSafetensors } from '../nn/safetensors.js';
 import type { Module, StateEntry } from '../nn/module.js';
 import { checkAgainstSkeleton, type LayerCodec } from './codec.js';
@@ -16,6 +17,7 @@ const CODECS: LayerCodec[] = [sparseLinearCodec, factorizedLinearCodec, quantize
  */
 export async function loadCompressedModel<M extends Module>(model: M, path: string): Promise<M> {
   const { state } = await loadSafetensors(path);
+  checkFinite(state, path);
   const swaps: [Record<string, Module>, string, Module][] = [];
   try {
     for (const [parentName, parent] of model.namedModules()) {

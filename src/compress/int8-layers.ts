@@ -8,15 +8,27 @@ import { Tensor } from '../tensor/tensor.js';
 import type { CompressedLayer, LayerCodec } from './codec.js';
 import { quantizeWeight, type QuantizedWeight } from './int8.js';
 
+/** How a float layer becomes int8: one weight scale per tensor or per output channel, and 7- or 8-bit activations. */
+export interface Int8Options {
+  /** One scale per output channel (default false: per tensor, PyTorch's default). */
+  perChannel?: boolean;
+  /** Quantize the activations to 7 bits (default true, as PyTorch's dynamic Linear on x86). */
+  reduceRange?: boolean;
+}
+
 /** Shared by the two int8 layers: the weight (checked, with each backend's packed form), the bias, and how they save. */
 abstract class Int8Layer extends Module implements CompressedLayer {
   /** The int8 weight and its scales as the kernels take them. */
   readonly packed: Int8Weights;
   readonly bias: Tensor | null;
 
-  constructor(readonly weight: QuantizedWeight, bias: Float32Array | null, readonly weightShape: readonly number[]) {
+  /**
+   * @param reduceRange quantize the activations to 7 bits, as PyTorch's dynamic Linear
+   *   does on x86 (`reduce_range=True`); false uses all 8.
+   */
+  constructor(readonly weight: QuantizedWeight, bias: Float32Array | null, readonly weightShape: readonly number[], readonly reduceRange = true) {
     super();
-    this.packed = int8Weights(weight.q, weight.rows, weight.cols, weight.scales);
+    this.packed = int8Weights(weight.q, weight.rows, weight.cols, weight.scales, reduceRange);
     if (bias && bias.length !== weight.rows) throw new Error(`${this.constructor.name}: ${bias.length} biases for ${weight.rows} output channels`);
     this.bias = bias ? new Tensor(bias, [bias.length]) : null;
   }
@@ -31,11 +43,12 @@ abstract class Int8Layer extends Module implements CompressedLayer {
     return this.weight.q.length + (this.bias?.size ?? 0);
   }
 
-  /** Saves `weight` (int8), `weight.scale` (float32) and `bias`. */
+  /** Saves `weight` (int8), `weight.scale` (float32), `reduce_range` (u8: 1 or 0) and `bias`. */
   protected override ownState(): [string, StateEntry][] {
     const state: [string, StateEntry][] = [
       ['weight', { dtype: 'I8', shape: this.weightShape, data: this.weight.q }],
       ['weight.scale', { dtype: 'F32', shape: [this.weight.scales.length], data: this.weight.scales }],
+      ['reduce_range', { dtype: 'U8', shape: [1], data: Uint8Array.of(this.reduceRange ? 1 : 0) }],
     ];
     if (this.bias) state.push(['bias', { dtype: 'F32', shape: this.bias.shape, data: this.bias.data }]);
     return state;
@@ -48,9 +61,9 @@ abstract class Int8Layer extends Module implements CompressedLayer {
  * @example model.fc1 = QuantizedLinear.fromFloat(model.fc1 as Linear, { perChannel: true })
  */
 export class QuantizedLinear extends Int8Layer {
-  static fromFloat(layer: Linear, options: { perChannel?: boolean } = {}): QuantizedLinear {
+  static fromFloat(layer: Linear, options: Int8Options = {}): QuantizedLinear {
     const w = quantizeWeight(layer.weight.data, layer.outFeatures, layer.inFeatures, options.perChannel ?? false);
-    return new QuantizedLinear(w, layer.bias ? Float32Array.from(layer.bias.data) : null, [layer.outFeatures, layer.inFeatures]);
+    return new QuantizedLinear(w, layer.bias ? Float32Array.from(layer.bias.data) : null, [layer.outFeatures, layer.inFeatures], options.reduceRange ?? true);
   }
 
   forward(x: Tensor): Tensor {
@@ -69,8 +82,8 @@ export class QuantizedLinear extends Int8Layer {
  * int32 (see ops/quantized.ts). x `[N, C, H, W]` → `[N, OC, OH, OW]`.
  */
 export class QuantizedConv2d extends Int8Layer {
-  constructor(weight: QuantizedWeight, bias: Float32Array | null, weightShape: readonly number[], readonly stride: number, readonly padding: number) {
-    super(weight, bias, weightShape);
+  constructor(weight: QuantizedWeight, bias: Float32Array | null, weightShape: readonly number[], readonly stride: number, readonly padding: number, reduceRange = true) {
+    super(weight, bias, weightShape, reduceRange);
     if (weightShape.length !== 4 || weightShape[0] !== weight.rows || weightShape[1] * weightShape[2] * weightShape[3] !== weight.cols) {
       throw new Error(`QuantizedConv2d: weight shape ${fmt(weightShape)} does not hold [${weight.rows}, ${weight.cols}] int8 filters`);
     }
@@ -79,10 +92,10 @@ export class QuantizedConv2d extends Int8Layer {
     }
   }
 
-  static fromFloat(layer: Conv2d, options: { perChannel?: boolean } = {}): QuantizedConv2d {
+  static fromFloat(layer: Conv2d, options: Int8Options = {}): QuantizedConv2d {
     const [OC, C, KH, KW] = layer.weight.shape;
     const w = quantizeWeight(layer.weight.data, OC, C * KH * KW, options.perChannel ?? false);
-    return new QuantizedConv2d(w, layer.bias ? Float32Array.from(layer.bias.data) : null, layer.weight.shape, layer.stride, layer.padding);
+    return new QuantizedConv2d(w, layer.bias ? Float32Array.from(layer.bias.data) : null, layer.weight.shape, layer.stride, layer.padding, options.reduceRange ?? true);
   }
 
   forward(x: Tensor): Tensor {
@@ -100,7 +113,7 @@ export class QuantizedConv2d extends Int8Layer {
   }
 }
 
-/** Rebuilds a quantized layer from `weight` (I8), `weight.scale` and `bias`. */
+/** Rebuilds a quantized layer from `weight` (I8), `weight.scale`, `reduce_range` (7-bit activations when absent) and `bias`. */
 export const quantizedCodec: LayerCodec = {
   marker: 'weight.scale',
   decode(entries) {
@@ -110,9 +123,13 @@ export const quantizedCodec: LayerCodec = {
     if (scale.data.length !== 1 && scale.data.length !== rows) throw new Error(`a quantized layer has ${scale.data.length} scales for ${rows} output channels`);
     const qw: QuantizedWeight = { q: Int8Array.from(w.data), scales: Float32Array.from(scale.data), rows, cols };
     const b = bias ? Float32Array.from(bias.data) : null;
-    if (w.shape.length === 2) return new QuantizedLinear(qw, b, w.shape);
+    const range = entries.get('reduce_range');
+    if (range && (range.dtype !== 'U8' || range.data.length !== 1 || range.data[0] > 1)) throw new Error("a quantized layer's 'reduce_range' must be one u8, 0 or 1");
+    const reduceRange = range ? range.data[0] === 1 : true;
+    if (w.shape.length === 2) return new QuantizedLinear(qw, b, w.shape, reduceRange);
     const meta = entries.get('geometry');
+    if (meta && (meta.dtype !== 'I32' || meta.data.length !== 2)) throw new Error("a quantized convolution's 'geometry' must be two int32: stride and padding");
     const [stride, padding] = meta ? [meta.data[0], meta.data[1]] : [1, 0];
-    return new QuantizedConv2d(qw, b, w.shape, stride, padding);
+    return new QuantizedConv2d(qw, b, w.shape, stride, padding, reduceRange);
   },
 };

@@ -1,6 +1,8 @@
+import { roundHalfEven } from '../tensor/kernels/quant.js';
+
 /**
  * int8 weights, as PyTorch's dynamic quantization stores them: symmetric, w ≈ s·q with
- * q ∈ [−127, 127] and one scale per tensor or per output channel. The layers that compute
+ * q ∈ [−128, 127] and one scale per tensor or per output channel. The layers that compute
  * with them are in int8-layers.ts; `quantizeDynamic` (quantize.ts) swaps them in.
  */
 
@@ -12,10 +14,15 @@ export interface QuantizedWeight {
   cols: number;
 }
 
+/** The smallest scale PyTorch's observers give (float32 machine epsilon): an all-zero tensor gets it. */
+const MIN_SCALE = 2 ** -23;
+
 /**
- * Quantizes a `[rows, cols]` weight symmetrically: scale = max|w| ÷ 127 over the whole
- * tensor or per row (output channel). An all-zero row gets scale 1 (its q are all 0), so
- * nothing divides by zero. Each element's error is at most scale/2.
+ * Quantizes a `[rows, cols]` weight symmetrically, as PyTorch's `MinMaxObserver` (qint8,
+ * per-tensor or per-channel symmetric): scale = f32(max|w| ÷ 127.5) over the whole tensor or
+ * per row (output channel), at least 2⁻²³; q = round(w·f32(1/scale)) with the product in
+ * float32 (fbgemm's quantization), to the nearest, ties to even, clamped to [−128, 127].
+ * Each element's error is at most about scale/2.
  */
 export function quantizeWeight(w: Float32Array, rows: number, cols: number, perChannel: boolean): QuantizedWeight {
   if (w.length !== rows * cols) throw new Error(`quantizeWeight: ${w.length} values do not fill [${rows}, ${cols}]`);
@@ -26,9 +33,10 @@ export function quantizeWeight(w: Float32Array, rows: number, cols: number, perC
   for (let g = 0; g < groups; g++) {
     let max = 0;
     for (let i = g * span; i < (g + 1) * span; i++) max = Math.max(max, Math.abs(w[i]));
-    const s = max > 0 ? max / 127 : 1;
+    const s = Math.max(Math.fround(max / 127.5), MIN_SCALE);
     scales[g] = s;
-    for (let i = g * span; i < (g + 1) * span; i++) q[i] = Math.max(-127, Math.min(127, Math.round(w[i] / s)));
+    const inv = Math.fround(1 / s);
+    for (let i = g * span; i < (g + 1) * span; i++) q[i] = Math.max(-128, Math.min(127, roundHalfEven(Math.fround(w[i] * inv))));
   }
   return { q, scales, rows, cols };
 }

@@ -1,19 +1,18 @@
 import { Conv2d, Linear } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
-import { QuantizedConv2d, QuantizedLinear } from './int8-layers.js';
+import { QuantizedConv2d, QuantizedLinear, type Int8Options } from './int8-layers.js';
 
-/** Which layers `quantizeDynamic` swaps. */
-export interface QuantizeOptions {
-  /** One scale per output channel instead of one per tensor (default false, PyTorch's default). */
-  perChannel?: boolean;
-  /** Also quantize Conv2d layers (default true; PyTorch's dynamic mode does only Linear). */
+/** Which layers `quantizeDynamic` swaps, and how. */
+export interface QuantizeOptions extends Int8Options {
+  /** Also quantize Conv2d layers (default false: PyTorch's dynamic mode does only Linear; slimtensor computes convolutions in int8 too). */
   conv?: boolean;
 }
 
 /**
- * Swaps every Linear (and Conv2d) of `model`, at any depth, for its int8 twin, in place,
- * and returns the model, as `torch.quantization.quantize_dynamic(model, {nn.Linear})`.
+ * Swaps every Linear (and, with `conv`, every Conv2d) of `model`, at any depth, for its int8
+ * twin, in place, and returns the model, as `torch.quantization.quantize_dynamic(model,
+ * {nn.Linear}, dtype=torch.qint8)`: the same int8 weights and scales, 7-bit activations.
  * @example quantizeDynamic(copyOfNet, { perChannel: true })
  */
 export function quantizeDynamic<M extends Module>(model: M, options: QuantizeOptions = {}): M {
@@ -22,7 +21,7 @@ export function quantizeDynamic<M extends Module>(model: M, options: QuantizeOpt
       for (const [name, child] of parent.namedChildren()) {
         const slot = parent as unknown as Record<string, Module>;
         if (child instanceof Linear) slot[name] = QuantizedLinear.fromFloat(child, options);
-        else if (child instanceof Conv2d && options.conv !== false) slot[name] = QuantizedConv2d.fromFloat(child, options);
+        else if (child instanceof Conv2d && options.conv === true) slot[name] = QuantizedConv2d.fromFloat(child, options);
       }
     }
   });

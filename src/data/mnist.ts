@@ -52,6 +52,9 @@ export async function loadMnist(split: MnistSplitName, options: LoadMnistOptions
     throw new IdxError(labelFile, `expected unsigned-byte labels [count], got [${labels.shape.join(', ')}]`);
   }
   const [n, rows, cols] = images.shape;
+  // The models take 28×28 images; an empty file or another size is refused here, not deep in a layer.
+  if (n === 0) throw new IdxError(imageFile, 'holds 0 images');
+  if (rows !== 28 || cols !== 28) throw new IdxError(imageFile, `holds ${rows}×${cols} images; MNIST's are 28×28`);
   if (labels.shape[0] !== n) {
     throw new IdxError(labelFile, `has ${labels.shape[0]} labels but ${imageFile} has ${n} images`);
   }

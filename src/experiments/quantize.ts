@@ -28,6 +28,9 @@ export interface QuantizeOptions {
   skipTeacher: boolean;
 }
 
+/** 7-bit activations, as PyTorch's dynamic Linear quantizes them on x86 (fbgemm and onednn). */
+const REDUCE_RANGE = true;
+
 /** One model in one number format. */
 export interface QuantizeRow {
   model: 'simple-net' | 'teacher';
@@ -65,6 +68,8 @@ export interface LayerErrorRow {
 
 /** What section 5 returns. */
 export interface QuantizeResult {
+  /** The activations were quantized to 7 bits (PyTorch's `reduce_range` on x86), not 8. */
+  reduceRange: boolean;
   training: EpochRow[];
   rows: QuantizeRow[];
   layers: LayerErrorRow[];
@@ -86,8 +91,9 @@ async function compare(name: 'simple-net' | 'teacher', float: Module, copy: () =
   const layers: LayerErrorRow[] = [];
   const variants: [QuantizeRow['scheme'], Module][] = [
     ['fp32', float],
-    ['int8 per-tensor', quantizeDynamic(copy(), { perChannel: false })],
-    ['int8 per-channel', quantizeDynamic(copy(), { perChannel: true })],
+    // conv: true quantizes the teacher's convolution too (PyTorch's dynamic mode leaves it in float).
+    ['int8 per-tensor', quantizeDynamic(copy(), { perChannel: false, conv: true, reduceRange: REDUCE_RANGE })],
+    ['int8 per-channel', quantizeDynamic(copy(), { perChannel: true, conv: true, reduceRange: REDUCE_RANGE })],
   ];
   let base: QuantizeRow | null = null;
   for (const [scheme, model] of variants) {
@@ -142,7 +148,7 @@ export async function runQuantize(config: SectionConfig<QuantizeOptions>, data: 
     layers.push(...cnn.layers);
   }
   clock.mark('extras');
-  const result = { training, rows, layers, seconds: clock.seconds };
+  const result = { reduceRange: REDUCE_RANGE, training, rows, layers, seconds: clock.seconds };
   await writeJson(config.out, 'quantize.json', result);
   return result;
 }
@@ -171,6 +177,9 @@ export const LAYER_COLUMNS: Column<LayerErrorRow>[] = [
   { header: 'SQNR dB', value: (r) => r.sqnrDb, digits: 1 },
 ];
 
+const schemeLine = (r: QuantizeResult): string =>
+  `Weights: symmetric int8, scale max|w|/127.5 (PyTorch's observer); activations: ${r.reduceRange === false ? '8' : '7'}-bit per batch${r.reduceRange === false ? '' : " (PyTorch's reduce_range)"}; the teacher's convolution is int8 too.`;
+
 const methodOf = (x: QuantizeRow): string => (x.scheme === 'fp32' ? (x.model === 'teacher' ? 'teacher CNN (fp32)' : 'dense fp32') : 'int8 quantization');
 
 /** Section 5 of the notebook: dynamic int8 quantization. */
@@ -186,11 +195,11 @@ export const quantize = defineSection({
     skipTeacher: { kind: 'flag', flag: 'no-teacher', help: 'quantize the MLP only' },
   },
   run: runQuantize,
-  print: (r) => `${formatTable(r.rows, QUANT_COLUMNS)}\n\nweight quantization error per layer\n${formatTable(r.layers, LAYER_COLUMNS)}\n`,
+  print: (r) => `${schemeLine(r)}\n\n${formatTable(r.rows, QUANT_COLUMNS)}\n\nweight quantization error per layer\n${formatTable(r.layers, LAYER_COLUMNS)}\n`,
   report: (r) => ({
     title: '5. Dynamic int8 quantization',
     correction: CORRECTIONS.quantize,
-    lines: [`Notebook: ${NOTEBOOK.quantize.accuracy}% (no size, no speed).`, '', formatMarkdown(r.rows, QUANT_COLUMNS), '', 'chart:quantization.svg', formatMarkdown(r.layers, LAYER_COLUMNS)],
+    lines: [`Notebook: ${NOTEBOOK.quantize.accuracy}% (no size, no speed). ${schemeLine(r)}`, '', formatMarkdown(r.rows, QUANT_COLUMNS), '', 'chart:quantization.svg', formatMarkdown(r.layers, LAYER_COLUMNS)],
     charts: [barCharts('quantization.svg', 'fp32 vs int8: accuracy, size, latency (batch 64)',
       r.rows.map((x) => ({ model: x.model, scheme: x.scheme, accuracy: x.accuracy * 100, kib: x.weightBytes / 1024, ms: x.latency64 * 1000 })), ['model', 'model'], 'scheme',
       [['test accuracy (%)', 'accuracy'], ['weights (KiB)', 'kib'], ['ms per batch of 64', 'ms']])],

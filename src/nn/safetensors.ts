@@ -25,10 +25,12 @@ const MAX_HEADER = 100 * 1024 * 1024;
 
 /** Encodes tensors (and optional string metadata) as safetensors bytes. */
 export function encodeSafetensors(state: StateDict, metadata: Record<string, string> = {}): Uint8Array {
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor named `__proto__` or `constructor` is a key like any other.
+  const header: Record<string, unknown> = Object.create(null);
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, entry] of state) {
+    if (name === '__metadata__') throw new Error("encodeSafetensors: a tensor cannot be named '__metadata__' (the format reserves it)");
     const bytes = entry.data.length * BYTES[entry.dtype];
     header[name] = { dtype: entry.dtype, shape: [...entry.shape], data_offsets: [offset, offset + bytes] };
     offset += bytes;
@@ -70,14 +72,19 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): { 
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      metadata = info as Record<string, string>;
+      const ok = typeof info === 'object' && info !== null && !Array.isArray(info) && Object.values(info).every((v) => typeof v === 'string');
+      if (!ok) fail('__metadata__ must be an object of strings');
+      metadata = Object.assign(Object.create(null), info) as Record<string, string>;
       continue;
     }
-    const { dtype, shape, data_offsets: offsets } = (info ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof dtype !== 'string' || !(dtype in ARRAYS)) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)}`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
-      fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+    if (typeof info !== 'object' || info === null || Array.isArray(info)) fail(`tensor '${name}' is described by ${JSON.stringify(info)}, not an object`);
+    const { dtype, shape, data_offsets: offsets } = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    // Object.hasOwn, not `in`: a dtype of 'constructor' or '__proto__' names no array type.
+    if (typeof dtype !== 'string' || !Object.hasOwn(ARRAYS, dtype)) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(ARRAYS).join(', ')})`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+    if (offsets === undefined) fail(`tensor '${name}' has no data_offsets`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)} (two byte offsets [begin, end] are needed)`);
     }
     const d = dtype as StateEntry['dtype'];
     const dims = shape as number[];

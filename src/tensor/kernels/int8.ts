@@ -2,7 +2,7 @@
  * Integer GEMM for int8 inference: C[M, N] = A[M, K]·B[N, K]ᵀ with exact int32 sums, the
  * product every quantized Linear computes (activations times weights, x·Wᵀ).
  * A holds activations minus their zero point (integers in [−255, 255], in an Int16Array);
- * B holds symmetric int8 weights in [−127, 127].
+ * B holds symmetric int8 weights in [−128, 127].
  */
 
 /** Reference: plain integer loops, for reading and for the tests. */
@@ -19,7 +19,7 @@ export function gemmInt8Naive(M: number, N: number, K: number, A: Int16Array, B:
 /**
  * Two int8 weights share one float64: w₀ + 2²⁵·w₁. A multiply-add on the pair then does
  * two useful multiply-adds, and the sums stay exact integers as long as each half's sum is
- * below 2²⁴ in magnitude: 255·127·K < 2²⁴ holds for K ≤ 512, so K is cut into blocks of 512.
+ * below 2²⁴ in magnitude: 255·128·K < 2²⁴ holds for K ≤ 512, so K is cut into blocks of 512.
  */
 const SHIFT = 2 ** 25;
 const KB = 512;
@@ -103,6 +103,12 @@ export interface Int8Weights {
   readonly N: number;
   readonly K: number;
   readonly scales: Float32Array;
+  /**
+   * Quantize the activations to 7 bits ([0, 127]) instead of 8, as PyTorch's dynamic
+   * Linear does (`reduce_range=True` on fbgemm and onednn, which leaves headroom in the
+   * int16 intermediate sums of their x86 kernels).
+   */
+  readonly reduceRange: boolean;
   readonly packs: Map<string, unknown>;
 }
 
@@ -110,14 +116,14 @@ export interface Int8Weights {
  * Wraps int8 weights `[N, K]` and their scales for the int8 kernels, after checking that
  * they fit: N·K values, 1 or N scales, every scale finite and positive.
  */
-export function int8Weights(q: Int8Array, N: number, K: number, scales: Float32Array = Float32Array.of(1)): Int8Weights {
+export function int8Weights(q: Int8Array, N: number, K: number, scales: Float32Array = Float32Array.of(1), reduceRange = true): Int8Weights {
   if (!(Number.isInteger(N) && N >= 0 && Number.isInteger(K) && K >= 0) || q.length !== N * K) {
     throw new Error(`int8Weights: ${q.length} values do not fill [${N}, ${K}]`);
   }
   if (scales.length !== 1 && scales.length !== N) throw new Error(`int8Weights: ${scales.length} scales for ${N} output channels (expected 1 or ${N})`);
   const bad = scales.findIndex((s) => !(Number.isFinite(s) && s > 0));
   if (bad >= 0) throw new Error(`int8Weights: scale ${bad} is ${scales[bad]}; scales must be finite and positive`);
-  return { q, N, K, scales, packs: new Map() };
+  return { q, N, K, scales, reduceRange, packs: new Map() };
 }
 
 /** C = A·Wᵀ for quantized layers (the js backend's entry): packs W into float64 pairs once, then `gemmInt8Packed`. */

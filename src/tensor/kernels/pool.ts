@@ -1,8 +1,9 @@
 /**
  * Max pooling over `planes` independent H×W planes (N·C of them), no padding:
  * out[p, oh, ow] = max over the KH×KW window at (oh·SH, ow·SW). `argmax` records, for each
- * output, the flat index into `x` of the winner (the first one on ties, as PyTorch), so
- * the backward pass is a scatter.
+ * output, the flat index into `x` of the winner, so the backward pass is a scatter. As
+ * PyTorch: the first of equal maxima wins, and a NaN wins its window (the last NaN, when
+ * there are several), so a NaN is never hidden.
  */
 export function maxPool2d(
   x: Float32Array, planes: number, H: number, W: number,
@@ -20,8 +21,7 @@ export function maxPool2d(
           const row = plane + (oh * SH + kh) * W + ow * SW;
           for (let kw = 0; kw < KW; kw++) {
             const v = x[row + kw];
-            // `!(v <= best)` also lets NaN win, so a NaN input is not silently hidden.
-            if (!(v <= best)) {
+            if (v > best || v !== v) {
               best = v;
               bestIndex = row + kw;
             }

@@ -5,38 +5,58 @@ import { gemmInt8, type Int8Weights } from './int8.js';
 /**
  * The float ends of an int8 layer, as PyTorch's dynamic quantization computes them: the
  * activations are quantized per call from their own range (asymmetric, x ≈ s·(q − z),
- * q ∈ [−128, 127]); the int8 GEMM sums exactly in int32; then y = s·s_w·Σ + b. Every step
- * rounds to float32 as the wasm kernels (assembly/quant.ts) do, so both give the same bits.
+ * q ∈ [0, 127] with `reduceRange`, else [0, 255]); the int8 GEMM sums exactly in int32;
+ * then y = s·s_w·Σ + b. Every step rounds to float32 as the wasm kernels
+ * (assembly/quant.ts) do, so both give the same bits, and as PyTorch 1.13 does, so the
+ * outputs match its `quantize_dynamic` to float rounding (test/pytorch-golden.test.ts).
  */
 
-/** Scale and zero point of an activation batch: x ≈ scale·(q − zeroPoint), q ∈ [−128, 127]. */
+/** Scale and zero point of an activation batch: x ≈ scale·(q − zeroPoint), q ∈ [qmin, qmax]. */
 export interface ActivationQuant {
   scale: number;
   zeroPoint: number;
+  qmin: number;
+  qmax: number;
 }
+
+/** Below this scale fbgemm widens the range, so tiny activations do not give a denormal scale. */
+const SMALL_SCALE = Math.fround(6.1e-5);
 
 /**
  * Asymmetric parameters from a range [min, max] widened to include 0 (so that 0, e.g. a
- * ReLU's output or the padding, is exact), as PyTorch's dynamic quantization does. A zero
- * range (all zeros) gets scale 1.
+ * ReLU's output or the padding, is exact): PyTorch's `ChooseQuantizationParams` (from
+ * fbgemm), step by step: the scale from the range (0.1 for an empty range, at least
+ * 6.1e-5), the zero point from whichever end gives the smaller error, rounded to the
+ * nearest integer (ties to even) inside [qmin, qmax].
  */
-export function quantFromRange(min: number, max: number): ActivationQuant {
+export function quantFromRange(min: number, max: number, reduceRange = true): ActivationQuant {
+  const qmin = 0, qmax = reduceRange ? 127 : 255;
   min = Math.min(min, 0);
   max = Math.max(max, 0);
-  const scale = max > min ? (max - min) / 255 : 1;
-  const zeroPoint = Math.max(-128, Math.min(127, Math.round(-128 - min / scale))) + 0; // + 0 turns −0 into 0
-  return { scale, zeroPoint };
+  let scale = (max - min) / (qmax - qmin);
+  if (Math.fround(scale) === 0 || !Number.isFinite(1 / Math.fround(scale))) scale = 0.1;
+  if (scale < SMALL_SCALE) {
+    const amplifier = SMALL_SCALE / scale;
+    if (min === 0) max = SMALL_SCALE * (qmax - qmin);
+    else if (max === 0) min = -SMALL_SCALE * (qmax - qmin);
+    else [min, max] = [min * amplifier, max * amplifier];
+    scale = SMALL_SCALE;
+  }
+  const fromMin = qmin - min / scale, fromMax = qmax - max / scale;
+  const initial = Math.abs(qmin) + Math.abs(min / scale) < Math.abs(qmax) + Math.abs(max / scale) ? fromMin : fromMax;
+  const zeroPoint = initial < qmin ? qmin : initial > qmax ? qmax : roundHalfEven(initial);
+  return { scale: Math.fround(scale), zeroPoint: zeroPoint + 0, qmin, qmax }; // + 0 turns −0 into 0
 }
 
 /** The parameters for the range of `x` (NaN skipped). */
-export function activationQuant(x: Float32Array): ActivationQuant {
+export function activationQuant(x: Float32Array, reduceRange = true): ActivationQuant {
   let min = 0, max = 0;
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return quantFromRange(min, max);
+  return quantFromRange(min, max, reduceRange);
 }
 
 /** Rounds to the nearest integer, ties to even (C's nearbyint, which PyTorch uses). */
@@ -47,11 +67,11 @@ export function roundHalfEven(v: number): number {
 
 /**
  * Quantizes x `[M, K]` into out `[M, Kp]` (Kp ≥ K; the extra columns are zeroed) minus the
- * zero point: out = clamp(round(x·inv), −128 − z, 127 − z), with inv = f32(1/scale), the
- * product rounded to float32, ties to even; NaN gives 0.
+ * zero point: out = clamp(round(x·inv), qmin − z, qmax − z), with inv = f32(1/scale), the
+ * product rounded to float32, ties to even (fbgemm's vectorized quantization); NaN gives 0.
  */
-export function quantizeActivations(x: Float32Array, { scale, zeroPoint }: ActivationQuant, out: Int16Array, M = 1, K = x.length, Kp = K): void {
-  const inv = Math.fround(1 / scale), lo = -128 - zeroPoint, hi = 127 - zeroPoint;
+export function quantizeActivations(x: Float32Array, { scale, zeroPoint, qmin, qmax }: ActivationQuant, out: Int16Array, M = 1, K = x.length, Kp = K): void {
+  const inv = Math.fround(1 / scale), lo = qmin - zeroPoint, hi = qmax - zeroPoint;
   for (let i = 0; i < M; i++) {
     for (let k = 0; k < K; k++) {
       const q = roundHalfEven(Math.fround(x[i * K + k] * inv));
@@ -89,7 +109,7 @@ function scratch(activations: number, sums: number): { a: Int16Array; acc: Int32
 export function int8Linear(x: Float32Array, M: number, w: Int8Weights, bias: Float32Array | null, relu: boolean, y: Float32Array): void {
   const { N, K } = w;
   const { a, acc } = scratch(M * K, M * N);
-  const aq = activationQuant(x.subarray(0, M * K));
+  const aq = activationQuant(x.subarray(0, M * K), w.reduceRange);
   quantizeActivations(x, aq, a, M, K);
   gemmInt8(M, a, w, acc);
   const factor = dequantFactors(aq.scale, w.scales, N);
@@ -113,7 +133,7 @@ export function int8Conv2d(
   const { C, H, W, KH, KW, SH, SW, PH, PW, OH, OW } = g;
   const OC = w.N, CKK = w.K, L = OH * OW, size = C * H * W;
   const q = new Int16Array(N * size);
-  const aq = activationQuant(x.subarray(0, N * size));
+  const aq = activationQuant(x.subarray(0, N * size), w.reduceRange);
   quantizeActivations(x, aq, q, 1, N * size);
   const factor = dequantFactors(aq.scale, w.scales, OC);
   const { a: rows, acc } = scratch(L * CKK, L * OC);

@@ -70,7 +70,7 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number>): Tensor 
  * it exists so the fused `crossEntropy` can be tested against it.
  */
 export function crossEntropyComposed(logits: Tensor, labels: ArrayLike<number>): Tensor {
-  checkLabels('crossEntropy', logits, labels);
+  checkLabels('crossEntropyComposed', logits, labels);
   const [N, C] = logits.shape;
   const onehot = Tensor.zeros([N, C]);
   for (let i = 0; i < N; i++) onehot.data[i * C + labels[i]] = 1;

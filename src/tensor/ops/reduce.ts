@@ -55,7 +55,10 @@ export function mean(x: Tensor, axis?: number, keepDim = false): Tensor {
   return mul(sum(x, axis, keepDim), 1 / count);
 }
 
-/** For each [outer, inner] position, the index along the axis of the largest value (first on ties). */
+/**
+ * For each [outer, inner] position, the index along the axis of the largest value: the
+ * first on ties, and the first NaN if there is one (as PyTorch's `max(dim)`).
+ */
 function argmaxIndices(x: Tensor, v: AxisView): Int32Array {
   const { outer, dim, inner } = v;
   const X = x.data;
@@ -66,7 +69,7 @@ function argmaxIndices(x: Tensor, v: AxisView): Int32Array {
       let bestD = 0;
       for (let d = 0; d < dim; d++) {
         const val = X[(o * dim + d) * inner + i];
-        if (!(val <= best)) {
+        if (best === best && (val > best || val !== val)) {
           best = val;
           bestD = d;
         }

@@ -16,8 +16,11 @@ export const MAX_PAGES = 16384;
 /** At most this many bytes are resident; past it, callers copy per call instead. */
 const RESIDENT_LIMIT = 256 * 2 ** 20;
 
+/** `n` rounded up to a multiple of `multiple`, in float arithmetic: bit operations would wrap sizes past 2³¹ to negative. */
+export const roundUp = (n: number, multiple: number): number => Math.ceil(n / multiple) * multiple;
+
 /** Rounds a byte count up to 16, so that every array starts 16-byte aligned (one SIMD vector). */
-export const align16 = (bytes: number): number => (bytes + 15) & ~15;
+export const align16 = (bytes: number): number => roundUp(bytes, 16);
 
 /** Integer and float arrays the kernels read. */
 export type WasmArray = Float32Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array;

@@ -6,7 +6,8 @@ import { Worker } from 'node:worker_threads';
  * control words until a job arrives, runs it, and signals completion.
  *
  * Control words (Int32, shared with the helper): 0 job number (−1 = stop), 1 the job done
- * (−job = the kernel threw, GONE = the helper left), 2 the kernel (an index into the
+ * (STARTING until the helper is ready, then 0; −job = the kernel threw, GONE = the helper
+ * left), 2 the kernel (an index into the
  * pool's kernel names), 3 its argument count, 4…4+MAX_ARGS its arguments, then the length
  * and the UTF-8 bytes of the last error message.
  */
@@ -18,8 +19,18 @@ const CONTROL_BYTES = (MESSAGE_LENGTH + 1) * 4 + MESSAGE_BYTES;
 /** Written to word 1 by a helper whose program ends for any reason but a stop. */
 const GONE = -0x7fffffff;
 
+/** Word 1 before the helper has instantiated the module (it then writes 0). */
+const STARTING = -0x7ffffffe;
+
 /** How long `join` waits for one share before it gives up: no share of any kernel here takes a second. */
 const JOIN_LIMIT_MS = 60_000;
+
+/**
+ * How long the first job waits for a helper to start. The caller blocks while it waits, so
+ * the worker's own `error` event cannot be delivered: a helper that never starts is only
+ * seen as one that has not written its ready word.
+ */
+const START_LIMIT_MS = 10_000;
 
 /**
  * How long a helper keeps polling for the next job after finishing one, and the caller
@@ -42,6 +53,8 @@ function report(e) {
 let stopped = false;
 try {
   const wasm = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('wasm abort'); } } }).exports;
+  Atomics.store(ctrl, 1, 0); // ready
+  Atomics.notify(ctrl, 1);
   let seen = 0;
   for (;;) {
     const until = performance.now() + ${SPIN_MS};
@@ -83,7 +96,10 @@ export class HelperPool {
   constructor(compiled: WebAssembly.Module, memory: WebAssembly.Memory, count: number, private readonly kernels: readonly string[]) {
     for (let t = 0; t < count; t++) {
       const control = new SharedArrayBuffer(CONTROL_BYTES);
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: compiled, memory, control, kernels } });
+      new Int32Array(control)[1] = STARTING;
+      // The helper's program is CommonJS: a process started with --input-type=module must not pass that on to it.
+      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv, workerData: { module: compiled, memory, control, kernels } });
       worker.unref(); // an idle helper never keeps the process alive
       const helper: Helper = {
         worker, ctrl: new Int32Array(control, 0, MESSAGE_LENGTH + 1), text: new Uint8Array(control, (MESSAGE_LENGTH + 1) * 4), job: 0, kernel: '', lost: null,
@@ -110,6 +126,7 @@ export class HelperPool {
     if (args.length > MAX_ARGS) throw new Error(`wasm: ${kernel} has ${args.length} arguments, more than a helper takes (${MAX_ARGS})`);
     const index = this.kernels.indexOf(kernel);
     if (index < 0) throw new Error(`wasm: helpers do not run ${kernel}`);
+    if (Atomics.load(h.ctrl, 1) === STARTING) this.awaitStart(i, kernel);
     h.ctrl[2] = index;
     h.ctrl[3] = args.length;
     h.ctrl.set(args, 4);
@@ -142,6 +159,20 @@ export class HelperPool {
         throw new Error(`wasm: helper thread ${i + 1} ${h.lost} while running ${h.kernel}`);
       }
       Atomics.wait(h.ctrl, 1, done, 50);
+    }
+  }
+
+  /** Blocks until helper i is ready, or throws once it has left or START_LIMIT_MS have passed. */
+  private awaitStart(i: number, kernel: string): void {
+    const h = this.helpers[i];
+    const started = Date.now();
+    for (;;) {
+      const word = Atomics.load(h.ctrl, 1);
+      if (word === 0) return;
+      if (word === GONE) h.lost ??= `stopped while starting: ${this.message(h) || 'its program ended'}`;
+      else if (Date.now() - started > START_LIMIT_MS) h.lost ??= `did not start within ${START_LIMIT_MS / 1000} s (a worker thread could not run its program)`;
+      if (h.lost) throw new Error(`wasm: helper thread ${i + 1} ${h.lost}; it cannot run ${kernel}`);
+      Atomics.wait(h.ctrl, 1, word, 50);
     }
   }
 

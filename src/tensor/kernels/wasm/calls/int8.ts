@@ -2,7 +2,7 @@ import type { ConvGeometry } from '../../conv.js';
 import type { PoolWindow } from '../../conv-pool.js';
 import type { Int8Weights } from '../../int8.js';
 import { dequantFactors, quantFromRange, type ActivationQuant } from '../../quant.js';
-import type { ScratchFrame } from '../heap.js';
+import { roundUp, type ScratchFrame } from '../heap.js';
 import { POOL_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
 import { geometryWords } from './conv.js';
 
@@ -55,17 +55,17 @@ function integerProduct(m: WasmModule, frame: ScratchFrame, pack: WidePack, M: n
 }
 
 /** The range of n floats at `at`, and the activation parameters it gives (kernels/quant.ts quantFromRange). */
-function quantOf(m: WasmModule, frame: ScratchFrame, at: number, n: number): ActivationQuant {
+function quantOf(m: WasmModule, frame: ScratchFrame, at: number, n: number, reduceRange: boolean): ActivationQuant {
   const range = frame.take(8);
   m.exports.rangeF32(at, n, range);
   const [lo, hi] = m.heap.view(Float32Array, range, 2);
-  return quantFromRange(lo, hi);
+  return quantFromRange(lo, hi, reduceRange);
 }
 
 /** Quantizes `[M, K]` floats at `x` into `[M, Kp]` int16 minus the zero point; returns their address. */
 function quantizeInto(m: WasmModule, frame: ScratchFrame, x: number, M: number, K: number, Kp: number, aq: ActivationQuant): number {
   const q = frame.take(M * Kp * 2);
-  m.exports.quantizeI16(x, M, K, Kp, Math.fround(1 / aq.scale), -128 - aq.zeroPoint, 127 - aq.zeroPoint, q);
+  m.exports.quantizeI16(x, M, K, Kp, Math.fround(1 / aq.scale), aq.qmin - aq.zeroPoint, aq.qmax - aq.zeroPoint, q);
   return q;
 }
 
@@ -79,7 +79,7 @@ export function int8Linear(m: WasmModule, x: Float32Array, M: number, w: Int8Wei
   const pack = widePack(m, w);
   const frame = m.heap.frame();
   const xa = frame.place(x, M * K);
-  const aq = quantOf(m, frame, xa, M * K);
+  const aq = quantOf(m, frame, xa, M * K, w.reduceRange);
   const a = quantizeInto(m, frame, xa, M, K, pack.Kp, aq);
   const acc = frame.take(M * N * 4);
   integerProduct(m, frame, pack, M, N, a, acc);
@@ -122,8 +122,8 @@ export function int8Conv2d(
   const pack = convPack(m, w);
   const frame = m.heap.frame();
   const xa = frame.place(x, N * size);
-  const aq = quantOf(m, frame, xa, N * size);
-  const q = quantizeInto(m, frame, xa, 1, N * size, (N * size + 7) & ~7, aq);
+  const aq = quantOf(m, frame, xa, N * size, w.reduceRange);
+  const q = quantizeInto(m, frame, xa, 1, N * size, roundUp(N * size, 8), aq);
   const geo = frame.place(geometryWords(OC, g, pool));
   const wa = pack.at ?? frame.place(pack.pairs);
   const factor = frame.place(dequantFactors(aq.scale, w.scales, OC));
