@@ -4,7 +4,7 @@ import { csrLinear } from '../src/tensor/kernels/sparse.js';
 import { Rng } from '../src/tensor/random.js';
 import { measure, type BenchOptions, type BenchResult } from './harness.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
-import { wasmBackend } from '../src/tensor/kernels/index.js';
+import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
 
 const ROWS = 512;
 const COLS = 784;

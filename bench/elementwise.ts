@@ -1,6 +1,6 @@
 import { adamStep } from '../src/tensor/kernels/elementwise.js';
 import { noGrad } from '../src/tensor/autograd.js';
-import { wasmBackend } from '../src/tensor/kernels/index.js';
+import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
 import { logSoftmax, softmax } from '../src/tensor/ops/loss.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';

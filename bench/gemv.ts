@@ -1,6 +1,6 @@
 import { gemmBlocked } from '../src/tensor/kernels/gemm.js';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
-import { wasmBackend } from '../src/tensor/kernels/index.js';
+import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { Rng } from '../src/tensor/random.js';
 import { measure, type BenchOptions, type BenchResult } from './harness.js';

@@ -1,6 +1,7 @@
 import Benchmark from 'benchmark';
 import { cpus } from 'node:os';
-import { backendInfo, useBackend, wasmBackend } from '../src/tensor/kernels/index.js';
+import { backendInfo, useBackend } from '../src/tensor/kernels/index.js';
+import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
 
 /** One measured case: its median time and what that means in the family's unit. */
 export interface BenchResult {

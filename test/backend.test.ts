@@ -16,7 +16,7 @@ function runFresh(code: string, env: Record<string, string>): string {
 
 describe('backend start-up', () => {
   const probe = `
-    import { wasmStarted } from './src/tensor/kernels/index.ts';
+    import { wasmStarted } from './src/tensor/kernels/wasm/backend.ts';
     import { Tensor } from './src/tensor/tensor.ts';
     import { matmul } from './src/tensor/ops/matmul.ts';
     const before = wasmStarted();

@@ -4,7 +4,7 @@ import { geometryWords, GEOMETRY_FIELDS } from '../src/tensor/kernels/wasm/calls
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
 import { adamStep } from '../src/tensor/kernels/elementwise.js';
 import { gemmInt8Naive, int8Weights } from '../src/tensor/kernels/int8.js';
-import { wasmBackend } from '../src/tensor/kernels/index.js';
+import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
 import { relaxedSimdSupported } from '../src/tensor/kernels/wasm/build.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';

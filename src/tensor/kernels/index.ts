@@ -1,111 +1,16 @@
-import { conv2dBackward, conv2dForward } from './conv.js';
-import { convPoolBackward, convPoolForward } from './conv-pool.js';
-import { adamStep, addBias, relu, reluBackward, sumRows } from './elementwise.js';
-import { gemmBlocked } from './gemm.js';
-import { gemmInt8 } from './int8.js';
-import { lowRankLinear } from './lowrank.js';
-import { int8Conv2d, int8Linear } from './quant.js';
-import { maxPool2d, maxPool2dBackward } from './pool.js';
-import { csrLinear } from './sparse.js';
-import { wasmCalls } from './wasm/calls/index.js';
+import { jsKernels, type Kernels } from './interface.js';
+import { wasmBackend } from './wasm/backend.js';
 import { threadCount } from './wasm/build.js';
-import { WasmModule } from './wasm/module.js';
 
 export type { ConvGeometry } from './conv.js';
 export type { PoolWindow } from './conv-pool.js';
+export type { Kernels } from './interface.js';
 
 /**
- * The kernel interface: every loop the engine runs on typed arrays goes through one of
- * these, so a backend is a complete set of them. Ops call `kernels.gemm(...)` and never
- * know which backend answers.
+ * Backend selection: the kernels the ops call (`kernels`), started lazily at the first
+ * call with the backend SLIMTENSOR_BACKEND names, else the fastest that runs here. The
+ * interface and the TypeScript backend are in interface.ts, the wasm one in wasm/.
  */
-export interface Kernels {
-  readonly name: string;
-  gemm: typeof gemmBlocked;
-  lowRankLinear: typeof lowRankLinear;
-  conv2dForward: typeof conv2dForward;
-  conv2dBackward: typeof conv2dBackward;
-  maxPool2d: typeof maxPool2d;
-  maxPool2dBackward: typeof maxPool2dBackward;
-  convPoolForward: typeof convPoolForward;
-  convPoolBackward: typeof convPoolBackward;
-  addBias: typeof addBias;
-  sumRows: typeof sumRows;
-  relu: typeof relu;
-  reluBackward: typeof reluBackward;
-  adamStep: typeof adamStep;
-  csrLinear: typeof csrLinear;
-  gemmInt8: typeof gemmInt8;
-  int8Linear: typeof int8Linear;
-  int8Conv2d: typeof int8Conv2d;
-  /**
-   * n zeros, in the storage this backend's kernels work on fastest, for arrays that live
-   * across many calls (an optimizer's state): a plain Float32Array for js, one in wasm
-   * memory for wasm (so it is not copied in and out on every step).
-   */
-  allocState(n: number): Float32Array;
-}
-
-/** Plain TypeScript kernels: always available, and the readable baseline. */
-export const jsKernels: Kernels = {
-  name: 'js',
-  gemm: gemmBlocked,
-  lowRankLinear,
-  conv2dForward,
-  conv2dBackward,
-  maxPool2d,
-  maxPool2dBackward,
-  convPoolForward,
-  convPoolBackward,
-  addBias,
-  sumRows,
-  relu,
-  reluBackward,
-  adamStep,
-  csrLinear,
-  gemmInt8,
-  int8Linear,
-  int8Conv2d,
-  allocState: (n) => new Float32Array(n),
-};
-
-/** Products smaller than this many multiply-adds stay in TypeScript: copying into wasm memory would cost more than it saves. */
-const WASM_MIN_MACS = 16 * 1024;
-
-/** The wasm backend once started: its module and kernels, or why it cannot run here. */
-export interface WasmBackend {
-  module: WasmModule | null;
-  kernels: Kernels | null;
-  reason?: string;
-}
-
-let wasm: WasmBackend | undefined;
-
-/**
- * Starts the wasm backend on first use (compiles the module, starts its helper threads)
- * and returns it; nothing wasm runs before this is called. Its kernels are the WebAssembly
- * SIMD ones (assembly/) where they pay, the TypeScript ones for the rest.
- */
-export function wasmBackend(): WasmBackend {
-  if (wasm) return wasm;
-  const loaded = WasmModule.load();
-  if (!loaded.module) return (wasm = { module: null, kernels: null, reason: loaded.reason });
-  const calls = wasmCalls(loaded.module);
-  const wasmGemm = calls.gemm;
-  return (wasm = {
-    module: loaded.module,
-    kernels: {
-      ...jsKernels,
-      ...calls,
-      name: 'wasm',
-      gemm: (transA, transB, M, N, K, A, B, C, accumulate) => {
-        // Small products are not worth the copies into wasm memory.
-        if (M * N * K < WASM_MIN_MACS) gemmBlocked(transA, transB, M, N, K, A, B, C, accumulate);
-        else wasmGemm(transA, transB, M, N, K, A, B, C, accumulate);
-      },
-    },
-  });
-}
 
 /** The backends by name; a getter each, so that naming one starts only that one. */
 const BACKENDS: Record<string, () => Kernels | null> = { js: () => jsKernels, wasm: () => wasmBackend().kernels };
@@ -137,11 +42,6 @@ export function checkBackendEnvironment(): void {
   threadCount();
   const simd = process.env.SLIMTENSOR_SIMD;
   if (simd && simd !== 'relaxed' && simd !== 'plain') throw new Error(`SLIMTENSOR_SIMD=${simd}: expected relaxed or plain`);
-}
-
-/** Whether the wasm backend has been started (by a kernel call, `useBackend` or `wasmBackend`). */
-export function wasmStarted(): boolean {
-  return wasm !== undefined;
 }
 
 /** Replaces the stubs below with the chosen backend's kernels, once. */

@@ -1,4 +1,4 @@
-import type { Kernels } from '../../index.js';
+import type { Kernels } from '../../interface.js';
 import type { WasmModule } from '../module.js';
 import { adamStep } from './adam.js';
 import { convBackward, convForward, convPool, convPoolBackward } from './conv.js';

@@ -1,0 +1,47 @@
+import { gemmBlocked } from '../gemm.js';
+import { jsKernels, type Kernels } from '../interface.js';
+import { wasmCalls } from './calls/index.js';
+import { WasmModule } from './module.js';
+
+/** Products smaller than this many multiply-adds stay in TypeScript: copying into wasm memory would cost more than it saves. */
+const WASM_MIN_MACS = 16 * 1024;
+
+/** The wasm backend once started: its module and kernels, or why it cannot run here. */
+export interface WasmBackend {
+  module: WasmModule | null;
+  kernels: Kernels | null;
+  reason?: string;
+}
+
+let wasm: WasmBackend | undefined;
+
+/**
+ * Starts the wasm backend on first use (compiles the module, starts its helper threads)
+ * and returns it; nothing wasm runs before this is called. Its kernels are the WebAssembly
+ * SIMD ones (assembly/) where they pay, the TypeScript ones for the rest.
+ */
+export function wasmBackend(): WasmBackend {
+  if (wasm) return wasm;
+  const loaded = WasmModule.load();
+  if (!loaded.module) return (wasm = { module: null, kernels: null, reason: loaded.reason });
+  const calls = wasmCalls(loaded.module);
+  const wasmGemm = calls.gemm;
+  return (wasm = {
+    module: loaded.module,
+    kernels: {
+      ...jsKernels,
+      ...calls,
+      name: 'wasm',
+      gemm: (transA, transB, M, N, K, A, B, C, accumulate) => {
+        // Small products are not worth the copies into wasm memory.
+        if (M * N * K < WASM_MIN_MACS) gemmBlocked(transA, transB, M, N, K, A, B, C, accumulate);
+        else wasmGemm(transA, transB, M, N, K, A, B, C, accumulate);
+      },
+    },
+  });
+}
+
+/** Whether the wasm backend has been started (by a kernel call, `useBackend` or `wasmBackend`). */
+export function wasmStarted(): boolean {
+  return wasm !== undefined;
+}
