@@ -51,6 +51,30 @@ export function quantizeI16(x: usize, M: i32, K: i32, Kp: i32, inv: f32, lo: i32
 }
 
 /**
+ * out `[M, Kp]` unsigned bytes = clamp(round(x·inv) + z, 0, qmax) for x `[M, K]` (NaN gives
+ * z), zeros in columns K..Kp−1 (Kp a multiple of 16): the activations as gemmU7I8 reads
+ * them, before the zero point is taken off. The same q as quantizeI16 gives, plus z.
+ */
+export function quantizeU8(x: usize, M: i32, K: i32, Kp: i32, inv: f32, z: i32, qmax: i32, out: usize): void {
+  // Clamped to [−z, qmax − z] before z is added, as quantizeOne does (no wrap-around near the i32 limits).
+  const vinv = f32x4.splat(inv), vz = i32x4.splat(z), vlo = i32x4.splat(-z), vhi = i32x4.splat(qmax - z);
+  for (let i = 0; i < M; i++) {
+    const src = x + (<usize>(i * K) << 2), dst = out + <usize>(i * Kp);
+    let k = 0;
+    for (; k + 15 < K; k += 16) {
+      const p = src + (<usize>k << 2);
+      const a = i32x4.add(i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), vinv))), vhi), vlo), vz);
+      const b = i32x4.add(i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), vinv))), vhi), vlo), vz);
+      const c = i32x4.add(i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), vinv))), vhi), vlo), vz);
+      const d = i32x4.add(i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), vinv))), vhi), vlo), vz);
+      v128.store(dst + <usize>k, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, d)));
+    }
+    for (; k < K; k++) store<u8>(dst + <usize>k, <u8>(quantizeOne(load<f32>(src + (<usize>k << 2)), inv, -z, qmax - z) + z));
+    for (; k < Kp; k++) store<u8>(dst + <usize>k, 0);
+  }
+}
+
+/**
  * y `[M, N]` = f32(acc)·factor[j] + bias[j] (bias 0: none), then max(0, ·) when `relu`:
  * a multiply, then an add, each rounded (no fused multiply-add, to match the reference).
  */

@@ -2,6 +2,7 @@ import { gemmBlocked } from '../src/tensor/kernels/gemm.js';
 import { gemmInt8Naive, gemmInt8Packed, int8Weights, packInt8Pairs } from '../src/tensor/kernels/int8.js';
 import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
+import { gemmInt8U7 } from '../src/tensor/kernels/wasm/calls/int8.js';
 import { Rng } from '../src/tensor/random.js';
 import { measure, type BenchOptions, type BenchResult } from './harness.js';
 
@@ -14,8 +15,9 @@ const SHAPES = [
 
 /**
  * int8 × int8 → int32 GEMM against the fp32 GEMM of the same backend on the same shapes
- * (js: float64-paired integers vs the blocked GEMM; wasm: i32x4.dot_i16x8_s vs the f32x4
- * GEMM, with the default threads). Rates are GOP/s (2·M·N·K ÷ time, a multiply-add counting
+ * (js: float64-paired integers vs the blocked GEMM; wasm: i32x4.dot_i16x8_s, and in the
+ * relaxed build the i8 × i7 dot product int8 Linear layers use, vs the f32x4 GEMM, with the
+ * default threads). Rates are GOP/s (2·M·N·K ÷ time, a multiply-add counting
  * 2 whatever the type), so the ratio is the speed-up of int8 over fp32. Each int8 kernel is
  * first checked to equal exact integer loops.
  */
@@ -44,8 +46,21 @@ export function benchInt8(options: BenchOptions): BenchResult[] {
       const off = want.findIndex((v, i) => v !== got[i]);
       if (off >= 0) throw new Error(`int8 bench: the wasm int8 kernel is wrong at ${label} (element ${off}: ${got[off]} vs ${want[off]})`);
       const f32w = measure('int8', `fp32 wasm ${label}`, () => wasm.gemm(false, true, M, N, K, Af, Bf, C, false), ops, 'GOP/s', options);
-      const i8w = measure('int8', `int8 wasm ${label}`, () => wasm.gemmInt8(M, A, w, got), ops, 'GOP/s', options);
+      const i8w = measure('int8', `int8 wasm, 16-bit dot ${label}`, () => wasm.gemmInt8(M, A, w, got), ops, 'GOP/s', options);
       results.push({ ...f32w, ratio: 1, baseline: f32w.name }, { ...i8w, ratio: i8w.rate / f32w.rate, baseline: f32w.name });
+      const module = wasmBackend().module!;
+      if (module.simd === 'relaxed') {
+        // 7-bit activations (PyTorch's reduce_range) as int8 layers quantize them: q ∈ [0, 127] and a zero point.
+        const Q = Uint8Array.from({ length: M * K }, () => rng.int(128));
+        const z = 60;
+        const wantU7 = new Int32Array(M * N);
+        gemmInt8Naive(M, N, K, Int16Array.from(Q, (v) => v - z), B, wantU7);
+        gemmInt8U7(module, M, Q, z, w, got);
+        const wrong = wantU7.findIndex((v, i) => v !== got[i]);
+        if (wrong >= 0) throw new Error(`int8 bench: the i8 × i7 kernel is wrong at ${label} (element ${wrong}: ${got[wrong]} vs ${wantU7[wrong]})`);
+        const u7 = measure('int8', `int8 wasm, i8 × i7 dot (relaxed) ${label}`, () => gemmInt8U7(module, M, Q, z, w, got), ops, 'GOP/s', options);
+        results.push({ ...u7, ratio: u7.rate / f32w.rate, baseline: f32w.name });
+      }
     }
     if (M <= 64) {
       const naive = measure('int8', `int8 naive ${label}`, () => gemmInt8Naive(M, N, K, A, B, got), ops, 'GOP/s', options);

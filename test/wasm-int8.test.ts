@@ -1,22 +1,25 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { quantizeWeight } from '../src/compress/int8.js';
 import { QuantizedConv2d, QuantizedLinear, quantizedCodec } from '../src/compress/int8-layers.js';
 import type { ConvGeometry } from '../src/tensor/kernels/conv.js';
 import type { PoolWindow } from '../src/tensor/kernels/conv-pool.js';
 import { maxPool2d } from '../src/tensor/ops/conv.js';
-import { int8Weights } from '../src/tensor/kernels/int8.js';
+import { gemmInt8Naive, int8Weights } from '../src/tensor/kernels/int8.js';
+import { gemmInt8U7 } from '../src/tensor/kernels/wasm/calls/int8.js';
 import { activationQuant, quantFromRange, int8Conv2d, int8Linear, quantizeActivations } from '../src/tensor/kernels/quant.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
+import { relaxedSimdSupported } from '../src/tensor/kernels/wasm/build.js';
 import { Linear } from '../src/nn/layers.js';
 import { relu } from '../src/tensor/ops/elementwise.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectIdentical, randomArray } from './helpers.js';
 
-function weights(N: number, K: number, perChannel: boolean, rng: Rng) {
+function weights(N: number, K: number, perChannel: boolean, rng: Rng, reduceRange = true) {
   const w = quantizeWeight(randomArray(N * K, rng, -0.5, 0.5), N, K, perChannel);
-  return int8Weights(w.q, N, K, w.scales);
+  return int8Weights(w.q, N, K, w.scales, reduceRange);
 }
 
 describe('activation quantization', () => {
@@ -47,17 +50,21 @@ describe('activation quantization', () => {
 describe('the whole int8 layer in wasm gives the TypeScript reference\'s bits', () => {
   for (const threads of [1, 2]) {
     const wasm = wasmCalls(WasmModule.load({ threads }).module!);
-    it(`Linear: batch 1–64, K not a multiple of 8, bias or not, ReLU or not, per tensor or channel (${threads} thread(s))`, () => {
+    // Each build, 7- and 8-bit activations: the relaxed build's 7-bit layers take the i8 × i7 dot product (gemmU7I8), the rest the 16-bit one.
+    const variants = (['relaxed', 'plain'] as const).filter((simd) => simd === 'plain' || relaxedSimdSupported())
+      .flatMap((simd) => [true, false].map((reduceRange) => ({ simd, reduceRange, calls: wasmCalls(WasmModule.load({ threads, simd }).module!) })));
+    it(`Linear: batch 1–64, K not a multiple of 8 or 16, bias or not, ReLU or not, per tensor or channel, each build, 7 and 8 bits (${threads} thread(s))`, () => {
       const rng = new Rng(40 + threads);
-      for (const [M, N, K] of [[1, 1, 1], [1, 10, 128], [2, 7, 13], [3, 33, 100], [5, 16, 784], [64, 512, 784], [64, 10, 128]]) {
-        for (const perChannel of [false, true]) {
-          const w = weights(N, K, perChannel, rng);
+      for (const [M, N, K] of [[1, 1, 1], [1, 10, 128], [2, 7, 13], [3, 33, 100], [5, 16, 784], [64, 512, 784], [64, 10, 128], [4, 9, 24]]) {
+        for (const [perChannel, { simd, reduceRange, calls }] of [false, true].flatMap((p) => variants.map((v) => [p, v] as const))) {
+          const w = weights(N, K, perChannel, rng, reduceRange);
           const bias = M % 2 ? randomArray(N, rng) : null;
           const x = randomArray(M * K, rng, -1, 2);
           for (const fuse of [false, true]) {
             const want = new Float32Array(M * N), got = new Float32Array(M * N).fill(NaN);
             int8Linear(x, M, w, bias, fuse, want);
-            wasm.int8Linear(x, M, w, bias, fuse, got);
+            calls.int8Linear(x, M, w, bias, fuse, got);
+            expect(got.every(Number.isFinite), `${simd} ${reduceRange}`).toBe(true);
             expectIdentical(got, want);
           }
         }
@@ -137,3 +144,69 @@ describe('QuantizedLinear', () => {
     expect(q.forwardRelu(x).data).toEqual(relu(q.forward(x)).data);
   });
 });
+
+describe('the relaxed build\'s i8 × i7 integer product (gemmU7I8)', () => {
+  it('equals exact integer loops on (q − z)·Wᵀ: odd shapes, the extreme values, 1 and 2 threads', () => {
+    if (!relaxedSimdSupported()) return;
+    const rng = new Rng(90);
+    for (const threads of [1, 2]) {
+      const m = WasmModule.load({ threads, simd: 'relaxed' }).module!;
+      for (const [M, N, K] of [[1, 1, 1], [3, 5, 17], [2, 9, 16], [64, 512, 784], [7, 33, 300]]) {
+        const Q = Uint8Array.from({ length: M * K }, (_, i) => (i % 11 === 0 ? 127 : i % 13 === 0 ? 0 : rng.int(128)));
+        const q = Int8Array.from({ length: N * K }, (_, i) => (i % 7 === 0 ? -128 : i % 5 === 0 ? 127 : rng.int(256) - 128));
+        const z = rng.int(128);
+        const want = new Int32Array(M * N), got = new Int32Array(M * N).fill(-1);
+        gemmInt8Naive(M, N, K, Int16Array.from(Q, (v) => v - z), q, want);
+        gemmInt8U7(m, M, Q, z, int8Weights(q, N, K), got);
+        expect([...got]).toEqual([...want]);
+      }
+    }
+    expect(() => gemmInt8U7(WasmModule.load({ threads: 1, simd: 'plain' }).module!, 1, new Uint8Array(1), 0, int8Weights(Int8Array.of(1), 1, 1), new Int32Array(1)))
+      .toThrow(/needs the relaxed-SIMD build/);
+  });
+});
+
+describe('packed weights are kept per module', () => {
+  it('one int8 layer run on two modules (each with its own memory) gives the reference on both, whichever ran first', () => {
+    const rng = new Rng(77);
+    const modules = [1, 2].map((threads) => wasmCalls(WasmModule.load({ threads }).module!));
+    const w = weights(40, 300, true, rng);
+    const x = randomArray(8 * 300, rng);
+    const want = new Float32Array(8 * 40);
+    int8Linear(x, 8, w, null, false, want);
+    for (const calls of [...modules, ...modules]) {
+      const got = new Float32Array(8 * 40);
+      calls.int8Linear(x, 8, w, null, false, got);
+      expectIdentical(got, want);
+    }
+  });
+});
+
+describe('the relaxed i8 × i7 dot product in both of V8\'s tiers', () => {
+  // V8 11.3's baseline compiler (Liftoff) mis-adds the accumulator of i32x4.relaxed_dot_i8x16_i7x16_add_s;
+  // gemmU7I8 avoids that form. Held to the reference with only Liftoff, and with only TurboFan.
+  for (const tier of ['--liftoff-only', '--no-liftoff']) {
+    it(`gives the reference's bits under ${tier}`, () => {
+      if (!relaxedSimdSupported()) return expect(WasmModule.load({ threads: 1 }).module!.simd).toBe('plain');
+      const code = `
+        import { int8Weights } from './src/tensor/kernels/int8.ts';
+        import { int8Linear } from './src/tensor/kernels/quant.ts';
+        import { wasmCalls } from './src/tensor/kernels/wasm/calls/index.ts';
+        import { WasmModule } from './src/tensor/kernels/wasm/module.ts';
+        const m = WasmModule.load({ threads: 1, simd: 'relaxed' }).module;
+        const [M, N, K] = [5, 24, 200];
+        const w = int8Weights(Int8Array.from({ length: N * K }, (_, i) => ((i * 37) % 256) - 128), N, K, Float32Array.of(0.01));
+        const x = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i));
+        const want = new Float32Array(M * N), got = new Float32Array(M * N);
+        int8Linear(x, M, w, null, false, want);
+        wasmCalls(m).int8Linear(x, M, w, null, false, got);
+        console.log(JSON.stringify({ simd: m.simd, same: got.every((v, i) => Object.is(v, want[i])) }));
+        process.exit(0);`;
+      const out = execFileSync(process.execPath, [tier, '--import', 'tsx', '--input-type=module', '-e', code], {
+        cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8',
+      });
+      expect(JSON.parse(out)).toEqual({ simd: 'relaxed', same: true });
+    }, 30_000);
+  }
+});
+

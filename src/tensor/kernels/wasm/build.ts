@@ -99,6 +99,7 @@ export interface WasmExports {
   ): void;
   gemv(transB: number, M: number, N: number, K: number, a: number, b: number, c: number, accumulate: number, j0: number, j1: number): void;
   gemmI16(M: number, N: number, Kp: number, a: number, w: number, c: number, j0: number, j1: number): void;
+  gemmU7I8(M: number, N: number, Kp: number, a: number, w: number, c: number, j0: number, j1: number, z: number, rowSums: number): void;
   convScratch(geo: number): number;
   convForward(geo: number, x: number, w: number, bias: number, out: number, scratch: number, n0: number, n1: number): void;
   convBackward(geo: number, x: number, w: number, dy: number, dx: number, dw: number, db: number, scratch: number, n0: number, n1: number): void;
@@ -109,6 +110,7 @@ export interface WasmExports {
   transposePad(x: number, N: number, cols: number, Np: number, xT: number): void;
   rangeF32(x: number, n: number, out: number): void;
   quantizeI16(x: number, M: number, K: number, Kp: number, inv: number, lo: number, hi: number, out: number): void;
+  quantizeU8(x: number, M: number, K: number, Kp: number, inv: number, z: number, qmax: number, out: number): void;
   dequantRows(acc: number, M: number, N: number, factor: number, bias: number, relu: number, y: number): void;
   convI16Scratch(geo: number, Kp: number, OCp: number): number;
   convI16(q: number, geo: number, w: number, Kp: number, OCp: number, factor: number, bias: number, y: number, outBytes: number, scratch: number, n0: number, n1: number): void;

@@ -3,7 +3,7 @@ import { MAX_PAGES, WasmHeap } from './heap.js';
 import { HelperPool } from './pool.js';
 
 /** The exports helper threads may run: the kernels that take a share (a column or image range) of a call. */
-const SPLIT_KERNELS = ['gemm', 'gemv', 'gemmI16', 'convPool', 'convPoolBackward', 'convForward', 'convBackward', 'csrGemv', 'csrGemm', 'convI16'] as const;
+const SPLIT_KERNELS = ['gemm', 'gemv', 'gemmI16', 'gemmU7I8', 'convPool', 'convPoolBackward', 'convForward', 'convBackward', 'csrGemv', 'csrGemm', 'convI16'] as const;
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
 
 /** Kernel calls of at least this many multiply-adds are split across the threads. */
@@ -14,7 +14,11 @@ export const POOL_MIN_MACS = 512 * 1024;
  * and a pool of helper threads for large calls. The calls themselves, which copy arrays in,
  * run a kernel and copy results out, live beside this file, one file per family.
  */
+let modules = 0;
+
 export class WasmModule {
+  /** Which module this is, for caches of packed weights: a resident address means something only in its own module's memory. */
+  readonly id = ++modules;
   readonly exports: WasmExports;
   readonly heap: WasmHeap;
   private readonly pool: HelperPool;
@@ -28,6 +32,11 @@ export class WasmModule {
     this.exports = new WebAssembly.Instance(compiled, imports).exports as unknown as WasmExports;
     this.heap = new WasmHeap(memory, this.exports.heapBase());
     this.pool = new HelperPool(compiled, memory, threads - 1, SPLIT_KERNELS);
+  }
+
+  /** The key under which a layer keeps its weights packed for this module (`packs` maps). */
+  packKey(kind: string): string {
+    return `wasm${this.id}-${kind}`;
   }
 
   /** Threads a large call is split across (1 = no helpers). */

@@ -16,15 +16,81 @@ interface WidePack {
 
 /** Widens and pads `w` once, and keeps it resident for as long as `w` lives. */
 function widePack(m: WasmModule, w: Int8Weights): WidePack {
-  const cached = w.packs.get('wasm') as WidePack | undefined;
+  const cached = w.packs.get(m.packKey('wide')) as WidePack | undefined;
   if (cached) return cached;
   const { N, K } = w;
   const Kp = (K + 7) & ~7;
   const wide = new Int16Array(N * Kp);
   for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) wide[j * Kp + k] = w.q[j * K + k];
   const pack = { Kp, at: m.heap.residentCopy(w, wide), wide };
-  w.packs.set('wasm', pack);
+  w.packs.set(m.packKey('wide'), pack);
   return pack;
+}
+
+/** int8 weights padded along K to a multiple of 16, with each row's sum, as assembly/int8.ts gemmU7I8 reads them. */
+interface BytePack {
+  Kp: number;
+  /** The resident address of the bytes, then (16-byte aligned) the int32 row sums; null when copied per call. */
+  at: number | null;
+  bytes: Int8Array;
+  rowSums: Int32Array;
+}
+
+/** Pads `w` to 16-byte rows and sums each row, once, resident for as long as `w` lives. */
+function bytePack(m: WasmModule, w: Int8Weights): BytePack {
+  const cached = w.packs.get(m.packKey('u7')) as BytePack | undefined;
+  if (cached) return cached;
+  const { N, K } = w;
+  const Kp = roundUp(K, 16);
+  const bytes = new Int8Array(N * Kp);
+  const rowSums = new Int32Array(N);
+  for (let j = 0; j < N; j++) {
+    for (let k = 0; k < K; k++) rowSums[j] += bytes[j * Kp + k] = w.q[j * K + k];
+  }
+  const both = new Uint8Array(roundUp(bytes.byteLength, 16) + rowSums.byteLength);
+  both.set(new Uint8Array(bytes.buffer));
+  both.set(new Uint8Array(rowSums.buffer), roundUp(bytes.byteLength, 16));
+  const pack = { Kp, at: m.heap.residentCopy(w, both), bytes, rowSums };
+  w.packs.set(m.packKey('u7'), pack);
+  return pack;
+}
+
+/**
+ * The relaxed-SIMD build's int8 Linear product: x quantized to 7-bit unsigned bytes (q, not
+ * q − z), then acc = Σ w·q − z·Σw by gemmU7I8, split by columns across the threads. The
+ * same int32 sums as the 16-bit path, on half the bytes.
+ */
+function productU7(m: WasmModule, frame: ScratchFrame, pack: BytePack, M: number, N: number, K: number, xa: number, aq: ActivationQuant, acc: number): void {
+  const q = frame.take(M * pack.Kp);
+  m.exports.quantizeU8(xa, M, K, pack.Kp, Math.fround(1 / aq.scale), aq.zeroPoint, aq.qmax, q);
+  splitU7(m, frame, pack, M, N, q, aq.zeroPoint, acc);
+}
+
+/** acc `[M, N]` = (q − z)·Wᵀ by gemmU7I8, split by columns across the threads when large enough. */
+function splitU7(m: WasmModule, frame: ScratchFrame, pack: BytePack, M: number, N: number, q: number, z: number, acc: number): void {
+  const at = pack.at ?? frame.place(new Uint8Array(pack.bytes.buffer));
+  const sums = pack.at === null ? frame.place(pack.rowSums) : pack.at + roundUp(pack.bytes.byteLength, 16);
+  const parts = M * N * pack.Kp >= POOL_MIN_MACS ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
+  const bounds = shareBounds(N, parts, 8);
+  m.split('gemmU7I8', parts, (p) => [M, N, pack.Kp, q, at, acc, bounds[p], bounds[p + 1], z, sums]);
+}
+
+/**
+ * C = (Q − z)·Wᵀ with Q `[M, K]` 7-bit activations (bytes in [0, 127]) and their zero point
+ * z: the relaxed build's kernel alone (gemmU7I8), for benchmarks and tests; layers reach it
+ * through `int8Linear`. Throws on the plain build, which has no i8 × i7 dot product.
+ */
+export function gemmInt8U7(m: WasmModule, M: number, Q: Uint8Array, z: number, w: Int8Weights, C: Int32Array): void {
+  if (m.simd !== 'relaxed') throw new Error('gemmInt8U7: needs the relaxed-SIMD build');
+  const { N, K } = w;
+  const pack = bytePack(m, w);
+  const frame = m.heap.frame();
+  const q = frame.zeros(M * pack.Kp);
+  const view = m.heap.view(Uint8Array, q, M * pack.Kp);
+  for (let i = 0; i < M; i++) view.set(Q.subarray(i * K, (i + 1) * K), i * pack.Kp);
+  const c = frame.output(C, false, M * N);
+  splitU7(m, frame, pack, M, N, q, z, c);
+  frame.finish();
 }
 
 /**
@@ -76,13 +142,15 @@ function quantizeInto(m: WasmModule, frame: ScratchFrame, x: number, M: number, 
  */
 export function int8Linear(m: WasmModule, x: Float32Array, M: number, w: Int8Weights, bias: Float32Array | null, relu: boolean, y: Float32Array): void {
   const { N, K } = w;
-  const pack = widePack(m, w);
+  // 7-bit activations fit relaxed SIMD's i8 × i7 dot product; otherwise both are widened to 16 bits.
+  const bytes = m.simd === 'relaxed' && w.reduceRange ? bytePack(m, w) : null;
+  const wide = bytes ? null : widePack(m, w);
   const frame = m.heap.frame();
   const xa = frame.place(x, M * K);
   const aq = quantOf(m, frame, xa, M * K, w.reduceRange);
-  const a = quantizeInto(m, frame, xa, M, K, pack.Kp, aq);
   const acc = frame.take(M * N * 4);
-  integerProduct(m, frame, pack, M, N, a, acc);
+  if (bytes) productU7(m, frame, bytes, M, N, K, xa, aq, acc);
+  else integerProduct(m, frame, wide!, M, N, quantizeInto(m, frame, xa, M, K, wide!.Kp, aq), acc);
   const factor = frame.place(dequantFactors(aq.scale, w.scales, N));
   const ya = frame.output(y, false, M * N);
   m.exports.dequantRows(acc, M, N, factor, bias ? frame.place(bias) : 0, +relu, ya);
@@ -98,13 +166,13 @@ interface ConvPack {
 }
 
 function convPack(m: WasmModule, w: Int8Weights): ConvPack {
-  const cached = w.packs.get('wasm-conv') as ConvPack | undefined;
+  const cached = w.packs.get(m.packKey('conv')) as ConvPack | undefined;
   if (cached) return cached;
   const Kp = (w.K + 1) & ~1, OCp = (w.N + 31) & ~31;
   const pairs = new Int16Array(Kp * OCp);
   for (let o = 0; o < w.N; o++) for (let k = 0; k < w.K; k++) pairs[((k >> 1) * OCp + o) * 2 + (k & 1)] = w.q[o * w.K + k];
   const pack = { Kp, OCp, at: m.heap.residentCopy(w, pairs), pairs };
-  w.packs.set('wasm-conv', pack);
+  w.packs.set(m.packKey('conv'), pack);
   return pack;
 }
 

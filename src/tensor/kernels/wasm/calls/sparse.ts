@@ -17,10 +17,10 @@ interface CsrPack {
 
 /** Copies the weight's three arrays into wasm memory, once, kept for as long as the weight lives. */
 function csrPack(m: WasmModule, w: CsrWeights): CsrPack {
-  const cached = w.packs.get('wasm') as CsrPack | undefined;
+  const cached = w.packs.get(m.packKey('csr')) as CsrPack | undefined;
   if (cached) return cached;
   const pack = { rowPtr: m.heap.residentCopy(w, w.rowPtr), idx: m.heap.residentCopy(w, w.colIndices), val: m.heap.residentCopy(w, w.values) };
-  w.packs.set('wasm', pack);
+  w.packs.set(m.packKey('csr'), pack);
   return pack;
 }
 
