@@ -9,6 +9,7 @@ import { benchGemv } from './gemv.js';
 import { benchInt8 } from './int8.js';
 import { benchLowRank } from './lowrank.js';
 import { benchModels } from './models.js';
+import { benchPeers } from './peers/onnxruntime.js';
 import { benchSvd } from './svd.js';
 import { environment, type BenchOptions, type BenchResult } from './harness.js';
 import { benchTrain } from './train.js';
@@ -24,6 +25,7 @@ const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<Benc
   svd: benchSvd,
   elementwise: benchElementwise,
   train: benchTrain,
+  peers: benchPeers,
 };
 
 const USAGE = `usage: npm run bench -- [family ...] [--quick] [--json FILE] [--markdown FILE]
