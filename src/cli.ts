@@ -3,6 +3,7 @@ import { UsageError, type Command, type Io } from './cli/args.js';
 import { checkBackendEnvironment } from './tensor/kernels/index.js';
 import { allCommand } from './cli/all.js';
 import { reportCommand } from './cli/report.js';
+import { exportCommand } from './cli/export.js';
 import { sectionCommand } from './cli/section-command.js';
 import { trainCommand } from './cli/train.js';
 import { SECTIONS } from './experiments/sections.js';
@@ -11,7 +12,7 @@ import type { Section } from './experiments/section.js';
 export { UsageError, type Io } from './cli/args.js';
 
 /** Every subcommand, in the order the usage lists them. */
-const COMMANDS: Command[] = [trainCommand, ...SECTIONS.map((s) => sectionCommand(s as Section)), allCommand, reportCommand];
+const COMMANDS: Command[] = [trainCommand, ...SECTIONS.map((s) => sectionCommand(s as Section)), allCommand, reportCommand, exportCommand];
 
 /** The top-level usage: the commands and how to get each one's flags. */
 export const USAGE = `usage: slimtensor <command> [flags]

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
-import { toSparse } from '../src/compress/csr.js';
+import { SparseLinear, toSparse } from '../src/compress/csr.js';
+import { QuantizedLinear } from '../src/compress/int8-layers.js';
+import { Tensor } from '../src/tensor/tensor.js';
 import { FactorizedLinear } from '../src/compress/low-rank.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
-import { Linear } from '../src/nn/layers.js';
+import { Flatten, Linear, ReLU, Sequential } from '../src/nn/layers.js';
 import { saveModel } from '../src/nn/checkpoint.js';
 import { MLP } from '../src/nn/models.js';
 import { Rng } from '../src/tensor/random.js';
@@ -37,3 +39,24 @@ describe('loadCompressedModel checks each layer against the skeleton', () => {
     });
   }
 });
+
+describe('swapping layers inside a Sequential (its children live in a list, not in fields)', () => {
+  it('quantizeDynamic, toSparse and loadCompressedModel replace the layers forward runs', async () => {
+    const make = (): Sequential => new Sequential(new Flatten(), new Linear(12, 6, { rng: new Rng(3) }), new ReLU(), new Linear(6, 3, { rng: new Rng(4) }));
+    const q = quantizeDynamic(make());
+    expect(q.layers[1]).toBeInstanceOf(QuantizedLinear);
+    expect(q.layers[3]).toBeInstanceOf(QuantizedLinear);
+    expect(q.namedChildren().map(([, m]) => m.constructor.name)).toEqual(['Flatten', 'QuantizedLinear', 'ReLU', 'QuantizedLinear']);
+    const sparse = toSparse(make());
+    expect(sparse.layers[1]).toBeInstanceOf(SparseLinear);
+    const path = join(tempDir('checkpoint'), 'seq.safetensors');
+    await saveModel(q, path);
+    const back = await loadCompressedModel(make(), path);
+    expect(back.layers[1]).toBeInstanceOf(QuantizedLinear);
+    const x = Tensor.ones([2, 12]);
+    expect([...back.forward(x).data]).toEqual([...q.forward(x).data]);
+    expect(() => make().setChild('7', new ReLU())).toThrow(/Sequential.setChild: there is no layer '7'/);
+    expect(() => new MLP([2, 2]).setChild('fc9', new ReLU())).toThrow(/MLP.setChild: there is no child 'fc9'/);
+  });
+});
+

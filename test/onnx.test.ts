@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { toSparse } from '../src/compress/csr.js';
@@ -13,6 +15,10 @@ import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
+import { trainClassifier } from '../src/train/classifier.js';
+import { saveModel } from '../src/nn/checkpoint.js';
+import { tempDir } from './helpers.js';
+import { runCli } from './run-cli.js';
 
 /**
  * Exported models checked by the oracle: onnxruntime-node runs each ONNX file on real test
@@ -65,11 +71,71 @@ describe('ONNX export, run by onnxruntime-node', () => {
     await expectSameAsOnnx(seq, 'sequential');
   });
 
+  it('int8 Linear layers (7-bit activations, per tensor and per channel) give slimtensor\'s outputs; a trained int8 SimpleNet agrees on the whole test set', async () => {
+    await expectSameAsOnnx(quantizeDynamic(new MLP([784, 64, 32, 10], new Rng(9))), 'int8 per tensor');
+    await expectSameAsOnnx(quantizeDynamic(new MLP([784, 64, 32, 10], new Rng(9)), { perChannel: true }), 'int8 per channel');
+    const full = await loadMnistData({ trainLimit: 3000 });
+    const net = new MLP([784, 512, 256, 128, 10], new Rng(10));
+    trainClassifier('simple-net', net, full, { epochs: 1, seed: 0, batchSize: 64, lr: 1e-3 });
+    const int8 = quantizeDynamic(net);
+    const a = noGrad(() => int8.forward(full.testSet.x)).data;
+    const b = await runOnnx(exportOnnx(int8), full.testSet.x);
+    const argmax = (v: Float32Array, i: number): number => { let best = 0; for (let c = 1; c < 10; c++) if (v[i * 10 + c] > v[i * 10 + best]) best = c; return best; };
+    let agree = 0;
+    for (let i = 0; i < full.test.count; i++) if (argmax(a, i) === argmax(b, i)) agree++;
+    expect(agree / full.test.count).toBeGreaterThanOrEqual(0.999);
+  }, 120_000);
+
+  it('int8 with 8-bit activations goes through ONNX\'s DynamicQuantizeLinear, within its quantization error', async () => {
+    const layer = new Linear(784, 32, { rng: new Rng(11) });
+    const q = quantizeDynamic(new Sequential(new Flatten(), layer), { reduceRange: false });
+    const ours = noGrad(() => q.forward(x)).data;
+    const theirs = await runOnnx(exportOnnx(q), x);
+    // Both quantize [−1, 1] to 8 bits, rounding at different points: each output within s·Σ|w| (one level per input).
+    const W = layer.weight.data;
+    for (let j = 0; j < 32; j++) {
+      let l1 = 0;
+      for (let k = 0; k < 784; k++) l1 += Math.abs(W[j * 784 + k]);
+      for (let i = 0; i < x.shape[0]; i++) expect(Math.abs(theirs[i * 32 + j] - ours[i * 32 + j])).toBeLessThanOrEqual((2 / 255) * l1);
+    }
+  });
+
   it('a layer without an ONNX form is refused by name, never written approximately', () => {
-    const q = quantizeDynamic(new MLP([784, 16, 10], new Rng(8)));
-    expect(() => exportOnnx(q)).toThrow(/exportOnnx: layer 'fc1' is a QuantizedLinear, which has no ONNX form here/);
+    const q = quantizeDynamic(new TeacherNet(new Rng(8)), { conv: true });
+    expect(() => exportOnnx(q)).toThrow(/exportOnnx: layer 'conv1' is a QuantizedConv2d, which has no ONNX form here/);
     class Custom extends Sequential {}
     expect(() => exportOnnx(new (class Odd extends TeacherNet {})())).not.toThrow();
     expect(() => exportOnnx(new Custom(new Linear(2, 2), { forward: (t: Tensor) => t } as unknown as Module))).toThrow(/exportOnnx: layer 'seq.1' is a Object/);
   });
+
+  it('slimtensor export writes any saved model (dense or compressed, MLP or teacher) as ONNX that onnxruntime runs as slimtensor does', async () => {
+    const dir = tempDir('export');
+    const factorized = new MLP([784, 48, 24, 10], new Rng(12));
+    factorized.setLayer(1, FactorizedLinear.fromLinear(factorized.layers[1] as Linear, { rank: 6 }));
+    const models: [string, Module][] = [
+      ['dense', new MLP([784, 48, 24, 10], new Rng(12))],
+      ['sparse', toSparse(new MLP([784, 48, 24, 10], new Rng(12)))],
+      ['int8', quantizeDynamic(new MLP([784, 48, 24, 10], new Rng(12)), { perChannel: true })],
+      ['factorized', factorized],
+      ['narrow', new MLP([784, 17, 5, 10], new Rng(13))],
+      ['teacher', new TeacherNet(new Rng(14))],
+    ];
+    for (const [name, model] of models) {
+      const file = join(dir, `${name}.safetensors`);
+      await saveModel(model, file);
+      const r = await runCli(['export', '--model', file, '--out', join(dir, `${name}.onnx`)]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(new RegExp(`wrote .*${name}\\.onnx: (MLP|TeacherNet), \\d+ bytes`));
+      const want = noGrad(() => (model.eval().forward(x))).data;
+      const got = await runOnnx(readFileSync(join(dir, `${name}.onnx`)), x);
+      const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      expect(want.reduce((m, v, i) => Math.max(m, Math.abs(got[i] - v)), 0) / scale, name).toBeLessThan(1e-5);
+    }
+    expect((await runCli(['export', '--model', join(dir, 'nope.safetensors'), '--out', join(dir, 'x.onnx')])).err).toMatch(/--model .*nope\.safetensors: no such file/);
+    expect((await runCli(['export', '--model', join(dir, 'dense.safetensors'), '--out', join(dir, 'x.txt')])).err).toMatch(/--out must name a \.onnx file/);
+    await saveModel(new Sequential(new Linear(2, 2)), join(dir, 'odd.safetensors'));
+    await expect(runCli(['export', '--model', join(dir, 'odd.safetensors'), '--out', join(dir, 'odd.onnx')])).rejects.toThrow(/odd\.safetensors: neither a teacher CNN/);
+    expect(existsSync(join(dir, 'odd.onnx'))).toBe(false);
+  });
 });
+

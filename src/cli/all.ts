@@ -6,6 +6,7 @@ import { SECTIONS, sectionNamed, type SectionName } from '../experiments/section
 import { writeFileAtomic } from '../io/atomic.js';
 import { renderSvg } from '../report/charts.js';
 import { runReport } from '../report/run-report.js';
+import { exportRunFolder, onnxReportPart } from './onnx-files.js';
 import { EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, UsageError, withOutFolder, type Command } from './args.js';
 
 /** `runs/2026-11-28T13-05-00`: a run folder named by the local start time. */
@@ -41,9 +42,10 @@ ${EXPERIMENT_USAGE.replace('write models (safetensors) and results (JSON) there'
         const r = result.sections[s.name];
         return r === undefined ? [] : [(s as Section).report(r)];
       });
-      const { markdown, charts } = runReport(result, parts);
+      const onnx = await exportRunFolder(out);
+      const { markdown, charts } = runReport(result, [...parts, onnxReportPart(onnx)]);
       for (const c of charts) await writeFileAtomic(join(out, c.file), await renderSvg(c.spec));
-      await writeJson(out, 'results.json', result);
+      await writeJson(out, 'results.json', { ...result, onnx });
       await writeFileAtomic(join(out, 'report.md'), markdown);
       return { report: markdown, files: charts.length, seconds: result.totalSeconds };
     });

@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { renderSvg } from '../report/charts.js';
 import { runReport } from '../report/run-report.js';
 import { UsageError, type Command } from './args.js';
+import { onnxReportPart, type OnnxFile } from './onnx-files.js';
 
 /** Reads a run's results.json, refusing what is not one with a message that names the file. */
 async function readRun(path: string): Promise<AllResult> {
@@ -49,6 +50,8 @@ export const reportCommand: Command = {
     let rendered: ReturnType<typeof runReport>;
     try {
       const parts = SECTIONS.flatMap((s) => (run.sections[s.name] === undefined ? [] : [(s as Section).report(run.sections[s.name])]));
+      const onnx = (run as { onnx?: OnnxFile[] }).onnx;
+      if (onnx) parts.push(onnxReportPart(onnx));
       rendered = runReport(run, parts, { chartFolder: basename(markdownPath, '.md').toLowerCase() });
     } catch (e) {
       throw new Error(`${results}: a section's results are not as \`slimtensor all\` writes them (${(e as Error).message})`);

@@ -186,7 +186,7 @@ export function toSparse<M extends Module>(model: M, options: { minSparsity?: nu
       for (const [name, child] of parent.namedChildren()) {
         if (!(child instanceof Linear)) continue;
         const sparse = SparseLinear.fromLinear(child);
-        if (sparse.weight.sparsity >= min) (parent as unknown as Record<string, Module>)[name] = sparse;
+        if (sparse.weight.sparsity >= min) parent.setChild(name, sparse);
       }
     }
   });

@@ -19,9 +19,8 @@ export function quantizeDynamic<M extends Module>(model: M, options: QuantizeOpt
   noGrad(() => {
     for (const [, parent] of model.namedModules()) {
       for (const [name, child] of parent.namedChildren()) {
-        const slot = parent as unknown as Record<string, Module>;
-        if (child instanceof Linear) slot[name] = QuantizedLinear.fromFloat(child, options);
-        else if (child instanceof Conv2d && options.conv === true) slot[name] = QuantizedConv2d.fromFloat(child, options);
+        if (child instanceof Linear) parent.setChild(name, QuantizedLinear.fromFloat(child, options));
+        else if (child instanceof Conv2d && options.conv === true) parent.setChild(name, QuantizedConv2d.fromFloat(child, options));
       }
     }
   });

@@ -1,5 +1,6 @@
 import onnxProto from 'onnx-proto';
 import { SparseLinear } from '../compress/csr.js';
+import { QuantizedLinear } from '../compress/int8-layers.js';
 import { FactorizedLinear } from '../compress/low-rank.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
 import { MLP, TeacherNet } from '../nn/models.js';
@@ -46,11 +47,23 @@ class GraphBuilder {
     return name;
   }
 
+  /** An int8 constant (quantized weights), stored raw. */
+  constantInt8(name: string, dims: readonly number[], data: Int8Array): string {
+    this.initializers.push({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.INT8, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) });
+    return name;
+  }
+
   /** Adds one node; returns the name of its output. */
   node(opType: string, inputs: string[], attributes: IAttribute[] = [], label = opType.toLowerCase()): string {
-    const output = `${label}_${++this.count}`;
-    this.nodes.push({ opType, input: inputs, output: [output], name: output, attribute: attributes });
-    return output;
+    return this.nodeOutputs(opType, inputs, 1, attributes, label)[0];
+  }
+
+  /** Adds one node with `outputs` outputs; returns their names. */
+  nodeOutputs(opType: string, inputs: string[], outputs: number, attributes: IAttribute[] = [], label = opType.toLowerCase()): string[] {
+    const base = `${label}_${++this.count}`;
+    const names = Array.from({ length: outputs }, (_, i) => (outputs === 1 ? base : `${base}_${i}`));
+    this.nodes.push({ opType, input: inputs, output: names, name: base, attribute: attributes });
+    return names;
   }
 }
 
@@ -62,6 +75,65 @@ function gemm(g: GraphBuilder, x: string, name: string, weight: Float32Array, di
   const inputs = [x, g.constant(`${name}.weight`, dims, weight)];
   if (bias) inputs.push(g.constant(`${name}.bias`, [dims[0]], bias));
   return g.node('Gemm', inputs, [int('transB', 1)], name);
+}
+
+/** A float (or double) scalar constant, made once per graph. */
+function scalar(g: GraphBuilder, value: number, type: number = onnx.TensorProto.DataType.FLOAT): string {
+  const double = type === onnx.TensorProto.DataType.DOUBLE;
+  const name = `const_${double ? 'f64' : 'f32'}_${value}`;
+  if (!g.initializers.some((t) => t.name === name)) {
+    const raw = double ? new Uint8Array(Float64Array.of(value).buffer) : new Uint8Array(Float32Array.of(value).buffer);
+    g.initializers.push({ name, dims: [], dataType: type, rawData: raw });
+  }
+  return name;
+}
+
+/**
+ * The activations' 7-bit quantization (PyTorch's reduce_range, slimtensor's default) in ONNX
+ * ops: the range widened to include 0, scale = (max − min)/127, zero point = round(−min/scale)
+ * in [0, 127] (fbgemm's choice reduces to this on [0, 127]), then x·(1/scale) rounded by
+ * QuantizeLinear (scale 1) to uint8.
+ * ONNX's own DynamicQuantizeLinear uses 8 bits, which would change the model's outputs.
+ * Returns the quantized values, their scale and their zero point.
+ */
+function quantize7(g: GraphBuilder, x: string, name: string): [string, string, string] {
+  const DOUBLE = onnx.TensorProto.DataType.DOUBLE, FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const min = g.node('Min', [g.node('ReduceMin', [x], [int('keepdims', 0)], `${name}.min`), scalar(g, 0)], [], `${name}.min0`);
+  const max = g.node('Max', [g.node('ReduceMax', [x], [int('keepdims', 0)], `${name}.max`), scalar(g, 0)], [], `${name}.max0`);
+  // The scale and zero point in double, as fbgemm computes them; the scale is then kept in float.
+  const [lo, hi] = [min, max].map((v, i) => g.node('Cast', [v], [int('to', DOUBLE)], `${name}.${i ? 'hi' : 'lo'}`));
+  const range = g.node('Sub', [hi, lo], [], `${name}.range`);
+  // An all-zero input has no range: PyTorch's scale for it is 0.1.
+  const empty = g.node('Cast', [g.node('Equal', [range, scalar(g, 0, DOUBLE)], [], `${name}.empty`)], [int('to', DOUBLE)], `${name}.emptyd`);
+  const scaleD = g.node('Add', [g.node('Div', [range, scalar(g, 127, DOUBLE)], [], `${name}.step`), g.node('Mul', [empty, scalar(g, 0.1, DOUBLE)], [], `${name}.fallback`)], [], `${name}.scaled`);
+  const zeroD = g.node('Clip', [g.node('Round', [g.node('Div', [g.node('Neg', [lo], [], `${name}.neglo`), scaleD], [], `${name}.zraw`)], [], `${name}.zround`), scalar(g, 0, DOUBLE), scalar(g, 127, DOUBLE)], [], `${name}.zclip`);
+  const zp = g.node('Cast', [zeroD], [int('to', onnx.TensorProto.DataType.UINT8)], `${name}.zp`);
+  const scale = g.node('Cast', [scaleD], [int('to', FLOAT)], `${name}.scale`);
+  // x·f32(1/scale), then rounded: fbgemm's (and slimtensor's) multiply by the inverse, not
+  // QuantizeLinear's x/scale, which rounds differently at ties.
+  const scaled = g.node('Mul', [x, g.node('Reciprocal', [scale], [], `${name}.inv`)], [], `${name}.scaledx`);
+  // Held to [−z, 127 − z] first: QuantizeLinear saturates to uint8's [0, 255], 7 bits stop at 127.
+  const zf = g.node('Cast', [zeroD], [int('to', FLOAT)], `${name}.zf`);
+  const clipped = g.node('Clip', [scaled, g.node('Neg', [zf], [], `${name}.qlo`), g.node('Sub', [scalar(g, 127), zf], [], `${name}.qhi`)], [], `${name}.clip`);
+  return [g.node('QuantizeLinear', [clipped, scalar(g, 1), zp], [], `${name}.q`), scale, zp];
+}
+
+/**
+ * An int8 Linear: the activations quantized to 7 bits per batch (quantize7), MatMulInteger
+ * with the int8 weights (stored transposed, `[in, out]`; onnxruntime runs uint8 × int8
+ * natively), then the int32 sums scaled by s_x·s_w (per channel where the layer has one
+ * scale per output) and the bias added: slimtensor's int8 layer, op for op.
+ */
+function quantizedGemm(g: GraphBuilder, x: string, name: string, layer: QuantizedLinear): string {
+  const { q, scales, rows: N, cols: K } = layer.weight;
+  const transposed = new Int8Array(K * N);
+  for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) transposed[k * N + j] = q[j * K + k];
+  const [xq, xs, xz] = layer.reduceRange ? quantize7(g, x, name) : g.nodeOutputs('DynamicQuantizeLinear', [x], 3, [], `${name}.quantize`);
+  const acc = g.node('MatMulInteger', [xq, g.constantInt8(`${name}.weight_int8`, [K, N], transposed), xz], [], `${name}.matmul`);
+  const sums = g.node('Cast', [acc], [int('to', onnx.TensorProto.DataType.FLOAT)], `${name}.cast`);
+  const factor = g.node('Mul', [xs, g.constant(`${name}.weight_scale`, [scales.length], scales)], [], `${name}.scale`);
+  const y = g.node('Mul', [sums, factor], [], `${name}.dequantize`);
+  return layer.bias ? g.node('Add', [y, g.constant(`${name}.bias`, [N], layer.bias.data)], [], `${name}.bias`) : y;
 }
 
 /** The ops of one layer applied to value `x`; returns the output value. */
@@ -76,6 +148,7 @@ function emitLayer(g: GraphBuilder, name: string, layer: Module, x: string): str
     const { rows, cols } = layer.weight;
     return gemm(g, x, name, layer.weight.toDense(), [rows, cols], layer.bias?.data ?? null);
   }
+  if (layer instanceof QuantizedLinear) return quantizedGemm(g, x, name, layer);
   if (layer instanceof Conv2d) {
     const [OC, , KH, KW] = layer.weight.shape;
     const inputs = [x, g.constant(`${name}.weight`, layer.weight.shape, layer.weight.data)];
@@ -130,7 +203,8 @@ export function exportOnnx(model: Module, options: OnnxOptions = {}): Uint8Array
   const last = emitModel(g, model, 'input');
   // The final value is renamed by an Identity so the output has a stable name.
   g.nodes.push({ opType: 'Identity', input: [last], output: ['logits'], name: 'logits' });
-  const classes = g.initializers.filter((t) => t.name?.endsWith('.weight')).at(-1)?.dims?.[0];
+  // The class count where the architecture says it; a symbolic dimension otherwise.
+  const classes = model instanceof MLP ? model.sizes.at(-1)! : model instanceof TeacherNet ? 10 : 'classes';
   const model_ = onnx.ModelProto.create({
     irVersion: 7,
     opsetImport: [{ domain: '', version: 13 }],
@@ -140,7 +214,7 @@ export function exportOnnx(model: Module, options: OnnxOptions = {}): Uint8Array
       node: g.nodes,
       initializer: g.initializers,
       input: [valueInfo('input', ['N', ...inputShape])],
-      output: [valueInfo('logits', ['N', Number(classes ?? 0) || 'classes'])],
+      output: [valueInfo('logits', ['N', classes])],
     },
   });
   return onnx.ModelProto.encode(model_).finish();

@@ -128,6 +128,13 @@ export class Sequential extends Module {
     return this.layers.map((m, i) => [String(i), m]);
   }
 
+  /** Replaces layer `name` ("0", "1", …) in the list. */
+  override setChild(name: string, module: Module): void {
+    const i = Number(name);
+    if (!(String(i) === name && i >= 0 && i < this.layers.length)) throw new Error(`Sequential.setChild: there is no layer '${name}'`);
+    this.layers[i] = module;
+  }
+
   forward(x: Tensor): Tensor {
     return this.layers.reduce((h, layer) => layer.forward(h), x);
   }

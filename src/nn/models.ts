@@ -45,7 +45,7 @@ export class MLP extends Module {
   setLayer(index: number, layer: Module): void {
     const name = `fc${index + 1}`;
     if (!(this as unknown as Record<string, unknown>)[name]) throw new Error(`MLP.setLayer: there is no layer ${name}`);
-    (this as unknown as Record<string, Module>)[name] = layer;
+    this.setChild(name, layer);
   }
 
   /** An independent copy (same weights, own storage) of this MLP while its layers are dense `Linear`s. */

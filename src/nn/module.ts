@@ -32,6 +32,16 @@ export abstract class Module {
     return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
   }
 
+  /**
+   * Replaces the direct child `name` (as `namedChildren` names it) with `module`: how a
+   * layer is swapped for its compressed twin. A container that keeps its children
+   * elsewhere (Sequential's list) overrides this with `namedChildren`.
+   */
+  setChild(name: string, module: Module): void {
+    if (!this.namedChildren().some(([n]) => n === name)) throw new Error(`${this.constructor.name}.setChild: there is no child '${name}'`);
+    (this as unknown as Record<string, Module>)[name] = module;
+  }
+
   /** Tensors held directly by this module (not its children), as [name, tensor]. */
   ownTensors(): [string, Tensor][] {
     return Object.entries(this).filter((e): e is [string, Tensor] => e[1] instanceof Tensor);

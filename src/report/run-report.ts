@@ -22,8 +22,8 @@ export interface SpeedPoint {
 /** What one section adds to report.md: its text, its own charts, and its models on the two trade-off charts. */
 export interface ReportPart {
   title: string;
-  /** What the notebook measured wrongly, in one line. */
-  correction: string;
+  /** What the notebook measured wrongly, in one line (a part the notebook has no counterpart of has none). */
+  correction?: string;
   /** Markdown; a line `chart:<file>` stands for that chart's image. */
   lines: string[];
   charts: Chart[];
@@ -98,7 +98,7 @@ export function runReport(run: RunSummary, parts: ReportPart[], options: { chart
   const folder = options.chartFolder ? `${options.chartFolder}/` : '';
   const image = (file: string): string[] => (files.has(file) ? [`![${file}](${folder}${file})`, ''] : []);
   for (const part of parts) {
-    lines.push(`## ${part.title}`, '', `*What the notebook measured wrongly:* ${part.correction}`, '');
+    lines.push(`## ${part.title}`, '', ...(part.correction ? [`*What the notebook measured wrongly:* ${part.correction}`, ''] : []));
     for (const line of part.lines) lines.push(...(line.startsWith('chart:') ? image(line.slice(6)) : [line]));
     lines.push('');
   }

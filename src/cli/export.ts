@@ -1,0 +1,30 @@
+import { loadAnyModel } from '../compress/checkpoint.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { exportOnnx } from '../interop/onnx.js';
+import { existingFile, UsageError, type Command } from './args.js';
+
+/**
+ * `slimtensor export --model FILE --out FILE.onnx`: any model slimtensor saved (dense,
+ * sparse, factorized, int8; SimpleNet, a student, an activation-pruned net, the teacher)
+ * as ONNX, for onnxruntime and other runtimes.
+ */
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'write a saved model (dense or compressed) as ONNX, for onnxruntime and other runtimes',
+  flagsHelp: `  --model <file>          a model slimtensor saved (safetensors)
+  --out <file>            the .onnx file to write
+  -h, --help              show this help`,
+  options: { model: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  async run(values, io) {
+    const model = await existingFile('model', values.model as string | undefined);
+    const out = values.out as string | undefined;
+    if (model === undefined) throw new UsageError('--model <file> is required');
+    if (out === undefined || !out.endsWith('.onnx')) throw new UsageError(`--out must name a .onnx file, got '${out ?? ''}'`);
+    const net = await loadAnyModel(model);
+    const t0 = performance.now();
+    const bytes = exportOnnx(net, { name: model });
+    await writeFileAtomic(out, bytes);
+    io.out(`wrote ${out}: ${net.constructor.name}, ${bytes.length} bytes, in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+    return 0;
+  },
+};
