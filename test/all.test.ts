@@ -48,14 +48,14 @@ describe('slimtensor all', () => {
     expect(pruneRows.every((row) => row.speedup1 > 0 && row.speedup64 > 0)).toBe(true);
     for (const row of results.sections.quantize.rows as { latency1: number; speedup1: number }[]) expect(row.latency1 > 0 && row.speedup1 > 0).toBe(true);
     expect(readdirSync(out).some((f) => f.includes('.tmp'))).toBe(false);
-    // Every saved model is also ONNX, or listed with the reason it is not (the int8 teacher's convolution).
+    // Every saved model, dense or compressed, is also written as ONNX.
     const onnx = results.onnx as { model: string; onnx: string | null; skipped?: string }[];
     expect(onnx.length).toBe(readdirSync(out).filter((f) => f.endsWith('.safetensors')).length);
+    expect(onnx.length).toBeGreaterThan(10);
     for (const row of onnx) {
-      if (row.onnx) expect(existsSync(join(out, row.onnx)), row.model).toBe(true);
-      else expect(row.skipped, row.model).toMatch(/QuantizedConv2d/);
+      expect(row.skipped, row.model).toBeUndefined();
+      expect(existsSync(join(out, row.onnx!)), row.model).toBe(true);
     }
-    expect(onnx.filter((r) => r.onnx).length).toBeGreaterThan(10);
     expect(report).toContain('## The models as ONNX');
 
     // `slimtensor report` renders the same report again from results.json, charts in a folder beside it.

@@ -18,7 +18,7 @@ export interface OnnxFile {
 /**
  * Writes `<name>.onnx` beside every `<name>.safetensors` of a run folder (what `npm start`
  * does at its end), so the run's models leave slimtensor for onnxruntime and other
- * runtimes. A model with a layer ONNX export does not cover yet is listed with the reason.
+ * runtimes. A model with a layer ONNX export does not cover is listed with the reason.
  */
 export async function exportRunFolder(dir: string): Promise<OnnxFile[]> {
   const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.safetensors')).sort();

@@ -1,6 +1,6 @@
 import onnxProto from 'onnx-proto';
 import { SparseLinear } from '../compress/csr.js';
-import { QuantizedLinear } from '../compress/int8-layers.js';
+import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
 import { FactorizedLinear } from '../compress/low-rank.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
 import { MLP, TeacherNet } from '../nn/models.js';
@@ -13,7 +13,9 @@ import type { Module } from '../nn/module.js';
  * standard ops it computes:
  * - Linear → Gemm (transB = 1); a factorized layer → two Gemms (never the rebuilt matrix);
  *   a sparse (CSR) layer → a Gemm on its dense weight, zeros included;
- * - Conv2d → Conv, MaxPool2d → MaxPool, ReLU → Relu, Flatten → Flatten (axis 1).
+ * - Conv2d → Conv, MaxPool2d → MaxPool, ReLU → Relu, Flatten → Flatten (axis 1);
+ * - int8 Linear and Conv2d → their 7-bit activation quantization, MatMulInteger or
+ *   ConvInteger, the scales and the bias: slimtensor's int8 layers op for op.
  * The notebook's models are written in the order of their forward: MLP = Flatten, then
  * each layer with a Relu between; TeacherNet = Conv, MaxPool, Relu, Flatten, Gemm, Relu, Gemm
  * (its ReLU after the pool, which is the same function as before it).
@@ -136,6 +138,30 @@ function quantizedGemm(g: GraphBuilder, x: string, name: string, layer: Quantize
   return layer.bias ? g.node('Add', [y, g.constant(`${name}.bias`, [N], layer.bias.data)], [], `${name}.bias`) : y;
 }
 
+/**
+ * An int8 Conv2d, exact: the activations quantized to 7 bits as slimtensor does (quantize7),
+ * ConvInteger on them and the filters (onnxruntime's ConvInteger takes uint8 filters, so
+ * the int8 ones are stored shifted by 128 with a zero point of 128: the same integers), the
+ * int32 sums scaled by s_x·s_w per output channel, and the bias added: slimtensor's int8
+ * convolution op for op, so the outputs are the same and so is every later layer's
+ * quantization.
+ */
+function quantizedConv(g: GraphBuilder, x: string, name: string, layer: QuantizedConv2d): string {
+  const { q, scales } = layer.weight;
+  const [OC, , KH, KW] = layer.weightShape;
+  const [xq, xs, xz] = layer.reduceRange ? quantize7(g, x, name) : g.nodeOutputs('DynamicQuantizeLinear', [x], 3, [], `${name}.quantize`);
+  const shifted = Uint8Array.from(q, (v) => v + 128);
+  g.initializers.push({ name: `${name}.weight_uint8`, dims: [...layer.weightShape], dataType: onnx.TensorProto.DataType.UINT8, rawData: shifted });
+  g.initializers.push({ name: `${name}.weight_zero_point`, dims: [], dataType: onnx.TensorProto.DataType.UINT8, rawData: Uint8Array.of(128) });
+  const p = layer.padding;
+  const acc = g.node('ConvInteger', [xq, `${name}.weight_uint8`, xz, `${name}.weight_zero_point`],
+    [ints('kernel_shape', [KH, KW]), ints('strides', [layer.stride, layer.stride]), ints('pads', [p, p, p, p])], `${name}.conv`);
+  const sums = g.node('Cast', [acc], [int('to', onnx.TensorProto.DataType.FLOAT)], `${name}.cast`);
+  const ws = g.constant(`${name}.weight_scale`, scales.length > 1 ? [1, OC, 1, 1] : [1], scales);
+  const y = g.node('Mul', [sums, g.node('Mul', [xs, ws], [], `${name}.scale`)], [], `${name}.dequantize`);
+  return layer.bias ? g.node('Add', [y, g.constant(`${name}.bias`, [1, OC, 1, 1], layer.bias.data)], [], `${name}.bias`) : y;
+}
+
 /** The ops of one layer applied to value `x`; returns the output value. */
 function emitLayer(g: GraphBuilder, name: string, layer: Module, x: string): string {
   if (layer instanceof Linear) return gemm(g, x, name, layer.weight.data, [layer.outFeatures, layer.inFeatures], layer.bias?.data ?? null);
@@ -149,6 +175,7 @@ function emitLayer(g: GraphBuilder, name: string, layer: Module, x: string): str
     return gemm(g, x, name, layer.weight.toDense(), [rows, cols], layer.bias?.data ?? null);
   }
   if (layer instanceof QuantizedLinear) return quantizedGemm(g, x, name, layer);
+  if (layer instanceof QuantizedConv2d) return quantizedConv(g, x, name, layer);
   if (layer instanceof Conv2d) {
     const [OC, , KH, KW] = layer.weight.shape;
     const inputs = [x, g.constant(`${name}.weight`, layer.weight.shape, layer.weight.data)];
