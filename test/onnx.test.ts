@@ -136,6 +136,11 @@ describe('ONNX export, run by onnxruntime-node', () => {
       const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       expect(want.reduce((m, v, i) => Math.max(m, Math.abs(got[i] - v)), 0) / scale, name).toBeLessThan(1e-5);
     }
+    // --all: every model of a folder, each beside its safetensors.
+    const all = await runCli(['export', '--all', dir]);
+    expect(all.code, all.err).toBe(0);
+    for (const [name] of models) expect(all.out).toContain(`${name}.onnx`);
+    expect((await runCli(['export', '--all', join(dir, 'none')])).err).toMatch(/--all .*none: no such folder/);
     expect((await runCli(['export', '--model', join(dir, 'nope.safetensors'), '--out', join(dir, 'x.onnx')])).err).toMatch(/--model .*nope\.safetensors: no such file/);
     expect((await runCli(['export', '--model', join(dir, 'dense.safetensors'), '--out', join(dir, 'x.txt')])).err).toMatch(/--out must name a \.onnx file/);
     await saveModel(new Sequential(new Linear(2, 2)), join(dir, 'odd.safetensors'));

@@ -1,7 +1,9 @@
 import { loadAnyModel } from '../compress/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { exportOnnx } from '../interop/onnx.js';
+import { promises as fs } from 'node:fs';
 import { existingFile, UsageError, type Command } from './args.js';
+import { exportRunFolder } from './onnx-files.js';
 
 /**
  * `slimtensor export --model FILE --out FILE.onnx`: any model slimtensor saved (dense,
@@ -13,9 +15,19 @@ export const exportCommand: Command = {
   summary: 'write a saved model (dense or compressed) as ONNX, for onnxruntime and other runtimes',
   flagsHelp: `  --model <file>          a model slimtensor saved (safetensors)
   --out <file>            the .onnx file to write
+  --all <dir>             instead: every model of a run folder, each as <name>.onnx beside it
   -h, --help              show this help`,
-  options: { model: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: { model: { type: 'string' }, out: { type: 'string' }, all: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   async run(values, io) {
+    const all = values.all as string | undefined;
+    if (all !== undefined) {
+      if (values.model !== undefined || values.out !== undefined) throw new UsageError('--all takes no --model or --out');
+      if (!(await fs.stat(all).catch(() => null))?.isDirectory()) throw new UsageError(`--all ${all}: no such folder`);
+      const rows = await exportRunFolder(all);
+      if (rows.length === 0) throw new UsageError(`--all ${all}: the folder holds no .safetensors model`);
+      for (const r of rows) io.out(r.onnx ? `wrote ${r.onnx}: ${r.onnxBytes} bytes\n` : `skipped ${r.model}: ${r.skipped}\n`);
+      return rows.every((r) => r.onnx) ? 0 : 1;
+    }
     const model = await existingFile('model', values.model as string | undefined);
     const out = values.out as string | undefined;
     if (model === undefined) throw new UsageError('--model <file> is required');
