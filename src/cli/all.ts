@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { QUICK_SETTINGS, writeJson } from '../experiments/config.js';
+import { writeJson } from '../experiments/config.js';
 import { runAll } from '../experiments/run-all.js';
 import type { Section } from '../experiments/section.js';
 import { SECTIONS, sectionNamed, type SectionName } from '../experiments/sections.js';
@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { renderSvg } from '../report/charts.js';
 import { runReport } from '../report/run-report.js';
 import { exportRunFolder, onnxReportPart } from './onnx-files.js';
-import { EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, UsageError, withOutFolder, type Command } from './args.js';
+import { EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, quickFlags, UsageError, withOutFolder, type Command } from './args.js';
 
 /** `runs/2026-11-28T13-05-00`: a run folder named by the local start time. */
 function defaultRunDir(now = new Date()): string {
@@ -31,8 +31,7 @@ ${EXPERIMENT_USAGE.replace('write models (safetensors) and results (JSON) there'
     const names = raw === undefined ? SECTIONS.map((s) => s.name) : raw.split(',').map((s) => s.trim());
     const unknown = names.find((s) => sectionNamed(s) === undefined);
     if (unknown !== undefined) throw new UsageError(`--sections: unknown section '${unknown}'; sections: ${NAMES}`);
-    const defaults = quick ? { epochs: String(QUICK_SETTINGS.epochs), 'train-limit': String(QUICK_SETTINGS.trainLimit), 'test-limit': String(QUICK_SETTINGS.testLimit) } : {};
-    const config = { ...experimentConfig({ ...defaults, ...values }, io), sections: names as SectionName[], quick };
+    const config = { ...experimentConfig({ ...quickFlags(quick), ...values }, io), sections: names as SectionName[], quick };
     const out = config.out ?? defaultRunDir();
     config.out = out;
     const { report, files, seconds } = await withOutFolder(out, async () => {

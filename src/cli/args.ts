@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { NOTEBOOK_SETTINGS, type ExperimentConfig } from '../experiments/config.js';
+import { NOTEBOOK_SETTINGS, QUICK_SETTINGS, type ExperimentConfig } from '../experiments/config.js';
 
 /** A mistake in the command line: printed with the usage, exit code 2. */
 export class UsageError extends Error {}
@@ -102,6 +102,12 @@ export const EXPERIMENT_USAGE = `  --epochs <n>            training epochs (defa
   --test-limit <n>        evaluate on the first n test images only
   --out <dir>             write models (safetensors) and results (JSON) there
   -h, --help              show this help`;
+
+/** The shared settings of `--quick` as flag values, under what the user gave (`{ ...quickFlags(), ...values }`). */
+export function quickFlags(quick: boolean): Values {
+  if (!quick) return {};
+  return { epochs: String(QUICK_SETTINGS.epochs), 'train-limit': String(QUICK_SETTINGS.trainLimit), 'test-limit': String(QUICK_SETTINGS.testLimit) };
+}
 
 /** The shared settings from parsed flags, the notebook's where a flag is absent. */
 export function experimentConfig(values: Values, io: Io): ExperimentConfig {

@@ -1,9 +1,8 @@
 import type { ParseArgsConfig } from 'node:util';
-import { QUICK_SETTINGS } from '../experiments/config.js';
 import type { OptionSpec, Section, SectionConfig } from '../experiments/section.js';
 import { loadMnistData } from '../data/mnist.js';
 import {
-  EXPERIMENT_FLAGS, EXPERIMENT_USAGE, existingFile, experimentConfig, integer, MODEL_FLAG, MODEL_USAGE, number, numberList, UsageError, withOutFolder,
+  EXPERIMENT_FLAGS, EXPERIMENT_USAGE, existingFile, experimentConfig, quickFlags, integer, MODEL_FLAG, MODEL_USAGE, number, numberList, UsageError, withOutFolder,
   type Command, type Values,
 } from './args.js';
 
@@ -74,9 +73,8 @@ export function sectionCommand(section: Section): Command {
         const value = await parseOption(flag, spec, values[flag]);
         if (value !== undefined) options[key] = value;
       }
-      const shared = quick ? { epochs: String(QUICK_SETTINGS.epochs), 'train-limit': String(QUICK_SETTINGS.trainLimit), 'test-limit': String(QUICK_SETTINGS.testLimit) } : {};
       const config = {
-        ...experimentConfig({ ...shared, ...values }, io), ...options,
+        ...experimentConfig({ ...quickFlags(quick), ...values }, io), ...options,
         modelPath: section.usesSimpleNet ? await existingFile('model', values.model as string | undefined) : undefined,
       } as SectionConfig<object>;
       await withOutFolder(config.out, async () => {
