@@ -68,6 +68,33 @@ export function measureSlow(family: string, name: string, fn: () => void, work: 
   return { family, name, median, spread: (quantile(times, 0.75) - quantile(times, 0.25)) / median, samples: calls, rate: work / median, unit };
 }
 
+/** One contender of `alternating`: a name, one call (awaited, so async peers fit) and its work. */
+export interface Contender {
+  name: string;
+  run: () => Promise<unknown> | unknown;
+}
+
+/**
+ * Times contenders in alternating rounds (each round runs every one once, after a warm-up
+ * round), so a drift of the shared machine hits all alike; returns each one's median,
+ * with `work / median` as its rate in `unit`.
+ */
+export async function alternating(family: string, contenders: Contender[], rounds: number, work: number, unit: string): Promise<BenchResult[]> {
+  const times = contenders.map(() => [] as number[]);
+  for (let r = -1; r < rounds; r++) {
+    for (const [i, c] of contenders.entries()) {
+      const t0 = performance.now();
+      await c.run();
+      if (r >= 0) times[i].push((performance.now() - t0) / 1000);
+    }
+  }
+  return contenders.map((c, i): BenchResult => {
+    const sorted = times[i].sort((a, b) => a - b);
+    const median = quantile(sorted, 0.5);
+    return { family, name: c.name, median, spread: (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / median, samples: sorted.length, rate: work / median, unit };
+  });
+}
+
 /** Sets each result's ratio against the result named `baseline`. */
 export function withRatios(results: BenchResult[], baseline: string): BenchResult[] {
   const base = results.find((r) => r.name === baseline);

@@ -9,6 +9,7 @@ import { benchGemv } from './gemv.js';
 import { benchInt8 } from './int8.js';
 import { benchLowRank } from './lowrank.js';
 import { benchModels } from './models.js';
+import { benchOnnx } from './onnx.js';
 import { benchPeers } from './peers/onnxruntime.js';
 import { benchSvd } from './svd.js';
 import { environment, type BenchOptions, type BenchResult } from './harness.js';
@@ -26,6 +27,7 @@ const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<Benc
   elementwise: benchElementwise,
   train: benchTrain,
   peers: benchPeers,
+  onnx: benchOnnx,
 };
 
 const USAGE = `usage: npm run bench -- [family ...] [--quick] [--json FILE] [--markdown FILE]

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
 import { toSparse } from '../src/compress/csr.js';
 import { FactorizedLinear } from '../src/compress/low-rank.js';
 import { removeNeurons, neuronScores, activationStats } from '../src/compress/neurons.js';
@@ -45,6 +46,12 @@ async function expectSameAsOnnx(model: Module, label: string): Promise<void> {
   expect(worst, label).toBeLessThan(1e-5);
 }
 
+/** The net with its smallest weights zeroed to the given sparsity, layer by layer. */
+function prunedTo(sparsity: number, net: MLP): MLP {
+  new Pruner(net).pruneToSparsity(sparsity);
+  return net;
+}
+
 describe('ONNX export, run by onnxruntime-node', () => {
   it('SimpleNet, the distillation student and the teacher CNN give slimtensor\'s logits', async () => {
     await expectSameAsOnnx(new MLP([784, 512, 256, 128, 10], new Rng(1)), 'SimpleNet');
@@ -63,6 +70,36 @@ describe('ONNX export, run by onnxruntime-node', () => {
     const net = new MLP([784, 64, 32, 10], new Rng(6));
     const stats = activationStats(net, data.train.images, data.train.count);
     await expectSameAsOnnx(removeNeurons(net, neuronScores(net, 'mean', stats), 0.2).net, 'activation-pruned');
+  });
+
+  it('a pruned net written with sparse_initializers: smaller, the same logits in onnxruntime, each weight at its place', async () => {
+    const pruned = new MLP([784, 64, 32, 10], new Rng(16));
+    new Pruner(pruned).pruneToSparsity(0.9);
+    const csr = toSparse(pruned.clone());
+    const dense = exportOnnx(csr);
+    const sparse = exportOnnx(csr, { sparse: true });
+    expect(sparse.length).toBeLessThan(dense.length / 2);
+    const want = noGrad(() => csr.eval().forward(x)).data;
+    const got = await runOnnx(sparse, x);
+    const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(want.reduce((m, v, i) => Math.max(m, Math.abs(got[i] - v)), 0) / scale).toBeLessThan(1e-5);
+    // Read back with the schema: every layer's weight is a sparse initializer whose values sit at the dense matrix's non-zeros.
+    const graph = onnxProto.onnx.ModelProto.decode(sparse).graph!;
+    expect(graph.sparseInitializer!.map((t) => t.values!.name)).toEqual(['fc1.weight', 'fc2.weight', 'fc3.weight']);
+    expect(graph.initializer!.some((t) => t.name!.endsWith('.weight'))).toBe(false);
+    for (const [i, t] of graph.sparseInitializer!.entries()) {
+      const layer = pruned.layers[i] as Linear;
+      const values = new Float32Array(new Uint8Array(t.values!.rawData!).buffer);
+      const positions = new BigInt64Array(new Uint8Array(t.indices!.rawData!).buffer);
+      expect(t.dims!.map(Number)).toEqual(layer.weight.shape);
+      expect(t.indices!.dataType).toBe(onnxProto.onnx.TensorProto.DataType.INT64);
+      const rebuilt = new Float32Array(layer.weight.size);
+      positions.forEach((p, k) => { rebuilt[Number(p)] = values[k]; });
+      expect(rebuilt).toEqual(layer.weight.data);
+      expect([...positions].every((p, k) => k === 0 || p > positions[k - 1])).toBe(true);
+    }
+    // Dense layers stay dense initializers under the option.
+    expect(onnxProto.onnx.ModelProto.decode(exportOnnx(pruned, { sparse: true })).graph!.sparseInitializer).toEqual([]);
   });
 
   it('a Sequential of every plain layer kind, with stride and padding', async () => {
@@ -119,7 +156,7 @@ describe('ONNX export, run by onnxruntime-node', () => {
     factorized.setLayer(1, FactorizedLinear.fromLinear(factorized.layers[1] as Linear, { rank: 6 }));
     const models: [string, Module][] = [
       ['dense', new MLP([784, 48, 24, 10], new Rng(12))],
-      ['sparse', toSparse(new MLP([784, 48, 24, 10], new Rng(12)))],
+      ['sparse', toSparse(prunedTo(0.8, new MLP([784, 48, 24, 10], new Rng(12))))],
       ['int8', quantizeDynamic(new MLP([784, 48, 24, 10], new Rng(12)), { perChannel: true })],
       ['factorized', factorized],
       ['narrow', new MLP([784, 17, 5, 10], new Rng(13))],
@@ -137,6 +174,9 @@ describe('ONNX export, run by onnxruntime-node', () => {
       expect(want.reduce((m, v, i) => Math.max(m, Math.abs(got[i] - v)), 0) / scale, name).toBeLessThan(1e-5);
     }
     // --all: every model of a folder, each beside its safetensors.
+    const sparseFile = join(dir, 'sparse-initializer.onnx');
+    expect((await runCli(['export', '--model', join(dir, 'sparse.safetensors'), '--out', sparseFile, '--sparse'])).code).toBe(0);
+    expect(readFileSync(sparseFile).length).toBeLessThan(readFileSync(join(dir, 'sparse.onnx')).length);
     const all = await runCli(['export', '--all', dir]);
     expect(all.code, all.err).toBe(0);
     for (const [name] of models) expect(all.out).toContain(`${name}.onnx`);

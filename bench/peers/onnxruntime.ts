@@ -9,15 +9,9 @@ import type { Module } from '../../src/nn/module.js';
 import { noGrad } from '../../src/tensor/autograd.js';
 import { Rng } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import type { BenchOptions, BenchResult } from '../harness.js';
+import { alternating, type BenchOptions, type BenchResult, type Contender } from '../harness.js';
 
 type Ort = typeof import('onnxruntime-node');
-
-/** One contender: a name and one pass over the test set (awaited, so onnxruntime's async run fits). */
-interface Contender {
-  name: string;
-  run: () => Promise<unknown> | unknown;
-}
 
 /**
  * slimtensor beside onnxruntime-node (the peer the moonshot of issue 15 names): SimpleNet
@@ -58,21 +52,7 @@ export async function benchPeers(options: BenchOptions): Promise<BenchResult[]> 
     contenders.push({ name: `slimtensor ${label}, batch 10000`, run: () => noGrad(() => model.forward(x)) });
     contenders.push({ name: `slimtensor ${label}, batches of 64`, run: () => noGrad(() => { for (const b of batches64) model.forward(b); }) });
   }
-  const rounds = options.quick ? 3 : 9;
-  const times = contenders.map(() => [] as number[]);
-  for (let r = -1; r < rounds; r++) {
-    for (const [i, c] of contenders.entries()) {
-      const t0 = performance.now();
-      await c.run();
-      if (r >= 0) times[i].push((performance.now() - t0) / 1000); // round −1 warms every contender up
-    }
-  }
-  const results = contenders.map((c, i): BenchResult => {
-    const sorted = times[i].sort((a, b) => a - b);
-    const median = sorted[sorted.length >> 1];
-    const q = (f: number): number => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
-    return { family: 'peers', name: c.name, median, spread: (q(0.75) - q(0.25)) / 2 / median, samples: sorted.length, rate: test.count / median, unit: 'images/s', ratio: 1, baseline: '' };
-  });
+  const results = await alternating('peers', contenders, options.quick ? 3 : 9, test.count, 'images/s');
   const base = results.find((r) => r.name === 'onnxruntime 2 thread(s), dense, batch 10000')!;
   return results.map((r) => ({ ...r, ratio: base.median / r.median, baseline: base.name }));
 }

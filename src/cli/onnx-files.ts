@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { loadAnyModel } from '../compress/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { exportOnnx } from '../interop/onnx.js';
+import { exportOnnx, type OnnxOptions } from '../interop/onnx.js';
 import type { ReportPart } from '../report/run-report.js';
 import { formatMarkdown } from '../report/table.js';
 
@@ -20,14 +20,14 @@ export interface OnnxFile {
  * does at its end), so the run's models leave slimtensor for onnxruntime and other
  * runtimes. A model with a layer ONNX export does not cover is listed with the reason.
  */
-export async function exportRunFolder(dir: string): Promise<OnnxFile[]> {
+export async function exportRunFolder(dir: string, options: OnnxOptions = {}): Promise<OnnxFile[]> {
   const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.safetensors')).sort();
   const rows: OnnxFile[] = [];
   for (const file of files) {
     const path = join(dir, file);
     const safetensorsBytes = (await fs.stat(path)).size;
     try {
-      const bytes = exportOnnx(await loadAnyModel(path), { name: file });
+      const bytes = exportOnnx(await loadAnyModel(path), { ...options, name: file });
       const onnx = file.replace(/\.safetensors$/, '.onnx');
       await writeFileAtomic(join(dir, onnx), bytes);
       rows.push({ model: file, safetensorsBytes, onnx, onnxBytes: bytes.length });

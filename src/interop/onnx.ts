@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import { SparseLinear } from '../compress/csr.js';
+import { SparseLinear, type CsrMatrix } from '../compress/csr.js';
 import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
 import { FactorizedLinear } from '../compress/low-rank.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
@@ -12,7 +12,8 @@ import type { Module } from '../nn/module.js';
  * (the `onnx-proto` package); only the graph is built here. Each layer becomes the
  * standard ops it computes:
  * - Linear → Gemm (transB = 1); a factorized layer → two Gemms (never the rebuilt matrix);
- *   a sparse (CSR) layer → a Gemm on its dense weight, zeros included;
+ *   a sparse (CSR) layer → a Gemm on its dense weight, zeros included, or with
+ *   `{ sparse: true }` on a `sparse_initializer` (the non-zeros and their int64 positions);
  * - Conv2d → Conv, MaxPool2d → MaxPool, ReLU → Relu, Flatten → Flatten (axis 1);
  * - int8 Linear and Conv2d → their 7-bit activation quantization, MatMulInteger or
  *   ConvInteger, the scales and the bias: slimtensor's int8 layers op for op.
@@ -33,19 +34,49 @@ export interface OnnxOptions {
   inputShape?: number[];
   /** The graph's name (default: the model's class). */
   name?: string;
+  /**
+   * Store each sparse (CSR) layer's weight as a `sparse_initializer`: its non-zeros and
+   * their linear positions (int64, as ONNX requires). Smaller files once fewer than a third
+   * of the weights are left; onnxruntime turns it back into a dense matrix when it loads
+   * the model, so it runs as fast as the dense file, not faster. Default false: a plain
+   * dense initializer, which every runtime reads.
+   */
+  sparse?: boolean;
 }
 
 /** Collects nodes and initializers, naming every value uniquely. */
 class GraphBuilder {
   readonly nodes: INode[] = [];
   readonly initializers: ITensor[] = [];
+  readonly sparseInitializers: onnxProto.onnx.ISparseTensorProto[] = [];
   private count = 0;
+
+  constructor(readonly options: OnnxOptions = {}) {}
 
   /** A float32 constant (a weight), stored raw little-endian. */
   constant(name: string, dims: readonly number[], data: Float32Array): string {
     const raw = new Uint8Array(data.byteLength);
     raw.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     this.initializers.push({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw });
+    return name;
+  }
+
+  /**
+   * A sparse float32 matrix `[rows, cols]` as a sparse initializer: the values in row-major
+   * order and, for each, its linear position r·cols + c, as int64 (ONNX's sparse format).
+   */
+  sparseConstant(name: string, w: CsrMatrix): string {
+    const positions = new BigInt64Array(w.nnz);
+    for (let r = 0; r < w.rows; r++) {
+      for (let p = w.rowPtr[r]; p < w.rowPtr[r + 1]; p++) positions[p] = BigInt(r * w.cols + w.colIndices[p]);
+    }
+    const values = new Uint8Array(w.values.byteLength);
+    values.set(new Uint8Array(w.values.buffer, w.values.byteOffset, w.values.byteLength));
+    this.sparseInitializers.push({
+      dims: [w.rows, w.cols],
+      values: { name, dims: [w.nnz], dataType: onnx.TensorProto.DataType.FLOAT, rawData: values },
+      indices: { name: `${name}.indices`, dims: [w.nnz], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(positions.buffer) },
+    });
     return name;
   }
 
@@ -72,11 +103,16 @@ class GraphBuilder {
 const int = (name: string, i: number): IAttribute => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
 const ints = (name: string, values: number[]): IAttribute => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
 
-/** y = x·Wᵀ + b as a Gemm. */
-function gemm(g: GraphBuilder, x: string, name: string, weight: Float32Array, dims: [number, number], bias: Float32Array | null): string {
-  const inputs = [x, g.constant(`${name}.weight`, dims, weight)];
-  if (bias) inputs.push(g.constant(`${name}.bias`, [dims[0]], bias));
+/** y = x·Wᵀ + b as a Gemm, on the weight initializer named `weight` (`[out, in]`). */
+function gemmOn(g: GraphBuilder, x: string, name: string, weight: string, outFeatures: number, bias: Float32Array | null): string {
+  const inputs = [x, weight];
+  if (bias) inputs.push(g.constant(`${name}.bias`, [outFeatures], bias));
   return g.node('Gemm', inputs, [int('transB', 1)], name);
+}
+
+/** y = x·Wᵀ + b as a Gemm on a dense weight `[out, in]`. */
+function gemm(g: GraphBuilder, x: string, name: string, weight: Float32Array, dims: [number, number], bias: Float32Array | null): string {
+  return gemmOn(g, x, name, g.constant(`${name}.weight`, dims, weight), dims[0], bias);
 }
 
 /** A float (or double) scalar constant, made once per graph. */
@@ -171,8 +207,9 @@ function emitLayer(g: GraphBuilder, name: string, layer: Module, x: string): str
     return gemm(g, h, `${name}.up`, layer.up.data, [layer.up.shape[0], r], layer.bias?.data ?? null);
   }
   if (layer instanceof SparseLinear) {
-    const { rows, cols } = layer.weight;
-    return gemm(g, x, name, layer.weight.toDense(), [rows, cols], layer.bias?.data ?? null);
+    const w = layer.weight;
+    if (!g.options.sparse) return gemm(g, x, name, w.toDense(), [w.rows, w.cols], layer.bias?.data ?? null);
+    return gemmOn(g, x, name, g.sparseConstant(`${name}.weight`, w), w.rows, layer.bias?.data ?? null);
   }
   if (layer instanceof QuantizedLinear) return quantizedGemm(g, x, name, layer);
   if (layer instanceof QuantizedConv2d) return quantizedConv(g, x, name, layer);
@@ -225,7 +262,7 @@ function valueInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IVal
  * @example writeFileAtomic('simple-net.onnx', exportOnnx(net))
  */
 export function exportOnnx(model: Module, options: OnnxOptions = {}): Uint8Array {
-  const g = new GraphBuilder();
+  const g = new GraphBuilder(options);
   const inputShape = options.inputShape ?? [1, 28, 28];
   const last = emitModel(g, model, 'input');
   // The final value is renamed by an Identity so the output has a stable name.
@@ -240,6 +277,7 @@ export function exportOnnx(model: Module, options: OnnxOptions = {}): Uint8Array
       name: options.name ?? model.constructor.name,
       node: g.nodes,
       initializer: g.initializers,
+      sparseInitializer: g.sparseInitializers,
       input: [valueInfo('input', ['N', ...inputShape])],
       output: [valueInfo('logits', ['N', classes])],
     },
