@@ -3,7 +3,9 @@
 // C[M, N] (+)= op(A)[M, K] · op(B)[K, N], all float32 row-major in this module's memory,
 // with the same meaning as the TypeScript kernels (src/tensor/kernels/gemm.ts). The scheme
 // is the same Goto/BLIS one: K in blocks of KC; for each block, B is packed into panels
-// NR = 8 columns wide and A into panels MR = 4 rows tall (packing absorbs the transposes),
+// NR = 8 columns wide, then A, MC rows at a time, into panels MR = 4 rows tall (packing
+// absorbs the transposes; an MC block of A stays in the L2 cache while every panel of B
+// passes over it, so a batch of 10,000 rows is not streamed from memory once per panel),
 // then a 4×8 micro-kernel keeps the tile of C in eight 128-bit registers (4 floats each)
 // and streams both panels once: per k, two vector loads of B, four broadcasts of A and
 // eight vector multiply-adds (fused ones in the relaxed-SIMD build).
@@ -13,6 +15,7 @@ import { laneF32, madd } from './simd';
 const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
+const MC: i32 = 128;
 
 /** Where JavaScript may start placing arrays: the end of this module's static data. */
 export function heapBase(): usize {
@@ -23,7 +26,7 @@ export function heapBase(): usize {
 export function packBytes(M: i32, N: i32, K: i32): i32 {
   const kc = min(K, KC);
   const panels = (N + NR - 1) / NR;
-  const mPanels = (M + MR - 1) / MR;
+  const mPanels = (min(M, MC) + MR - 1) / MR;
   return (panels * NR * kc + mPanels * MR * kc) * 4 + 64;
 }
 
@@ -79,12 +82,12 @@ function packB(b: usize, transB: bool, N: i32, K: i32, pc: i32, kc: i32, dst: us
   }
 }
 
-// Packs op(A)'s rows, columns pc..pc+kc, into panels MR = 4 tall: panel by panel, k by k,
-// the 4 values of that k. Full panels go 4 floats at a time, as in packB.
-function packA(a: usize, transA: bool, M: i32, K: i32, pc: i32, kc: i32, dst: usize): void {
-  for (let ir = 0; ir < M; ir += MR) {
-    const mr = min(MR, M - ir);
-    let out = dst + (<usize>(ir / MR) * <usize>(kc * MR) << 2);
+// Packs rows i0..i1 of op(A), columns pc..pc+kc, into panels MR = 4 tall: panel by panel,
+// k by k, the 4 values of that k. Full panels go 4 floats at a time, as in packB.
+function packA(a: usize, transA: bool, M: i32, K: i32, pc: i32, kc: i32, dst: usize, i0: i32, i1: i32): void {
+  for (let ir = i0; ir < i1; ir += MR) {
+    const mr = min(MR, i1 - ir);
+    let out = dst + (<usize>((ir - i0) / MR) * <usize>(kc * MR) << 2);
     let p = 0;
     if (mr == MR && transA) {
       for (; p < kc; p++) {
@@ -111,26 +114,44 @@ function packA(a: usize, transA: bool, M: i32, K: i32, pc: i32, kc: i32, dst: us
   }
 }
 
-// Writes one full row of the tile (8 values, two vectors), added to C unless overwriting.
-@inline function writeRow(c: usize, lo: v128, hi: v128, overwrite: bool): void {
+// What happens to a finished tile of C on the last block of K (the epilogue): the bias of
+// its columns added (`bias`, the tile's first column's, or 0 for none) and negatives set to
+// zero (`relu`): Linear with its bias and ReLU fused, applied while the tile is still in
+// registers instead of in two more passes over C.
+// Writes one full row of the tile (8 values, two vectors), added to C unless overwriting,
+// then the epilogue's bias and ReLU.
+@inline function writeRow(c: usize, lo: v128, hi: v128, overwrite: bool, bias: usize, relu: bool): void {
   if (!overwrite) {
     lo = f32x4.add(lo, v128.load(c));
     hi = f32x4.add(hi, v128.load(c, 16));
+  }
+  if (bias) {
+    lo = f32x4.add(lo, v128.load(bias));
+    hi = f32x4.add(hi, v128.load(bias, 16));
+  }
+  if (relu) {
+    // max(v, 0) as PyTorch's relu: a NaN stays NaN (pmax would pick 0 over it).
+    const zero = f32x4.splat(0);
+    lo = v128.bitselect(zero, lo, f32x4.lt(lo, zero));
+    hi = v128.bitselect(zero, hi, f32x4.lt(hi, zero));
   }
   v128.store(c, lo);
   v128.store(c, hi, 16);
 }
 
 // A row of fewer than 8 columns at the right edge of C, lane by lane.
-function writeEdge(c: usize, lo: v128, hi: v128, nr: i32, overwrite: bool): void {
+function writeEdge(c: usize, lo: v128, hi: v128, nr: i32, overwrite: bool, bias: usize, relu: bool): void {
   for (let j = 0; j < nr; j++) {
-    const v = j < 4 ? laneF32(lo, j) : laneF32(hi, j - 4);
     const p = c + (<usize>j << 2);
-    store<f32>(p, overwrite ? v : load<f32>(p) + v);
+    let v = j < 4 ? laneF32(lo, j) : laneF32(hi, j - 4);
+    if (!overwrite) v += load<f32>(p);
+    if (bias) v += load<f32>(bias + (<usize>j << 2));
+    if (relu && v < 0) v = 0;
+    store<f32>(p, v);
   }
 }
 
-function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32, nr: i32, overwrite: bool): void {
+function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32, nr: i32, overwrite: bool, bias: usize, relu: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -138,10 +159,10 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32,
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    const a0 = f32x4.splat(load<f32>(pa));
-    const a1 = f32x4.splat(load<f32>(pa, 4));
-    const a2 = f32x4.splat(load<f32>(pa, 8));
-    const a3 = f32x4.splat(load<f32>(pa, 12));
+    const a0 = v128.load32_splat(pa);
+    const a1 = v128.load32_splat(pa, 4);
+    const a2 = v128.load32_splat(pa, 8);
+    const a3 = v128.load32_splat(pa, 12);
     c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
     c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
     c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
@@ -151,15 +172,15 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32,
   }
   const row = <usize>ldc << 2;
   if (nr == NR) {
-    writeRow(c, c00, c01, overwrite);
-    if (mr > 1) writeRow(c + row, c10, c11, overwrite);
-    if (mr > 2) writeRow(c + 2 * row, c20, c21, overwrite);
-    if (mr > 3) writeRow(c + 3 * row, c30, c31, overwrite);
+    writeRow(c, c00, c01, overwrite, bias, relu);
+    if (mr > 1) writeRow(c + row, c10, c11, overwrite, bias, relu);
+    if (mr > 2) writeRow(c + 2 * row, c20, c21, overwrite, bias, relu);
+    if (mr > 3) writeRow(c + 3 * row, c30, c31, overwrite, bias, relu);
   } else {
-    writeEdge(c, c00, c01, nr, overwrite);
-    if (mr > 1) writeEdge(c + row, c10, c11, nr, overwrite);
-    if (mr > 2) writeEdge(c + 2 * row, c20, c21, nr, overwrite);
-    if (mr > 3) writeEdge(c + 3 * row, c30, c31, nr, overwrite);
+    writeEdge(c, c00, c01, nr, overwrite, bias, relu);
+    if (mr > 1) writeEdge(c + row, c10, c11, nr, overwrite, bias, relu);
+    if (mr > 2) writeEdge(c + 2 * row, c20, c21, nr, overwrite, bias, relu);
+    if (mr > 3) writeEdge(c + 3 * row, c30, c31, nr, overwrite, bias, relu);
   }
 }
 
@@ -169,9 +190,25 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32,
  * threads sharing the memory compute disjoint column ranges of one product at once.
  */
 export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, accumulate: bool, scratch: usize, j0: i32, j1: i32): void {
+  linearEpilogue(transA, transB, M, N, K, a, b, c, accumulate, scratch, j0, j1, 0, false);
+}
+
+/**
+ * gemm, then C[i, j] += bias[j] (when `bias` is not 0) and C = max(C, 0) (when `relu`),
+ * both applied to each tile as it is finished: a fused Linear (+ ReLU) forward.
+ */
+export function linearEpilogue(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, accumulate: bool, scratch: usize, j0: i32, j1: i32, bias: usize, relu: bool): void {
   if (M == 0 || j1 <= j0) return;
   if (K == 0) {
-    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(c + (<usize>(i * N + j0) << 2), 0, <usize>(j1 - j0) << 2);
+    for (let i = 0; i < M; i++) {
+      for (let j = j0; j < j1; j++) {
+        const p = c + (<usize>(i * N + j) << 2);
+        let v: f32 = accumulate ? load<f32>(p) : 0;
+        if (bias) v += load<f32>(bias + (<usize>j << 2));
+        if (relu && v < 0) v = 0;
+        store<f32>(p, v);
+      }
+    }
     return;
   }
   const kBlock = (K + (K + KC - 1) / KC - 1) / ((K + KC - 1) / KC);
@@ -181,15 +218,19 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
   for (let pc = 0; pc < K; pc += kBlock) {
     const kc = min(kBlock, K - pc);
     const overwrite = pc == 0 && !accumulate;
+    const last = pc + kc >= K;
     packB(b, transB, N, K, pc, kc, pB, j0, j1);
-    packA(a, transA, M, K, pc, kc, pA);
-    for (let jr = j0; jr < j1; jr += NR) {
-      const nr = min(NR, j1 - jr);
-      const pb = pB + (<usize>((jr - j0) / NR) * <usize>(kc * NR) << 2);
-      for (let ir = 0; ir < M; ir += MR) {
-        const mr = min(MR, M - ir);
-        const pa = pA + (<usize>(ir / MR) * <usize>(kc * MR) << 2);
-        microKernel(kc, pa, pb, c + (<usize>(ir * N + jr) << 2), N, mr, nr, overwrite);
+    for (let ic = 0; ic < M; ic += MC) {
+      const i1 = min(M, ic + MC);
+      packA(a, transA, M, K, pc, kc, pA, ic, i1);
+      for (let jr = j0; jr < j1; jr += NR) {
+        const nr = min(NR, j1 - jr);
+        const pb = pB + (<usize>((jr - j0) / NR) * <usize>(kc * NR) << 2);
+        for (let ir = ic; ir < i1; ir += MR) {
+          const mr = min(MR, i1 - ir);
+          const pa = pA + (<usize>((ir - ic) / MR) * <usize>(kc * MR) << 2);
+          microKernel(kc, pa, pb, c + (<usize>(ir * N + jr) << 2), N, mr, nr, overwrite, last && bias ? bias + (<usize>jr << 2) : 0, last && relu);
+        }
       }
     }
   }

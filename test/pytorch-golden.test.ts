@@ -6,9 +6,9 @@ import { Conv2d, Linear } from '../src/nn/layers.js';
 import { Adam } from '../src/optim/adam.js';
 import { activationQuant } from '../src/tensor/kernels/quant.js';
 import { conv2d, maxPool2d } from '../src/tensor/ops/conv.js';
-import { div, mul } from '../src/tensor/ops/elementwise.js';
+import { div, mul, relu } from '../src/tensor/ops/elementwise.js';
 import { crossEntropy, crossEntropyComposed, klDiv, logSoftmax, softmax } from '../src/tensor/ops/loss.js';
-import { linear } from '../src/tensor/ops/matmul.js';
+import { linear, linearRelu } from '../src/tensor/ops/matmul.js';
 import { max, sum } from '../src/tensor/ops/reduce.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -50,6 +50,28 @@ describe('as PyTorch 1.13 (golden values from test/fixtures/pytorch)', () => {
     const [x, w, b] = [tensor(f.x, true), tensor(f.weight, true), tensor(f.bias, true)];
     const y = linear(x, w, b);
     expectGolden(y, f.y, 'y');
+    backwardWith(y, f.g);
+    expectGolden(x.grad!, f.dx, 'dx');
+    expectGolden(w.grad!, f.dweight, 'dweight');
+    expectGolden(b.grad!, f.dbias, 'dbias');
+  });
+
+  it('relu: negatives become 0, a NaN stays NaN, −0 stays −0; the gradient is cut where the output is ≤ 0 (a NaN passes it), bit for bit', () => {
+    const f = golden.relu;
+    const x = tensor(f.x, true);
+    const y = relu(x);
+    expect([...y.data].map(String)).toEqual([...values(f.y)].map(String));
+    expect([...y.data].map((v) => (Object.is(v, -0) ? -1 : 1))).toEqual(f.signs);
+    y.backward(Tensor.from([1, 2, 3, 4, 5, 6, 7], [7]));
+    expect([...x.grad!.data]).toEqual([...values(f.dx)]);
+  });
+
+  it('linearRelu (bias and ReLU fused into the product) gives relu(F.linear) and its three gradients', () => {
+    const f = golden.linearRelu;
+    const [x, w, b] = [tensor(f.x, true), tensor(f.weight, true), tensor(f.bias, true)];
+    const y = linearRelu(x, w, b);
+    expectGolden(y, f.y, 'y');
+    expect(y.data.some((v) => v === 0)).toBe(true);
     backwardWith(y, f.g);
     expectGolden(x.grad!, f.dx, 'dx');
     expectGolden(w.grad!, f.dweight, 'dweight');

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { geometryWords, GEOMETRY_FIELDS } from '../src/tensor/kernels/wasm/calls/conv.js';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
+import { linearForward } from '../src/tensor/kernels/linear.js';
 import { adamStep } from '../src/tensor/kernels/elementwise.js';
 import { gemmInt8Naive, int8Weights } from '../src/tensor/kernels/int8.js';
 import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
@@ -13,7 +14,7 @@ import { maxAbsDiff, randomArray } from './helpers.js';
 
 const SIZES: [number, number, number][] = [
   [1, 1, 1], [1, 7, 3], [7, 1, 5], [3, 5, 1], [4, 8, 4], [5, 9, 13], [65, 33, 17],
-  [64, 512, 784], [7, 65, 300], [3, 37, 301], [2, 520, 600], [130, 10, 257], [2, 784, 1], [1, 512, 784], [33, 17, 600], [100, 37, 300], [512, 25, 64],
+  [64, 512, 784], [7, 65, 300], [3, 37, 301], [2, 520, 600], [130, 10, 257], [2, 784, 1], [1, 512, 784], [33, 17, 600], [100, 37, 300], [512, 25, 64], [300, 70, 530],
 ];
 const LAYOUTS: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
 
@@ -59,6 +60,38 @@ describe('wasm SIMD backend', () => {
         });
       }
     }
+  });
+
+  describe.each(modules)('linearForward (bias and ReLU in the GEMM\'s epilogue) equals the reference kernel (%s)', (_, __, wasm) => {
+    const rng = new Rng(19);
+    // GEMV rows (N ≤ 3), ragged tile edges, several blocks of K (the epilogue runs on the last only) and of rows.
+    const shapes: [number, number, number][] = [[1, 9, 5], [3, 520, 600], [4, 8, 4], [64, 512, 784], [65, 33, 17], [300, 70, 530], [7, 13, 0]];
+    for (const [N, outF, inF] of shapes) {
+      for (const withBias of [true, false]) {
+        it(`${N}x${outF}x${inF}, ${withBias ? 'bias' : 'no bias'}, with and without ReLU`, () => {
+          const x = randomArray(N * inF, rng), W = randomArray(outF * inF, rng), bias = withBias ? randomArray(outF, rng) : null;
+          for (const relu of [false, true]) {
+            const want = new Float32Array(N * outF), got = new Float32Array(N * outF).fill(NaN);
+            linearForward(x, N, inF, W, outF, bias, relu, want);
+            wasm.linearForward(x, N, inF, W, outF, bias, relu, got);
+            expect(maxAbsDiff(got, want)).toBeLessThan(1e-4 * Math.sqrt(inF + 1));
+            if (relu) expect(got.some((v) => v === 0) && got.every((v) => v >= 0)).toBe(true);
+          }
+        });
+      }
+    }
+
+    it('a NaN stays NaN through the fused ReLU, as PyTorch\'s relu (and the reference) keeps it', () => {
+      const [N, outF, inF] = [8, 16, 8];
+      const x = randomArray(N * inF, rng), W = randomArray(outF * inF, rng);
+      x[3 * inF] = NaN; // row 3 of y is all NaN
+      const y = new Float32Array(N * outF), ref = new Float32Array(N * outF);
+      wasm.linearForward(x, N, inF, W, outF, null, true, y);
+      linearForward(x, N, inF, W, outF, null, true, ref);
+      expect(y.subarray(3 * outF, 4 * outF).every(Number.isNaN)).toBe(true);
+      expect(ref.subarray(3 * outF, 4 * outF).every(Number.isNaN)).toBe(true);
+      expect(y.subarray(0, 3 * outF).some(Number.isNaN)).toBe(false);
+    });
   });
 
   it('K = 0 clears C (or leaves it when accumulating); an empty M or N is a no-op', () => {

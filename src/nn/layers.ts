@@ -1,6 +1,6 @@
 import { conv2d, conv2dMaxPool, maxPool2d, type MaxPool2dOptions } from '../tensor/ops/conv.js';
 import { relu } from '../tensor/ops/elementwise.js';
-import { linear } from '../tensor/ops/matmul.js';
+import { linear, linearRelu } from '../tensor/ops/matmul.js';
 import { flatten } from '../tensor/ops/view.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -39,6 +39,11 @@ export class Linear extends Module {
 
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
+  }
+
+  /** relu(forward(x)) in one op (`linearRelu`: the bias and ReLU fused into the product). */
+  forwardRelu(x: Tensor): Tensor {
+    return linearRelu(x, this.weight, this.bias);
   }
 }
 

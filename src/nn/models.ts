@@ -11,7 +11,7 @@ export interface FusesRelu {
   forwardRelu(x: Tensor): Tensor;
 }
 
-/** relu(layer.forward(x)), in one pass where the layer can apply the ReLU itself (an int8 layer, while scaling its sums back). */
+/** relu(layer.forward(x)), in one pass where the layer can apply the ReLU itself (a Linear in its product's epilogue, an int8 layer while scaling its sums back). */
 export function forwardRelu(layer: Module, x: Tensor): Tensor {
   const fused = (layer as Partial<FusesRelu>).forwardRelu;
   return typeof fused === 'function' ? fused.call(layer, x) : relu(layer.forward(x));

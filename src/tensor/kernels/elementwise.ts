@@ -15,14 +15,14 @@ export function sumRows(x: Float32Array, rows: number, cols: number, out: Float3
   }
 }
 
-/** out = max(x, 0). */
+/** out = max(x, 0), as PyTorch's relu: negatives become 0; a NaN stays NaN, and −0 stays −0. */
 export function relu(x: Float32Array, out: Float32Array): void {
-  for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
+  for (let i = 0; i < x.length; i++) out[i] = x[i] < 0 ? 0 : x[i];
 }
 
-/** dx = dy where the ReLU's output was positive, else 0. */
+/** dx = 0 where the ReLU's output is ≤ 0, else dy (so, as PyTorch, a NaN output passes its gradient on). */
 export function reluBackward(dy: Float32Array, y: Float32Array, dx: Float32Array): void {
-  for (let i = 0; i < dy.length; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+  for (let i = 0; i < dy.length; i++) dx[i] = y[i] <= 0 ? 0 : dy[i];
 }
 
 /**

@@ -25,7 +25,7 @@ export function wasmBackend(): WasmBackend {
   const loaded = WasmModule.load();
   if (!loaded.module) return (wasm = { module: null, kernels: null, reason: loaded.reason });
   const calls = wasmCalls(loaded.module);
-  const wasmGemm = calls.gemm;
+  const { gemm: wasmGemm, linearForward: wasmLinear } = calls;
   return (wasm = {
     module: loaded.module,
     kernels: {
@@ -36,6 +36,10 @@ export function wasmBackend(): WasmBackend {
         // Small products are not worth the copies into wasm memory.
         if (M * N * K < WASM_MIN_MACS) gemmBlocked(transA, transB, M, N, K, A, B, C, accumulate);
         else wasmGemm(transA, transB, M, N, K, A, B, C, accumulate);
+      },
+      linearForward: (x, N, inF, W, outF, bias, relu, y) => {
+        if (N * outF * inF < WASM_MIN_MACS) jsKernels.linearForward(x, N, inF, W, outF, bias, relu, y);
+        else wasmLinear(x, N, inF, W, outF, bias, relu, y);
       },
     },
   });

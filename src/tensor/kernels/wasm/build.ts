@@ -97,6 +97,10 @@ export interface WasmExports {
     transA: number, transB: number, M: number, N: number, K: number,
     a: number, b: number, c: number, accumulate: number, scratch: number, j0: number, j1: number,
   ): void;
+  linearEpilogue(
+    transA: number, transB: number, M: number, N: number, K: number,
+    a: number, b: number, c: number, accumulate: number, scratch: number, j0: number, j1: number, bias: number, relu: number,
+  ): void;
   gemv(transB: number, M: number, N: number, K: number, a: number, b: number, c: number, accumulate: number, j0: number, j1: number): void;
   gemmI16(M: number, N: number, Kp: number, a: number, w: number, c: number, j0: number, j1: number): void;
   gemmU7I8(M: number, N: number, Kp: number, a: number, w: number, c: number, j0: number, j1: number, z: number, rowSums: number): void;

@@ -25,6 +25,22 @@ export function gemm(
 }
 
 /**
+ * y `[N, out]` = x·Wᵀ + b, then max(y, 0) when `relu`, in wasm (same arguments as
+ * kernels/linear.ts): the bias and the ReLU are applied to each tile of y as the product
+ * finishes it (the GEMM's epilogue), so y leaves wasm once and is never passed over again.
+ */
+export function linearForward(
+  m: WasmModule, x: Float32Array, N: number, inF: number, W: Float32Array, outF: number, bias: Float32Array | null, relu: boolean, y: Float32Array,
+): void {
+  const frame = m.heap.frame();
+  const [xa, wa] = [frame.place(x, N * inF), frame.place(W, outF * inF)];
+  const ba = bias ? frame.place(bias, outF) : 0;
+  const ya = frame.output(y, false, N * outF);
+  product(m, frame, false, true, N, outF, inF, xa, wa, ya, false, ba, relu);
+  frame.finish();
+}
+
+/**
  * y `[N, out]` = (x·downᵀ)·upᵀ in wasm (same arguments as kernels/lowrank.ts): x goes in
  * once, the `[N, r]` product in between never leaves wasm memory, and only y comes out.
  */
@@ -42,24 +58,42 @@ export function lowRankLinear(
 
 /**
  * C (+)= op(A)·op(B) on arrays already in wasm memory (byte addresses): the GEMV for up to
- * 3 rows, else the packed GEMM; large products split by columns across the threads.
+ * 3 rows, else the packed GEMM; large products split by columns across the threads. A
+ * `bias` address (0 for none) and `relu` are applied to the result (the GEMM's epilogue,
+ * or one pass over the few rows a GEMV makes).
  */
 function product(
   m: WasmModule, frame: ScratchFrame, transA: boolean, transB: boolean, M: number, N: number, K: number,
-  a: number, b: number, c: number, accumulate: boolean,
+  a: number, b: number, c: number, accumulate: boolean, bias = 0, relu = false,
 ): void {
   if (M <= GEMV_MAX_ROWS) {
     if (transA) a = rowsOf(m, frame, a, M, K);
     const parts = N * K >= GEMV_POOL_MIN ? Math.max(1, Math.min(m.threads, Math.floor(N / 16))) : 1;
     const bounds = shareBounds(N, parts, 16);
     m.split('gemv', parts, (p) => [+transB, M, N, K, a, b, c, +accumulate, bounds[p], bounds[p + 1]]);
+    if (bias || relu) epilogueRows(m, c, M, N, bias, relu);
     return;
   }
   const parts = M * N * K >= POOL_MIN_MACS ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
   const pack = m.exports.packBytes(M, N, K);
   const scratch = Array.from({ length: parts }, () => frame.take(pack));
   const bounds = shareBounds(N, parts, 8);
-  m.split('gemm', parts, (p) => [+transA, +transB, M, N, K, a, b, c, +accumulate, scratch[p], bounds[p], bounds[p + 1]]);
+  if (bias || relu) m.split('linearEpilogue', parts, (p) => [+transA, +transB, M, N, K, a, b, c, +accumulate, scratch[p], bounds[p], bounds[p + 1], bias, +relu]);
+  else m.split('gemm', parts, (p) => [+transA, +transB, M, N, K, a, b, c, +accumulate, scratch[p], bounds[p], bounds[p + 1]]);
+}
+
+/** C[i, j] += bias[j] and/or max(C, 0) over the few rows a GEMV made, where they lie. */
+function epilogueRows(m: WasmModule, c: number, M: number, N: number, bias: number, relu: boolean): void {
+  const y = m.heap.view(Float32Array, c, M * N);
+  const b = bias ? m.heap.view(Float32Array, bias, N) : null;
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let v = y[i * N + j];
+      if (b) v += b[j];
+      if (relu && v < 0) v = 0;
+      y[i * N + j] = v;
+    }
+  }
 }
 
 /** A transposed A `[K, M]` of a few columns, gathered into rows `[M, K]` in scratch; returns their address. */
