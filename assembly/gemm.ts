@@ -10,7 +10,7 @@
 // and streams both panels once: per k, two vector loads of B, four broadcasts of A and
 // eight vector multiply-adds (fused ones in the relaxed-SIMD build).
 
-import { laneF32, madd } from './simd';
+import { laneF32, madd, storeTransposed } from './simd';
 
 const MR: i32 = 4;
 const NR: i32 = 8;
@@ -32,17 +32,6 @@ export function packBytes(M: i32, N: i32, K: i32): i32 {
 
 @inline function at(base: usize, index: i32): f32 {
   return load<f32>(base + (<usize>index << 2));
-}
-
-// Four rows r0..r3 of 4 floats in, the four columns out (a 4×4 transpose): cN = (r0[N], r1[N], r2[N], r3[N]).
-// Stores column t at dst + t·stride bytes.
-@inline function storeTransposed(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, stride: usize): void {
-  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
-  const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
-  v128.store(dst + stride, f32x4.shuffle(t0, t1, 2, 3, 6, 7));
-  v128.store(dst + 2 * stride, f32x4.shuffle(t2, t3, 0, 1, 4, 5));
-  v128.store(dst + 3 * stride, f32x4.shuffle(t2, t3, 2, 3, 6, 7));
 }
 
 // Packs columns j0..j1 of op(B)'s rows pc..pc+kc into panels NR = 8 wide: panel by panel,

@@ -10,6 +10,7 @@ import { noGrad } from '../src/tensor/autograd.js';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
 import { csrLinear, csrLinearNaive } from '../src/tensor/kernels/sparse.js';
 import { Rng } from '../src/tensor/random.js';
+import { sparseChain } from '../src/tensor/ops/sparse.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose, randomArray, sparseRandom, tempDir } from './helpers.js';
 
@@ -91,5 +92,42 @@ describe('CSR', () => {
     expect(back.layers.every((l) => l instanceof SparseLinear)).toBe(true);
     expect(back.forward(x).data).toEqual(model.forward(x).data);
     expect(back.numParameters()).toBe(model.numParameters());
+  });
+});
+
+describe('a chain of sparse layers (sparseChain, what an MLP of SparseLinears runs)', () => {
+  it('gives the layer-by-layer outputs on every backend path (1–3 layers, batch 1 to 150, with and without biases); a mixed MLP chains only its sparse run', () => {
+    const rng = new Rng(8);
+    for (const sizes of [[30, 20, 10], [70, 33, 17, 9]]) {
+      for (const N of [1, 3, 4, 17, 150]) {
+        const model = new MLP(sizes, rng);
+        new Pruner(model).pruneToSparsity(0.7);
+        if (N === 4) (model.layers[1] as Linear).bias!.data.fill(0);
+        const x = new Tensor(randomArray(N * sizes[0], rng), [N, sizes[0]]);
+        const dense = noGrad(() => model.forward(x)).data;
+        const sparse = toSparse(model.clone());
+        if (N === 4) (sparse.layers[1] as SparseLinear).bias = null; // a layer without a bias
+        // Layer by layer, as sparseLinear runs each SparseLinear on its own.
+        let h = x;
+        sparse.layers.forEach((l, i) => { h = i + 1 < sparse.layers.length ? (l as SparseLinear).forwardRelu(h) : l.forward(h); });
+        const chained = sparse.forward(x).data;
+        expectClose(chained, h.data, 1e-5, 1e-6);
+        expectClose(chained, dense, 1e-5, 1e-6);
+        // Only the first two layers sparse: they chain, the dense rest follows.
+        const mixed = model.clone();
+        mixed.setLayer(0, SparseLinear.fromLinear(mixed.layers[0] as Linear));
+        mixed.setLayer(1, SparseLinear.fromLinear(mixed.layers[1] as Linear));
+        expectClose(mixed.forward(x).data, dense, 1e-5, 1e-6);
+      }
+    }
+  });
+
+  it('refuses layers that do not chain, and a bias of the wrong size, naming the layer', () => {
+    const a = CsrMatrix.fromDense(new Float32Array(6), 2, 3), b = CsrMatrix.fromDense(new Float32Array(8), 4, 2), c = CsrMatrix.fromDense(new Float32Array(6), 2, 3);
+    const x = Tensor.zeros([5, 3]);
+    expect(() => sparseChain(x, [{ weight: a, bias: null, relu: true }, { weight: c, bias: null, relu: false }])).toThrow(/sparseChain: layer 0 \[2, 3\] does not chain into layer 1 \[2, 3\]/);
+    expect(() => sparseChain(x, [{ weight: a, bias: Tensor.zeros([3]), relu: true }, { weight: b, bias: null, relu: false }])).toThrow(/sparseChain: bias \[3\] of layer 0 does not match weight \[2, 3\]/);
+    expect(() => sparseChain(Tensor.zeros([5, 4]), [{ weight: a, bias: null, relu: false }])).toThrow(/sparseChain: input \[5, 4\] does not match weight \[2, 3\]/);
+    expect(sparseChain(x, [{ weight: a, bias: null, relu: true }, { weight: b, bias: null, relu: false }]).shape).toEqual([5, 4]);
   });
 });

@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { CsrMatrix } from '../src/compress/csr.js';
-import { csrLinearNaive } from '../src/tensor/kernels/sparse.js';
+import { csrChain, csrLinear, csrLinearNaive } from '../src/tensor/kernels/sparse.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { rowBoundsByEntries } from '../src/tensor/kernels/wasm/calls/sparse.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
@@ -22,6 +22,7 @@ const CASES: { rows: number; cols: number; N: number; density: number; indexByte
   { rows: 16, cols: 9, N: 2, density: 1 },
   { rows: 512, cols: 784, N: 64, density: 0.1 }, // large enough to split across threads
   { rows: 512, cols: 784, N: 1, density: 0.5 },
+  { rows: 40, cols: 130, N: 150, density: 0.2 }, // several blocks of 64 inputs, the last ragged
 ];
 
 describe('wasm CSR kernels equal the naive reference', () => {
@@ -39,8 +40,35 @@ describe('wasm CSR kernels equal the naive reference', () => {
           wasm.csrLinear(csr, x, c.N, got);
           expectClose(got, want, 1e-5, 1e-5);
         }
+        // With the layer's epilogue: + bias, then ReLU, as the reference kernel applies them.
+        const bias = randomArray(c.rows, rng);
+        const fused = new Float32Array(c.N * c.rows).fill(NaN), reference = new Float32Array(c.N * c.rows);
+        wasm.csrLinear(csr, x, c.N, fused, bias, true);
+        csrLinear(csr, x, c.N, reference, bias, true);
+        expectClose(fused, reference, 1e-5, 1e-5);
+        expectClose(reference, want.map((v, i) => Math.max(0, v + bias[i % c.rows])), 1e-5, 1e-5);
       });
     }
+  }
+
+  for (const threads of [1, 2]) {
+    it(`a chain of 3 sparse layers equals the reference chain (the batch kept transposed between layers), ${threads} thread(s)`, () => {
+      const wasm = wasmCalls(WasmModule.load({ threads }).module!);
+      const rng = new Rng(40 + threads);
+      const sizes = [300, 130, 67, 10];
+      for (const N of [1, 4, 17, 150, 1000]) {
+        const stages = sizes.slice(1).map((rows, i) => ({
+          weight: CsrMatrix.fromDense(sparseRandom(rows, sizes[i], 0.15, rng), rows, sizes[i]),
+          bias: i === 1 ? null : randomArray(rows, rng),
+          relu: i < 2,
+        }));
+        const x = randomArray(N * sizes[0], rng);
+        const want = new Float32Array(N * 10), got = new Float32Array(N * 10).fill(NaN);
+        csrChain(stages, x, N, want);
+        wasm.csrChain(stages, x, N, got);
+        expectClose(got, want, 1e-5, 1e-5);
+      }
+    });
   }
 
   it('a single non-zero lands in its one output per input', () => {

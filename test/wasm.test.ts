@@ -118,6 +118,18 @@ describe('wasm memory', () => {
     wasm.gemm(false, false, 2, 2, 2, Float32Array.of(1, 2, 3, 4), Float32Array.of(1, 0, 0, 1), c, false);
     expect([...c]).toEqual([1, 2, 3, 4]);
   });
+
+  it('a resident array placed while a call\'s scratch is in use is refused, not laid over that scratch', () => {
+    const m = WasmModule.load({ threads: 1 }).module!;
+    const frame = m.heap.frame();
+    frame.take(64);
+    m.heap.allocFloat32(16); // moves the start of scratch past the frame's first bytes
+    expect(() => frame.take(64)).toThrow(/wasm: a resident array was placed during a call, over its scratch/);
+    expect(() => frame.finish()).toThrow(/over its scratch/);
+    const after = m.heap.frame(); // a new call starts past the resident block
+    expect(after.take(16)).toBeGreaterThanOrEqual(m.heap.scratchStart);
+    after.finish();
+  });
 });
 
 describe('wasm int8 GEMM', () => {

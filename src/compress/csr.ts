@@ -153,10 +153,24 @@ export class SparseLinear extends Module implements CompressedLayer {
   }
 
   forward(x: Tensor): Tensor {
+    return this.run(x, false);
+  }
+
+  /** This layer as a link of a chain of sparse layers (see MLP.forward and `sparseChain`). */
+  csrStage(): { weight: CsrMatrix; bias: Tensor | null } {
+    return { weight: this.weight, bias: this.bias };
+  }
+
+  /** relu(forward(x)), the ReLU applied by the kernel as it stores each sum. */
+  forwardRelu(x: Tensor): Tensor {
+    return this.run(x, true);
+  }
+
+  private run(x: Tensor, relu: boolean): Tensor {
     if (x.rank !== 2 || x.shape[1] !== this.inFeatures) {
       throw new Error(`SparseLinear: input ${fmt(x.shape)} does not match weight [${this.outFeatures}, ${this.inFeatures}]`);
     }
-    return sparseLinear(x, this.weight, this.bias);
+    return sparseLinear(x, this.weight, this.bias, relu);
   }
 
   /** Saves `weight.values`, `weight.col_indices`, `weight.row_ptr`, `weight.cols` (and the bias). */

@@ -1,4 +1,5 @@
 import { relu } from '../tensor/ops/elementwise.js';
+import { sparseChain, type SparseStage } from '../tensor/ops/sparse.js';
 import { flatten } from '../tensor/ops/view.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -15,6 +16,18 @@ export interface FusesRelu {
 export function forwardRelu(layer: Module, x: Tensor): Tensor {
   const fused = (layer as Partial<FusesRelu>).forwardRelu;
   return typeof fused === 'function' ? fused.call(layer, x) : relu(layer.forward(x));
+}
+
+/** A layer that can be one link of a chain of sparse layers (a SparseLinear). */
+export interface SparseChainLink {
+  csrStage(): Omit<SparseStage, 'relu'>;
+}
+
+/** How many layers from `start` on can run as one sparse chain. */
+function sparseRun(layers: Module[], start: number): number {
+  let end = start;
+  while (end < layers.length && typeof (layers[end] as Partial<SparseChainLink>).csrStage === 'function') end++;
+  return end - start;
 }
 
 /**
@@ -55,12 +68,23 @@ export class MLP extends Module {
     return copy;
   }
 
+  /**
+   * Each layer with a ReLU after all but the last. Consecutive sparse layers run as one
+   * `sparseChain` (the same values; the batch stays transposed from the first to the last).
+   */
   forward(x: Tensor): Tensor {
     const layers = this.layers;
     let h = flatten(x, 1);
-    layers.forEach((layer, i) => {
-      h = i + 1 < layers.length ? forwardRelu(layer, h) : layer.forward(h);
-    });
+    for (let i = 0; i < layers.length;) {
+      const run = sparseRun(layers, i);
+      if (run > 1) {
+        h = sparseChain(h, layers.slice(i, i + run).map((l, k) => ({ ...(l as unknown as SparseChainLink).csrStage(), relu: i + k + 1 < layers.length })));
+        i += run;
+        continue;
+      }
+      h = i + 1 < layers.length ? forwardRelu(layers[i], h) : layers[i].forward(h);
+      i++;
+    }
     return h;
   }
 }

@@ -7,7 +7,7 @@ import { linearForward } from './linear.js';
 import { lowRankLinear } from './lowrank.js';
 import { int8Conv2d, int8Linear } from './quant.js';
 import { maxPool2d, maxPool2dBackward } from './pool.js';
-import { csrLinear } from './sparse.js';
+import { csrChain, csrLinear } from './sparse.js';
 
 /**
  * The kernel interface: every loop the engine runs on typed arrays goes through one of
@@ -31,6 +31,7 @@ export interface Kernels {
   reluBackward: typeof reluBackward;
   adamStep: typeof adamStep;
   csrLinear: typeof csrLinear;
+  csrChain: typeof csrChain;
   gemmInt8: typeof gemmInt8;
   int8Linear: typeof int8Linear;
   int8Conv2d: typeof int8Conv2d;
@@ -60,6 +61,7 @@ export const jsKernels: Kernels = {
   reluBackward,
   adamStep,
   csrLinear,
+  csrChain,
   gemmInt8,
   int8Linear,
   int8Conv2d,

@@ -5,6 +5,8 @@
  * (Uint8Array, Uint16Array or Int32Array), so the smallest width can be stored.
  */
 
+import { addBias, relu as reluInPlace } from './elementwise.js';
+
 /** Integer arrays a CSR matrix may keep its column indices in. */
 export type IndexArray = Uint8Array | Uint16Array | Int32Array;
 
@@ -40,13 +42,21 @@ export function csrLinearNaive(w: CsrWeights, x: Float32Array, N: number, y: Flo
 let scratch = new Float32Array(0);
 
 /**
- * Fast y = x·Wᵀ with W in CSR, x `[N, cols]`, y `[N, rows]`. It first transposes x, so the N values of one input feature sit side by
+ * Fast y = x·Wᵀ (+ bias `[rows]`, then max(y, 0) when `relu`: the layer's epilogue, fused
+ * by the wasm kernel) with W in CSR, x `[N, cols]`, y `[N, rows]`. It first transposes x, so the N values of one input feature sit side by
  * side; then, for each row of W and each group of 8 inputs, it keeps 8 sums in registers
  * and walks the row's non-zeros once: every stored weight and its column index is loaded
  * once per 8 outputs, and nothing is stored until the row is done. For N = 1 there is
  * nothing to group and it gathers directly.
  */
-export function csrLinear(w: CsrWeights, x: Float32Array, N: number, y: Float32Array): void {
+export function csrLinear(w: CsrWeights, x: Float32Array, N: number, y: Float32Array, bias: Float32Array | null = null, relu = false): void {
+  csrProduct(w, x, N, y);
+  if (bias) addBias(y, bias, N, w.rows, y);
+  if (relu) reluInPlace(y, y);
+}
+
+/** y = x·Wᵀ, the product part of csrLinear. */
+function csrProduct(w: CsrWeights, x: Float32Array, N: number, y: Float32Array): void {
   const { rows, cols, rowPtr, colIndices, values } = w;
   if (N === 1) {
     for (let r = 0; r < rows; r++) {
@@ -80,4 +90,25 @@ export function csrLinear(w: CsrWeights, x: Float32Array, N: number, y: Float32A
       y[n * rows + r] = acc;
     }
   }
+}
+
+/** One layer of a chain of sparse layers: y = x·Wᵀ + b, then max(y, 0) when `relu`. */
+export interface CsrStage {
+  weight: CsrWeights;
+  bias: Float32Array | null;
+  relu: boolean;
+}
+
+/**
+ * Sparse layers one after another, x `[N, cols of the first]` → y `[N, rows of the last]`:
+ * here simply csrLinear stage by stage. A fast backend keeps the batch transposed from the
+ * first layer to the last, so it is transposed once, not once per layer.
+ */
+export function csrChain(stages: readonly CsrStage[], x: Float32Array, N: number, y: Float32Array): void {
+  let h = x;
+  stages.forEach((s, i) => {
+    const out = i + 1 === stages.length ? y : new Float32Array(N * s.weight.rows);
+    csrLinear(s.weight, h, N, out, s.bias, s.relu);
+    h = out;
+  });
 }

@@ -109,9 +109,10 @@ export interface WasmExports {
   convBackward(geo: number, x: number, w: number, dy: number, dx: number, dw: number, db: number, scratch: number, n0: number, n1: number): void;
   convPool(geo: number, x: number, w: number, bias: number, out: number, argmax: number, scratch: number, n0: number, n1: number): void;
   convPoolBackward(geo: number, x: number, w: number, dout: number, argmax: number, dx: number, dw: number, db: number, n0: number, n1: number): void;
-  csrGemv(width: number, rowPtr: number, idx: number, val: number, x: number, y: number, r0: number, r1: number): void;
-  csrGemm(width: number, rowPtr: number, idx: number, val: number, xT: number, N: number, Np: number, y: number, rows: number, r0: number, r1: number): void;
-  transposePad(x: number, N: number, cols: number, Np: number, xT: number): void;
+  csrGemv(width: number, rowPtr: number, idx: number, val: number, x: number, y: number, r0: number, r1: number, bias: number, relu: number): void;
+  csrGemm(width: number, rowPtr: number, idx: number, val: number, xT: number, N: number, Np: number, y: number, rows: number, r0: number, r1: number, bias: number, relu: number): void;
+  csrGemmT(width: number, rowPtr: number, idx: number, val: number, xT: number, Np: number, yT: number, r0: number, r1: number, bias: number, relu: number): void;
+  transposePad(x: number, N: number, cols: number, Np: number, xT: number, c0: number, c1: number): void;
   rangeF32(x: number, n: number, out: number): void;
   quantizeI16(x: number, M: number, K: number, Kp: number, inv: number, lo: number, hi: number, out: number): void;
   quantizeU8(x: number, M: number, K: number, Kp: number, inv: number, z: number, qmax: number, out: number): void;

@@ -39,6 +39,11 @@ export class WasmHeap {
     this.scratchBase = align16(heapBase);
   }
 
+  /** Where the next call's scratch starts (it moves up as resident blocks are placed). */
+  get scratchStart(): number {
+    return this.scratchBase;
+  }
+
   /** Bytes of resident blocks in use or free for reuse. */
   get resident(): number {
     return this.residentBytes;
@@ -143,10 +148,23 @@ export class WasmHeap {
 export class ScratchFrame {
   private readonly outputs: [WasmArray, number, number][] = [];
 
-  constructor(private readonly heap: WasmHeap, private next: number) {}
+  private readonly start: number;
+
+  constructor(private readonly heap: WasmHeap, private next: number) {
+    this.start = next;
+  }
+
+  /**
+   * Refuses to go on when a resident block was placed after this frame began: it would sit
+   * on scratch this call already uses. Resident copies must be made before `frame()`.
+   */
+  private checkNotOverlapped(): void {
+    if (this.heap.scratchStart > this.start) throw new Error('wasm: a resident array was placed during a call, over its scratch (make resident copies before heap.frame())');
+  }
 
   /** `bytes` bytes of scratch (16-byte aligned), growing the memory as needed; returns their address. */
   take(bytes: number): number {
+    this.checkNotOverlapped();
     const at = this.next;
     this.next = at + align16(bytes);
     this.heap.ensure(this.next);
@@ -188,6 +206,7 @@ export class ScratchFrame {
 
   /** Copies every non-resident output back into its array. */
   finish(): void {
+    this.checkNotOverlapped();
     const bytes = new Uint8Array(this.heap.memory.buffer);
     for (const [array, at, length] of this.outputs) new Uint8Array(array.buffer, array.byteOffset, length).set(bytes.subarray(at, at + length));
   }

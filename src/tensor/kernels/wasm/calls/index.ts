@@ -4,10 +4,10 @@ import { adamStep } from './adam.js';
 import { convBackward, convForward, convPool, convPoolBackward } from './conv.js';
 import { gemm, linearForward, lowRankLinear } from './dense.js';
 import { gemmInt8, int8Conv2d, int8Linear } from './int8.js';
-import { csrLinear } from './sparse.js';
+import { csrChain, csrLinear } from './sparse.js';
 
 /** The kernel calls of one wasm module, with the signatures of the kernel interface. */
-export type WasmCalls = Pick<Kernels, 'gemm' | 'linearForward' | 'gemmInt8' | 'conv2dForward' | 'conv2dBackward' | 'convPoolForward' | 'convPoolBackward' | 'adamStep' | 'allocState' | 'csrLinear' | 'int8Linear' | 'int8Conv2d' | 'lowRankLinear'>;
+export type WasmCalls = Pick<Kernels, 'gemm' | 'linearForward' | 'gemmInt8' | 'conv2dForward' | 'conv2dBackward' | 'convPoolForward' | 'convPoolBackward' | 'adamStep' | 'allocState' | 'csrLinear' | 'csrChain' | 'int8Linear' | 'int8Conv2d' | 'lowRankLinear'>;
 
 /** Binds every wasm kernel call to module `m`. */
 export function wasmCalls(m: WasmModule): WasmCalls {
@@ -24,6 +24,7 @@ export function wasmCalls(m: WasmModule): WasmCalls {
     convPoolBackward: (...a) => convPoolBackward(m, ...a),
     adamStep: (...a) => adamStep(m, ...a),
     csrLinear: (...a) => csrLinear(m, ...a),
+    csrChain: (...a) => csrChain(m, ...a),
     allocState: (n) => m.heap.allocFloat32(n) ?? new Float32Array(n),
   };
 }

@@ -1,4 +1,6 @@
-import type { CsrWeights } from '../../sparse.js';
+import type { CsrStage, CsrWeights } from '../../sparse.js';
+import { shareBounds } from '../module.js';
+import type { ScratchFrame } from '../heap.js';
 import type { WasmModule } from '../module.js';
 
 /**
@@ -46,12 +48,12 @@ export function rowBoundsByEntries(rowPtr: Int32Array, rows: number, parts: numb
 
 /**
  * y = x·Wᵀ with W in CSR (same arguments as kernels/sparse.ts csrLinear), x `[N, cols]`,
- * y `[N, rows]`. W's arrays are resident from the first call on, with their narrow column
+ * y `[N, rows]`, plus the bias and then the ReLU when given, applied as each sum is stored. W's arrays are resident from the first call on, with their narrow column
  * indices; one input runs the gathering kernel, a batch is transposed in wasm memory and
  * runs the batch kernel. Rows are split across the threads, by stored entries, when the
  * work is large enough.
  */
-export function csrLinear(m: WasmModule, w: CsrWeights, x: Float32Array, N: number, y: Float32Array): void {
+export function csrLinear(m: WasmModule, w: CsrWeights, x: Float32Array, N: number, y: Float32Array, bias: Float32Array | null = null, relu = false): void {
   const { rows, cols } = w;
   if (N === 0 || rows === 0) return;
   const pack = csrPack(m, w);
@@ -60,15 +62,64 @@ export function csrLinear(m: WasmModule, w: CsrWeights, x: Float32Array, N: numb
   const width = w.colIndices.BYTES_PER_ELEMENT;
   const ya = frame.output(y, false, N * rows);
   const xa = frame.place(x, N * cols);
+  const ba = bias ? frame.place(bias, rows) : 0;
   const parts = w.values.length * N >= CSR_POOL_MIN ? Math.min(m.threads, rows) : 1;
   const bounds = rowBoundsByEntries(w.rowPtr, rows, parts);
   if (N === 1) {
-    m.split('csrGemv', parts, (p) => [width, at.rowPtr, at.idx, at.val, xa, ya, bounds[p], bounds[p + 1]]);
+    m.split('csrGemv', parts, (p) => [width, at.rowPtr, at.idx, at.val, xa, ya, bounds[p], bounds[p + 1], ba, +relu]);
   } else {
     const Np = (N + 3) & ~3;
-    const xT = frame.take(cols * Np * 4);
-    m.exports.transposePad(xa, N, cols, Np, xT);
-    m.split('csrGemm', parts, (p) => [width, at.rowPtr, at.idx, at.val, xT, N, Np, ya, rows, bounds[p], bounds[p + 1]]);
+    const xT = transposed(m, frame, xa, N, cols, Np);
+    m.split('csrGemm', parts, (p) => [width, at.rowPtr, at.idx, at.val, xT, N, Np, ya, rows, bounds[p], bounds[p + 1], ba, +relu]);
+  }
+  frame.finish();
+}
+
+/** xT `[cols, Np]`, the batch x `[N, cols]` transposed into scratch (columns split across the threads when large). */
+function transposed(m: WasmModule, frame: ScratchFrame, xa: number, N: number, cols: number, Np: number): number {
+  const xT = frame.take(cols * Np * 4);
+  const parts = N * cols >= CSR_POOL_MIN * 4 ? Math.max(1, Math.min(m.threads, cols >> 2)) : 1;
+  const bounds = shareBounds(cols, parts, 4);
+  m.split('transposePad', parts, (p) => [xa, N, cols, Np, xT, bounds[p], bounds[p + 1]]);
+  return xT;
+}
+
+/**
+ * Sparse layers one after another (same arguments as kernels/sparse.ts csrChain): the batch
+ * is transposed once; each layer but the last writes its output transposed (csrGemmT), which
+ * is the next layer's input as it stands; the last writes y `[N, rows]` (csrGemm). Nothing
+ * leaves wasm memory between layers. Fewer than 4 inputs go layer by layer.
+ */
+export function csrChain(m: WasmModule, stages: readonly CsrStage[], x: Float32Array, N: number, y: Float32Array): void {
+  if (N < 4 || stages.length < 2) {
+    let h = x;
+    stages.forEach((s, i) => {
+      const out = i + 1 === stages.length ? y : new Float32Array(N * s.weight.rows);
+      csrLinear(m, s.weight, h, N, out, s.bias, s.relu);
+      h = out;
+    });
+    return;
+  }
+  // Resident copies first: they are placed where a frame's scratch would start.
+  const packs = stages.map((s) => csrPack(m, s.weight));
+  const frame = m.heap.frame();
+  const Np = (N + 3) & ~3;
+  let hT = transposed(m, frame, frame.place(x, N * stages[0].weight.cols), N, stages[0].weight.cols, Np);
+  for (const [i, { weight: w, bias, relu }] of stages.entries()) {
+    const pack = packs[i];
+    const at = { rowPtr: pack.rowPtr ?? frame.place(w.rowPtr), idx: pack.idx ?? frame.place(w.colIndices), val: pack.val ?? frame.place(w.values) };
+    const width = w.colIndices.BYTES_PER_ELEMENT;
+    const ba = bias ? frame.place(bias, w.rows) : 0;
+    const parts = w.values.length * N >= CSR_POOL_MIN ? Math.min(m.threads, w.rows) : 1;
+    const bounds = rowBoundsByEntries(w.rowPtr, w.rows, parts);
+    const xT = hT;
+    if (i + 1 < stages.length) {
+      const yT = (hT = frame.take(w.rows * Np * 4));
+      m.split('csrGemmT', parts, (p) => [width, at.rowPtr, at.idx, at.val, xT, Np, yT, bounds[p], bounds[p + 1], ba, +relu]);
+    } else {
+      const ya = frame.output(y, false, N * w.rows);
+      m.split('csrGemm', parts, (p) => [width, at.rowPtr, at.idx, at.val, xT, N, Np, ya, w.rows, bounds[p], bounds[p + 1], ba, +relu]);
+    }
   }
   frame.finish();
 }
