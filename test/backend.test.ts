@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { checkBackendEnvironment } from '../src/tensor/kernels/index.js';
+import { backendInfo, checkBackendEnvironment } from '../src/tensor/kernels/index.js';
+import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
+import { Linear } from '../src/nn/layers.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { HelperPool } from '../src/tensor/kernels/wasm/pool.js';
@@ -98,4 +100,22 @@ describe('wasm helper threads fail loudly', () => {
       console.log(matmul(Tensor.ones([256, 512]), Tensor.ones([512, 256])).data[0]);`;
     expect(runFresh(code, { SLIMTENSOR_BACKEND: 'wasm', SLIMTENSOR_THREADS: '2' }).trim()).toBe('512');
   }, 30_000);
+});
+
+describe('resident parameters', () => {
+  it('a new layer\'s weights live in the active backend\'s memory (wasm: read by the products in place), and loading a state dict keeps them there', () => {
+    const layer = new Linear(300, 40, { rng: new Rng(2) });
+    const module = wasmBackend().module;
+    if (backendInfo().name === 'wasm') {
+      expect(module!.heap.addressOf(layer.weight.data)).toBeDefined();
+      expect(module!.heap.addressOf(layer.bias!.data)).toBeDefined();
+      const before = layer.weight.data;
+      layer.loadStateDict(new Linear(300, 40, { rng: new Rng(3) }).stateDict());
+      expect(layer.weight.data).toBe(before);
+    } else {
+      expect(module?.heap.addressOf(layer.weight.data)).toBeUndefined();
+    }
+    // Either way the values are PyTorch's init bounds, drawn as before.
+    expect(layer.weight.data.every((v) => Math.abs(v) <= 1 / Math.sqrt(300))).toBe(true);
+  });
 });

@@ -1,3 +1,4 @@
+import { kernels } from '../tensor/kernels/index.js';
 import { Rng } from '../tensor/random.js';
 import { type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -21,11 +22,24 @@ export function defaultRng(): Rng {
 export function kaimingUniform(shape: Shape, fanIn: number, rng: Rng): Tensor {
   const gain = Math.sqrt(2 / (1 + 5)); // leaky-ReLU gain for a = √5
   const bound = gain * Math.sqrt(3 / fanIn);
-  return Tensor.uniform(shape, -bound, bound, rng, { requiresGrad: true });
+  return parameter(Tensor.uniform(shape, -bound, bound, rng));
 }
 
 /** PyTorch's default bias init: U(−1/√fan_in, 1/√fan_in). Returns a trainable tensor. */
 export function biasUniform(size: number, fanIn: number, rng: Rng): Tensor {
   const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-  return Tensor.uniform([size], -bound, bound, rng, { requiresGrad: true });
+  return parameter(Tensor.uniform([size], -bound, bound, rng));
+}
+
+/**
+ * `values` as a trainable tensor whose storage lives where the kernels work fastest
+ * (`allocState`: in wasm memory on the wasm backend, a plain array on js), so the products
+ * of every step read the weights, and Adam updates them, where they are instead of copying
+ * them in and out on each call. The storage is the tensor's for its whole life: loading a
+ * state dict copies into it, and it is given back when the tensor is garbage.
+ */
+function parameter(values: Tensor): Tensor {
+  const data = kernels.allocState(values.size);
+  data.set(values.data);
+  return new Tensor(data, values.shape, { requiresGrad: true });
 }
