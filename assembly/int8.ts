@@ -65,20 +65,51 @@ export function gemmI16(M: i32, N: i32, Kp: i32, a: usize, w: usize, c: usize, j
 }
 
 /**
+ * One row of gemmU7I8 (a batch of one, or the odd last row): y `[N]` int32 for the 7-bit
+ * row at `a`, 4 columns at a time. Memory-bound: each weight byte is read once.
+ */
+function oneRowU7(N: i32, Kp: i32, a: usize, w: usize, c: usize, j0: i32, j1: i32, z: i32, rowSums: usize): void {
+  if (!ASC_FEATURE_RELAXED_SIMD) unreachable();
+  else {
+    const rowBytes = <usize>Kp;
+    let j = j0;
+    for (; j + 3 < j1; j += 4) {
+      const w0 = w + <usize>j * rowBytes, w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+      let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+      for (let k: usize = 0; k < rowBytes; k += 16) {
+        const x = v128.load(a + k);
+        s0 = dotU7(v128.load(w0 + k), x, s0); s1 = dotU7(v128.load(w1 + k), x, s1);
+        s2 = dotU7(v128.load(w2 + k), x, s2); s3 = dotU7(v128.load(w3 + k), x, s3);
+      }
+      const o = <usize>j << 2;
+      store<i32>(c + o, hsum(s0) - z * load<i32>(rowSums + o)); store<i32>(c + o, hsum(s1) - z * load<i32>(rowSums + o, 4), 4);
+      store<i32>(c + o, hsum(s2) - z * load<i32>(rowSums + o, 8), 8); store<i32>(c + o, hsum(s3) - z * load<i32>(rowSums + o, 12), 12);
+    }
+    for (; j < j1; j++) {
+      const w0 = w + <usize>j * rowBytes;
+      let s = i32x4.splat(0);
+      for (let k: usize = 0; k < rowBytes; k += 16) s = dotU7(v128.load(w0 + k), v128.load(a + k), s);
+      store<i32>(c + (<usize>j << 2), hsum(s) - z * load<i32>(rowSums + (<usize>j << 2)));
+    }
+  }
+}
+
+/**
  * Columns j0 ≤ j < j1 of C = (Q − z)·Wᵀ, the relaxed-SIMD build's int8 product: Q `[M, Kp]`
  * activations as 7-bit unsigned bytes (q ∈ [0, 127]: PyTorch's reduce_range), W `[N, Kp]`
  * int8, Kp a multiple of 16, zeros past K in both. Σ w·q runs 16 multiply-adds per vector
  * (twice gemmI16's, on half the bytes), then z·Σ_k w (`rowSums`, int32 per column) is
- * subtracted: exactly the sums gemmI16 gives. Tiles of 2 rows × 4 columns.
+ * subtracted: exactly the sums gemmI16 gives. Tiles of 2 rows × 4 columns; an odd last
+ * row takes oneRowU7, so a batch of one does not compute a copy of its row.
  */
 export function gemmU7I8(M: i32, N: i32, Kp: i32, a: usize, w: usize, c: usize, j0: i32, j1: i32, z: i32, rowSums: usize): void {
   if (!ASC_FEATURE_RELAXED_SIMD) unreachable(); // the plain build never calls it
   else {
     const rowBytes = <usize>Kp;
-    for (let i = 0; i < M; i += 2) {
-      const two = i + 1 < M;
+    if (M & 1) oneRowU7(N, Kp, a + <usize>(M - 1) * rowBytes, w, c + (<usize>((M - 1) * N) << 2), j0, j1, z, rowSums);
+    for (let i = 0; i + 1 < M; i += 2) {
       const a0 = a + <usize>i * rowBytes;
-      const a1 = two ? a0 + rowBytes : a0;
+      const a1 = a0 + rowBytes;
       const c0 = c + (<usize>(i * N) << 2);
       const c1 = c0 + (<usize>N << 2);
       let j = j0;
@@ -96,10 +127,8 @@ export function gemmU7I8(M: i32, N: i32, Kp: i32, a: usize, w: usize, c: usize, 
         const r0 = z * load<i32>(rowSums + o), r1 = z * load<i32>(rowSums + o, 4), r2 = z * load<i32>(rowSums + o, 8), r3 = z * load<i32>(rowSums + o, 12);
         store<i32>(c0 + o, hsum(s00) - r0); store<i32>(c0 + o, hsum(s01) - r1, 4);
         store<i32>(c0 + o, hsum(s02) - r2, 8); store<i32>(c0 + o, hsum(s03) - r3, 12);
-        if (two) {
-          store<i32>(c1 + o, hsum(s10) - r0); store<i32>(c1 + o, hsum(s11) - r1, 4);
-          store<i32>(c1 + o, hsum(s12) - r2, 8); store<i32>(c1 + o, hsum(s13) - r3, 12);
-        }
+        store<i32>(c1 + o, hsum(s10) - r0); store<i32>(c1 + o, hsum(s11) - r1, 4);
+        store<i32>(c1 + o, hsum(s12) - r2, 8); store<i32>(c1 + o, hsum(s13) - r3, 12);
       }
       for (; j < j1; j++) {
         const w0 = w + <usize>j * rowBytes;
@@ -111,7 +140,7 @@ export function gemmU7I8(M: i32, N: i32, Kp: i32, a: usize, w: usize, c: usize, 
         }
         const r = z * load<i32>(rowSums + (<usize>j << 2));
         store<i32>(c0 + (<usize>j << 2), hsum(s0) - r);
-        if (two) store<i32>(c1 + (<usize>j << 2), hsum(s1) - r);
+        store<i32>(c1 + (<usize>j << 2), hsum(s1) - r);
       }
     }
   }

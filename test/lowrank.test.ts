@@ -102,10 +102,16 @@ describe('the low-rank kernel', () => {
       const t = new Float32Array(N * r), want = new Float32Array(N * outF);
       gemmNaive(false, true, N, r, inF, x, down, t, false);
       gemmNaive(false, true, N, outF, r, t, up, want, false);
+      const bias = randomArray(outF, rng);
+      const withEpilogue = want.map((v, i) => Math.max(0, v + bias[i % outF]));
       for (const kernel of [lowRankLinear, ...calls.map((c) => c.lowRankLinear)]) {
         const y = new Float32Array(N * outF).fill(NaN);
         kernel(x, N, down, up, r, inF, outF, y);
         expectClose(y, want, 1e-4, 1e-4);
+        // The layer's bias and the ReLU after it, applied by the kernel (the wasm one in the second product's epilogue).
+        const fused = new Float32Array(N * outF).fill(NaN);
+        kernel(x, N, down, up, r, inF, outF, fused, bias, true);
+        expectClose(fused, withEpilogue, 1e-4, 1e-4);
       }
     }
   });
@@ -119,6 +125,10 @@ describe('the low-rank kernel', () => {
     expect(composed.requiresGrad).toBe(true);
     expect(fused.requiresGrad).toBe(false);
     expectClose(fused.data, composed.data, 1e-5, 1e-6);
+    // forwardRelu: fused without gradients, linearRelu with them; both relu(forward).
+    const relu = (t: Tensor): number[] => [...t.data].map((v) => Math.max(0, v));
+    expectClose(noGrad(() => layer.forwardRelu(x)).data, Float32Array.from(relu(composed)), 1e-5, 1e-6);
+    expectClose(layer.forwardRelu(x).data, Float32Array.from(relu(composed)), 1e-5, 1e-6);
     expect(() => lowRankOp(x, layer.up, layer.down, null)).toThrow(/lowRankLinear: input \[4, 30\], down \[20, 6\] and up \[6, 30\] do not chain/);
   });
 });

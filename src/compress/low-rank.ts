@@ -1,5 +1,6 @@
 import { Linear } from '../nn/layers.js';
 import { Module, type StateEntry } from '../nn/module.js';
+import { parameter } from '../nn/init.js';
 import { lowRankLinear } from '../tensor/ops/matmul.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -81,10 +82,11 @@ export class FactorizedLinear extends Module implements CompressedLayer {
       for (let i = 0; i < inF; i++) down[j * inF + i] = d.V[i * d.k + j];
       for (let i = 0; i < out; i++) up[i * r + j] = d.U[i * d.k + j] * d.S[j];
     }
+    // Trainable (the energy sweep fine-tunes them) and resident where the kernels work, as a Linear's are.
     return new FactorizedLinear(
-      new Tensor(down, [r, inF], { requiresGrad: true }),
-      new Tensor(up, [out, r], { requiresGrad: true }),
-      layer.bias ? new Tensor(Float32Array.from(layer.bias.data), [out], { requiresGrad: true }) : null,
+      parameter(new Tensor(down, [r, inF])),
+      parameter(new Tensor(up, [out, r])),
+      layer.bias ? parameter(layer.bias) : null,
     );
   }
 
@@ -110,6 +112,11 @@ export class FactorizedLinear extends Module implements CompressedLayer {
     return lowRankLinear(x, this.down, this.up, this.bias);
   }
 
+  /** relu(forward(x)), the bias and ReLU fused into the second product. */
+  forwardRelu(x: Tensor): Tensor {
+    return lowRankLinear(x, this.down, this.up, this.bias, true);
+  }
+
   /** The dense weight the factors stand for (for checks and reports; never used to run). */
   toDense(): Float32Array {
     const { rank: r, inFeatures: n, outFeatures: m } = this;
@@ -128,7 +135,7 @@ export const factorizedLinearCodec: LayerCodec = {
   decode(entries) {
     const down = entries.get('down')!, up = entries.get('up'), bias = entries.get('bias');
     if (!up || down.dtype !== 'F32' || up.dtype !== 'F32') throw new Error("a factorized layer needs float32 'down' and 'up'");
-    const t = (e: StateEntry): Tensor => new Tensor(Float32Array.from(e.data), e.shape, { requiresGrad: true });
+    const t = (e: StateEntry): Tensor => parameter(new Tensor(Float32Array.from(e.data), e.shape));
     return new FactorizedLinear(t(down), t(up), bias ? t(bias) : null);
   },
 };

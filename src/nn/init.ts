@@ -38,7 +38,7 @@ export function biasUniform(size: number, fanIn: number, rng: Rng): Tensor {
  * them in and out on each call. The storage is the tensor's for its whole life: loading a
  * state dict copies into it, and it is given back when the tensor is garbage.
  */
-function parameter(values: Tensor): Tensor {
+export function parameter(values: Tensor): Tensor {
   const data = kernels.allocState(values.size);
   data.set(values.data);
   return new Tensor(data, values.shape, { requiresGrad: true });

@@ -1,15 +1,22 @@
+import { addBias, relu as reluInPlace } from './elementwise.js';
 import { gemmBlocked } from './gemm.js';
 
 let scratch = new Float32Array(0);
 
 /**
- * A factorized fully connected layer without its bias: y `[N, out]` = (x·downᵀ)·upᵀ for
+ * A factorized fully connected layer: y `[N, out]` = (x·downᵀ)·upᵀ (+ bias, then max(y, 0)
+ * when `relu`: the second product's epilogue in the wasm kernel) for
  * x `[N, in]`, down `[r, in]`, up `[out, r]`: two products, r·(in + out) multiply-adds per
  * row instead of in·out. The `[N, r]` product in between is kept in a scratch array.
  */
-export function lowRankLinear(x: Float32Array, N: number, down: Float32Array, up: Float32Array, r: number, inF: number, outF: number, y: Float32Array): void {
+export function lowRankLinear(
+  x: Float32Array, N: number, down: Float32Array, up: Float32Array, r: number, inF: number, outF: number, y: Float32Array,
+  bias: Float32Array | null = null, relu = false,
+): void {
   if (scratch.length < N * r) scratch = new Float32Array(N * r);
   const t = scratch.subarray(0, N * r);
   gemmBlocked(false, true, N, r, inF, x, down, t, false);
   gemmBlocked(false, true, N, outF, r, t, up, y, false);
+  if (bias) addBias(y, bias, N, outF, y);
+  if (relu) reluInPlace(y, y);
 }

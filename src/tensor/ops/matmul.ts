@@ -72,23 +72,22 @@ function fullyConnected(op: string, x: Tensor, weight: Tensor, bias: Tensor | nu
 }
 
 /**
- * A factorized fully connected layer, y = (x·downᵀ)·upᵀ + b: two products of r·(in + out)
+ * A factorized fully connected layer, y = (x·downᵀ)·upᵀ + b (then max(y, 0) with `relu`): two products of r·(in + out)
  * multiply-adds per row instead of in·out. Without gradients it runs as one kernel that
  * keeps the `[N, r]` product in between where the kernels work (kernels/lowrank.ts);
  * with them, as two `linear` ops.
  * x `[N, in]`, down `[r, in]`, up `[out, r]`, bias `[out]` or null → `[N, out]`.
  * @example lowRankLinear(x, down, up, b) // [64, 256] → [64, 128] through rank 40
  */
-export function lowRankLinear(x: Tensor, down: Tensor, up: Tensor, bias: Tensor | null = null): Tensor {
+export function lowRankLinear(x: Tensor, down: Tensor, up: Tensor, bias: Tensor | null = null, relu = false): Tensor {
   if (x.rank !== 2 || down.rank !== 2 || up.rank !== 2 || x.shape[1] !== down.shape[1] || up.shape[1] !== down.shape[0]) {
     throw new Error(`lowRankLinear: input ${fmt(x.shape)}, down ${fmt(down.shape)} and up ${fmt(up.shape)} do not chain`);
   }
-  if (needsGrad(x, down, up, bias)) return linear(linear(x, down, null), up, bias);
+  if (needsGrad(x, down, up, bias)) return (relu ? linearRelu : linear)(linear(x, down, null), up, bias);
   const [N, inF] = x.shape;
   const [outF, r] = up.shape;
   if (bias && (bias.rank !== 1 || bias.shape[0] !== outF)) throw new Error(`lowRankLinear: bias ${fmt(bias.shape)} does not match up ${fmt(up.shape)} (expected [${outF}])`);
   const out = Tensor.zeros([N, outF]);
-  kernels.lowRankLinear(x.data, N, down.data, up.data, r, inF, outF, out.data);
-  if (bias) kernels.addBias(out.data, bias.data, N, outF, out.data);
+  kernels.lowRankLinear(x.data, N, down.data, up.data, r, inF, outF, out.data, bias?.data ?? null, relu);
   return out;
 }

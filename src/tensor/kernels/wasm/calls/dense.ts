@@ -5,7 +5,7 @@ import { POOL_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
 export const GEMV_MAX_ROWS = 3;
 
 /** GEMVs over at least this many weights are split across the threads (fc2's 131k weights: 33 µs split, 57 µs not; bench gemv). */
-const GEMV_POOL_MIN = 64 * 1024;
+export const GEMV_POOL_MIN = 64 * 1024;
 
 /**
  * C (+)= op(A)·op(B) in wasm, same arguments as kernels/gemm.ts. Operands that are not
@@ -41,18 +41,21 @@ export function linearForward(
 }
 
 /**
- * y `[N, out]` = (x·downᵀ)·upᵀ in wasm (same arguments as kernels/lowrank.ts): x goes in
- * once, the `[N, r]` product in between never leaves wasm memory, and only y comes out.
+ * y `[N, out]` = (x·downᵀ)·upᵀ (+ bias, ReLU) in wasm (same arguments as kernels/lowrank.ts):
+ * x goes in once, the `[N, r]` product in between never leaves wasm memory, the bias and
+ * ReLU are the second product's epilogue, and only y comes out.
  */
 export function lowRankLinear(
   m: WasmModule, x: Float32Array, N: number, down: Float32Array, up: Float32Array, r: number, inF: number, outF: number, y: Float32Array,
+  bias: Float32Array | null = null, relu = false,
 ): void {
   const frame = m.heap.frame();
   const [xa, da, ua] = [frame.place(x, N * inF), frame.place(down, r * inF), frame.place(up, outF * r)];
+  const ba = bias ? frame.place(bias, outF) : 0;
   const t = frame.take(N * r * 4);
   const ya = frame.output(y, false, N * outF);
   product(m, frame, false, true, N, r, inF, xa, da, t, false);
-  product(m, frame, false, true, N, outF, r, t, ua, ya, false);
+  product(m, frame, false, true, N, outF, r, t, ua, ya, false, ba, relu);
   frame.finish();
 }
 

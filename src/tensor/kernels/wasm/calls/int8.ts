@@ -5,6 +5,7 @@ import { dequantFactors, quantFromRange, type ActivationQuant } from '../../quan
 import { roundUp, type ScratchFrame } from '../heap.js';
 import { POOL_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
 import { geometryWords } from './conv.js';
+import { GEMV_MAX_ROWS, GEMV_POOL_MIN } from './dense.js';
 
 /** int8 weights widened to 16 bits and padded along K to a multiple of 8, as assembly/int8.ts reads them. */
 interface WidePack {
@@ -70,7 +71,9 @@ function productU7(m: WasmModule, frame: ScratchFrame, pack: BytePack, M: number
 function splitU7(m: WasmModule, frame: ScratchFrame, pack: BytePack, M: number, N: number, q: number, z: number, acc: number): void {
   const at = pack.at ?? frame.place(new Uint8Array(pack.bytes.buffer));
   const sums = pack.at === null ? frame.place(pack.rowSums) : pack.at + roundUp(pack.bytes.byteLength, 16);
-  const parts = M * N * pack.Kp >= POOL_MIN_MACS ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
+  // A few rows are memory-bound like a GEMV: split once the weights are large, as dense.ts does.
+  const large = M <= GEMV_MAX_ROWS ? N * pack.Kp >= GEMV_POOL_MIN : M * N * pack.Kp >= POOL_MIN_MACS;
+  const parts = large ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
   const bounds = shareBounds(N, parts, 8);
   m.split('gemmU7I8', parts, (p) => [M, N, pack.Kp, q, at, acc, bounds[p], bounds[p + 1], z, sums]);
 }
