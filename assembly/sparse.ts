@@ -75,7 +75,14 @@ const NB: i32 = 64;
   return s;
 }
 
-function batchRows<T>(rowPtr: usize, idx: usize, val: usize, xT: usize, N: i32, Np: i32, y: usize, rows: i32, r0: i32, r1: i32, bias: usize, relu: bool): void {
+// Stores sums s for batch lanes n..n+3 of row r: into yT `[rows, Np]` as one vector when
+// `transposed` (the inner links of a sparse chain), else into column r of y `[N, rows]`.
+@inline function storeSums(y: usize, s: v128, n: i32, N: i32, Np: i32, r: i32, rows: i32, transposed: bool): void {
+  if (transposed) v128.store(y + ((<usize>r * <usize>Np + <usize>n) << 2), s);
+  else storeColumn(y, s, n, N, r, rows);
+}
+
+function batchRows<T>(rowPtr: usize, idx: usize, val: usize, xT: usize, N: i32, Np: i32, y: usize, rows: i32, r0: i32, r1: i32, bias: usize, relu: bool, transposed: bool): void {
   const lineBytes = <usize>Np << 2;
   for (let n0 = 0; n0 < Np; n0 += NB) {
     const n1 = min(Np, n0 + NB);
@@ -93,16 +100,16 @@ function batchRows<T>(rowPtr: usize, idx: usize, val: usize, xT: usize, N: i32, 
           s2 = madd(w, v128.load(src, 32), s2);
           s3 = madd(w, v128.load(src, 48), s3);
         }
-        storeColumn(y, epilogue(s0, bias, r, relu), n, N, r, rows);
-        storeColumn(y, epilogue(s1, bias, r, relu), n + 4, N, r, rows);
-        storeColumn(y, epilogue(s2, bias, r, relu), n + 8, N, r, rows);
-        storeColumn(y, epilogue(s3, bias, r, relu), n + 12, N, r, rows);
+        storeSums(y, epilogue(s0, bias, r, relu), n, N, Np, r, rows, transposed);
+        storeSums(y, epilogue(s1, bias, r, relu), n + 4, N, Np, r, rows, transposed);
+        storeSums(y, epilogue(s2, bias, r, relu), n + 8, N, Np, r, rows, transposed);
+        storeSums(y, epilogue(s3, bias, r, relu), n + 12, N, Np, r, rows, transposed);
       }
       for (; n < n1; n += 4) {
         let s = f32x4.splat(0);
         const base = xT + (<usize>n << 2);
         for (let p = start; p < end; p++) s = madd(v128.load32_splat(val + (<usize>p << 2)), v128.load(base + colAt<T>(idx, p) * lineBytes), s);
-        storeColumn(y, epilogue(s, bias, r, relu), n, N, r, rows);
+        storeSums(y, epilogue(s, bias, r, relu), n, N, Np, r, rows, transposed);
       }
     }
   }
@@ -114,9 +121,9 @@ function batchRows<T>(rowPtr: usize, idx: usize, val: usize, xT: usize, N: i32, 
  * `[rows]` or 0 for none.
  */
 export function csrGemm(width: i32, rowPtr: usize, idx: usize, val: usize, xT: usize, N: i32, Np: i32, y: usize, rows: i32, r0: i32, r1: i32, bias: usize, relu: bool): void {
-  if (width == 1) batchRows<u8>(rowPtr, idx, val, xT, N, Np, y, rows, r0, r1, bias, relu);
-  else if (width == 2) batchRows<u16>(rowPtr, idx, val, xT, N, Np, y, rows, r0, r1, bias, relu);
-  else batchRows<i32>(rowPtr, idx, val, xT, N, Np, y, rows, r0, r1, bias, relu);
+  if (width == 1) batchRows<u8>(rowPtr, idx, val, xT, N, Np, y, rows, r0, r1, bias, relu, false);
+  else if (width == 2) batchRows<u16>(rowPtr, idx, val, xT, N, Np, y, rows, r0, r1, bias, relu, false);
+  else batchRows<i32>(rowPtr, idx, val, xT, N, Np, y, rows, r0, r1, bias, relu, false);
 }
 
 /**
@@ -145,41 +152,6 @@ export function transposePad(x: usize, N: i32, cols: i32, Np: i32, xT: usize, c0
   }
 }
 
-function transposedRows<T>(rowPtr: usize, idx: usize, val: usize, xT: usize, Np: i32, yT: usize, r0: i32, r1: i32, bias: usize, relu: bool): void {
-  const lineBytes = <usize>Np << 2;
-  for (let n0 = 0; n0 < Np; n0 += NB) {
-    const n1 = min(Np, n0 + NB);
-    for (let r = r0; r < r1; r++) {
-      const start = rowStart(rowPtr, r), end = rowStart(rowPtr, r + 1);
-      const out = yT + <usize>r * lineBytes;
-      let n = n0;
-      for (; n + 16 <= n1; n += 16) {
-        let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-        const base = xT + (<usize>n << 2);
-        for (let p = start; p < end; p++) {
-          const w = v128.load32_splat(val + (<usize>p << 2));
-          const src = base + colAt<T>(idx, p) * lineBytes;
-          s0 = madd(w, v128.load(src), s0);
-          s1 = madd(w, v128.load(src, 16), s1);
-          s2 = madd(w, v128.load(src, 32), s2);
-          s3 = madd(w, v128.load(src, 48), s3);
-        }
-        const o = out + (<usize>n << 2);
-        v128.store(o, epilogue(s0, bias, r, relu));
-        v128.store(o, epilogue(s1, bias, r, relu), 16);
-        v128.store(o, epilogue(s2, bias, r, relu), 32);
-        v128.store(o, epilogue(s3, bias, r, relu), 48);
-      }
-      for (; n < n1; n += 4) {
-        let s = f32x4.splat(0);
-        const base = xT + (<usize>n << 2);
-        for (let p = start; p < end; p++) s = madd(v128.load32_splat(val + (<usize>p << 2)), v128.load(base + colAt<T>(idx, p) * lineBytes), s);
-        v128.store(out + (<usize>n << 2), epilogue(s, bias, r, relu));
-      }
-    }
-  }
-}
-
 /**
  * Rows r0 ≤ r < r1 of yT `[rows, Np]` = W·xT (+ bias, then ReLU when asked): csrGemm with
  * its output transposed too, written four lanes at a time. It is the inner link of a chain
@@ -187,7 +159,8 @@ function transposedRows<T>(rowPtr: usize, idx: usize, val: usize, xT: usize, Np:
  * once on the way in, never between layers (padding lanes hold bias/ReLU values nobody reads).
  */
 export function csrGemmT(width: i32, rowPtr: usize, idx: usize, val: usize, xT: usize, Np: i32, yT: usize, r0: i32, r1: i32, bias: usize, relu: bool): void {
-  if (width == 1) transposedRows<u8>(rowPtr, idx, val, xT, Np, yT, r0, r1, bias, relu);
-  else if (width == 2) transposedRows<u16>(rowPtr, idx, val, xT, Np, yT, r0, r1, bias, relu);
-  else transposedRows<i32>(rowPtr, idx, val, xT, Np, yT, r0, r1, bias, relu);
+  // N = Np and rows are unused when the output is transposed: every lane is stored.
+  if (width == 1) batchRows<u8>(rowPtr, idx, val, xT, Np, Np, yT, 0, r0, r1, bias, relu, true);
+  else if (width == 2) batchRows<u16>(rowPtr, idx, val, xT, Np, Np, yT, 0, r0, r1, bias, relu, true);
+  else batchRows<i32>(rowPtr, idx, val, xT, Np, Np, yT, 0, r0, r1, bias, relu, true);
 }
