@@ -1,7 +1,6 @@
 import type { CsrStage, CsrWeights } from '../../sparse.js';
-import { shareBounds } from '../module.js';
 import type { ScratchFrame } from '../heap.js';
-import type { WasmModule } from '../module.js';
+import { shareBounds, type WasmModule } from '../module.js';
 
 /**
  * Products of at least this many stored entries × inputs are split across the threads.
@@ -46,9 +45,15 @@ export function rowBoundsByEntries(rowPtr: Int32Array, rows: number, parts: numb
   return bounds;
 }
 
+/** The addresses of a CSR weight's arrays for one call: resident, or copied into this frame. */
+function arraysAt(frame: ScratchFrame, pack: CsrPack, w: CsrWeights): { rowPtr: number; idx: number; val: number } {
+  return { rowPtr: pack.rowPtr ?? frame.place(w.rowPtr), idx: pack.idx ?? frame.place(w.colIndices), val: pack.val ?? frame.place(w.values) };
+}
+
 /**
  * y = x·Wᵀ with W in CSR (same arguments as kernels/sparse.ts csrLinear), x `[N, cols]`,
- * y `[N, rows]`, plus the bias and then the ReLU when given, applied as each sum is stored. W's arrays are resident from the first call on, with their narrow column
+ * y `[N, rows]`, plus the bias and then the ReLU when given, applied as each sum is
+ * stored. W's arrays are resident from the first call on, with their narrow column
  * indices; one input runs the gathering kernel, a batch is transposed in wasm memory and
  * runs the batch kernel. Rows are split across the threads, by stored entries, when the
  * work is large enough.
@@ -58,7 +63,7 @@ export function csrLinear(m: WasmModule, w: CsrWeights, x: Float32Array, N: numb
   if (N === 0 || rows === 0) return;
   const pack = csrPack(m, w);
   const frame = m.heap.frame();
-  const at = { rowPtr: pack.rowPtr ?? frame.place(w.rowPtr), idx: pack.idx ?? frame.place(w.colIndices), val: pack.val ?? frame.place(w.values) };
+  const at = arraysAt(frame, pack, w);
   const width = w.colIndices.BYTES_PER_ELEMENT;
   const ya = frame.output(y, false, N * rows);
   const xa = frame.place(x, N * cols);
@@ -106,8 +111,7 @@ export function csrChain(m: WasmModule, stages: readonly CsrStage[], x: Float32A
   const Np = (N + 3) & ~3;
   let hT = transposed(m, frame, frame.place(x, N * stages[0].weight.cols), N, stages[0].weight.cols, Np);
   for (const [i, { weight: w, bias, relu }] of stages.entries()) {
-    const pack = packs[i];
-    const at = { rowPtr: pack.rowPtr ?? frame.place(w.rowPtr), idx: pack.idx ?? frame.place(w.colIndices), val: pack.val ?? frame.place(w.values) };
+    const at = arraysAt(frame, packs[i], w);
     const width = w.colIndices.BYTES_PER_ELEMENT;
     const ba = bias ? frame.place(bias, w.rows) : 0;
     const parts = w.values.length * N >= CSR_POOL_MIN ? Math.min(m.threads, w.rows) : 1;
