@@ -10,7 +10,8 @@ import { benchInt8 } from './int8.js';
 import { benchLowRank } from './lowrank.js';
 import { benchModels } from './models.js';
 import { benchOnnx } from './onnx.js';
-import { benchPeers } from './peers/onnxruntime.js';
+import { benchOnnxruntime } from './peers/onnxruntime.js';
+import { benchPytorch } from './peers/pytorch.js';
 import { benchSvd } from './svd.js';
 import { environment, type BenchOptions, type BenchResult } from './harness.js';
 import { benchTrain } from './train.js';
@@ -26,7 +27,7 @@ const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<Benc
   svd: benchSvd,
   elementwise: benchElementwise,
   train: benchTrain,
-  peers: benchPeers,
+  peers: async (o) => [...(await benchOnnxruntime(o)), ...(await benchPytorch(o))],
   onnx: benchOnnx,
 };
 

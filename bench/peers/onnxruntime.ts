@@ -24,7 +24,7 @@ type Ort = typeof import('onnxruntime-node');
  * trained models are in docs/RESULTS.md); the CSR net is pruned by magnitude to 95%.
  * Skipped, with a line saying so, when onnxruntime-node is not installed.
  */
-export async function benchPeers(options: BenchOptions): Promise<BenchResult[]> {
+export async function benchOnnxruntime(options: BenchOptions): Promise<BenchResult[]> {
   let ort: Ort;
   try {
     ort = await import('onnxruntime-node');

@@ -1,0 +1,142 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DataLoader, type Batch } from '../../src/data/loader.js';
+import { batchesOf } from '../../src/data/tensor-set.js';
+import { loadMnist } from '../../src/data/mnist.js';
+import { MLP, TeacherNet } from '../../src/nn/models.js';
+import type { Module } from '../../src/nn/module.js';
+import { Adam } from '../../src/optim/adam.js';
+import { noGrad } from '../../src/tensor/autograd.js';
+import { backendInfo } from '../../src/tensor/kernels/index.js';
+import { crossEntropy } from '../../src/tensor/ops/loss.js';
+import { Rng } from '../../src/tensor/random.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import type { BenchOptions, BenchResult } from '../harness.js';
+
+/** What torch_steps.py prints: its version, threads, and each work item's median in ms. */
+interface TorchTimes {
+  torch: string;
+  threads: number;
+  gemmGflops: number;
+  simpleNetStepMs: number;
+  teacherStepMs: number;
+  simpleNet10kBatch10000Ms: number;
+  simpleNet10kBatch64Ms: number;
+}
+
+/** The first Python that imports torch (Debian's python3-torch lives in /usr/bin's python3), or null. */
+function pythonWithTorch(): string | null {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    try {
+      execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
+      return python;
+    } catch { /* try the next one */ }
+  }
+  return null;
+}
+
+/**
+ * The OpenBLAS core type for this CPU. Debian's OpenBLAS does not know recent CPU models
+ * (this VM's, family 6 model 207) and falls back to generic kernels: 29 GFLOP/s on a 512³
+ * product instead of 141 with the AVX-512 ones. The peer should be PyTorch at its best, so
+ * the newest core type the CPU's flags support is named explicitly.
+ */
+function openblasCoreType(): string | undefined {
+  if (process.env.OPENBLAS_CORETYPE) return process.env.OPENBLAS_CORETYPE;
+  const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  return /\bavx512f\b/.test(flags) ? 'SkylakeX' : /\bavx2\b/.test(flags) ? 'Haswell' : undefined;
+}
+
+/** torch_steps.py beside this file, or (when this runs compiled from dist/bench/peers) in the source tree's bench/peers. */
+function torchScript(): string {
+  const here = fileURLToPath(new URL('torch_steps.py', import.meta.url));
+  return existsSync(here) ? here : fileURLToPath(new URL('../../../bench/peers/torch_steps.py', import.meta.url));
+}
+
+/** Median milliseconds of `calls` calls after `warmup` unmeasured ones, timed call by call as torch_steps.py does. */
+function medianMs(fn: () => void, calls: number, warmup: number): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[calls >> 1];
+}
+
+/** One Adam step (lr 1e-3) at batch 64, cycling through `batches`. */
+function stepMs(model: Module, batches: Batch[]): number {
+  const opt = new Adam(model.parameters(), { lr: 1e-3 });
+  let i = 0;
+  return medianMs(() => {
+    const b = batches[i++ % batches.length];
+    opt.zeroGrad();
+    crossEntropy(model.forward(b.x), b.labels).backward();
+    opt.step();
+  }, 200, 20);
+}
+
+/**
+ * slimtensor beside PyTorch (issue 20's peer): one training step of SimpleNet and of the
+ * teacher CNN at batch 64 (Adam, lr 1e-3, the same 1,024 MNIST images), and SimpleNet over
+ * the 10k test set as one batch and in batches of 64. PyTorch runs bench/peers/torch_steps.py
+ * on 1 thread and on 2; slimtensor on its default backend and threads, in the same bench
+ * run, with the same protocol (medians of call-by-call times after a warm-up). Ratios are
+ * against PyTorch on 1 thread (above 1: slimtensor is faster). Skipped, with a line saying
+ * so, when no Python here imports torch (`apt-get install python3-torch`).
+ */
+export async function benchPytorch(options: BenchOptions): Promise<BenchResult[]> {
+  const python = pythonWithTorch();
+  if (!python) {
+    process.stdout.write('peers: no python3 with torch here (apt-get install python3-torch); PyTorch skipped\n');
+    return [];
+  }
+  const train = await loadMnist('train', { limit: 64 * 16 });
+  const test = await loadMnist('test');
+  const folder = mkdtempSync(join(tmpdir(), 'slimtensor-peers-'));
+  let torch: TorchTimes[];
+  try {
+    writeFileSync(join(folder, 'train-x.f32'), train.images);
+    writeFileSync(join(folder, 'train-y.i32'), Int32Array.from(train.labels));
+    writeFileSync(join(folder, 'test-x.f32'), test.images);
+    const script = torchScript();
+    const coreType = openblasCoreType();
+    torch = [1, 2].map((threads) => JSON.parse(execFileSync(python, [script, folder, String(threads)], {
+      encoding: 'utf8', timeout: 600_000,
+      env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE', ...(coreType ? { OPENBLAS_CORETYPE: coreType } : {}) },
+    })) as TorchTimes);
+    process.stdout.write(`peers: PyTorch ${torch[0].torch}, 512³ product ${torch[0].gemmGflops.toFixed(0)} / ${torch[1].gemmGflops.toFixed(0)} GFLOP/s on 1 / 2 threads${coreType ? ` (OPENBLAS_CORETYPE=${coreType})` : ''}\n`);
+    if (torch[0].gemmGflops < 20) process.stdout.write('peers: PyTorch multiplies through a slow BLAS (the reference libblas?); apt-get install libopenblas0-pthread for a fair peer\n');
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+  const batches: Batch[] = [...new DataLoader(train, { batchSize: 64, shuffle: false })];
+  const x = new Tensor(test.images, [test.count, 1, 28, 28]);
+  const chunks = batchesOf(x, 64);
+  const net = new MLP([784, 512, 256, 128, 10], new Rng(0));
+  const ours: TorchTimes = {
+    torch: '', threads: backendInfo().threads, gemmGflops: NaN,
+    simpleNetStepMs: stepMs(net, batches),
+    teacherStepMs: stepMs(new TeacherNet(new Rng(0)), batches),
+    simpleNet10kBatch10000Ms: medianMs(() => noGrad(() => net.eval().forward(x)), options.quick ? 3 : 9, 2),
+    simpleNet10kBatch64Ms: medianMs(() => noGrad(() => { for (const c of chunks) net.forward(c); }), options.quick ? 3 : 9, 2),
+  };
+  const work: [keyof TorchTimes, string, number][] = [
+    ['simpleNetStepMs', 'SimpleNet training step, batch 64', 64],
+    ['teacherStepMs', 'teacher CNN training step, batch 64', 64],
+    ['simpleNet10kBatch10000Ms', 'SimpleNet, 10k test set as one batch', test.count],
+    ['simpleNet10kBatch64Ms', 'SimpleNet, 10k test set in batches of 64', test.count],
+  ];
+  return work.flatMap(([key, what, images]) => {
+    const base = torch[0][key] as number;
+    const row = (who: string, ms: number): BenchResult => ({
+      family: 'peers', name: `${what}: ${who}`, median: ms / 1000, spread: NaN, samples: 0, rate: images / (ms / 1000), unit: 'images/s',
+      ratio: base / ms, baseline: `PyTorch ${torch[0].torch}, 1 thread`,
+    });
+    return [row(`PyTorch ${torch[0].torch}, 1 thread`, base), row(`PyTorch, 2 threads`, torch[1][key] as number), row(`slimtensor ${backendInfo().name}, ${ours.threads} thread(s)`, ours[key] as number)];
+  });
+}
