@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { equivalentWork } from '../src/experiments/run-all.js';
 import { runCli } from './run-cli.js';
 import { tempDir } from './helpers.js';
 
@@ -57,6 +58,10 @@ describe('slimtensor all', () => {
       expect(existsSync(join(out, row.onnx!)), row.model).toBe(true);
     }
     expect(report).toContain('## The models as ONNX');
+    // The notebook trains SimpleNet in sections 2, 3 and 4; the time of its same work counts all three.
+    const s = results.seconds as Record<string, { notebook: number }>;
+    const same = Object.values(s).reduce((a, v) => a + v.notebook, 0) + 2 * s['simple-net'].notebook;
+    expect(report).toContain(`| **the notebook's same work** (SimpleNet trained 3 times, as the notebook does) | ${same.toFixed(1)} s | | |`);
 
     // `slimtensor report` renders the same report again from results.json, charts in a folder beside it.
     const docs = join(tempDir('all-docs'), 'docs');
@@ -67,6 +72,14 @@ describe('slimtensor all', () => {
     expect(rendered).toContain(report.replace(/!\[([^\]]+)\]\(([^)]+)\)/g, '![$1](results/$2)'));
     expect(readdirSync(join(docs, 'results')).sort()).toEqual(Object.keys(axes).sort());
   }, 300_000);
+
+  it("the notebook's same work counts a SimpleNet training per section that trains its own, only when there is more than one", () => {
+    const seconds = { data: { notebook: 1, extras: 0 }, 'simple-net': { notebook: 10, extras: 0 }, prune: { notebook: 2, extras: 7 }, 'activation-prune': { notebook: 3, extras: 7 }, quantize: { notebook: 5, extras: 7 } };
+    expect(equivalentWork(seconds)).toEqual({ seconds: 1 + 10 + 2 + 3 + 5 + 10, trainings: 2 });
+    expect(equivalentWork({ ...seconds, 'low-rank': { notebook: 4, extras: 0 } })).toEqual({ seconds: 1 + 10 + 2 + 3 + 5 + 4 + 20, trainings: 3 });
+    const { prune: _, ...onePruning } = seconds;
+    expect(equivalentWork(onePruning)).toBeNull();
+  });
 
   it('report refuses a folder without results.json, and a results.json that is not a run', async () => {
     const dir = tempDir('report-bad');

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeJson } from '../experiments/config.js';
-import { runAll } from '../experiments/run-all.js';
+import { equivalentWork, runAll } from '../experiments/run-all.js';
 import type { Section } from '../experiments/section.js';
 import { SECTIONS, sectionNamed, type SectionName } from '../experiments/sections.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -42,7 +42,7 @@ ${EXPERIMENT_USAGE.replace('write models (safetensors) and results (JSON) there'
         return r === undefined ? [] : [(s as Section).report(r)];
       });
       const onnx = await exportRunFolder(out);
-      const { markdown, charts } = runReport(result, [...parts, onnxReportPart(onnx)]);
+      const { markdown, charts } = runReport(result, [...parts, onnxReportPart(onnx)], { equivalent: equivalentWork(result.seconds) });
       for (const c of charts) await writeFileAtomic(join(out, c.file), await renderSvg(c.spec));
       await writeJson(out, 'results.json', { ...result, onnx });
       await writeFileAtomic(join(out, 'report.md'), markdown);

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { AllResult } from '../experiments/run-all.js';
+import { equivalentWork, type AllResult } from '../experiments/run-all.js';
 import type { Section } from '../experiments/section.js';
 import { SECTIONS } from '../experiments/sections.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -52,7 +52,7 @@ export const reportCommand: Command = {
       const parts = SECTIONS.flatMap((s) => (run.sections[s.name] === undefined ? [] : [(s as Section).report(run.sections[s.name])]));
       const onnx = (run as { onnx?: OnnxFile[] }).onnx;
       if (onnx) parts.push(onnxReportPart(onnx));
-      rendered = runReport(run, parts, { chartFolder: basename(markdownPath, '.md').toLowerCase() });
+      rendered = runReport(run, parts, { chartFolder: basename(markdownPath, '.md').toLowerCase(), equivalent: equivalentWork(run.seconds) });
     } catch (e) {
       throw new Error(`${results}: a section's results are not as \`slimtensor all\` writes them (${(e as Error).message})`);
     }

@@ -130,6 +130,7 @@ export const activationPrune = defineSection({
   title: '3. Activation pruning',
   summary: 'section 3: remove neurons with low mean activation; smaller matrices, real speed-up',
   usesSimpleNet: true,
+  notebookTrainsSimpleNet: true,
   defaults: { thresholds: NOTEBOOK_ACTIVATION_THRESHOLDS, score: 'mean', fineTune: [0.4, 0.6], fineTuneEpochs: 1 } as ActivationPruneOptions,
   quick: { fineTune: [] },
   options: {

@@ -175,6 +175,7 @@ export const distill = defineSection({
   title: '1. Knowledge distillation',
   summary: 'section 1: knowledge distillation (teacher CNN → student MLP, vs labels only)',
   usesSimpleNet: false,
+  notebookTrainsSimpleNet: false,
   defaults: DEFAULTS,
   quick: {},
   options: {

@@ -215,6 +215,7 @@ export const lowRank = defineSection({
   title: '4. Low-rank factorization of fc3',
   summary: 'section 4: SVD of fc3 truncated to rank r, run as two real GEMMs; every layer by energy',
   usesSimpleNet: true,
+  notebookTrainsSimpleNet: true,
   defaults: { ranks: NOTEBOOK_RANKS, energies: [0.8, 0.9, 0.95], fineTuneEpochs: 1, largeBatch: 10000 } as LowRankOptions,
   quick: { energies: [0.9], fineTuneEpochs: 0, largeBatch: 1000 },
   options: {

@@ -220,6 +220,7 @@ export const prune = defineSection({
   title: '2. Zero (magnitude) pruning',
   summary: 'section 2: magnitude (zero) pruning, stored and run as CSR, plus prune → fine-tune rounds',
   usesSimpleNet: true,
+  notebookTrainsSimpleNet: true,
   defaults: { thresholds: NOTEBOOK_THRESHOLDS, fineTuneSchedule: [0.6, 0.8, 0.9, 0.95], fineTuneEpochs: 1, scope: 'global' } as PruneOptions,
   quick: { fineTuneSchedule: [0.5, 0.9] },
   options: {

@@ -188,6 +188,7 @@ export const quantize = defineSection({
   title: '5. Dynamic int8 quantization',
   summary: 'section 5: dynamic int8 quantization computed in int8: accuracy, bytes, speed, SQNR',
   usesSimpleNet: true,
+  notebookTrainsSimpleNet: false,
   defaults: { teacherPath: undefined, skipTeacher: false } as QuantizeOptions,
   quick: {},
   options: {

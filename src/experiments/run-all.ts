@@ -29,6 +29,20 @@ export interface AllResult {
   totalSeconds: number;
 }
 
+/**
+ * The time of the notebook's same work, for a fair comparison with the notebook (or
+ * PyTorch running it): the sections' own work, plus the SimpleNet trainings the notebook
+ * does and slimtensor shares (one per section that trains its own, less the one done).
+ * Null when the run holds no more than one such section.
+ */
+export function equivalentWork(seconds: Partial<Record<string, SectionSeconds>>): { seconds: number; trainings: number } | null {
+  const trainings = SECTIONS.filter((s) => s.notebookTrainsSimpleNet && seconds[s.name] !== undefined).length;
+  const simpleNet = seconds['simple-net']?.notebook;
+  if (trainings < 2 || simpleNet === undefined) return null;
+  const own = Object.values(seconds).reduce((a, v) => a + (v?.notebook ?? 0), 0);
+  return { seconds: own + (trainings - 1) * simpleNet, trainings };
+}
+
 /** Machine and runtime facts recorded with a run. */
 export function machine(): Record<string, string | number> {
   const b = backendInfo();

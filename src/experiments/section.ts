@@ -47,6 +47,11 @@ export interface Section<Name extends string = string, Options extends object = 
   summary: string;
   /** Starts from the trained SimpleNet (sections 2–5); takes `--model` to load one. */
   usesSimpleNet: boolean;
+  /**
+   * The notebook trains its own SimpleNet in this section (sections 2, 3 and 4); slimtensor
+   * trains one for all, so the time of the notebook's same work counts one per such section.
+   */
+  notebookTrainsSimpleNet: boolean;
   defaults: Options;
   /** What `--quick` changes beyond the shared quick settings. */
   quick: Partial<Options>;
