@@ -20,6 +20,16 @@ export function relu(x: Float32Array, out: Float32Array): void {
   for (let i = 0; i < x.length; i++) out[i] = x[i] < 0 ? 0 : x[i];
 }
 
+/**
+ * A layer's epilogue as the reference kernels apply it, in place on y `[rows, cols]`:
+ * + bias[c] (when given), then max(y, 0) when `withRelu`. Fast kernels fuse the same steps
+ * into their last pass over y.
+ */
+export function biasRelu(y: Float32Array, bias: Float32Array | null, rows: number, cols: number, withRelu: boolean): void {
+  if (bias) addBias(y, bias, rows, cols, y);
+  if (withRelu) relu(y, y);
+}
+
 /** dx = 0 where the ReLU's output is ≤ 0, else dy (so, as PyTorch, a NaN output passes its gradient on). */
 export function reluBackward(dy: Float32Array, y: Float32Array, dx: Float32Array): void {
   for (let i = 0; i < dy.length; i++) dx[i] = y[i] <= 0 ? 0 : dy[i];

@@ -1,4 +1,4 @@
-import { addBias, relu as reluInPlace } from './elementwise.js';
+import { biasRelu } from './elementwise.js';
 import { gemmBlocked } from './gemm.js';
 
 /**
@@ -11,6 +11,5 @@ export function linearForward(
   x: Float32Array, N: number, inF: number, W: Float32Array, outF: number, bias: Float32Array | null, relu: boolean, y: Float32Array,
 ): void {
   gemmBlocked(false, true, N, outF, inF, x, W, y, false);
-  if (bias) addBias(y, bias, N, outF, y);
-  if (relu) reluInPlace(y, y);
+  biasRelu(y, bias, N, outF, relu);
 }

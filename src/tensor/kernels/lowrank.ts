@@ -1,4 +1,4 @@
-import { addBias, relu as reluInPlace } from './elementwise.js';
+import { biasRelu } from './elementwise.js';
 import { gemmBlocked } from './gemm.js';
 
 let scratch = new Float32Array(0);
@@ -17,6 +17,5 @@ export function lowRankLinear(
   const t = scratch.subarray(0, N * r);
   gemmBlocked(false, true, N, r, inF, x, down, t, false);
   gemmBlocked(false, true, N, outF, r, t, up, y, false);
-  if (bias) addBias(y, bias, N, outF, y);
-  if (relu) reluInPlace(y, y);
+  biasRelu(y, bias, N, outF, relu);
 }

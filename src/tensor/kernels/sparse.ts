@@ -5,7 +5,7 @@
  * (Uint8Array, Uint16Array or Int32Array), so the smallest width can be stored.
  */
 
-import { addBias, relu as reluInPlace } from './elementwise.js';
+import { biasRelu } from './elementwise.js';
 
 /** Integer arrays a CSR matrix may keep its column indices in. */
 export type IndexArray = Uint8Array | Uint16Array | Int32Array;
@@ -51,8 +51,7 @@ let scratch = new Float32Array(0);
  */
 export function csrLinear(w: CsrWeights, x: Float32Array, N: number, y: Float32Array, bias: Float32Array | null = null, relu = false): void {
   csrProduct(w, x, N, y);
-  if (bias) addBias(y, bias, N, w.rows, y);
-  if (relu) reluInPlace(y, y);
+  biasRelu(y, bias, N, w.rows, relu);
 }
 
 /** y = x·Wᵀ, the product part of csrLinear. */
@@ -105,10 +104,15 @@ export interface CsrStage {
  * first layer to the last, so it is transposed once, not once per layer.
  */
 export function csrChain(stages: readonly CsrStage[], x: Float32Array, N: number, y: Float32Array): void {
+  stageByStage(stages, x, N, y, csrLinear);
+}
+
+/** Runs each stage through `layer` (a csrLinear), the output of one the input of the next; the last writes y. */
+export function stageByStage(stages: readonly CsrStage[], x: Float32Array, N: number, y: Float32Array, layer: typeof csrLinear): void {
   let h = x;
   stages.forEach((s, i) => {
     const out = i + 1 === stages.length ? y : new Float32Array(N * s.weight.rows);
-    csrLinear(s.weight, h, N, out, s.bias, s.relu);
+    layer(s.weight, h, N, out, s.bias, s.relu);
     h = out;
   });
 }

@@ -1,4 +1,4 @@
-import type { CsrStage, CsrWeights } from '../../sparse.js';
+import { stageByStage, type CsrStage, type CsrWeights } from '../../sparse.js';
 import type { ScratchFrame } from '../heap.js';
 import { shareBounds, type WasmModule } from '../module.js';
 
@@ -97,12 +97,7 @@ function transposed(m: WasmModule, frame: ScratchFrame, xa: number, N: number, c
  */
 export function csrChain(m: WasmModule, stages: readonly CsrStage[], x: Float32Array, N: number, y: Float32Array): void {
   if (N < 4 || stages.length < 2) {
-    let h = x;
-    stages.forEach((s, i) => {
-      const out = i + 1 === stages.length ? y : new Float32Array(N * s.weight.rows);
-      csrLinear(m, s.weight, h, N, out, s.bias, s.relu);
-      h = out;
-    });
+    stageByStage(stages, x, N, y, (...a) => csrLinear(m, ...a));
     return;
   }
   // Resident copies first: they are placed where a frame's scratch would start.
