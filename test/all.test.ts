@@ -11,7 +11,9 @@ describe('slimtensor all', () => {
     const r = await runCli(['all', '--quick', '--train-limit', '600', '--test-limit', '300', '--out', out]);
     expect(r.code).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    expect(Object.keys(results.sections)).toEqual(['distill', 'prune', 'activation-prune', 'low-rank', 'quantize']);
+    expect(Object.keys(results.sections)).toEqual(['distill', 'prune', 'activation-prune', 'low-rank', 'quantize', 'deep-compress']);
+    expect(results.sections['deep-compress']).toMatchObject({ model: 'lenet-300-100', decodedMatches: true });
+    expect(results.seconds['deep-compress'].extras).toBeGreaterThan(0);
     expect(results.sections.distill.models).toHaveLength(4);
     expect(results.sections.prune.sweep).toHaveLength(11);
     expect(results.sections['activation-prune'].sweep).toHaveLength(11);
@@ -28,6 +30,7 @@ describe('slimtensor all', () => {
       'lowrank-accuracy-vs-rank.svg': ['rank of fc3 (log scale)', 'test accuracy (%)'],
       'lowrank-spectrum.svg': ['index i', 'singular value σᵢ'],
       'quantization.svg': ['weights (KiB)', 'ms per batch of 64'],
+      'deep-compression.svg': ['stage', 'KB'],
       'tradeoff-accuracy-vs-bytes.svg': ['bytes of the model (log scale)', 'test accuracy (%)'],
       'tradeoff-accuracy-vs-latency.svg': ['ms per image at batch 1 (log scale)', 'ms per batch of 64 (log scale)', 'test accuracy (%)'],
     };
@@ -38,7 +41,7 @@ describe('slimtensor all', () => {
       for (const t of titles) expect(svg, `${file}: ${t}`).toContain(`>${t}</text>`);
     }
     const report = readFileSync(join(out, 'report.md'), 'utf8');
-    for (const heading of ['1. Knowledge distillation', '2. Zero (magnitude) pruning', '3. Activation pruning', '4. Low-rank', '5. Dynamic int8']) {
+    for (const heading of ['1. Knowledge distillation', '2. Zero (magnitude) pruning', '3. Activation pruning', '4. Low-rank', '5. Dynamic int8', '6. Deep Compression']) {
       expect(report).toContain(`## ${heading}`);
     }
     expect(report.match(/What the notebook measured wrongly/g)).toHaveLength(5);

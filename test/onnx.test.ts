@@ -10,7 +10,7 @@ import { Pruner } from '../src/compress/prune.js';
 import { loadMnistData } from '../src/data/mnist.js';
 import { exportOnnx } from '../src/interop/onnx.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../src/nn/layers.js';
-import { MLP, TeacherNet } from '../src/nn/models.js';
+import { LeNet5, leNet300100, MLP, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
@@ -57,6 +57,11 @@ describe('ONNX export, run by onnxruntime-node', () => {
     await expectSameAsOnnx(new MLP([784, 512, 256, 128, 10], new Rng(1)), 'SimpleNet');
     await expectSameAsOnnx(new MLP([784, 128, 10], new Rng(2)), 'student');
     await expectSameAsOnnx(new TeacherNet(new Rng(3)), 'teacher');
+  });
+
+  it('the two LeNets of Deep Compression give slimtensor\'s logits', async () => {
+    await expectSameAsOnnx(leNet300100(new Rng(4)), 'LeNet-300-100');
+    await expectSameAsOnnx(new LeNet5(new Rng(5)), 'LeNet-5');
   });
 
   it('compressed nets: pruned (as CSR and dense with zeros), factorized, activation-pruned', async () => {

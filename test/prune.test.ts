@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Pruner } from '../src/compress/prune.js';
-import { Conv2d } from '../src/nn/layers.js';
+import { MaxPool2d } from '../src/nn/layers.js';
 import { MLP } from '../src/nn/models.js';
 import { Adam } from '../src/optim/adam.js';
 import { crossEntropy } from '../src/tensor/ops/loss.js';
@@ -66,11 +66,11 @@ describe('magnitude pruning', () => {
     expect(pruner.stats().at(-1)!.zeros).toBe(zerosBefore);
   });
 
-  it('bad input: λ < 0, sparsity outside [0, 1), a model without Linear layers', () => {
+  it('bad input: λ < 0, sparsity outside [0, 1), a model without Linear or Conv2d layers', () => {
     const pruner = new Pruner(new MLP([4, 2], new Rng(0)));
     expect(() => pruner.pruneByThreshold(-0.1)).toThrow(/λ must be a number ≥ 0, got -0.1/);
     expect(() => pruner.pruneToSparsity(1)).toThrow(/sparsity must lie in \[0, 1\), got 1/);
     expect(() => pruner.pruneToSparsity(-0.5)).toThrow(/sparsity must lie in \[0, 1\)/);
-    expect(() => new Pruner(new Conv2d(1, 2, 3))).toThrow(/has no Linear layers to prune/);
+    expect(() => new Pruner(new MaxPool2d(2))).toThrow(/has no Linear or Conv2d layers to prune/);
   });
 });

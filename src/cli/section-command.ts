@@ -73,6 +73,8 @@ export function sectionCommand(section: Section): Command {
         const value = await parseOption(flag, spec, values[flag]);
         if (value !== undefined) options[key] = value;
       }
+      const wrong = section.check?.(options);
+      if (wrong) throw new UsageError(wrong);
       const config = {
         ...experimentConfig({ ...quickFlags(quick), ...values }, io), ...options,
         modelPath: section.usesSimpleNet ? await existingFile('model', values.model as string | undefined) : undefined,

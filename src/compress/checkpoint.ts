@@ -6,6 +6,8 @@ import { checkAgainstSkeleton, type LayerCodec } from './codec.js';
 import { sparseLinearCodec } from './csr.js';
 import { factorizedLinearCodec } from './low-rank.js';
 import { quantizedCodec } from './int8-layers.js';
+import { DEEP_COMPRESSED_FORMAT } from './deep-compressed.js';
+import { loadDeepCompressed } from './deep-compressed-model.js';
 
 const CODECS: LayerCodec[] = [sparseLinearCodec, factorizedLinearCodec, quantizedCodec];
 
@@ -71,12 +73,14 @@ export function skeletonOf(state: Map<string, StateEntry>, path: string): MLP | 
 }
 
 /**
- * Loads any model slimtensor saves (dense or compressed, an MLP or the teacher CNN) without
- * being told its architecture (`skeletonOf`).
+ * Loads any model slimtensor saves (dense or compressed, an MLP or the teacher CNN, or a
+ * Deep Compression file, decoded to its dense layers) without being told its architecture
+ * (`skeletonOf`, or the Deep Compression file's metadata).
  * @example const net = await loadAnyModel('runs/x/pruned-sparse.safetensors')
  */
-export async function loadAnyModel(path: string): Promise<MLP | TeacherNet> {
-  const { state } = await loadSafetensors(path);
+export async function loadAnyModel(path: string): Promise<Module> {
+  const { state, metadata } = await loadSafetensors(path);
+  if (metadata.format === DEEP_COMPRESSED_FORMAT) return loadDeepCompressed(path);
   let skeleton: MLP | TeacherNet;
   try {
     skeleton = skeletonOf(state, path);

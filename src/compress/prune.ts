@@ -1,4 +1,4 @@
-import { Linear } from '../nn/layers.js';
+import { weightedLayers } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -15,8 +15,8 @@ export interface LayerSparsity {
 }
 
 /**
- * Magnitude pruning of the weights of every Linear layer (biases are left alone, as in the
- * notebook). A pruner keeps one mask per weight (1 = kept); pruning only ever clears mask
+ * Magnitude pruning of the weights of every Linear and Conv2d layer (biases are left alone,
+ * as in the notebook). A pruner keeps one mask per weight (1 = kept); pruning only ever clears mask
  * entries, so successive calls are cumulative, and `apply()` re-zeroes the pruned weights,
  * which is how masks stay enforced while fine-tuning: call it after every optimizer step
  * (as PyTorch's `prune` reparametrization does implicitly). Bake the result into CSR layers
@@ -28,10 +28,8 @@ export class Pruner {
   readonly targets: { name: string; weight: Tensor; mask: Uint8Array }[];
 
   constructor(model: Module) {
-    this.targets = model.namedModules()
-      .filter((e): e is [string, Linear] => e[1] instanceof Linear)
-      .map(([name, layer]) => ({ name: name || 'root', weight: layer.weight, mask: maskOf(layer.weight) }));
-    if (this.targets.length === 0) throw new Error('Pruner: the model has no Linear layers to prune');
+    this.targets = weightedLayers(model).map(([name, layer]) => ({ name: name || 'root', weight: layer.weight, mask: maskOf(layer.weight) }));
+    if (this.targets.length === 0) throw new Error('Pruner: the model has no Linear or Conv2d layers to prune');
   }
 
   /** The notebook's rule: every weight with |w| < λ becomes 0 (on top of earlier pruning). */
@@ -52,24 +50,20 @@ export class Pruner {
   pruneToSparsity(sparsity: number, options: { scope?: PruneScope } = {}): this {
     if (!(sparsity >= 0 && sparsity < 1)) throw new Error(`pruneToSparsity: sparsity must lie in [0, 1), got ${sparsity}`);
     const groups = options.scope === 'global' ? [this.targets] : this.targets.map((t) => [t]);
-    for (const group of groups) {
-      const magnitudes = new Float32Array(group.reduce((n, t) => n + t.weight.size, 0));
-      let k = 0;
-      for (const t of group) for (let i = 0; i < t.weight.size; i++) magnitudes[k++] = t.mask[i] ? Math.abs(t.weight.data[i]) : 0;
-      const cut = Math.floor(sparsity * magnitudes.length);
-      if (cut === 0) continue;
-      const threshold = magnitudes.sort()[cut - 1];
-      // Prune |w| ≤ the cut-th smallest, but never more than `cut` weights (ties stay).
-      let pruned = 0;
-      for (const t of group) for (let i = 0; i < t.weight.size; i++) if (!t.mask[i] || t.weight.data[i] === 0) pruned++;
-      for (const t of group) {
-        for (let i = 0; i < t.weight.size && pruned < cut; i++) {
-          if (t.mask[i] && Math.abs(t.weight.data[i]) <= threshold) {
-            t.mask[i] = 0;
-            pruned++;
-          }
-        }
-      }
+    for (const group of groups) pruneGroup(group, sparsity);
+    return this.apply();
+  }
+
+  /**
+   * Prunes each named layer to its own target sparsity (`{ fc1: 0.92, fc2: 0.91 }`), the
+   * smallest-magnitude weights of that layer first; layers not named are left alone.
+   */
+  pruneLayersTo(targets: Record<string, number>): this {
+    for (const [name, sparsity] of Object.entries(targets)) {
+      const target = this.targets.find((t) => t.name === name);
+      if (!target) throw new Error(`pruneLayersTo: there is no layer '${name}' (layers: ${this.targets.map((t) => t.name).join(', ')})`);
+      if (!(sparsity >= 0 && sparsity < 1)) throw new Error(`pruneLayersTo: the sparsity of ${name} must lie in [0, 1), got ${sparsity}`);
+      pruneGroup([target], sparsity);
     }
     return this.apply();
   }
@@ -94,6 +88,41 @@ export class Pruner {
     const zeros = rows.reduce((n, r) => n + r.zeros, 0);
     return [...rows, { name: 'total', weights, zeros, sparsity: zeros / weights }];
   }
+}
+
+type Target = Pruner['targets'][number];
+
+/** Clears the masks of the smallest-magnitude weights of `group` until `sparsity` of its weights are pruned. */
+function pruneGroup(group: Target[], sparsity: number): void {
+  const magnitudes = new Float32Array(group.reduce((n, t) => n + t.weight.size, 0));
+  let k = 0;
+  for (const t of group) for (let i = 0; i < t.weight.size; i++) magnitudes[k++] = t.mask[i] ? Math.abs(t.weight.data[i]) : 0;
+  const cut = Math.floor(sparsity * magnitudes.length);
+  if (cut === 0) return;
+  const threshold = magnitudes.sort()[cut - 1];
+  // Prune |w| ≤ the cut-th smallest, but never more than `cut` weights (ties stay).
+  let pruned = 0;
+  for (const t of group) for (let i = 0; i < t.weight.size; i++) if (!t.mask[i] || t.weight.data[i] === 0) pruned++;
+  for (const t of group) {
+    for (let i = 0; i < t.weight.size && pruned < cut; i++) {
+      if (t.mask[i] && Math.abs(t.weight.data[i]) <= threshold) {
+        t.mask[i] = 0;
+        pruned++;
+      }
+    }
+  }
+}
+
+/**
+ * The sparsity at `step` of a polynomial-decay schedule (TFMOT's `PolynomialDecay`): from
+ * `initial` at step `begin` it rises to `final` at step `end`, fast at first and slowly at
+ * the end, s(t) = final + (initial − final)·(1 − (t − begin)/(end − begin))^power.
+ * @example polynomialSparsity(50, { final: 0.9, begin: 0, end: 100 }) // 0.7875
+ */
+export function polynomialSparsity(step: number, s: { final: number; initial?: number; begin: number; end: number; power?: number }): number {
+  const initial = s.initial ?? 0;
+  const progress = Math.min(1, Math.max(0, (step - s.begin) / Math.max(1, s.end - s.begin)));
+  return s.final + (initial - s.final) * (1 - progress) ** (s.power ?? 3);
 }
 
 /** A mask that keeps the weights that are not already zero. */

@@ -56,6 +56,8 @@ export interface Section<Name extends string = string, Options extends object = 
   /** What `--quick` changes beyond the shared quick settings. */
   quick: Partial<Options>;
   options: { [K in keyof Options]?: OptionSpec };
+  /** What is wrong with a combination of settings (a usage error before any work), or undefined. */
+  check?: (options: Options) => string | undefined;
   run: (config: SectionConfig<Options>, data: MnistData, context?: SectionContext) => Promise<Result>;
   /** The tables and notes the command prints. */
   print: (result: Result, config: SectionConfig<Options>) => string;

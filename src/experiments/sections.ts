@@ -1,18 +1,20 @@
 import { activationPrune } from './activation-prune.js';
+import { deepCompress } from './deep-compress.js';
 import { distill } from './distill.js';
 import { lowRank } from './low-rank.js';
 import { prune } from './prune.js';
 import { quantize } from './quantize.js';
 
 /**
- * The notebook's sections, in its order: the one registry the CLI (a command each) and
- * `all` read. A new section is its file under `experiments/`, one line here, and its test.
+ * The notebook's sections, in its order, then what slimtensor adds beyond it (Deep
+ * Compression): the one registry the CLI (a command each) and `all` read. A new section
+ * is its file under `experiments/`, one line here, and its test.
  */
-export const SECTIONS = [distill, prune, activationPrune, lowRank, quantize] as const;
+export const SECTIONS = [distill, prune, activationPrune, lowRank, quantize, deepCompress] as const;
 
 type AnySection = (typeof SECTIONS)[number];
 
-/** `distill`, `prune`, `activation-prune`, `low-rank`, `quantize`. */
+/** `distill`, `prune`, `activation-prune`, `low-rank`, `quantize`, `deep-compress`. */
 export type SectionName = AnySection['name'];
 
 /** Each section's result by its name. */

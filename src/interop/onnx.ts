@@ -3,7 +3,7 @@ import { SparseLinear, type CsrMatrix } from '../compress/csr.js';
 import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
 import { FactorizedLinear } from '../compress/low-rank.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
-import { MLP, TeacherNet } from '../nn/models.js';
+import { LeNet5, MLP, TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 
 /**
@@ -19,7 +19,8 @@ import type { Module } from '../nn/module.js';
  *   ConvInteger, the scales and the bias: slimtensor's int8 layers op for op.
  * The notebook's models are written in the order of their forward: MLP = Flatten, then
  * each layer with a Relu between; TeacherNet = Conv, MaxPool, Relu, Flatten, Gemm, Relu, Gemm
- * (its ReLU after the pool, which is the same function as before it).
+ * (its ReLU after the pool, which is the same function as before it); LeNet5 = Conv,
+ * MaxPool, Conv, MaxPool, Flatten, Gemm, Relu, Gemm.
  * A layer without an ONNX form here is refused by name, never written approximately.
  */
 
@@ -245,8 +246,14 @@ function emitModel(g: GraphBuilder, model: Module, x: string): string {
     h = emitLayer(g, 'fc1', model.fc1, g.node('Flatten', [h], [int('axis', 1)], 'flatten'));
     return emitLayer(g, 'fc2', model.fc2, g.node('Relu', [h], [], 'fc1.relu'));
   }
+  if (model instanceof LeNet5) {
+    const pool = (h: string, name: string): string => g.node('MaxPool', [h], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])], name);
+    const h = pool(emitLayer(g, 'conv2', model.conv2, pool(emitLayer(g, 'conv1', model.conv1, x), 'pool1')), 'pool2');
+    const f = emitLayer(g, 'fc1', model.fc1, g.node('Flatten', [h], [int('axis', 1)], 'flatten'));
+    return emitLayer(g, 'fc2', model.fc2, g.node('Relu', [f], [], 'fc1.relu'));
+  }
   if (model instanceof Sequential) return emitLayer(g, 'seq', model, x);
-  throw new Error(`exportOnnx: a ${model.constructor.name} has no ONNX export (MLP, TeacherNet and Sequential do)`);
+  throw new Error(`exportOnnx: a ${model.constructor.name} has no ONNX export (MLP, TeacherNet, LeNet5 and Sequential do)`);
 }
 
 /** A float tensor's type with a symbolic batch dimension. */
@@ -268,7 +275,7 @@ export function exportOnnx(model: Module, options: OnnxOptions = {}): Uint8Array
   // The final value is renamed by an Identity so the output has a stable name.
   g.nodes.push({ opType: 'Identity', input: [last], output: ['logits'], name: 'logits' });
   // The class count where the architecture says it; a symbolic dimension otherwise.
-  const classes = model instanceof MLP ? model.sizes.at(-1)! : model instanceof TeacherNet ? 10 : 'classes';
+  const classes = model instanceof MLP ? model.sizes.at(-1)! : model instanceof TeacherNet || model instanceof LeNet5 ? 10 : 'classes';
   const model_ = onnx.ModelProto.create({
     irVersion: 7,
     opsetImport: [{ domain: '', version: 13 }],

@@ -144,3 +144,8 @@ export class Sequential extends Module {
     return this.layers.reduce((h, layer) => layer.forward(h), x);
   }
 }
+
+/** Every Linear and Conv2d in `model` with its name (`fc1`, `conv2`): the layers whose weights pruning and weight sharing compress. */
+export function weightedLayers(model: Module): [string, Linear | Conv2d][] {
+  return model.namedModules().filter((e): e is [string, Linear | Conv2d] => e[1] instanceof Linear || e[1] instanceof Conv2d);
+}

@@ -1,3 +1,4 @@
+import { maxPool2d } from '../tensor/ops/conv.js';
 import { relu } from '../tensor/ops/elementwise.js';
 import { sparseChain, type SparseStage } from '../tensor/ops/sparse.js';
 import { flatten } from '../tensor/ops/view.js';
@@ -132,5 +133,42 @@ export class TeacherNet extends Module {
     h = relu(h);
     h = forwardRelu(this.fc1, flatten(h, 1));
     return this.fc2.forward(h);
+  }
+}
+
+/** LeNet-300-100 (LeCun et al. 1998), the MLP 784-300-100-10 of Deep Compression's Table 1: 266,610 parameters. */
+export function leNet300100(rng: Rng = defaultRng()): MLP {
+  return new MLP([784, 300, 100, 10], rng);
+}
+
+/**
+ * LeNet-5 as Caffe's MNIST example defines it (and Deep Compression prunes it): conv1 =
+ * Conv2d(1→20, k5), MaxPool(2), conv2 = Conv2d(20→50, k5), MaxPool(2), fc1 = Linear(800→500),
+ * ReLU, fc2 = Linear(500→10). No ReLU after the convolutions, as in Caffe. 431,080 parameters.
+ * Input `[N, 1, 28, 28]` → logits `[N, 10]`.
+ */
+export class LeNet5 extends Module {
+  conv1: Module;
+  conv2: Module;
+  fc1: Module;
+  fc2: Module;
+
+  constructor(rng: Rng = defaultRng()) {
+    super();
+    this.conv1 = new Conv2d(1, 20, 5, { rng });
+    this.conv2 = new Conv2d(20, 50, 5, { rng });
+    this.fc1 = new Linear(50 * 4 * 4, 500, { rng });
+    this.fc2 = new Linear(500, 10, { rng });
+  }
+
+  /** conv1 → pool → conv2 → pool → fc1 → ReLU → fc2; each convolution pools its own output where it can. */
+  forward(x: Tensor): Tensor {
+    const pool = { kernelSize: 2, stride: 2 };
+    const convPool = (conv: Module, h: Tensor): Tensor => {
+      const fused = (conv as Partial<FusesMaxPool>).forwardMaxPool;
+      return typeof fused === 'function' ? fused.call(conv, h, pool) : maxPool2d(conv.forward(h), pool);
+    };
+    const h = convPool(this.conv2, convPool(this.conv1, x));
+    return this.fc2.forward(forwardRelu(this.fc1, flatten(h, 1)));
   }
 }

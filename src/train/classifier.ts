@@ -3,6 +3,7 @@ import { DataLoader } from '../data/loader.js';
 import type { MnistData } from '../data/mnist.js';
 import type { Module } from '../nn/module.js';
 import { Adam } from '../optim/adam.js';
+import type { Optimizer } from '../optim/optimizer.js';
 import { Rng } from '../tensor/random.js';
 import { accuracyOn } from './evaluate.js';
 import { trainEpoch, type LossFn } from './fit.js';
@@ -35,12 +36,14 @@ export interface EpochRow {
   imagesPerSecond: number;
 }
 
-/** What may change per call: the loss, a hook after each step, the seed of the shuffle, the learning rate. */
+/** What may change per call: the loss, a hook after each step, the seed of the shuffle, the learning rate or the whole optimizer. */
 export interface TrainOptions {
   loss?: LossFn;
   afterStep?: () => void;
   seed?: number;
   lr?: number;
+  /** The optimizer to step (default: Adam over every parameter at `lr`). */
+  optimizer?: Optimizer;
 }
 
 /**
@@ -50,7 +53,7 @@ export interface TrainOptions {
  * @example const log = trainClassifier('simple-net', net, data, NOTEBOOK_SETTINGS)
  */
 export function trainClassifier(name: string, model: Module, data: MnistData, settings: TrainSettings, options: TrainOptions = {}): EpochRow[] {
-  const optimizer = new Adam(model.parameters(), { lr: options.lr ?? settings.lr });
+  const optimizer = options.optimizer ?? new Adam(model.parameters(), { lr: options.lr ?? settings.lr });
   const shuffle = new Rng((options.seed ?? settings.seed) + 1);
   const rows: EpochRow[] = [];
   for (let epoch = 1; epoch <= settings.epochs; epoch++) {

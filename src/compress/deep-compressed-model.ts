@@ -1,0 +1,55 @@
+import { promises as fs } from 'node:fs';
+import { leNet300100, LeNet5 } from '../nn/models.js';
+import type { Module } from '../nn/module.js';
+import { Rng } from '../tensor/random.js';
+import { toSparse } from './csr.js';
+import { decodeDeepCompressed } from './deep-compressed.js';
+
+/** The models of Deep Compression's Table 1, with the paper's per-layer settings (Tables 2 and 3). */
+export const DEEP_COMPRESSION_MODELS = {
+  'lenet-300-100': {
+    create: (rng: Rng): Module => leNet300100(rng),
+    /** Fraction of weights kept per layer (fc1, fc2, fc3). */
+    keep: [0.08, 0.09, 0.26],
+    bits: [6, 6, 6],
+    /** Linear layers with a ReLU between them (see `removeDeadUnits`). */
+    reluPairs: [['fc1', 'fc2'], ['fc2', 'fc3']],
+    /** The paper's figures: dense and compressed size (KB), the ratio after pruning (weights kept), before Huffman coding and in all, top-1 error (%) before and after. */
+    paper: { denseKB: 1070, compressedKB: 27, ratio: 40, ratioBeforeHuffman: 32, ratioPruned: 12, errorBefore: 1.64, errorAfter: 1.58 },
+  },
+  'lenet-5': {
+    create: (rng: Rng): Module => new LeNet5(rng),
+    /** conv1, conv2, fc1, fc2. */
+    keep: [0.66, 0.12, 0.08, 0.19],
+    bits: [8, 8, 5, 5],
+    reluPairs: [['fc1', 'fc2']],
+    paper: { denseKB: 1720, compressedKB: 44, ratio: 39, ratioBeforeHuffman: 33, ratioPruned: 12, errorBefore: 0.8, errorAfter: 0.74 },
+  },
+} as const;
+
+/** `lenet-300-100` or `lenet-5`. */
+export type DeepCompressionModel = keyof typeof DEEP_COMPRESSION_MODELS;
+
+/**
+ * Loads a Deep Compression file (see `encodeDeepCompressed`) into a runnable model: the
+ * architecture its metadata names, with dense layers, or with CSR `SparseLinear` layers
+ * where `sparse` is set. A corrupted or foreign file is refused with an error naming it.
+ * @example const net = await loadDeepCompressed('run/lenet-300-100.deep-compressed.safetensors')
+ */
+export async function loadDeepCompressed(path: string, options: { sparse?: boolean } = {}): Promise<Module> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(path);
+  } catch (e) {
+    throw new Error(`${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const { model, state } = decodeDeepCompressed(bytes, path);
+  if (!Object.hasOwn(DEEP_COMPRESSION_MODELS, model)) throw new Error(`${path}: unknown model '${model}' (known: ${Object.keys(DEEP_COMPRESSION_MODELS).join(', ')})`);
+  const net = DEEP_COMPRESSION_MODELS[model as DeepCompressionModel].create(new Rng(0));
+  try {
+    net.loadStateDict(state);
+  } catch (e) {
+    throw new Error(`${path}: the layers do not fit a ${model}: ${(e as Error).message}`);
+  }
+  return options.sparse ? toSparse(net) : net;
+}

@@ -1,0 +1,141 @@
+import { crc32 } from '../io/crc32.js';
+import type { StateDict, StateEntry } from '../nn/module.js';
+import { decodeSafetensors, encodeSafetensors } from '../nn/safetensors.js';
+import { fmt } from '../tensor/shape.js';
+import { concat, decodeLayer, encodeLayer, type LayerCost, type LayerLayout, type SharedLayerInput } from './layer-coding.js';
+
+export type { LayerCost, SharedLayerInput } from './layer-coding.js';
+
+/**
+ * The Deep Compression file: one safetensors container holding three tensors per layer:
+ * `<layer>.codebook` (float32 centroids), `<layer>.codes` (bitmaps of the live rows and
+ * columns, the Huffman code lengths of the cluster indices and of the gaps, then the two
+ * bit streams, bytes end to end: see layer-coding.ts) and `<layer>.bias` (float32). The metadata lists the layers (shape, bits, counts, where the
+ * value stream ends, a CRC-32 of the layer's tensors) and a CRC-32 of the list itself, so a
+ * corrupted file is refused, never decoded into a wrong model. The file's size on disk is
+ * the size reported.
+ */
+
+/** The format name in a file's metadata. */
+export const DEEP_COMPRESSED_FORMAT = 'slimtensor-deep-compression';
+
+/** The CRC-32 of a layer's tensors (codebook, codes, bias), one after another. */
+function layerCrc(state: StateDict, layer: string): number {
+  const parts = ['codebook', 'codes', 'bias'].flatMap((k) => {
+    const e = state.get(`${layer}.${k}`);
+    return e ? [bytesOf(e)] : [];
+  });
+  return crc32(concat(parts));
+}
+
+/** One layer of the metadata's list: its layout, whether it has a bias, and the CRC-32 of its tensors. */
+interface LayerInfo extends LayerLayout {
+  name: string;
+  bias: boolean;
+  crc32: number;
+}
+
+/**
+ * Encodes shared-weight layers into the file's bytes and says what each layer costs per
+ * stage. `model` names the architecture (the loader rebuilds it by this name). A layer
+ * whose `indexBits` is `auto` gets the gap width (1–8 bits) whose Huffman-coded positions
+ * and table are smallest.
+ */
+export function encodeDeepCompressed(model: string, layers: SharedLayerInput[]): { bytes: Uint8Array; costs: LayerCost[] } {
+  const state: StateDict = new Map();
+  const infos: LayerInfo[] = [];
+  const costs: LayerCost[] = [];
+  for (const layer of layers) {
+    if (!Number.isInteger(Math.log2(layer.codebook.length))) throw new Error(`encodeDeepCompressed: layer ${layer.name} has a codebook of ${layer.codebook.length}, not a power of two`);
+    const tries = layer.indexBits === 'auto' ? [1, 2, 3, 4, 5, 6, 7, 8] : [layer.indexBits];
+    const all = tries.map((b) => encodeLayer(layer, b));
+    const { cost, codes, ...layout } = all.reduce((best, c) => (c.codes.length < best.codes.length ? c : best));
+    // The stages before Huffman coding take their own best fixed gap width.
+    cost.pruned = Math.min(...all.map((c) => c.cost.pruned));
+    cost.quantized = Math.min(...all.map((c) => c.cost.quantized));
+    const p = layer.name;
+    state.set(`${p}.codebook`, { dtype: 'F32', shape: [layer.codebook.length], data: layer.codebook });
+    state.set(`${p}.codes`, { dtype: 'U8', shape: [codes.length], data: codes });
+    if (layer.bias) state.set(`${p}.bias`, { dtype: 'F32', shape: [layer.bias.length], data: layer.bias });
+    infos.push({ name: p, ...layout, bias: layer.bias !== null, crc32: layerCrc(state, p) });
+    costs.push(cost);
+  }
+  const list = infos.map(formatLayerInfo).join('; ');
+  const metadata = { format: DEEP_COMPRESSED_FORMAT, version: '1', model, layers: list, 'layers.crc32': String(crc32(new TextEncoder().encode(list))) };
+  return { bytes: encodeSafetensors(state, metadata), costs };
+}
+
+/** A decoded file: the model's name and its dense weights and biases by parameter name (`fc1.weight`). */
+export interface DecodedModel {
+  model: string;
+  state: StateDict;
+}
+
+/**
+ * Decodes the bytes of a Deep Compression file back into dense weights. Every check that
+ * fails throws an error starting with `source` (the file's path) and naming what is wrong:
+ * a CRC mismatch, an invalid code table, a stream that ends early or has bits left over,
+ * a position past the layer, a codebook that is not finite.
+ */
+export function decodeDeepCompressed(bytes: Uint8Array, source = 'deep-compressed'): DecodedModel {
+  const fail = (what: string): never => {
+    throw new Error(`${source}: not a valid Deep Compression file: ${what}`);
+  };
+  const { state, metadata } = decodeSafetensors(bytes, source);
+  if (metadata.format !== DEEP_COMPRESSED_FORMAT) fail(`its metadata names the format ${JSON.stringify(metadata.format)}, not '${DEEP_COMPRESSED_FORMAT}'`);
+  if (metadata.version !== '1') fail(`version ${JSON.stringify(metadata.version)} is not supported (only '1')`);
+  const list = metadata.layers ?? fail('no layer list in the metadata');
+  if (String(crc32(new TextEncoder().encode(list))) !== metadata['layers.crc32']) fail('the layer list does not match its CRC-32');
+  const infos = list.split('; ').map((text) => parseLayerInfo(text) ?? fail(`cannot read the layer '${text.slice(0, 200)}'`));
+  const out: StateDict = new Map();
+  for (const info of infos) {
+    const p = info.name;
+    const where = `${source}: layer ${p}`;
+    const tensor = (key: string, dtype: StateEntry['dtype']): StateEntry => {
+      const e = state.get(`${p}.${key}`) ?? fail(`layer ${p} has no '${p}.${key}' tensor`);
+      if (e.dtype !== dtype) fail(`'${p}.${key}' is ${e.dtype}, not ${dtype}`);
+      return e;
+    };
+    const codebook = tensor('codebook', 'F32').data as Float32Array;
+    const codes = tensor('codes', 'U8').data as Uint8Array;
+    const bias = info.bias ? tensor('bias', 'F32') : null;
+    if (layerCrc(state, p) !== info.crc32) fail(`layer ${p}: its tensors do not match their CRC-32 (the file is corrupted)`);
+    if (codebook.length !== 2 ** info.bits) fail(`layer ${p}: a ${info.bits}-bit codebook needs ${2 ** info.bits} centroids, has ${codebook.length}`);
+    if (!codebook.every(Number.isFinite)) fail(`layer ${p}: the codebook holds a value that is not finite`);
+    const w = decodeLayer(codes, info, codebook, where);
+    out.set(`${p}.weight`, { dtype: 'F32', shape: info.shape, data: w });
+    if (bias) {
+      if (bias.data.length !== info.shape[0]) fail(`layer ${p}: bias ${fmt(bias.shape)} for ${info.shape[0]} outputs`);
+      if (!(bias.data as Float32Array).every(Number.isFinite)) fail(`layer ${p}: the bias holds a value that is not finite`);
+      out.set(`${p}.bias`, bias);
+    }
+  }
+  return { model: metadata.model ?? fail('no model name in the metadata'), state: out };
+}
+
+/** `fc1 shape=300x784 bits=6 indexBits=5 kept=18816 entries=19217 valueBytes=11869 bias=1 crc32=307517951`: one layer of the metadata's list. */
+function formatLayerInfo(l: LayerInfo): string {
+  return `${l.name} shape=${l.shape.join('x')} bits=${l.bits} indexBits=${l.indexBits} kept=${l.kept} entries=${l.entries} valueBytes=${l.valueBytes} bias=${l.bias ? 1 : 0} crc32=${l.crc32}`;
+}
+
+/** The layer `formatLayerInfo` wrote, checked field by field, or null. */
+function parseLayerInfo(text: string): LayerInfo | null {
+  const [name, ...fields] = text.split(' ');
+  const f = Object.fromEntries(fields.map((kv) => kv.split('=')));
+  const count = (key: string, min = 0, max = Number.MAX_SAFE_INTEGER): number => {
+    const v = Number(f[key]);
+    return /^\d+$/.test(f[key] ?? '') && v >= min && v <= max ? v : NaN;
+  };
+  const shape: number[] = (f.shape ?? '').split('x').map(Number);
+  const info: LayerInfo = {
+    name, shape, bits: count('bits', 1, 16), indexBits: count('indexBits', 1, 8), kept: count('kept'), entries: count('entries'),
+    valueBytes: count('valueBytes'), bias: f.bias === '1', crc32: count('crc32', 0, 0xffffffff),
+  };
+  const ok = name !== '' && shape.every((d) => Number.isSafeInteger(d) && d > 0) && (f.bias === '0' || f.bias === '1')
+    && [info.bits, info.indexBits, info.kept, info.entries, info.valueBytes, info.crc32].every(Number.isInteger);
+  return ok ? info : null;
+}
+
+function bytesOf(e: StateEntry): Uint8Array {
+  return new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength);
+}

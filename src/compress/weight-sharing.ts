@@ -1,0 +1,97 @@
+import { weightedLayers } from '../nn/layers.js';
+import type { Module } from '../nn/module.js';
+import { Adam, type AdamOptions } from '../optim/adam.js';
+import { Tensor } from '../tensor/tensor.js';
+import { kmeans1d } from './kmeans.js';
+
+/**
+ * Trained quantization (Deep Compression's weight sharing): each layer's surviving weights
+ * are clustered into 2^bits groups by k-means, every weight is replaced by its group's
+ * centroid, and the centroids are then fine-tuned. Weights of one group share one value,
+ * so the gradient of a centroid is the sum of the gradients of its weights:
+ * ∂L/∂c_k = Σ_{i: group(i) = k} ∂L/∂w_i. A layer then stores a small codebook and a
+ * `bits`-bit group index per weight.
+ */
+
+/** One layer's shared weights. */
+export interface SharedLayer {
+  name: string;
+  /** The layer's weight, rewritten from the centroids by `apply()`. */
+  weight: Tensor;
+  bits: number;
+  /** The codebook, `[2^bits]`, trainable. */
+  centroids: Tensor;
+  /** The group of each weight, −1 where the weight was pruned (it stays exactly 0). */
+  groups: Int32Array;
+}
+
+/**
+ * Clusters the non-zero weights of every Linear and Conv2d of `model` (zeros are pruned
+ * weights and stay zero) into 2^bits centroids each, `bits(name)` per layer, and writes
+ * the centroids into the weights.
+ * @example const shared = new SharedWeights(net, () => 6); // 64 values per layer
+ */
+export class SharedWeights {
+  readonly layers: SharedLayer[];
+
+  constructor(model: Module, bits: (layer: string) => number) {
+    this.layers = weightedLayers(model).map(([name, layer]) => {
+      const b = bits(name);
+      if (!(Number.isInteger(b) && b >= 1 && b <= 16)) throw new Error(`SharedWeights: bits of layer ${name} must be an integer in [1, 16], got ${b}`);
+      const w = layer.weight.data;
+      const kept: number[] = [];
+      for (let i = 0; i < w.length; i++) if (w[i] !== 0) kept.push(w[i]);
+      const { centroids, assignments } = kmeans1d(kept, 2 ** b);
+      const groups = new Int32Array(w.length).fill(-1);
+      for (let i = 0, k = 0; i < w.length; i++) if (w[i] !== 0) groups[i] = assignments[k++];
+      return { name, weight: layer.weight, bits: b, centroids: new Tensor(centroids, [centroids.length], { requiresGrad: true }), groups };
+    });
+    this.apply();
+  }
+
+  /** Writes each weight from its centroid (pruned weights stay 0). */
+  apply(): void {
+    for (const { weight, centroids, groups } of this.layers) {
+      const w = weight.data;
+      const c = centroids.data;
+      for (let i = 0; i < w.length; i++) w[i] = groups[i] < 0 ? 0 : c[groups[i]];
+    }
+  }
+
+  /** Sets each centroid's gradient to the sum of its weights' gradients (zero where no weight has one). */
+  gatherGradients(): void {
+    for (const { weight, centroids, groups } of this.layers) {
+      const g = new Float32Array(centroids.size);
+      const wg = weight.grad?.data;
+      if (wg) for (let i = 0; i < groups.length; i++) if (groups[i] >= 0) g[groups[i]] += wg[i];
+      centroids.grad = new Tensor(g, centroids.shape);
+    }
+  }
+
+  /** The codebooks, in layer order. */
+  centroids(): Tensor[] {
+    return this.layers.map((l) => l.centroids);
+  }
+}
+
+/**
+ * Adam over the centroids (and any other parameters, e.g. the biases) of shared weights:
+ * each step gathers the weights' gradients into their centroids, moves the centroids, and
+ * writes the weights back from them. Pass it to `trainEpoch` like any optimizer.
+ */
+export class SharedWeightsAdam extends Adam {
+  constructor(readonly shared: SharedWeights, others: Iterable<Tensor>, options: AdamOptions = {}) {
+    super([...shared.centroids(), ...others], options);
+  }
+
+  override zeroGrad(): void {
+    super.zeroGrad();
+    for (const l of this.shared.layers) l.weight.grad = null;
+  }
+
+  override step(): void {
+    this.shared.gatherGradients();
+    super.step();
+    this.shared.apply();
+  }
+}

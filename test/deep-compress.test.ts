@@ -1,0 +1,277 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+import { SparseLinear } from '../src/compress/csr.js';
+import { removeDeadUnits } from '../src/compress/dead-units.js';
+import { decodeDeepCompressed, encodeDeepCompressed } from '../src/compress/deep-compressed.js';
+import { loadDeepCompressed } from '../src/compress/deep-compressed-model.js';
+import { polynomialSparsity, Pruner } from '../src/compress/prune.js';
+import { SharedWeights, SharedWeightsAdam } from '../src/compress/weight-sharing.js';
+import { loadMnistData, type MnistData } from '../src/data/mnist.js';
+import { runDeepCompress } from '../src/experiments/deep-compress-run.js';
+import { stageRows } from '../src/experiments/deep-compress.js';
+import { Conv2d, Linear } from '../src/nn/layers.js';
+import { LeNet5, leNet300100, MLP } from '../src/nn/models.js';
+import { noGrad } from '../src/tensor/autograd.js';
+import { conv2d, maxPool2d } from '../src/tensor/ops/conv.js';
+import { relu } from '../src/tensor/ops/elementwise.js';
+import { linear } from '../src/tensor/ops/matmul.js';
+import { crossEntropy } from '../src/tensor/ops/loss.js';
+import { flatten } from '../src/tensor/ops/view.js';
+import { Rng } from '../src/tensor/random.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { expectClose, randomArray, tempDir } from './helpers.js';
+
+const LABELS = [0, 1, 2, 1, 0, 2, 2, 1];
+
+/** A small MLP with about half its weights pruned, and a batch for it. */
+function prunedMlp(seed: number): { net: MLP; x: Tensor } {
+  const rng = new Rng(seed);
+  const net = new MLP([6, 5, 3], rng);
+  new Pruner(net).pruneToSparsity(0.5);
+  return { net, x: Tensor.from(randomArray(8 * 6, rng), [8, 6]) };
+}
+
+describe('the models of Deep Compression', () => {
+  it('have the paper\'s parameter counts (1070 KB and 1720 KB as float32)', () => {
+    expect(leNet300100(new Rng(0)).numParameters()).toBe(266610);
+    const lenet5 = new LeNet5(new Rng(0));
+    expect(lenet5.numParameters()).toBe(431080);
+    expect(lenet5.namedParameters().map(([n]) => n)).toEqual(['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+  });
+
+  it('LeNet-5 computes conv → pool → conv → pool → fc → ReLU → fc, its fused convolutions equal to the plain ops', () => {
+    const rng = new Rng(2);
+    const net = new LeNet5(rng);
+    const x = Tensor.from(randomArray(3 * 784, rng), [3, 1, 28, 28]);
+    const c1 = net.conv1 as Conv2d;
+    const c2 = net.conv2 as Conv2d;
+    const pool = { kernelSize: 2, stride: 2 };
+    noGrad(() => {
+      let h = maxPool2d(conv2d(x, c1.weight, c1.bias), pool);
+      h = maxPool2d(conv2d(h, c2.weight, c2.bias), pool);
+      const f1 = net.fc1 as Linear;
+      const f2 = net.fc2 as Linear;
+      const want = linear(relu(linear(flatten(h, 1), f1.weight, f1.bias)), f2.weight, f2.bias);
+      const got = net.forward(x);
+      expect(got.shape).toEqual([3, 10]);
+      expectClose(got.data, want.data, 1e-5, 1e-5);
+    });
+  });
+});
+
+describe('pruning to per-layer targets', () => {
+  it('prunes each named layer, convolutions included, to its own sparsity', () => {
+    const net = new LeNet5(new Rng(1));
+    const stats = new Pruner(net).pruneLayersTo({ conv1: 0.34, fc1: 0.92 }).stats();
+    const of = (name: string): number => stats.find((s) => s.name === name)!.sparsity;
+    expect(of('conv1')).toBeCloseTo(0.34, 2);
+    expect(of('fc1')).toBeCloseTo(0.92, 4);
+    expect(of('conv2')).toBe(0);
+    expect(() => new Pruner(net).pruneLayersTo({ fc9: 0.5 })).toThrow(/no layer 'fc9'/);
+  });
+
+  it('follows a polynomial (cubic) schedule from the initial to the final sparsity', () => {
+    const s = { final: 0.9, begin: 100, end: 300 };
+    expect(polynomialSparsity(0, s)).toBe(0);
+    expect(polynomialSparsity(200, s)).toBeCloseTo(0.9 * (1 - 0.5 ** 3), 12);
+    expect(polynomialSparsity(300, s)).toBeCloseTo(0.9, 12);
+    expect(polynomialSparsity(900, s)).toBeCloseTo(0.9, 12);
+  });
+});
+
+describe('weight sharing', () => {
+  it('replaces every kept weight by one of 2^bits centroids and leaves pruned weights at zero', () => {
+    const { net } = prunedMlp(4);
+    const zeros = net.parameters().map((p) => p.data.map((v) => (v === 0 ? 1 : 0)));
+    const shared = new SharedWeights(net, () => 2);
+    for (const l of shared.layers) {
+      expect(l.centroids.size).toBe(4);
+      for (let i = 0; i < l.weight.size; i++) {
+        if (l.groups[i] < 0) expect(l.weight.data[i]).toBe(0);
+        else expect(l.weight.data[i]).toBe(l.centroids.data[l.groups[i]]);
+      }
+    }
+    expect(net.parameters().map((p) => p.data.map((v) => (v === 0 ? 1 : 0)))).toEqual(zeros);
+  });
+
+  it('gives each centroid the sum of its weights\' gradients, which matches finite differences of the loss', () => {
+    const { net, x } = prunedMlp(6);
+    const shared = new SharedWeights(net, () => 2);
+    const loss = (): number => noGrad(() => crossEntropy(net.forward(x), LABELS).item());
+    crossEntropy(net.forward(x), LABELS).backward();
+    shared.gatherGradients();
+    const eps = 1e-3;
+    for (const l of shared.layers) {
+      for (let k = 0; k < l.centroids.size; k++) {
+        const c = l.centroids.data;
+        const keep = c[k];
+        c[k] = keep + eps;
+        shared.apply();
+        const up = loss();
+        c[k] = keep - eps;
+        shared.apply();
+        const down = loss();
+        c[k] = keep;
+        shared.apply();
+        const numeric = (up - down) / (2 * eps);
+        expect(Math.abs(l.centroids.grad!.data[k] - numeric)).toBeLessThan(1e-2 * Math.max(1e-2, Math.abs(numeric)));
+      }
+    }
+  });
+
+  it('moves centroids with Adam and keeps the weights tied to them through training steps', () => {
+    const { net, x } = prunedMlp(8);
+    const shared = new SharedWeights(net, () => 3);
+    const biases = net.parameters().filter((p) => p.shape.length === 1);
+    const optimizer = new SharedWeightsAdam(shared, biases, { lr: 1e-2 });
+    const before = shared.layers.map((l) => l.centroids.data.slice());
+    let first = 0;
+    for (let step = 0; step < 20; step++) {
+      optimizer.zeroGrad();
+      const loss = crossEntropy(net.forward(x), LABELS);
+      if (step === 0) first = loss.item();
+      loss.backward();
+      optimizer.step();
+    }
+    expect(noGrad(() => crossEntropy(net.forward(x), LABELS).item())).toBeLessThan(first);
+    shared.layers.forEach((l, i) => {
+      expect([...l.centroids.data]).not.toEqual([...before[i]]);
+      for (let j = 0; j < l.weight.size; j++) expect(l.weight.data[j]).toBe(l.groups[j] < 0 ? 0 : l.centroids.data[l.groups[j]]);
+    });
+  });
+});
+
+describe('dead and unread units', () => {
+  it('folds a dead unit into the next bias and prunes an unread one, leaving the outputs as they were', () => {
+    const rng = new Rng(9);
+    const net = new MLP([5, 4, 3], rng);
+    const [fc1, fc2] = net.layers as Linear[];
+    fc1.weight.data.fill(0, 0, 5); // unit 0: no inputs left, outputs relu(b) = |b|
+    fc1.bias!.data[0] = 0.7;
+    for (let o = 0; o < 3; o++) fc2.weight.data[o * 4 + 2] = 0; // unit 2: nothing reads it
+    const x = Tensor.from(randomArray(10 * 5, rng), [10, 5]);
+    const before = noGrad(() => net.forward(x).data.slice());
+    const removed = removeDeadUnits([[fc1, fc2]]);
+    expect(removed).toEqual({ dead: 1, unread: 1, weights: 3 + 5 });
+    for (let o = 0; o < 3; o++) expect(fc2.weight.data[o * 4]).toBe(0);
+    expect([...fc1.weight.data.slice(10, 15)]).toEqual([0, 0, 0, 0, 0]);
+    expectClose(noGrad(() => net.forward(x).data), before, 1e-6, 1e-6);
+    expect(removeDeadUnits([[fc1, fc2]])).toEqual({ dead: 0, unread: 0, weights: 0 });
+  });
+});
+
+describe('the Deep Compression file', () => {
+  /** A pruned, weight-shared LeNet-300-100 with seeded weights, and its file's bytes. */
+  function encoded(seed: number): { net: MLP; bytes: Uint8Array; shared: SharedWeights } {
+    const net = leNet300100(new Rng(seed));
+    new Pruner(net).pruneLayersTo({ fc1: 0.92, fc2: 0.91, fc3: 0.74 });
+    const shared = new SharedWeights(net, (name) => (name === 'fc3' ? 2 : 5));
+    const layers = new Map(net.namedModules());
+    const { bytes } = encodeDeepCompressed('lenet-300-100', shared.layers.map((l) => ({
+      name: l.name, shape: l.weight.shape, codebook: l.centroids.data, groups: l.groups,
+      bias: (layers.get(l.name) as Linear).bias!.data, indexBits: l.name === 'fc2' ? 5 : 'auto',
+    })));
+    return { net, bytes, shared };
+  }
+
+  it('decodes to exactly the shared weights and biases it encoded', () => {
+    const { net, bytes } = encoded(1);
+    const { model, state } = decodeDeepCompressed(bytes);
+    expect(model).toBe('lenet-300-100');
+    for (const [name, p] of net.namedParameters()) expect([...state.get(name)!.data]).toEqual([...p.data]);
+  });
+
+  it('loads into a runnable model, dense or sparse, with the same logits', async () => {
+    const { net, bytes } = encoded(2);
+    const path = join(tempDir('deepc'), 'net.safetensors');
+    writeFileSync(path, bytes);
+    const x = Tensor.from(randomArray(4 * 784, new Rng(3)), [4, 784]);
+    const want = noGrad(() => net.forward(x).data);
+    const dense = await loadDeepCompressed(path);
+    expect([...noGrad(() => dense.forward(x).data)]).toEqual([...want]);
+    const sparse = await loadDeepCompressed(path, { sparse: true });
+    expect((sparse as MLP).layers.every((l) => l instanceof SparseLinear)).toBe(true);
+    expectClose(noGrad(() => sparse.forward(x).data), want, 1e-5, 1e-5);
+  });
+
+  it('refuses a corrupted bit stream, codebook, code table or layer list, naming the file', () => {
+    const { bytes } = encoded(3);
+    const text = new TextDecoder().decode(bytes.subarray(0, 2000));
+    const dataStart = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const offsetOf = (tensor: string): number => {
+      const header = JSON.parse(text.slice(8, dataStart)) as Record<string, { data_offsets: number[] }>;
+      return dataStart + header[tensor].data_offsets[0];
+    };
+    const flip = (at: number): Uint8Array => {
+      const copy = bytes.slice();
+      copy[at] ^= 0x10;
+      return copy;
+    };
+    const fc1Codes = offsetOf('fc1.codes');
+    expect(() => decodeDeepCompressed(flip(offsetOf('fc1.codebook') + 2), 'net.dc')).toThrow(/^net\.dc: .*layer fc1: its tensors do not match their CRC-32/);
+    expect(() => decodeDeepCompressed(flip(fc1Codes + 40), 'net.dc')).toThrow(/net\.dc: .*CRC-32/); // the row bitmap
+    expect(() => decodeDeepCompressed(flip(fc1Codes + 150), 'net.dc')).toThrow(/net\.dc: .*CRC-32/); // a code table
+    expect(() => decodeDeepCompressed(flip(bytes.length - 1300), 'net.dc')).toThrow(/net\.dc: .*CRC-32/); // a stream
+    const list = text.indexOf('kept=');
+    expect(() => decodeDeepCompressed(flip(list + 5), 'net.dc')).toThrow(/net\.dc: .*layer list does not match its CRC-32/);
+  });
+
+  it('refuses consistent-looking but wrong structure even when the CRCs are recomputed', () => {
+    const net = new MLP([4, 3], new Rng(0));
+    const groups = Int32Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? -1 : i % 2));
+    const make = (codebook: Float32Array): Uint8Array => encodeDeepCompressed('lenet-300-100', [{ name: 'fc1', shape: [3, 4], codebook, groups, bias: net.parameters()[1].data, indexBits: 3 }]).bytes;
+    expect(() => decodeDeepCompressed(make(Float32Array.of(1, NaN)), 'x')).toThrow(/x: .*codebook holds a value that is not finite/);
+    const fine = decodeDeepCompressed(make(Float32Array.of(-1, 1)), 'x');
+    expect([...fine.state.get('fc1.weight')!.data]).toEqual([...groups].map((g) => (g < 0 ? 0 : g ? 1 : -1)));
+  });
+
+  it('refuses files that are not Deep Compression files, and a model it cannot build', async () => {
+    const dir = tempDir('deepc-bad');
+    const plain = join(dir, 'plain.safetensors');
+    writeFileSync(plain, readFileSync(new URL('./fixtures/pytorch/teacher.safetensors', import.meta.url)));
+    await expect(loadDeepCompressed(plain)).rejects.toThrow(new RegExp(`${plain}: not a valid Deep Compression file: its metadata names the format`));
+    await expect(loadDeepCompressed(join(dir, 'missing'))).rejects.toThrow(/missing: cannot read the file \(ENOENT\)/);
+    const layer = { name: 'fc1', shape: [3, 4], codebook: Float32Array.of(-1, 1), groups: new Int32Array(12), bias: null, indexBits: 2 };
+    const alien = join(dir, 'alien.safetensors');
+    writeFileSync(alien, encodeDeepCompressed('alexnet', [layer]).bytes);
+    await expect(loadDeepCompressed(alien)).rejects.toThrow(/alien\.safetensors: unknown model 'alexnet'/);
+    const misfit = join(dir, 'misfit.safetensors');
+    writeFileSync(misfit, encodeDeepCompressed('lenet-5', [layer]).bytes);
+    await expect(loadDeepCompressed(misfit)).rejects.toThrow(/misfit\.safetensors: the layers do not fit a lenet-5/);
+  });
+});
+
+describe('deep-compress experiment', () => {
+  let data: MnistData;
+  beforeAll(async () => {
+    data = await loadMnistData({ trainLimit: 2000, testLimit: 500 });
+  });
+
+  it('runs the pipeline on a slice: targets kept, stages shrink, the file decodes to the model it encoded', async () => {
+    const out = tempDir('deep-compress');
+    const r = await runDeepCompress({ epochs: 1, seed: 0, batchSize: 64, lr: 1e-3, out, model: 'lenet-300-100', indexBits: 'auto', pruneEpochs: 1, clusterEpochs: 1 }, data);
+    const kept = r.layers.map((l) => l.kept / l.weights);
+    [0.08, 0.09, 0.26].forEach((k, i) => expect(kept[i]).toBeLessThanOrEqual(k + 1e-3));
+    expect(r.layers.map((l) => l.bits)).toEqual([6, 6, 6]);
+    expect(r.decodedMatches).toBe(true);
+    expect(r.accuracy.decoded).toBe(r.accuracy.shared);
+    const stages = stageRows(r).map((s) => s.bytes);
+    for (let i = 1; i < 4; i++) expect(stages[i]).toBeLessThan(stages[i - 1]);
+    expect(r.fileBytes).toBe(readFileSync(r.file!).length);
+    expect(r.fileBytes).toBeGreaterThan(stages[3]);
+    const json = JSON.parse(readFileSync(join(out, 'deep-compress.json'), 'utf8')) as { fileBytes: number };
+    expect(json.fileBytes).toBe(r.fileBytes);
+  });
+
+  it('the command checks its flags before any work', async () => {
+    const err: string[] = [];
+    const io = { out: () => {}, err: (t: string) => err.push(t) };
+    expect(await main(['deep-compress', '--model', 'lenet-7'], io)).toBe(2);
+    expect(err.join('')).toMatch(/--model must be lenet-300-100 or lenet-5, got 'lenet-7'/);
+    expect(await main(['deep-compress', '--model', 'lenet-5', '--bits', '5,5'], io)).toBe(2);
+    expect(err.join('')).toMatch(/--bits needs 4 values for lenet-5, one per layer, got 2/);
+    expect(await main(['deep-compress', '--index-bits', '9'], io)).toBe(2);
+  });
+});
