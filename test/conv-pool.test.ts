@@ -15,6 +15,8 @@ interface Case { N: number; C: number; H: number; W: number; OC: number; K: numb
 const CASES: Case[] = [
   { N: 16, C: 1, H: 28, W: 28, OC: 32, K: 5, S: 1, P: 0, pool: 5, poolStride: 5 }, // the teacher (big enough for two threads)
   { N: 2, C: 3, H: 9, W: 7, OC: 4, K: 3, S: 2, P: 1, pool: 2, poolStride: 1 }, // overlapping windows
+  { N: 2, C: 20, H: 12, W: 12, OC: 50, K: 5, S: 1, P: 0, pool: 2, poolStride: 2 }, // LeNet-5's conv2 (a small window: conv2d's backward)
+  { N: 2, C: 2, H: 11, W: 11, OC: 3, K: 3, S: 1, P: 1, pool: 4, poolStride: 3 }, // overlapping 16-position windows (the winners' backward)
   { N: 1, C: 2, H: 6, W: 6, OC: 5, K: 3, S: 1, P: 2, pool: 3, poolStride: 2 }, // taps in the padding
   { N: 2, C: 1, H: 5, W: 4, OC: 1, K: 1, S: 1, P: 0, pool: 1, poolStride: 1 },
   { N: 1, C: 1, H: 1, W: 1, OC: 3, K: 1, S: 1, P: 0, pool: 1, poolStride: 1 },

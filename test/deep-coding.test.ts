@@ -6,6 +6,7 @@ import {
 } from '../src/compress/huffman.js';
 import { decodeRelative, encodeRelative } from '../src/compress/relative-index.js';
 import { crc32 } from '../src/io/crc32.js';
+import { fromFloat16Bits, roundToFloat16, toFloat16Bits } from '../src/io/float16.js';
 import { Rng } from '../src/tensor/random.js';
 
 describe('k-means in one dimension', () => {
@@ -171,5 +172,22 @@ describe('CRC-32', () => {
   it('matches the standard check value', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     expect(crc32(new Uint8Array(0))).toBe(0);
+  });
+});
+
+describe('half precision', () => {
+  it('encodes and decodes IEEE binary16, rounding to nearest even', () => {
+    const cases: [number, number][] = [[1, 0x3c00], [-2, 0xc000], [65504, 0x7bff], [1 / 3, 0x3555], [2 ** -24, 0x0001], [2 ** -14, 0x0400], [0, 0], [-0, 0x8000], [1e6, 0x7c00], [Infinity, 0x7c00]];
+    for (const [x, h] of cases) {
+      expect(toFloat16Bits(x), String(x)).toBe(h);
+      expect(Object.is(fromFloat16Bits(h), x) || !Number.isFinite(x) || x === 1e6 || x === 1 / 3).toBe(true);
+    }
+    expect(Number.isNaN(fromFloat16Bits(toFloat16Bits(NaN)))).toBe(true);
+    // 1 + 2^-11 lies halfway between 1 and 1 + 2^-10: ties go to the even pattern (1).
+    expect(toFloat16Bits(1 + 2 ** -11)).toBe(0x3c00);
+    expect(toFloat16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02);
+    expect(roundToFloat16(0.1)).toBe(0.0999755859375);
+    // Every pattern but NaNs round-trips.
+    for (let h = 0; h < 0x10000; h++) if ((h & 0x7c00) !== 0x7c00 || (h & 0x3ff) === 0) expect(toFloat16Bits(fromFloat16Bits(h))).toBe(h);
   });
 });

@@ -18,6 +18,7 @@ import { conv2d, maxPool2d } from '../src/tensor/ops/conv.js';
 import { relu } from '../src/tensor/ops/elementwise.js';
 import { linear } from '../src/tensor/ops/matmul.js';
 import { crossEntropy } from '../src/tensor/ops/loss.js';
+import { roundToFloat16 } from '../src/io/float16.js';
 import { flatten } from '../src/tensor/ops/view.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -168,7 +169,10 @@ describe('the Deep Compression file', () => {
     const net = leNet300100(new Rng(seed));
     new Pruner(net).pruneLayersTo({ fc1: 0.92, fc2: 0.91, fc3: 0.74 });
     const shared = new SharedWeights(net, (name) => (name === 'fc3' ? 2 : 5));
+    // The file holds centroids and biases in float16: round the model's to match.
+    shared.roundCentroids(roundToFloat16);
     const layers = new Map(net.namedModules());
+    for (const l of layers.values()) if (l instanceof Linear) l.bias!.data.set(l.bias!.data.map(roundToFloat16));
     const { bytes } = encodeDeepCompressed('lenet-300-100', shared.layers.map((l) => ({
       name: l.name, shape: l.weight.shape, codebook: l.centroids.data, groups: l.groups,
       bias: (layers.get(l.name) as Linear).bias!.data, indexBits: l.name === 'fc2' ? 5 : 'auto',
@@ -176,11 +180,16 @@ describe('the Deep Compression file', () => {
     return { net, bytes, shared };
   }
 
-  it('decodes to exactly the shared weights and biases it encoded', () => {
+  it('decodes to exactly the shared weights and biases it encoded, storing only the centroids in use', () => {
     const { net, bytes } = encoded(1);
     const { model, state } = decodeDeepCompressed(bytes);
     expect(model).toBe('lenet-300-100');
     for (const [name, p] of net.namedParameters()) expect([...state.get(name)!.data]).toEqual([...p.data]);
+    // fc3 keeps 260 weights in 4 groups; a layer using 2 of its 4 centroids stores 2.
+    const few = encodeDeepCompressed('x', [{ name: 'fc1', shape: [2, 3], codebook: Float32Array.of(-1, -0.5, 0.5, 1), groups: Int32Array.of(0, -1, 3, 3, -1, 0), bias: null, indexBits: 2 }]);
+    const header = JSON.parse(new TextDecoder().decode(few.bytes.subarray(8, 8 + Number(new DataView(few.bytes.buffer).getBigUint64(0, true))))) as Record<string, { shape: number[] }>;
+    expect(header['fc1.codebook'].shape).toEqual([2]);
+    expect([...decodeDeepCompressed(few.bytes).state.get('fc1.weight')!.data]).toEqual([-1, 0, 1, 1, 0, -1]);
   });
 
   it('loads into a runnable model, dense or sparse, with the same logits', async () => {
@@ -221,10 +230,24 @@ describe('the Deep Compression file', () => {
   it('refuses consistent-looking but wrong structure even when the CRCs are recomputed', () => {
     const net = new MLP([4, 3], new Rng(0));
     const groups = Int32Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? -1 : i % 2));
-    const make = (codebook: Float32Array): Uint8Array => encodeDeepCompressed('lenet-300-100', [{ name: 'fc1', shape: [3, 4], codebook, groups, bias: net.parameters()[1].data, indexBits: 3 }]).bytes;
+    const make = (codebook: Float32Array): Uint8Array => encodeDeepCompressed('lenet-300-100', [{ name: 'fc1', shape: [3, 4], codebook, groups, bias: null, indexBits: 3 }]).bytes;
     expect(() => decodeDeepCompressed(make(Float32Array.of(1, NaN)), 'x')).toThrow(/x: .*codebook holds a value that is not finite/);
     const fine = decodeDeepCompressed(make(Float32Array.of(-1, 1)), 'x');
     expect([...fine.state.get('fc1.weight')!.data]).toEqual([...groups].map((g) => (g < 0 ? 0 : g ? 1 : -1)));
+  });
+
+  it('stores only the live rows\' biases when every row without weights has a zero bias', () => {
+    const groups = Int32Array.of(0, 1, -1, -1, -1, -1, 1, -1, 0); // row 1 keeps nothing
+    const layer = (bias: Float32Array) => ({ name: 'fc1', shape: [3, 3], codebook: Float32Array.of(-0.5, 0.5), groups, bias, indexBits: 2 as const });
+    const biasShape = (bytes: Uint8Array): number[] => {
+      const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+      return (JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { shape: number[] }>)['fc1.bias'].shape;
+    };
+    for (const [bias, stored] of [[Float32Array.of(0.25, 0, -1), [2]], [Float32Array.of(0.25, 0.5, -1), [3]]] as const) {
+      const { bytes } = encodeDeepCompressed('x', [layer(bias)]);
+      expect(biasShape(bytes)).toEqual(stored);
+      expect([...decodeDeepCompressed(bytes).state.get('fc1.bias')!.data]).toEqual([...bias]);
+    }
   });
 
   it('refuses files that are not Deep Compression files, and a model it cannot build', async () => {

@@ -1,16 +1,16 @@
 import { crc32 } from '../io/crc32.js';
+import { fromFloat16Bits } from '../io/float16.js';
 import type { StateDict, StateEntry } from '../nn/module.js';
 import { decodeSafetensors, encodeSafetensors } from '../nn/safetensors.js';
-import { fmt } from '../tensor/shape.js';
 import { concat, decodeLayer, encodeLayer, type LayerCost, type LayerLayout, type SharedLayerInput } from './layer-coding.js';
 
 export type { LayerCost, SharedLayerInput } from './layer-coding.js';
 
 /**
  * The Deep Compression file: one safetensors container holding three tensors per layer:
- * `<layer>.codebook` (float32 centroids), `<layer>.codes` (bitmaps of the live rows and
- * columns, the Huffman code lengths of the cluster indices and of the gaps, then the two
- * bit streams, bytes end to end: see layer-coding.ts) and `<layer>.bias` (float32). The metadata lists the layers (shape, bits, counts, where the
+ * `<layer>.codebook` (the used centroids, float16), `<layer>.codes` (bitmaps of the live
+ * rows and columns, the Huffman code lengths of the cluster indices and of the gaps, then
+ * the two bit streams, bytes end to end: see layer-coding.ts) and `<layer>.bias` (float16). The metadata lists the layers (shape, bits, counts, where the
  * value stream ends, a CRC-32 of the layer's tensors) and a CRC-32 of the list itself, so a
  * corrupted file is refused, never decoded into a wrong model. The file's size on disk is
  * the size reported.
@@ -28,16 +28,16 @@ function layerCrc(state: StateDict, layer: string): number {
   return crc32(concat(parts));
 }
 
-/** One layer of the metadata's list: its layout, whether it has a bias, and the CRC-32 of its tensors. */
+/** One layer of the metadata's list: its layout and the CRC-32 of its tensors. */
 interface LayerInfo extends LayerLayout {
   name: string;
-  bias: boolean;
   crc32: number;
 }
 
 /**
  * Encodes shared-weight layers into the file's bytes and says what each layer costs per
- * stage. `model` names the architecture (the loader rebuilds it by this name). A layer
+ * stage. Centroids and biases are stored in float16 (round them first, `roundToFloat16`,
+ * for the model to equal the file's). `model` names the architecture (the loader rebuilds it by this name). A layer
  * whose `indexBits` is `auto` gets the gap width (1–8 bits) whose Huffman-coded positions
  * and table are smallest.
  */
@@ -49,15 +49,15 @@ export function encodeDeepCompressed(model: string, layers: SharedLayerInput[]):
     if (!Number.isInteger(Math.log2(layer.codebook.length))) throw new Error(`encodeDeepCompressed: layer ${layer.name} has a codebook of ${layer.codebook.length}, not a power of two`);
     const tries = layer.indexBits === 'auto' ? [1, 2, 3, 4, 5, 6, 7, 8] : [layer.indexBits];
     const all = tries.map((b) => encodeLayer(layer, b));
-    const { cost, codes, ...layout } = all.reduce((best, c) => (c.codes.length < best.codes.length ? c : best));
+    const { cost, codes, codebook, storedBias, ...layout } = all.reduce((best, c) => (c.codes.length < best.codes.length ? c : best));
     // The stages before Huffman coding take their own best fixed gap width.
     cost.pruned = Math.min(...all.map((c) => c.cost.pruned));
     cost.quantized = Math.min(...all.map((c) => c.cost.quantized));
     const p = layer.name;
-    state.set(`${p}.codebook`, { dtype: 'F32', shape: [layer.codebook.length], data: layer.codebook });
+    state.set(`${p}.codebook`, { dtype: 'F16', shape: [codebook.length], data: codebook });
     state.set(`${p}.codes`, { dtype: 'U8', shape: [codes.length], data: codes });
-    if (layer.bias) state.set(`${p}.bias`, { dtype: 'F32', shape: [layer.bias.length], data: layer.bias });
-    infos.push({ name: p, ...layout, bias: layer.bias !== null, crc32: layerCrc(state, p) });
+    if (storedBias) state.set(`${p}.bias`, { dtype: 'F16', shape: [storedBias.length], data: storedBias });
+    infos.push({ name: p, ...layout, crc32: layerCrc(state, p) });
     costs.push(cost);
   }
   const list = infos.map(formatLayerInfo).join('; ');
@@ -96,26 +96,23 @@ export function decodeDeepCompressed(bytes: Uint8Array, source = 'deep-compresse
       if (e.dtype !== dtype) fail(`'${p}.${key}' is ${e.dtype}, not ${dtype}`);
       return e;
     };
-    const codebook = tensor('codebook', 'F32').data as Float32Array;
+    const codebook = Float32Array.from(tensor('codebook', 'F16').data, fromFloat16Bits);
     const codes = tensor('codes', 'U8').data as Uint8Array;
-    const bias = info.bias ? tensor('bias', 'F32') : null;
+    const stored = info.bias === 'none' ? null : Float32Array.from(tensor('bias', 'F16').data, fromFloat16Bits);
     if (layerCrc(state, p) !== info.crc32) fail(`layer ${p}: its tensors do not match their CRC-32 (the file is corrupted)`);
-    if (codebook.length !== 2 ** info.bits) fail(`layer ${p}: a ${info.bits}-bit codebook needs ${2 ** info.bits} centroids, has ${codebook.length}`);
+    if (codebook.length < 1 || codebook.length > 2 ** info.bits) fail(`layer ${p}: a ${info.bits}-bit codebook holds 1 to ${2 ** info.bits} centroids, has ${codebook.length}`);
     if (!codebook.every(Number.isFinite)) fail(`layer ${p}: the codebook holds a value that is not finite`);
-    const w = decodeLayer(codes, info, codebook, where);
-    out.set(`${p}.weight`, { dtype: 'F32', shape: info.shape, data: w });
-    if (bias) {
-      if (bias.data.length !== info.shape[0]) fail(`layer ${p}: bias ${fmt(bias.shape)} for ${info.shape[0]} outputs`);
-      if (!(bias.data as Float32Array).every(Number.isFinite)) fail(`layer ${p}: the bias holds a value that is not finite`);
-      out.set(`${p}.bias`, bias);
-    }
+    if (stored && !stored.every(Number.isFinite)) fail(`layer ${p}: the bias holds a value that is not finite`);
+    const { weight, bias } = decodeLayer(codes, info, codebook, stored, where);
+    out.set(`${p}.weight`, { dtype: 'F32', shape: info.shape, data: weight });
+    if (bias) out.set(`${p}.bias`, { dtype: 'F32', shape: [bias.length], data: bias });
   }
   return { model: metadata.model ?? fail('no model name in the metadata'), state: out };
 }
 
-/** `fc1 shape=300x784 bits=6 indexBits=5 kept=18816 entries=19217 valueBytes=11869 bias=1 crc32=307517951`: one layer of the metadata's list. */
+/** `fc1 shape=300x784 bits=6 indexBits=5 kept=18816 entries=19217 valueBytes=11869 bias=live crc32=307517951`: one layer of the metadata's list. */
 function formatLayerInfo(l: LayerInfo): string {
-  return `${l.name} shape=${l.shape.join('x')} bits=${l.bits} indexBits=${l.indexBits} kept=${l.kept} entries=${l.entries} valueBytes=${l.valueBytes} bias=${l.bias ? 1 : 0} crc32=${l.crc32}`;
+  return `${l.name} shape=${l.shape.join('x')} bits=${l.bits} indexBits=${l.indexBits} kept=${l.kept} entries=${l.entries} valueBytes=${l.valueBytes} bias=${l.bias} crc32=${l.crc32}`;
 }
 
 /** The layer `formatLayerInfo` wrote, checked field by field, or null. */
@@ -129,9 +126,9 @@ function parseLayerInfo(text: string): LayerInfo | null {
   const shape: number[] = (f.shape ?? '').split('x').map(Number);
   const info: LayerInfo = {
     name, shape, bits: count('bits', 1, 16), indexBits: count('indexBits', 1, 8), kept: count('kept'), entries: count('entries'),
-    valueBytes: count('valueBytes'), bias: f.bias === '1', crc32: count('crc32', 0, 0xffffffff),
+    valueBytes: count('valueBytes'), bias: f.bias as LayerInfo['bias'], crc32: count('crc32', 0, 0xffffffff),
   };
-  const ok = name !== '' && shape.every((d) => Number.isSafeInteger(d) && d > 0) && (f.bias === '0' || f.bias === '1')
+  const ok = name !== '' && shape.every((d) => Number.isSafeInteger(d) && d > 0) && ['none', 'all', 'live'].includes(f.bias)
     && [info.bits, info.indexBits, info.kept, info.entries, info.valueBytes, info.crc32].every(Number.isInteger);
   return ok ? info : null;
 }

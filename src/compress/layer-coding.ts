@@ -1,3 +1,4 @@
+import { toFloat16Bits } from '../io/float16.js';
 import { huffmanDecode, huffmanEncode, huffmanLengths, packLengths, unpackLengths } from './huffman.js';
 import { decodeRelative, encodeRelative } from './relative-index.js';
 
@@ -10,7 +11,9 @@ import { decodeRelative, encodeRelative } from './relative-index.js';
  * its gap from the previous one (see relative-index.ts). Both streams are Huffman-coded.
  *
  * The codes of a layer, bytes end to end: row bitmap ‖ column bitmap ‖ value code lengths
- * ‖ gap code lengths (4 bits each) ‖ value stream ‖ gap stream.
+ * ‖ gap code lengths (4 bits each) ‖ value stream ‖ gap stream. The codebook keeps only
+ * the centroids some weight uses, in half precision, as the bias (quantization stores
+ * both so: the model the file encodes is evaluated with them rounded).
  */
 
 /** One layer to encode: its shared weights as a codebook and a group per weight. */
@@ -39,11 +42,11 @@ export interface LayerCost {
   indexBits: number;
   /** Dense float32 weights and bias. */
   dense: number;
-  /** Pruned: float32 kept weights + bitmaps + fixed-width gaps (with `auto`, at the width that is smallest for this stage). */
+  /** Pruned: float32 kept weights + bitmaps + fixed-width gaps (with `auto`, at the width that is smallest for this stage) + float32 bias. */
   pruned: number;
-  /** + quantization: `bits`-bit cluster indices + bitmaps + fixed-width gaps + the codebook. */
+  /** + quantization: `bits`-bit cluster indices + bitmaps + fixed-width gaps + the float16 codebook and bias. */
   quantized: number;
-  /** + Huffman: the layer's whole codes (bitmaps, tables, both streams) + the codebook. */
+  /** + Huffman: the layer's whole codes (bitmaps, tables, both streams) + the float16 codebook and bias. */
   huffman: number;
   /** Mean bits per kept weight after Huffman: cluster index, and position. */
   valueBitsPerWeight: number;
@@ -53,6 +56,7 @@ export interface LayerCost {
 /** What the decoder needs besides the codes (the metadata's layer entry). */
 export interface LayerLayout {
   shape: number[];
+  /** Bits of the cluster indices before Huffman coding (the codebook holds at most 2^bits centroids). */
   bits: number;
   indexBits: number;
   kept: number;
@@ -60,11 +64,20 @@ export interface LayerLayout {
   entries: number;
   /** Bytes of the value stream. */
   valueBytes: number;
+  /** Which biases are stored: none (no bias), all, or the live rows' (the others are 0). */
+  bias: BiasLayout;
 }
+
+/** `none`, `all`, or `live`: only the rows that keep a weight (every other row's bias is 0). */
+export type BiasLayout = 'none' | 'all' | 'live';
 
 /** A layer coded with one gap width. */
 export interface CodedLayer extends LayerLayout {
   codes: Uint8Array;
+  /** The used centroids as float16 bit patterns. */
+  codebook: Uint16Array;
+  /** The stored biases as float16 bit patterns (see `bias`). */
+  storedBias: Uint16Array | null;
   cost: LayerCost;
 }
 
@@ -103,6 +116,12 @@ export function concat(parts: Uint8Array[]): Uint8Array {
 export function encodeLayer(layer: SharedLayerInput, indexBits: number): CodedLayer {
   const bits = Math.log2(layer.codebook.length);
   const [rows, cols] = matrixOf(layer.shape);
+  // Only the centroids some weight uses are stored; `index` renumbers them in order.
+  const index = new Int32Array(layer.codebook.length).fill(-1);
+  for (const k of layer.groups) if (k >= 0) index[k] = 0;
+  const used: number[] = [];
+  index.forEach((v, k) => v === 0 && (index[k] = used.push(k) - 1));
+  const codebook = Uint16Array.from(used, (k) => toFloat16Bits(layer.codebook[k]));
   const g = layer.groups;
   const liveRow = new Uint8Array(rows);
   const liveCol = new Uint8Array(cols);
@@ -115,47 +134,54 @@ export function encodeLayer(layer: SharedLayerInput, indexBits: number): CodedLa
   rowList.forEach((r, i) => colList.forEach((c, j) => {
     if (g[r * cols + c] >= 0) {
       positions.push(i * colList.length + j);
-      symbols.push(g[r * cols + c]);
+      symbols.push(index[g[r * cols + c]]);
     }
   }));
   const { gaps, fillers } = encodeRelative(positions, indexBits);
-  const valueLengths = huffmanLengths(histogram(symbols, layer.codebook.length));
+  const valueLengths = huffmanLengths(histogram(symbols, used.length));
   const gapLengths = huffmanLengths(histogram(gaps, 2 ** indexBits));
   const values = huffmanEncode(symbols, valueLengths);
   const gapStream = huffmanEncode(gaps, gapLengths);
   const maps = concat([bitmap(liveRow), bitmap(liveCol)]);
   const codes = concat([maps, packLengths(valueLengths), packLengths(gapLengths), values.bytes, gapStream.bytes]);
   const kept = positions.length;
-  const biasBits = 32 * (layer.bias?.length ?? 0);
-  const codebookBits = 32 * layer.codebook.length;
+  // A row with no weight left is a unit pruning removed: when its bias is 0 too (see
+  // removeDeadUnits), only the live rows' biases are stored.
+  const b = layer.bias;
+  const biasLayout: BiasLayout = !b ? 'none' : b.every((v, r) => liveRow[r] || v === 0) ? 'live' : 'all';
+  const storedBias = b ? Uint16Array.from(biasLayout === 'live' ? rowList.map((r) => b[r]) : b, toFloat16Bits) : null;
+  const biases = b?.length ?? 0;
+  const halves = 16 * (used.length + (storedBias?.length ?? 0)); // the codebook and the bias in float16
   const indexCost = 8 * maps.length + indexBits * gaps.length;
   const cost: LayerCost = {
     name: layer.name, shape: [...layer.shape], weights: g.length, kept, entries: gaps.length, fillers, bits, indexBits,
-    dense: 32 * g.length + biasBits,
-    pruned: 32 * kept + indexCost + biasBits,
-    quantized: bits * kept + indexCost + codebookBits + biasBits,
-    huffman: 8 * codes.length + codebookBits + biasBits,
+    dense: 32 * (g.length + biases),
+    pruned: 32 * (kept + biases) + indexCost,
+    quantized: bits * kept + indexCost + halves,
+    huffman: 8 * codes.length + halves,
     valueBitsPerWeight: kept ? values.bits / kept : 0,
     indexBitsPerWeight: kept ? gapStream.bits / kept : 0,
   };
-  return { shape: [...layer.shape], bits, indexBits, kept, entries: gaps.length, valueBytes: values.bytes.length, codes, cost };
+  return { shape: [...layer.shape], bits, indexBits, kept, entries: gaps.length, valueBytes: values.bytes.length, bias: biasLayout, codes, codebook, storedBias, cost };
 }
 
 /**
- * The dense weights (flattened, row-major) of a layer coded by `encodeLayer`. Anything
+ * The dense weights (flattened, row-major) and the bias of a layer coded by `encodeLayer`,
+ * from its codes, its stored codebook (the used centroids) and its stored biases. Anything
  * that does not fit (codes too short, an invalid code table, a stream that ends early or
- * has bits left over, a position past the layer) throws an error prefixed with `source`.
+ * has bits left over, a position past the layer, the wrong number of biases) throws an
+ * error prefixed with `source`.
  */
-export function decodeLayer(codes: Uint8Array, layout: LayerLayout, codebook: Float32Array, source: string): Float32Array {
+export function decodeLayer(codes: Uint8Array, layout: LayerLayout, codebook: Float32Array, storedBias: Float32Array | null, source: string): { weight: Float32Array; bias: Float32Array | null } {
   const [rows, cols] = matrixOf(layout.shape);
   if (rows * cols > 2 ** 28) throw new Error(`${source}: a layer of ${rows * cols} weights is beyond what this decoder takes (2^28)`);
   const mapBytes = ((rows + 7) >>> 3) + ((cols + 7) >>> 3);
-  const valueTable = (2 ** layout.bits + 1) >>> 1;
+  const valueTable = (codebook.length + 1) >>> 1;
   const tables = mapBytes + valueTable + ((2 ** layout.indexBits + 1) >>> 1);
   if (tables + layout.valueBytes > codes.length) throw new Error(`${source}: ${codes.length} bytes of codes cannot hold the bitmaps, the code tables and a ${layout.valueBytes}-byte value stream`);
   const rowList = unbitmap(codes.subarray(0, (rows + 7) >>> 3), rows);
   const colList = unbitmap(codes.subarray((rows + 7) >>> 3, mapBytes), cols);
-  const valueLengths = unpackLengths(codes.subarray(mapBytes, mapBytes + valueTable), 2 ** layout.bits);
+  const valueLengths = unpackLengths(codes.subarray(mapBytes, mapBytes + valueTable), codebook.length);
   const gapLengths = unpackLengths(codes.subarray(mapBytes + valueTable, tables), 2 ** layout.indexBits);
   const symbols = huffmanDecode(codes.subarray(tables, tables + layout.valueBytes), valueLengths, layout.kept, `${source} values`);
   const gaps = huffmanDecode(codes.subarray(tables + layout.valueBytes), gapLengths, layout.entries, `${source} positions`);
@@ -164,5 +190,10 @@ export function decodeLayer(codes: Uint8Array, layout: LayerLayout, codebook: Fl
   const w = new Float32Array(rows * cols);
   const n = colList.length;
   for (let i = 0; i < positions.length; i++) w[rowList[Math.floor(positions[i] / n)] * cols + colList[positions[i] % n]] = codebook[symbols[i]];
-  return w;
+  const biasCount = { none: 0, all: rows, live: rowList.length }[layout.bias];
+  if ((storedBias?.length ?? 0) !== biasCount) throw new Error(`${source}: ${storedBias?.length ?? 0} biases stored where the layout '${layout.bias}' needs ${biasCount}`);
+  if (!storedBias || layout.bias === 'all') return { weight: w, bias: storedBias };
+  const bias = new Float32Array(rows);
+  rowList.forEach((r, i) => (bias[r] = storedBias[i]));
+  return { weight: w, bias };
 }

@@ -68,6 +68,12 @@ export class SharedWeights {
     }
   }
 
+  /** Replaces every centroid c by round(c) (e.g. to the float16 a file stores) and rewrites the weights. */
+  roundCentroids(round: (c: number) => number): void {
+    for (const { centroids } of this.layers) centroids.data.set(centroids.data.map(round));
+    this.apply();
+  }
+
   /** The codebooks, in layer order. */
   centroids(): Tensor[] {
     return this.layers.map((l) => l.centroids);

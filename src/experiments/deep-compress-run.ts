@@ -10,7 +10,9 @@ import type { MnistData } from '../data/mnist.js';
 import { weightedLayers, type Linear } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { roundToFloat16 } from '../io/float16.js';
 import { noGrad } from '../tensor/autograd.js';
+import { batchesOf } from '../data/tensor-set.js';
 import { Rng } from '../tensor/random.js';
 import { trainClassifier, type EpochRow } from '../train/classifier.js';
 import { accuracyOn } from '../train/evaluate.js';
@@ -86,20 +88,8 @@ export async function runDeepCompress(config: SectionConfig<DeepCompressOptions>
   const training = trainClassifier(config.model, net, data, config);
   const dense = training.at(-1)!.accuracy;
 
-  const steps = config.pruneEpochs * Math.ceil(data.train.count / config.batchSize);
-  const pruner = new Pruner(net);
-  const every = Math.max(1, Math.floor(steps / 40));
-  let step = 0;
-  const targets = (t: number): Record<string, number> =>
-    Object.fromEntries(names.map((n, i) => [n, polynomialSparsity(t, { final: 1 - keep[i], begin: 0, end: Math.floor(steps / 2) })]));
-  training.push(...trainClassifier(`${config.model} pruning`, net, data, { ...config, epochs: config.pruneEpochs }, {
-    seed: config.seed + 1,
-    afterStep: () => {
-      if (++step % every === 0 && step <= steps / 2 + every) pruner.pruneLayersTo(targets(step));
-      else pruner.apply();
-    },
-  }));
-  pruner.pruneLayersTo(targets(steps));
+  const { rows: pruning, pruner } = pruneOnSchedule(net, data, config, Object.fromEntries(names.map((n, i) => [n, 1 - keep[i]])));
+  training.push(...pruning);
   const layerByName = new Map(weightedLayers(net));
   const deadUnits = removeDeadUnits(spec.reluPairs.map(([a, b]) => [layerByName.get(a) as Linear, layerByName.get(b) as Linear]));
   log?.(`${config.model}: ${deadUnits.dead} dead and ${deadUnits.unread} unread units removed (${deadUnits.weights} weights)`);
@@ -111,6 +101,9 @@ export async function runDeepCompress(config: SectionConfig<DeepCompressOptions>
   const others = net.parameters().filter((p) => !shared.layers.some((l) => l.weight === p));
   const optimizer = new SharedWeightsAdam(shared, others, { lr: config.lr });
   training.push(...trainClassifier(`${config.model} centroids`, net, data, { ...config, epochs: config.clusterEpochs }, { seed: config.seed + 2, optimizer }));
+  // The file stores centroids and biases in float16: the model evaluated is the rounded one.
+  shared.roundCentroids(roundToFloat16);
+  for (const p of others) p.data.set(p.data.map(roundToFloat16));
   const sharedAccuracy = accuracyOn(net, data.testSet);
   clock.mark('extras');
 
@@ -118,23 +111,12 @@ export async function runDeepCompress(config: SectionConfig<DeepCompressOptions>
     name: l.name, shape: l.weight.shape, codebook: l.centroids.data.slice(), groups: l.groups,
     bias: layerByName.get(l.name)!.bias?.data.slice() ?? null, indexBits: config.indexBits === 'auto' ? 'auto' : Number(config.indexBits),
   })));
-  const dir = config.out ?? (await fs.mkdtemp(join(tmpdir(), 'slimtensor-deepc-')));
-  const file = join(dir, `${config.model}.deep-compressed.safetensors`);
-  let decoded: Module;
-  let fileBytes: number;
-  try {
-    await writeFileAtomic(file, bytes);
-    fileBytes = (await fs.stat(file)).size;
-    decoded = await loadDeepCompressed(file);
-  } finally {
-    if (!config.out) await fs.rm(dir, { recursive: true, force: true });
-  }
-  const x = data.testSet.x;
-  const decodedMatches = noGrad(() => {
+  const { file, fileBytes, decoded } = await writeAndLoad(bytes, config.out, `${config.model}.deep-compressed.safetensors`);
+  const decodedMatches = batchesOf(data.testSet.x, 1000).every((x) => noGrad(() => {
     const a = net.forward(x).data;
     const b = decoded.forward(x).data;
     return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
-  });
+  }));
   const accuracy: StageAccuracy = { dense, pruned, clustered, shared: sharedAccuracy, decoded: accuracyOn(decoded, data.testSet) };
   log?.(`${config.model}: ${fileBytes} bytes on disk (${((costs.reduce((a, c) => a + c.dense, 0) / 8) / fileBytes).toFixed(1)}× smaller), accuracy ${percent(accuracy.decoded)}`);
   clock.mark('extras');
@@ -144,6 +126,42 @@ export async function runDeepCompress(config: SectionConfig<DeepCompressOptions>
   };
   await writeJson(config.out, 'deep-compress.json', result);
   return result;
+}
+
+/**
+ * Retrains `net` for `config.pruneEpochs` epochs while pruning each layer toward its
+ * `final` sparsity: the targets rise on a cubic schedule over the first half of the steps,
+ * are raised 40 times, and the masks are re-applied after every step.
+ */
+function pruneOnSchedule(net: Module, data: MnistData, config: SectionConfig<DeepCompressOptions>, final: Record<string, number>): { rows: EpochRow[]; pruner: Pruner } {
+  const steps = config.pruneEpochs * Math.ceil(data.train.count / config.batchSize);
+  const ramp = Math.floor(steps / 2);
+  const every = Math.max(1, Math.floor(steps / 40));
+  const targets = (t: number): Record<string, number> =>
+    Object.fromEntries(Object.entries(final).map(([name, s]) => [name, polynomialSparsity(t, { final: s, begin: 0, end: ramp })]));
+  const pruner = new Pruner(net);
+  let step = 0;
+  const rows = trainClassifier(`${config.model} pruning`, net, data, { ...config, epochs: config.pruneEpochs }, {
+    seed: config.seed + 1,
+    afterStep: () => {
+      if (++step % every === 0 && step <= ramp + every) pruner.pruneLayersTo(targets(step));
+      else pruner.apply();
+    },
+  });
+  pruner.pruneLayersTo(final);
+  return { rows, pruner };
+}
+
+/** Writes the file to the run folder (or a temporary one, removed after) and loads it back. */
+async function writeAndLoad(bytes: Uint8Array, out: string | undefined, name: string): Promise<{ file: string; fileBytes: number; decoded: Module }> {
+  const dir = out ?? (await fs.mkdtemp(join(tmpdir(), 'slimtensor-deepc-')));
+  const file = join(dir, name);
+  try {
+    await writeFileAtomic(file, bytes);
+    return { file, fileBytes: (await fs.stat(file)).size, decoded: await loadDeepCompressed(file) };
+  } finally {
+    if (!out) await fs.rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** A per-layer setting checked against the model's layers. */

@@ -3,7 +3,8 @@ import { Tensor } from '../tensor/tensor.js';
 
 /** A named array in a state dict: float32 parameters, or other dtypes for compressed layers. */
 export interface StateEntry {
-  dtype: 'F32' | 'F64' | 'I8' | 'U8' | 'U16' | 'I32';
+  /** F16 holds raw half-precision bit patterns in a Uint16Array (see io/float16.ts). */
+  dtype: 'F32' | 'F64' | 'F16' | 'I8' | 'U8' | 'U16' | 'I32';
   shape: readonly number[];
   data: Float32Array | Float64Array | Int8Array | Uint8Array | Uint16Array | Int32Array;
 }

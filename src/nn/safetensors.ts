@@ -11,10 +11,11 @@ import type { StateDict, StateEntry } from './module.js';
  * `safetensors.torch.load_file`, and theirs load here.
  */
 
-const BYTES: Record<StateEntry['dtype'], number> = { F32: 4, F64: 8, I8: 1, U8: 1, U16: 2, I32: 4 };
+const BYTES: Record<StateEntry['dtype'], number> = { F32: 4, F64: 8, F16: 2, I8: 1, U8: 1, U16: 2, I32: 4 };
 const ARRAYS = {
   F32: Float32Array,
   F64: Float64Array,
+  F16: Uint16Array, // raw half-precision bit patterns
   I8: Int8Array,
   U8: Uint8Array,
   U16: Uint16Array,

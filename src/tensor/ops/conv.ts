@@ -98,11 +98,19 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
 }
 
 /**
+ * Pool windows of at least this many positions take the winners-only backward (it does
+ * C·KH·KW scalar multiply-adds per pooled output, so it wins when the window drops most of
+ * the convolution's outputs: the teacher's 5×5); smaller ones go through conv2d's GEMMs
+ * (LeNet-5's 2×2 pools: 193 → 43 ms per training step).
+ */
+const SMALL_POOL = 16;
+
+/**
  * maxPool2d(conv2d(x, weight, bias, conv), pool) as one primitive, equal to the composed
  * pair in value and gradient. It never builds the `[N, OC, OH, OW]` convolution output
- * (it pools each image's as it is made), and its backward visits only the pooled
- * winners instead of multiplying a gradient that is zero almost everywhere
- * (kernels/conv-pool.ts says why that is 36× less work for the teacher).
+ * (it pools each image's as it is made), and for a window of 16 positions or more its
+ * backward visits only the pooled winners instead of multiplying a gradient that is zero
+ * almost everywhere (kernels/conv-pool.ts says why that is 36× less work for the teacher).
  * @example conv2dMaxPool(images, conv1.weight, conv1.bias, {}, { kernelSize: 5 }) // [64, 1, 28, 28] → [64, 32, 4, 4]
  */
 export function conv2dMaxPool(x: Tensor, weight: Tensor, bias: Tensor | null, conv: Conv2dOptions, pool: MaxPool2dOptions): Tensor {
@@ -118,7 +126,17 @@ export function conv2dMaxPool(x: Tensor, weight: Tensor, bias: Tensor | null, co
     const dx = x.requiresGrad ? new Float32Array(x.size) : null;
     const dw = weight.requiresGrad ? new Float32Array(weight.size) : null;
     const db = bias?.requiresGrad ? new Float32Array(OC) : null;
-    kernels.convPoolBackward(x.data, weight.data, dout, argmax, N, OC, g, p, dx, dw, db);
+    if (p.KH * p.KW >= SMALL_POOL) {
+      kernels.convPoolBackward(x.data, weight.data, dout, argmax, N, OC, g, p, dx, dw, db);
+      return [dx, dw, db];
+    }
+    // A small window leaves few outputs out: the winners' scalar loops would cost more than
+    // the GEMMs of conv2d's backward on the gradient scattered back to the winners.
+    const L = g.OH * g.OW;
+    const perImage = OC * p.OH * p.OW;
+    const dy = new Float32Array(N * OC * L);
+    for (let i = 0; i < dout.length; i++) dy[Math.floor(i / perImage) * OC * L + argmax[i]] += dout[i];
+    kernels.conv2dBackward(x.data, weight.data, dy, N, OC, g, dx, dw, db);
     return [dx, dw, db];
   });
 }
