@@ -1,5 +1,7 @@
+import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/io/atomic.js';
+import type { PeersRun } from '../src/report/peers.js';
 import { formatMarkdown, formatTable, type Column } from '../src/report/table.js';
 import { benchConv } from './conv.js';
 import { benchCsr } from './csr.js';
@@ -67,6 +69,7 @@ async function main(): Promise<number> {
     all.push(...results);
     process.stdout.write(`\n## ${family}\n${formatTable(results, columns(results))}\n`);
     sections.push(`## ${family}\n\n${formatMarkdown(results, columns(results))}\n`);
+    if (family === 'peers' && results.length > 0 && !options.quick) await savePeers(results, env);
   }
   if (values.json) await writeFileAtomic(values.json, `${JSON.stringify({ environment: env, results: all }, null, 2)}\n`);
   if (values.markdown) {
@@ -81,6 +84,20 @@ async function main(): Promise<number> {
     await writeFileAtomic(values.markdown, `${[...head, ...sections].join('\n')}`);
   }
   return 0;
+}
+
+/** Where the peers family leaves its last full run for `slimtensor all` and `report` (see src/report/peers.ts). */
+const PEERS_FILE = 'runs/peers.json';
+
+async function savePeers(results: BenchResult[], env: Record<string, string | number>): Promise<void> {
+  const peers: PeersRun = {
+    date: String(env.date),
+    machine: `${env.cpu}, ${env.cores} cores, Node ${env.node}, slimtensor on ${env.backend} with ${env.threads} thread(s)`,
+    rows: results.map((r) => ({ name: r.name, ms: r.median * 1000, ratio: r.ratio ?? null, baseline: r.baseline ?? null })),
+  };
+  await mkdir('runs', { recursive: true });
+  await writeFileAtomic(PEERS_FILE, `${JSON.stringify(peers, null, 2)}\n`);
+  process.stdout.write(`peers: saved to ${PEERS_FILE}; the report of the next \`slimtensor all\` includes it\n`);
 }
 
 /** The table of one family: case, median, spread, rate, unit, ratio. */

@@ -7,8 +7,11 @@ import { tempDir } from './helpers.js';
 
 describe('slimtensor all', () => {
   it('--quick on a small slice fills the run folder: every section, valid JSON, SVG charts with named axes, report', async () => {
-    const out = join(tempDir('all'), 'run');
-    const r = await runCli(['all', '--quick', '--train-limit', '600', '--test-limit', '300', '--out', out]);
+    const dir = tempDir('all');
+    const out = join(dir, 'run');
+    const peers = { date: '2026-12-01T04:00:00.000Z', machine: 'a test machine', rows: [{ name: 'SimpleNet training step, batch 64: slimtensor', ms: 5.5, ratio: 0.7, baseline: 'PyTorch, 1 thread' }] };
+    writeFileSync(join(dir, 'peers.json'), JSON.stringify(peers));
+    const r = await runCli(['all', '--quick', '--train-limit', '600', '--test-limit', '300', '--out', out, '--peers', join(dir, 'peers.json')]);
     expect(r.code).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(Object.keys(results.sections)).toEqual(['distill', 'prune', 'activation-prune', 'low-rank', 'quantize', 'deep-compress']);
@@ -61,6 +64,10 @@ describe('slimtensor all', () => {
       expect(existsSync(join(out, row.onnx!)), row.model).toBe(true);
     }
     expect(report).toContain('## The models as ONNX');
+    // The saved peers run goes into the report and into results.json (so `report` renders it again).
+    expect(report).toContain('## Against PyTorch and onnxruntime');
+    expect(report).toContain('| SimpleNet training step, batch 64: slimtensor | 5.50 | 0.70× | PyTorch, 1 thread |');
+    expect(results.peers).toEqual(peers);
     // The notebook trains SimpleNet in sections 2, 3 and 4; the time of its same work counts all three.
     const s = results.seconds as Record<string, { notebook: number }>;
     const same = Object.values(s).reduce((a, v) => a + v.notebook, 0) + 2 * s['simple-net'].notebook;
@@ -99,12 +106,16 @@ describe('slimtensor all', () => {
     const dir = tempDir('all-bad');
     const file = join(dir, 'taken');
     writeFileSync(file, 'keep');
+    const notPeers = join(dir, 'not-peers.json');
+    writeFileSync(notPeers, '{"rows": 3}');
     const hadRuns = existsSync('runs');
     const cases: [string[], RegExp][] = [
       [['all', '--sections', 'distill,prunning'], /unknown section 'prunning'/],
       [['all', '--frobnicate'], /Unknown option '--frobnicate'/],
       [['all', '--epochs', 'ten'], /--epochs must be an integer ≥ 1, got 'ten'/],
       [['all', '--out', file], /--out .*taken is a file, not a folder/],
+      [['all', '--peers', join(dir, 'nowhere.json')], /--peers .*nowhere\.json: no such file/],
+      [['all', '--peers', notPeers], /not-peers\.json: not a peers run saved by `npm run bench -- peers`: it needs date, machine and rows/],
     ];
     for (const [argv, message] of cases) {
       const r = await runCli(argv);
@@ -112,7 +123,7 @@ describe('slimtensor all', () => {
       expect(r.err).toMatch(message);
       expect(r.err).toMatch(/usage: slimtensor all/);
     }
-    expect(readdirSync(dir)).toEqual(['taken']);
+    expect(readdirSync(dir).sort()).toEqual(['not-peers.json', 'taken']);
     expect(readFileSync(file, 'utf8')).toBe('keep');
     expect(existsSync('runs')).toBe(hadRuns); // the default run folder is made only by a run that starts
   });

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJson } from '../experiments/config.js';
 import { equivalentWork, runAll } from '../experiments/run-all.js';
@@ -5,6 +7,7 @@ import type { Section } from '../experiments/section.js';
 import { SECTIONS, sectionNamed, type SectionName } from '../experiments/sections.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { renderSvg } from '../report/charts.js';
+import { peersProblem, peersReportPart, type PeersRun } from '../report/peers.js';
 import { runReport } from '../report/run-report.js';
 import { exportRunFolder, onnxReportPart } from './onnx-files.js';
 import { EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, quickFlags, UsageError, withOutFolder, type Command } from './args.js';
@@ -17,14 +20,32 @@ function defaultRunDir(now = new Date()): string {
 
 const NAMES = SECTIONS.map((s) => s.name).join(', ');
 
+/** Where `npm run bench -- peers` saves its last full run. */
+const DEFAULT_PEERS = join('runs', 'peers.json');
+
+/** The saved peers run at `path` (none without a path); an unreadable one is refused with its path before any work. */
+async function readPeers(path: string | undefined): Promise<PeersRun | null> {
+  if (path === undefined) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${path}: cannot read the peers run (${(e as Error).message})`);
+  }
+  const problem = peersProblem(value);
+  if (problem) throw new UsageError(`${path}: not a peers run saved by \`npm run bench -- peers\`: ${problem}`);
+  return value as PeersRun;
+}
+
 /** `slimtensor all` (what `npm start` runs): every section, a run folder with JSON, report and charts. */
 export const allCommand: Command = {
   name: 'all',
   summary: 'every section at the notebook\'s settings: results.json, report.md and SVG charts in a run folder',
   flagsHelp: `  --quick                 a first look: 3,000 training / 1,000 test images, 1 epoch, short extras
   --sections <list>       run only these: ${NAMES} (default all)
+  --peers <file>          a saved \`npm run bench -- peers\` run for the report (default ${DEFAULT_PEERS} when it exists)
 ${EXPERIMENT_USAGE.replace('write models (safetensors) and results (JSON) there', 'the run folder (default runs/<date-time>)')}`,
-  options: { ...EXPERIMENT_FLAGS, quick: { type: 'boolean' }, sections: { type: 'string' } },
+  options: { ...EXPERIMENT_FLAGS, quick: { type: 'boolean' }, sections: { type: 'string' }, peers: { type: 'string' } },
   async run(values, io) {
     const quick = values.quick === true;
     const raw = values.sections as string | undefined;
@@ -32,6 +53,9 @@ ${EXPERIMENT_USAGE.replace('write models (safetensors) and results (JSON) there'
     const unknown = names.find((s) => sectionNamed(s) === undefined);
     if (unknown !== undefined) throw new UsageError(`--sections: unknown section '${unknown}'; sections: ${NAMES}`);
     const config = { ...experimentConfig({ ...quickFlags(quick), ...values }, io), sections: names as SectionName[], quick };
+    const peersPath = (values.peers as string | undefined) ?? (existsSync(DEFAULT_PEERS) ? DEFAULT_PEERS : undefined);
+    if (values.peers !== undefined && !existsSync(peersPath!)) throw new UsageError(`--peers ${peersPath}: no such file`);
+    const peers = await readPeers(peersPath);
     const out = config.out ?? defaultRunDir();
     config.out = out;
     const { report, files, seconds } = await withOutFolder(out, async () => {
@@ -42,9 +66,9 @@ ${EXPERIMENT_USAGE.replace('write models (safetensors) and results (JSON) there'
         return r === undefined ? [] : [(s as Section).report(r)];
       });
       const onnx = await exportRunFolder(out);
-      const { markdown, charts } = runReport(result, [...parts, onnxReportPart(onnx)], { equivalent: equivalentWork(result.seconds) });
+      const { markdown, charts } = runReport(result, [...parts, onnxReportPart(onnx), ...(peers ? [peersReportPart(peers)] : [])], { equivalent: equivalentWork(result.seconds) });
       for (const c of charts) await writeFileAtomic(join(out, c.file), await renderSvg(c.spec));
-      await writeJson(out, 'results.json', { ...result, onnx });
+      await writeJson(out, 'results.json', { ...result, onnx, ...(peers ? { peers } : {}) });
       await writeFileAtomic(join(out, 'report.md'), markdown);
       return { report: markdown, files: charts.length, seconds: result.totalSeconds };
     });

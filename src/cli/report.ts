@@ -5,6 +5,7 @@ import type { Section } from '../experiments/section.js';
 import { SECTIONS } from '../experiments/sections.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { renderSvg } from '../report/charts.js';
+import { peersReportPart, type PeersRun } from '../report/peers.js';
 import { runReport } from '../report/run-report.js';
 import { UsageError, type Command } from './args.js';
 import { onnxReportPart, type OnnxFile } from './onnx-files.js';
@@ -52,6 +53,8 @@ export const reportCommand: Command = {
       const parts = SECTIONS.flatMap((s) => (run.sections[s.name] === undefined ? [] : [(s as Section).report(run.sections[s.name])]));
       const onnx = (run as { onnx?: OnnxFile[] }).onnx;
       if (onnx) parts.push(onnxReportPart(onnx));
+      const peers = (run as { peers?: PeersRun }).peers;
+      if (peers) parts.push(peersReportPart(peers));
       rendered = runReport(run, parts, { chartFolder: basename(markdownPath, '.md').toLowerCase(), equivalent: equivalentWork(run.seconds) });
     } catch (e) {
       throw new Error(`${results}: a section's results are not as \`slimtensor all\` writes them (${(e as Error).message})`);
