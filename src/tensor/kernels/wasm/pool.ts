@@ -97,9 +97,10 @@ export class HelperPool {
     for (let t = 0; t < count; t++) {
       const control = new SharedArrayBuffer(CONTROL_BYTES);
       new Int32Array(control)[1] = STARTING;
-      // The helper's program is CommonJS: a process started with --input-type=module must not pass that on to it.
-      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv, workerData: { module: compiled, memory, control, kernels } });
+      // The helper's program is plain CommonJS and needs none of the process's options:
+      // --input-type=module would break it, and V8 flags (--no-liftoff, ...) are refused in
+      // a Worker's execArgv although they already apply to it (V8's flags are process-wide).
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { module: compiled, memory, control, kernels } });
       worker.unref(); // an idle helper never keeps the process alive
       const helper: Helper = {
         worker, ctrl: new Int32Array(control, 0, MESSAGE_LENGTH + 1), text: new Uint8Array(control, (MESSAGE_LENGTH + 1) * 4), job: 0, kernel: '', lost: null,
