@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
@@ -236,6 +236,17 @@ describe('the Deep Compression file', () => {
     expect([...fine.state.get('fc1.weight')!.data]).toEqual([...groups].map((g) => (g < 0 ? 0 : g ? 1 : -1)));
   });
 
+  it('codes an empty layer (every weight pruned) and a layer with one weight', () => {
+    const empty = { name: 'fc1', shape: [3, 4], codebook: Float32Array.of(-1, 1), groups: new Int32Array(12).fill(-1), bias: Float32Array.of(0.5, -0.25, 0), indexBits: 'auto' as const };
+    const one = { name: 'fc2', shape: [2, 3], codebook: Float32Array.of(-1, 1), groups: Int32Array.of(-1, -1, -1, -1, 1, -1), bias: null, indexBits: 'auto' as const };
+    const { bytes, costs } = encodeDeepCompressed('x', [empty, one]);
+    expect(costs.map((c) => c.kept)).toEqual([0, 1]);
+    const { state } = decodeDeepCompressed(bytes);
+    expect([...state.get('fc1.weight')!.data]).toEqual(new Array(12).fill(0));
+    expect([...state.get('fc1.bias')!.data]).toEqual([0.5, -0.25, 0]);
+    expect([...state.get('fc2.weight')!.data]).toEqual([0, 0, 0, 0, 1, 0]);
+  });
+
   it('stores only the live rows\' biases when every row without weights has a zero bias', () => {
     const groups = Int32Array.of(0, 1, -1, -1, -1, -1, 1, -1, 0); // row 1 keeps nothing
     const layer = (bias: Float32Array) => ({ name: 'fc1', shape: [3, 3], codebook: Float32Array.of(-0.5, 0.5), groups, bias, indexBits: 2 as const });
@@ -286,6 +297,17 @@ describe('deep-compress experiment', () => {
     expect(r.fileBytes).toBeGreaterThan(stages[3]);
     const json = JSON.parse(readFileSync(join(out, 'deep-compress.json'), 'utf8')) as { fileBytes: number };
     expect(json.fileBytes).toBe(r.fileBytes);
+  });
+
+  it('the command prints the tables beside the paper\'s and writes the JSON, the chart and the file', async () => {
+    const out = join(tempDir('deep-compress-cli'), 'run');
+    const text: string[] = [];
+    const code = await main(['deep-compress', '--quick', '--train-limit', '600', '--test-limit', '200', '--out', out], { out: (t) => text.push(t), err: (t) => text.push(t) });
+    expect(code, text.join('')).toBe(0);
+    expect(text.join('')).toMatch(/lenet-300-100: 1066 KB → .* KB on disk, .*× \(paper: 1070 KB → 27 KB, 40×\)/);
+    expect(text.join('')).toContain('+ quantization (fixed-width codes)');
+    expect(readdirSync(out).sort()).toEqual(['deep-compress.json', 'deep-compression.svg', 'lenet-300-100.deep-compressed.safetensors']);
+    expect(readFileSync(join(out, 'deep-compression.svg'), 'utf8')).toMatch(/^<svg [^>]*xmlns=/);
   });
 
   it('the command checks its flags before any work', async () => {

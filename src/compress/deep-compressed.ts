@@ -100,7 +100,8 @@ export function decodeDeepCompressed(bytes: Uint8Array, source = 'deep-compresse
     const codes = tensor('codes', 'U8').data as Uint8Array;
     const stored = info.bias === 'none' ? null : Float32Array.from(tensor('bias', 'F16').data, fromFloat16Bits);
     if (layerCrc(state, p) !== info.crc32) fail(`layer ${p}: its tensors do not match their CRC-32 (the file is corrupted)`);
-    if (codebook.length < 1 || codebook.length > 2 ** info.bits) fail(`layer ${p}: a ${info.bits}-bit codebook holds 1 to ${2 ** info.bits} centroids, has ${codebook.length}`);
+    const least = info.kept > 0 ? 1 : 0; // an empty layer (every weight pruned) needs no centroid
+    if (codebook.length < least || codebook.length > 2 ** info.bits) fail(`layer ${p}: a ${info.bits}-bit codebook of ${info.kept} weights holds ${least} to ${2 ** info.bits} centroids, has ${codebook.length}`);
     if (!codebook.every(Number.isFinite)) fail(`layer ${p}: the codebook holds a value that is not finite`);
     if (stored && !stored.every(Number.isFinite)) fail(`layer ${p}: the bias holds a value that is not finite`);
     const { weight, bias } = decodeLayer(codes, info, codebook, stored, where);

@@ -1,6 +1,8 @@
 import { DEEP_COMPRESSION_MODELS } from '../compress/deep-compressed-model.js';
 import type { LayerCost } from '../compress/layer-coding.js';
-import { barCharts } from '../report/charts.js';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { barCharts, renderSvg, type Chart } from '../report/charts.js';
 import { formatMarkdown, formatTable, type Column } from '../report/table.js';
 import { INDEX_BITS, runDeepCompress, type DeepCompressOptions, type DeepCompressResult } from './deep-compress-run.js';
 import { defineSection } from './section.js';
@@ -74,6 +76,16 @@ function summary(r: DeepCompressResult): string {
   ].join('\n');
 }
 
+/** KB after each stage, ours beside the paper's (its ratios applied to its dense size). */
+function stagesChart(r: DeepCompressResult): Chart {
+  const paper = DEEP_COMPRESSION_MODELS[r.model].paper;
+  const bars = stageRows(r).slice(0, 4).flatMap((s) => [
+    { stage: s.stage.split(' (')[0], source: 'slimtensor', kb: s.bytes / KB },
+    { stage: s.stage.split(' (')[0], source: 'paper', kb: paper.denseKB / s.paperRatio },
+  ]);
+  return barCharts('deep-compression.svg', `${r.model}: KB per stage, slimtensor beside the paper`, bars, ['stage', 'stage'], 'source', [['KB', 'kb']]);
+}
+
 /** Deep Compression: prune, share weights, Huffman-code; beside the paper's Tables 1–3. */
 export const deepCompress = defineSection({
   name: 'deep-compress',
@@ -98,19 +110,22 @@ export const deepCompress = defineSection({
     }
     return undefined;
   },
-  run: (config, data) => runDeepCompress(config, data),
+  // The command writes its chart too (`all` writes every section's with the report).
+  run: async (config, data) => {
+    const r = await runDeepCompress(config, data);
+    if (config.out) {
+      const chart = stagesChart(r);
+      await writeFileAtomic(join(config.out, chart.file), await renderSvg(chart.spec));
+    }
+    return r;
+  },
   print: (r) => `${summary(r)}\n\n${formatTable(stageRows(r), STAGE_COLUMNS)}\n\nper layer\n${formatTable(r.layers, layerColumns(r))}\n`,
   report: (r) => {
-    const paper = DEEP_COMPRESSION_MODELS[r.model].paper;
     const rows = stageRows(r);
-    const bars = rows.slice(0, 4).flatMap((s) => [
-      { stage: s.stage.split(' (')[0], source: 'slimtensor', kb: s.bytes / KB },
-      { stage: s.stage.split(' (')[0], source: 'paper', kb: paper.denseKB / s.paperRatio },
-    ]);
     return {
       title: '6. Deep Compression (beyond the notebook)',
       lines: [summary(r), '', formatMarkdown(rows, STAGE_COLUMNS), '', 'chart:deep-compression.svg', '', formatMarkdown(r.layers, layerColumns(r))],
-      charts: [barCharts('deep-compression.svg', `${r.model}: KB per stage, slimtensor beside the paper`, bars, ['stage', 'stage'], 'source', [['KB', 'kb']])],
+      charts: [stagesChart(r)],
       bytes: [{ name: `${r.model} deep compression`, method: 'deep compression (LeNet)', bytes: r.fileBytes, accuracy: r.accuracy.decoded * 100 }],
       speed: [],
     };
