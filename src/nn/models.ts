@@ -1,4 +1,4 @@
-import { maxPool2d } from '../tensor/ops/conv.js';
+import { maxPool2d, type MaxPool2dOptions } from '../tensor/ops/conv.js';
 import { relu } from '../tensor/ops/elementwise.js';
 import { sparseChain, type SparseStage } from '../tensor/ops/sparse.js';
 import { flatten } from '../tensor/ops/view.js';
@@ -17,6 +17,12 @@ export interface FusesRelu {
 export function forwardRelu(layer: Module, x: Tensor): Tensor {
   const fused = (layer as Partial<FusesRelu>).forwardRelu;
   return typeof fused === 'function' ? fused.call(layer, x) : relu(layer.forward(x));
+}
+
+/** maxPool2d(layer.forward(x), pool), in one pass where the layer can pool its own output (a Conv2d through `conv2dMaxPool`, an int8 one by pooling its integer sums). */
+export function forwardMaxPool(layer: Module, x: Tensor, pool: MaxPool2dOptions): Tensor {
+  const fused = (layer as Partial<FusesMaxPool>).forwardMaxPool;
+  return typeof fused === 'function' ? fused.call(layer, x, pool) : maxPool2d(layer.forward(x), pool);
 }
 
 /** A layer that can be one link of a chain of sparse layers (a SparseLinear). */
@@ -126,9 +132,8 @@ export class TeacherNet extends Module {
    */
   forward(x: Tensor): Tensor {
     const { conv1, pool } = this;
-    const fused = (conv1 as Partial<FusesMaxPool>).forwardMaxPool;
-    let h = typeof fused === 'function' && pool instanceof MaxPool2d
-      ? fused.call(conv1, x, { kernelSize: pool.kernelSize, stride: pool.stride })
+    let h = pool instanceof MaxPool2d
+      ? forwardMaxPool(conv1, x, { kernelSize: pool.kernelSize, stride: pool.stride })
       : pool.forward(conv1.forward(x));
     h = relu(h);
     h = forwardRelu(this.fc1, flatten(h, 1));
@@ -164,11 +169,7 @@ export class LeNet5 extends Module {
   /** conv1 → pool → conv2 → pool → fc1 → ReLU → fc2; each convolution pools its own output where it can. */
   forward(x: Tensor): Tensor {
     const pool = { kernelSize: 2, stride: 2 };
-    const convPool = (conv: Module, h: Tensor): Tensor => {
-      const fused = (conv as Partial<FusesMaxPool>).forwardMaxPool;
-      return typeof fused === 'function' ? fused.call(conv, h, pool) : maxPool2d(conv.forward(h), pool);
-    };
-    const h = convPool(this.conv2, convPool(this.conv1, x));
+    const h = forwardMaxPool(this.conv2, forwardMaxPool(this.conv1, x, pool), pool);
     return this.fc2.forward(forwardRelu(this.fc1, flatten(h, 1)));
   }
 }
