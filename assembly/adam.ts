@@ -38,3 +38,16 @@ export function adamStep(
     store<f32>(p + k, pi - (stepSize * mi) / (sqrt<f32>(vi) / sqrtBc2 + eps));
   }
 }
+
+/**
+ * adamStep with its eight float settings read from memory at `settings` (stepSize, beta1,
+ * 1 − beta1, beta2, 1 − beta2, eps, sqrtBc2, weightDecay), so that a helper thread, whose
+ * jobs carry only integers, can update its share of a parameter.
+ */
+export function adamStepAt(p: usize, g: usize, m: usize, v: usize, n: i32, settings: usize): void {
+  adamStep(
+    p, g, m, v, n,
+    load<f32>(settings), load<f32>(settings, 4), load<f32>(settings, 8), load<f32>(settings, 12),
+    load<f32>(settings, 16), load<f32>(settings, 20), load<f32>(settings, 24), load<f32>(settings, 28),
+  );
+}

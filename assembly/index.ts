@@ -6,3 +6,4 @@ export * from './adam';
 export * from './sparse';
 export * from './gemv';
 export * from './quant';
+export * from './elementwise';

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import * as T from '../src/tensor/index.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { Linear } from '../src/nn/layers.js';
+import { Adam } from '../src/optim/adam.js';
+import { maxAbsDiff } from './helpers.js';
 
 describe('autograd engine', () => {
   it('a tensor used twice gets the sum of both gradients', () => {
@@ -102,5 +105,52 @@ describe('Rng', () => {
   it('permutation holds every index once', () => {
     const p = new Rng(3).permutation(1000);
     expect([...p].sort((a, b) => a - b)).toEqual([...Array(1000).keys()]);
+  });
+});
+
+describe('parameter gradients written in place (keepGradInPlace)', () => {
+  const rng = new Rng(41);
+  const setup = () => {
+    const layer = new Linear(300, 200, { rng });
+    const x = Tensor.uniform([64, 300], -1, 1, rng);
+    const loss = () => T.sum(T.mul(T.linearRelu(x, layer.weight, layer.bias), 0.5));
+    // The same gradient through a leaf that returns its gradient as usual: a plain copy of the weight.
+    const plainW = Tensor.from(layer.weight.data, layer.weight.shape, { requiresGrad: true });
+    const plainB = Tensor.from(layer.bias!.data, layer.bias!.shape, { requiresGrad: true });
+    T.sum(T.mul(T.linearRelu(x, plainW, plainB), 0.5)).backward();
+    return { layer, loss, want: [plainW.grad!.data, plainB.grad!.data] };
+  };
+
+  it('gives the gradient a plain leaf gets, in one array kept across zeroGrad', () => {
+    const { layer, loss, want } = setup();
+    const opt = new Adam(layer.parameters());
+    loss().backward();
+    const first = layer.weight.grad!.data;
+    expect(layer.weight.grad!.data).toEqual(want[0]);
+    expect(layer.bias!.grad!.data).toEqual(want[1]);
+    opt.zeroGrad();
+    expect(layer.weight.grad).toBeNull();
+    loss().backward();
+    expect(layer.weight.grad!.data).toBe(first); // the same storage, written afresh (not added to)
+    expect(layer.weight.grad!.data).toEqual(want[0]);
+  });
+
+  it('accumulates across backward calls until cleared, as a returned gradient does', () => {
+    const { layer, loss, want } = setup();
+    loss().backward();
+    loss().backward();
+    expect(maxAbsDiff(layer.weight.grad!.data, want[0].map((v) => 2 * v))).toBeLessThan(1e-6);
+    expect(maxAbsDiff(layer.bias!.grad!.data, want[1].map((v) => 2 * v))).toBeLessThan(1e-6);
+  });
+
+  it('adds to a gradient the same pass also returns (a weight used by two ops)', () => {
+    const w = new Linear(300, 200, { rng }).weight;
+    const xs = Tensor.uniform([64, 300], -1, 1, rng);
+    // w in a fused linear (written in place) and in a plain product (returned): the sum of both.
+    const twoUses = (v: Tensor) => T.sum(T.add(T.linear(xs, v, null), T.matmul(xs, T.transpose(v))));
+    twoUses(w).backward();
+    const plain = Tensor.from(w.data, w.shape, { requiresGrad: true });
+    twoUses(plain).backward();
+    expect(maxAbsDiff(w.grad!.data, plain.grad!.data)).toBeLessThan(1e-5);
   });
 });

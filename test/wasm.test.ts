@@ -155,16 +155,18 @@ describe('wasm int8 GEMM', () => {
 
 describe('wasm Adam step', () => {
   const module = WasmModule.load({ threads: 1 }).module!;
-  const wasm = wasmCalls(module);
   const rng = new Rng(29);
-  for (const n of [1, 3, 4, 37, 1000]) {
-    it(`equals the TypeScript update over 3 steps, n = ${n}, with and without weight decay, moments resident or not`, () => {
+  // Past ADAM_POOL_MIN values a parameter is split into one range per thread: 100,003 on two threads.
+  for (const [n, threads] of [[1, 1], [3, 1], [4, 1], [37, 1], [1000, 1], [100_003, 2]]) {
+    const own = threads === 1 ? module : WasmModule.load({ threads }).module!;
+    const wasm = wasmCalls(own);
+    it(`equals the TypeScript update over 3 steps, n = ${n} on ${threads} thread(s), with and without weight decay, moments resident or not`, () => {
       for (const weightDecay of [0, 0.01]) {
         for (const resident of [true, false]) {
           const p = randomArray(n, rng), m = new Float32Array(n), v = new Float32Array(n);
           const start = p.slice(), p2 = p.slice();
-          const m2 = resident ? module.heap.allocFloat32(n)! : new Float32Array(n);
-          const v2 = resident ? module.heap.allocFloat32(n)! : new Float32Array(n);
+          const m2 = resident ? own.heap.allocFloat32(n)! : new Float32Array(n);
+          const v2 = resident ? own.heap.allocFloat32(n)! : new Float32Array(n);
           for (let step = 1; step <= 3; step++) {
             const g = randomArray(n, rng);
             adamStep(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, step, weightDecay);

@@ -1,3 +1,4 @@
+import { keepGradInPlace } from '../tensor/autograd.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { Rng } from '../tensor/random.js';
 import { type Shape } from '../tensor/shape.js';
@@ -36,10 +37,13 @@ export function biasUniform(size: number, fanIn: number, rng: Rng): Tensor {
  * (`allocState`: in wasm memory on the wasm backend, a plain array on js), so the products
  * of every step read the weights, and Adam updates them, where they are instead of copying
  * them in and out on each call. The storage is the tensor's for its whole life: loading a
- * state dict copies into it, and it is given back when the tensor is garbage.
+ * state dict copies into it, and it is given back when the tensor is garbage. Its
+ * gradient lives there too, written in place by the backwards (`keepGradInPlace`).
  */
 export function parameter(values: Tensor): Tensor {
   const data = kernels.allocState(values.size);
   data.set(values.data);
-  return new Tensor(data, values.shape, { requiresGrad: true });
+  const p = new Tensor(data, values.shape, { requiresGrad: true });
+  keepGradInPlace(p);
+  return p;
 }

@@ -1,3 +1,4 @@
+import { kernels } from './kernels/index.js';
 import { fmt } from './shape.js';
 import { Tensor } from './tensor.js';
 
@@ -55,6 +56,47 @@ export function record(op: string, inputs: readonly Tensor[], output: Tensor, ba
     output.node = { op, inputs, backward };
   }
   return output;
+}
+
+/**
+ * Leaves whose gradient a backward may write in place (see `gradientInto`), each with the
+ * array that holds it (made on first use, in the kernels' resident storage).
+ */
+const gradStorage = new WeakMap<Tensor, Float32Array | null>();
+
+/**
+ * Lets backwards write `t`'s gradient straight into one array kept for `t`'s life, in the
+ * storage the kernels work on (wasm memory on the wasm backend), instead of returning a
+ * fresh array each step that Adam then copies in. For a model's parameters (nn/init.ts
+ * `parameter`). The price: after `zeroGrad()` the next backward reuses that array, so a
+ * `grad` kept from an earlier step changes; copy it (`grad.data.slice()`) to keep it.
+ */
+export function keepGradInPlace(t: Tensor): void {
+  if (!gradStorage.has(t)) gradStorage.set(t, null);
+}
+
+/** Where a backward writes one input's gradient: `data`, added to when `accumulate`; `returned`: hand `data` back as that input's gradient. */
+export interface GradientTarget {
+  data: Float32Array;
+  accumulate: boolean;
+  returned: boolean;
+}
+
+/**
+ * Where a backward should write input `t`'s gradient, or null when `t` needs none. For a
+ * leaf marked by `keepGradInPlace`, its `grad` itself (set up here, zero-free, when it has
+ * none yet: the kernel overwrites it), and the backward returns null for it; otherwise a
+ * fresh array the backward fills and returns, as usual.
+ * @example const w = gradientInto(weight); kernels.gemm(..., w.data, w.accumulate); return [..., w.returned ? w.data : null]
+ */
+export function gradientInto(t: Tensor): GradientTarget | null {
+  if (!t.requiresGrad) return null;
+  if (t.node || !gradStorage.has(t)) return { data: new Float32Array(t.size), accumulate: false, returned: true };
+  if (t.grad) return { data: t.grad.data, accumulate: true, returned: false };
+  let data = gradStorage.get(t);
+  if (!data) gradStorage.set(t, (data = kernels.allocState(t.size)));
+  t.grad = new Tensor(data, t.shape);
+  return { data, accumulate: false, returned: false };
 }
 
 /** Reverse-mode sweep from `root`; see `Tensor.backward`. */

@@ -3,7 +3,7 @@ import { convPoolBackward, convPoolForward } from './conv-pool.js';
 import { adamStep, addBias, relu, reluBackward, sumRows } from './elementwise.js';
 import { gemmBlocked } from './gemm.js';
 import { gemmInt8 } from './int8.js';
-import { linearForward } from './linear.js';
+import { linearBackward, linearForward } from './linear.js';
 import { lowRankLinear } from './lowrank.js';
 import { int8Conv2d, int8Linear } from './quant.js';
 import { maxPool2d, maxPool2dBackward } from './pool.js';
@@ -18,6 +18,7 @@ export interface Kernels {
   readonly name: string;
   gemm: typeof gemmBlocked;
   linearForward: typeof linearForward;
+  linearBackward: typeof linearBackward;
   lowRankLinear: typeof lowRankLinear;
   conv2dForward: typeof conv2dForward;
   conv2dBackward: typeof conv2dBackward;
@@ -48,6 +49,7 @@ export const jsKernels: Kernels = {
   name: 'js',
   gemm: gemmBlocked,
   linearForward,
+  linearBackward,
   lowRankLinear,
   conv2dForward,
   conv2dBackward,

@@ -1,4 +1,4 @@
-import { needsGrad, record } from '../autograd.js';
+import { gradientInto, needsGrad, record } from '../autograd.js';
 import { kernels } from '../kernels/index.js';
 import { fmt } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -37,7 +37,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
 /**
  * relu(linear(x, W, b)) in one op: the bias and the ReLU are applied as the product
  * finishes each tile of y, instead of in two more passes (and two more arrays).
- * Backward: the ReLU's mask (y > 0) on dy, then linear's backward.
+ * Backward: the ReLU's mask (y > 0) on dy, then linear's backward (one kernel for both).
  * @example linearRelu(x, fc1.weight, fc1.bias) // [64, 784] → [64, 512], no negatives
  */
 export function linearRelu(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
@@ -59,15 +59,11 @@ function fullyConnected(op: string, x: Tensor, weight: Tensor, bias: Tensor | nu
   kernels.linearForward(x.data, N, inF, weight.data, outF, bias?.data ?? null, relu, out.data);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(op, inputs, out, (dy) => {
-    let g = dy;
-    if (relu) kernels.reluBackward(dy, out.data, (g = new Float32Array(dy.length)));
-    let dx: Float32Array | null = null;
-    let dw: Float32Array | null = null;
-    let db: Float32Array | null = null;
-    if (x.requiresGrad) kernels.gemm(false, false, N, inF, outF, g, weight.data, (dx = new Float32Array(N * inF)), false);
-    if (weight.requiresGrad) kernels.gemm(true, false, outF, inF, N, g, x.data, (dw = new Float32Array(outF * inF)), false);
-    if (bias?.requiresGrad) kernels.sumRows(g, N, outF, (db = new Float32Array(outF)), false);
-    return [dx, dw, db];
+    // The weight's and bias's gradients go straight into their own (resident) storage.
+    const dx = x.requiresGrad ? new Float32Array(N * inF) : null;
+    const [dw, db] = [gradientInto(weight), bias ? gradientInto(bias) : null];
+    kernels.linearBackward(dy, relu ? out.data : null, N, inF, outF, x.data, weight.data, dx, dw?.data ?? null, dw?.accumulate ?? false, db?.data ?? null, db?.accumulate ?? false);
+    return [dx, dw?.returned ? dw.data : null, db?.returned ? db.data : null];
   });
 }
 

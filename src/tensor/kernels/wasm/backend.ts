@@ -25,7 +25,7 @@ export function wasmBackend(): WasmBackend {
   const loaded = WasmModule.load();
   if (!loaded.module) return (wasm = { module: null, kernels: null, reason: loaded.reason });
   const calls = wasmCalls(loaded.module);
-  const { gemm: wasmGemm, linearForward: wasmLinear } = calls;
+  const { gemm: wasmGemm, linearForward: wasmLinear, linearBackward: wasmLinearBackward } = calls;
   return (wasm = {
     module: loaded.module,
     kernels: {
@@ -40,6 +40,11 @@ export function wasmBackend(): WasmBackend {
       linearForward: (x, N, inF, W, outF, bias, relu, y) => {
         if (N * outF * inF < WASM_MIN_MACS) jsKernels.linearForward(x, N, inF, W, outF, bias, relu, y);
         else wasmLinear(x, N, inF, W, outF, bias, relu, y);
+      },
+      linearBackward: (...a) => {
+        const [, , N, inF, outF] = a;
+        if (N * outF * inF < WASM_MIN_MACS) jsKernels.linearBackward(...a);
+        else wasmLinearBackward(...a);
       },
     },
   });

@@ -119,6 +119,9 @@ export interface WasmExports {
   dequantRows(acc: number, M: number, N: number, factor: number, bias: number, relu: number, y: number): void;
   convI16Scratch(geo: number, Kp: number, OCp: number): number;
   convI16(q: number, geo: number, w: number, Kp: number, OCp: number, factor: number, bias: number, y: number, outBytes: number, scratch: number, n0: number, n1: number): void;
+  reluMask(dy: number, y: number, out: number, n: number): void;
+  sumRows(x: number, rows: number, cols: number, out: number, accumulate: number): void;
+  adamStepAt(p: number, g: number, m: number, v: number, n: number, settings: number): void;
   adamStep(
     p: number, g: number, m: number, v: number, n: number,
     stepSize: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, sqrtBc2: number, weightDecay: number,

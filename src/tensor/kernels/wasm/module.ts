@@ -3,7 +3,7 @@ import { MAX_PAGES, WasmHeap } from './heap.js';
 import { HelperPool } from './pool.js';
 
 /** The exports helper threads may run: the kernels that take a share (a column or image range) of a call. */
-const SPLIT_KERNELS = ['gemm', 'linearEpilogue', 'gemv', 'gemmI16', 'gemmU7I8', 'convPool', 'convPoolBackward', 'convForward', 'convBackward', 'csrGemv', 'csrGemm', 'csrGemmT', 'transposePad', 'convI16'] as const;
+const SPLIT_KERNELS = ['gemm', 'linearEpilogue', 'gemv', 'gemmI16', 'gemmU7I8', 'convPool', 'convPoolBackward', 'convForward', 'convBackward', 'csrGemv', 'csrGemm', 'csrGemmT', 'transposePad', 'convI16', 'adamStepAt'] as const;
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
 
 /** Kernel calls of at least this many multiply-adds are split across the threads. */
@@ -69,18 +69,27 @@ export class WasmModule {
 
   /**
    * Runs `kernel` in `parts` shares: share p ≥ 1 on helper p − 1, share 0 on this thread,
-   * with the arguments `args(p)`. Every helper is joined even when this thread's share
-   * throws, so no helper still writes into the scratch when the call returns.
+   * with the arguments `args(p)` (at least one share, on this thread).
    */
   split(kernel: SplitKernel, parts: number, args: (part: number) => number[]): void {
-    for (let p = 1; p < parts; p++) this.pool.start(p - 1, kernel, args(p));
+    this.runJobs(Array.from({ length: Math.max(1, parts) }, (_, p) => [kernel, args(p)] as const));
+  }
+
+  /**
+   * Runs several kernel calls at once: job p ≥ 1 on helper p − 1, job 0 on this thread (e.g.
+   * a layer's input gradient here while a helper makes its weight gradient). Every helper
+   * is joined even when this thread's job throws, so no helper still writes into the
+   * scratch when the call returns.
+   */
+  runJobs(jobs: readonly (readonly [SplitKernel, number[]])[]): void {
+    for (let p = 1; p < jobs.length; p++) this.pool.start(p - 1, jobs[p][0], jobs[p][1]);
     let failure: unknown = null;
     try {
-      (this.exports[kernel] as (...a: number[]) => void)(...args(0));
+      (this.exports[jobs[0][0]] as (...a: number[]) => void)(...jobs[0][1]);
     } catch (e) {
       failure = e;
     }
-    for (let p = 1; p < parts; p++) {
+    for (let p = 1; p < jobs.length; p++) {
       try {
         this.pool.join(p - 1);
       } catch (e) {

@@ -1,9 +1,14 @@
-import type { WasmModule } from '../module.js';
+import { shareBounds, type WasmModule } from '../module.js';
+
+/** Parameters of at least this many values are updated on all the threads (fc1's 401k: both; a bias: this one). */
+export const ADAM_POOL_MIN = 64 * 1024;
 
 /**
  * Adam's update (same arguments as kernels/elementwise.ts adamStep), in float32 SIMD.
- * Resident arrays (moments made by `allocState`) are updated where they live; the others
- * are copied in, and p, m, v back out.
+ * Resident arrays (a parameter, its gradient, the moments made by `allocState`) are
+ * updated where they live; the others are copied in, and p, m, v back out. A large
+ * parameter is split into ranges, one per thread: the update is element by element, so
+ * the ranges are independent and the result is the same on any number of threads.
  */
 export function adamStep(
   wasm: WasmModule, p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
@@ -14,6 +19,13 @@ export function adamStep(
   const stepSize = lr / (1 - Math.pow(beta1, step));
   const sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, step));
   // 1 − β in float64: 1 − f32(0.999) would be 1.3e-5 off 0.001.
-  wasm.exports.adamStep(pa, ga, ma, va, p.length, stepSize, beta1, 1 - beta1, beta2, 1 - beta2, eps, sqrtBc2, weightDecay);
+  const settings = frame.place(Float32Array.of(stepSize, beta1, 1 - beta1, beta2, 1 - beta2, eps, sqrtBc2, weightDecay));
+  const n = p.length;
+  const parts = n >= ADAM_POOL_MIN ? wasm.threads : 1;
+  const bounds = shareBounds(n, parts, 4);
+  wasm.split('adamStepAt', parts, (i) => {
+    const at = bounds[i] * 4;
+    return [pa + at, ga + at, ma + at, va + at, bounds[i + 1] - bounds[i], settings];
+  });
   frame.finish();
 }

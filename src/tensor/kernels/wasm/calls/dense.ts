@@ -41,6 +41,40 @@ export function linearForward(
 }
 
 /**
+ * A fully connected layer's backward in wasm (same arguments as kernels/linear.ts
+ * linearBackward). dy is masked by the ReLU in SIMD (no branch to mispredict); W, and dW and db when they
+ * are a parameter's resident gradient, are used where they live. With two threads and
+ * both gradients wanted, dx = g·W runs here while a helper makes dW = gᵀ·x: the two
+ * products have the same N·in·out multiply-adds, so neither waits long for the other,
+ * and each is one unsplit product (one packing of its operands, one join).
+ */
+export function linearBackward(
+  m: WasmModule, dy: Float32Array, y: Float32Array | null, N: number, inF: number, outF: number, x: Float32Array, W: Float32Array,
+  dx: Float32Array | null, dW: Float32Array | null, addW: boolean, db: Float32Array | null, addB: boolean,
+): void {
+  const frame = m.heap.frame();
+  // The masked gradient goes to scratch of its own: dy may be resident, and is not ours to change.
+  const g = y ? frame.take(N * outF * 4) : frame.place(dy, N * outF);
+  if (y) m.exports.reluMask(frame.place(dy, N * outF), frame.place(y, N * outF), g, N * outF);
+  const wa = dx ? frame.place(W, outF * inF) : 0;
+  const xa = dW ? frame.place(x, N * inF) : 0;
+  const dxa = dx ? frame.output(dx, false, N * inF) : 0;
+  const dWa = dW ? frame.output(dW, addW, outF * inF) : 0;
+  if (dx && dW && m.threads > 1 && N > GEMV_MAX_ROWS && N * inF * outF >= POOL_MIN_MACS) {
+    const [sx, sw] = [frame.take(m.exports.packBytes(N, inF, outF)), frame.take(m.exports.packBytes(outF, inF, N))];
+    m.runJobs([
+      ['gemm', [0, 0, N, inF, outF, g, wa, dxa, 0, sx, 0, inF]],
+      ['gemm', [1, 0, outF, inF, N, g, xa, dWa, +addW, sw, 0, inF]],
+    ]);
+  } else {
+    if (dx) product(m, frame, false, false, N, inF, outF, g, wa, dxa, false);
+    if (dW) product(m, frame, true, false, outF, inF, N, g, xa, dWa, addW);
+  }
+  if (db) m.exports.sumRows(g, N, outF, frame.output(db, addB, outF), +addB);
+  frame.finish();
+}
+
+/**
  * y `[N, out]` = (x·downᵀ)·upᵀ (+ bias, ReLU) in wasm (same arguments as kernels/lowrank.ts):
  * x goes in once, the `[N, r]` product in between never leaves wasm memory, the bias and
  * ReLU are the second product's epilogue, and only y comes out.

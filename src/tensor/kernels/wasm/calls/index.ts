@@ -2,18 +2,19 @@ import type { Kernels } from '../../interface.js';
 import type { WasmModule } from '../module.js';
 import { adamStep } from './adam.js';
 import { convBackward, convForward, convPool, convPoolBackward } from './conv.js';
-import { gemm, linearForward, lowRankLinear } from './dense.js';
+import { gemm, linearBackward, linearForward, lowRankLinear } from './dense.js';
 import { gemmInt8, int8Conv2d, int8Linear } from './int8.js';
 import { csrChain, csrLinear } from './sparse.js';
 
 /** The kernel calls of one wasm module, with the signatures of the kernel interface. */
-export type WasmCalls = Pick<Kernels, 'gemm' | 'linearForward' | 'gemmInt8' | 'conv2dForward' | 'conv2dBackward' | 'convPoolForward' | 'convPoolBackward' | 'adamStep' | 'allocState' | 'csrLinear' | 'csrChain' | 'int8Linear' | 'int8Conv2d' | 'lowRankLinear'>;
+export type WasmCalls = Pick<Kernels, 'gemm' | 'linearForward' | 'linearBackward' | 'gemmInt8' | 'conv2dForward' | 'conv2dBackward' | 'convPoolForward' | 'convPoolBackward' | 'adamStep' | 'allocState' | 'csrLinear' | 'csrChain' | 'int8Linear' | 'int8Conv2d' | 'lowRankLinear'>;
 
 /** Binds every wasm kernel call to module `m`. */
 export function wasmCalls(m: WasmModule): WasmCalls {
   return {
     gemm: (...a) => gemm(m, ...a),
     linearForward: (...a) => linearForward(m, ...a),
+    linearBackward: (...a) => linearBackward(m, ...a),
     lowRankLinear: (...a) => lowRankLinear(m, ...a),
     gemmInt8: (...a) => gemmInt8(m, ...a),
     int8Linear: (...a) => int8Linear(m, ...a),
