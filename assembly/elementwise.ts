@@ -35,3 +35,19 @@ export function sumRows(x: usize, rows: i32, cols: i32, out: usize, accumulate: 
     store<f32>(o, s);
   }
 }
+
+/** out[i] = x[i] < 0 ? 0 : x[i] (n floats), branch-free: a NaN stays NaN and −0 stays −0, as in the reference. */
+export function reluF32(x: usize, out: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const k = <usize>i << 2;
+    const v = v128.load(x + k);
+    v128.store(out + k, v128.bitselect(zero, v, f32x4.lt(v, zero)));
+  }
+  for (; i < n; i++) {
+    const k = <usize>i << 2;
+    const v = load<f32>(x + k);
+    store<f32>(out + k, v < 0 ? 0 : v);
+  }
+}

@@ -2,6 +2,7 @@
 export * from './gemm';
 export * from './int8';
 export * from './conv';
+export * from './conv-pool';
 export * from './adam';
 export * from './sparse';
 export * from './gemv';

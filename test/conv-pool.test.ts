@@ -20,6 +20,7 @@ const CASES: Case[] = [
   { N: 1, C: 2, H: 6, W: 6, OC: 5, K: 3, S: 1, P: 2, pool: 3, poolStride: 2 }, // taps in the padding
   { N: 2, C: 1, H: 5, W: 4, OC: 1, K: 1, S: 1, P: 0, pool: 1, poolStride: 1 },
   { N: 1, C: 1, H: 1, W: 1, OC: 3, K: 1, S: 1, P: 0, pool: 1, poolStride: 1 },
+  { N: 300, C: 1, H: 2, W: 2, OC: 2, K: 2, S: 1, P: 0, pool: 1, poolStride: 1 }, // a scratch of ~40 winners: the wasm backward lists them in chunks
 ];
 
 const name = (c: Case): string =>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { relu, reluBackward } from '../src/tensor/kernels/elementwise.js';
 import { linearBackward } from '../src/tensor/kernels/linear.js';
 import { relaxedSimdSupported } from '../src/tensor/kernels/wasm/build.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
@@ -65,4 +66,27 @@ describe.each(modules)('linearBackward (ReLU mask, dx and dW at once) equals the
     expect(want.some((v) => v !== 0)).toBe(true);
     expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
   });
+});
+
+describe.each(modules)('relu and its backward in SIMD equal the reference bit for bit (%s)', (_, module) => {
+  const wasm = wasmCalls(module);
+  const rng = new Rng(37);
+  for (const n of [7, 5003]) {
+    it(`${n} values with NaN, −0, +0 and infinities among them, out of place and in place`, () => {
+      const x = randomArray(n, rng);
+      [NaN, -0, 0, Infinity, -Infinity].forEach((v, i) => (x[(i * 3) % n] = v));
+      const want = new Float32Array(n), got = new Float32Array(n).fill(7);
+      relu(x, want);
+      wasm.relu(x, got);
+      expect(got).toEqual(want);
+      expect(Object.is(got[3 % n], -0)).toBe(Object.is(want[3 % n], -0));
+      const inPlace = x.slice();
+      wasm.relu(inPlace, inPlace);
+      expect(inPlace).toEqual(want);
+      const dy = randomArray(n, rng), dxWant = new Float32Array(n), dxGot = new Float32Array(n).fill(7);
+      reluBackward(dy, x, dxWant);
+      wasm.reluBackward(dy, x, dxGot);
+      expect(dxGot).toEqual(dxWant);
+    });
+  }
 });

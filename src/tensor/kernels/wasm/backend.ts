@@ -6,6 +6,9 @@ import { WasmModule } from './module.js';
 /** Products smaller than this many multiply-adds stay in TypeScript: copying into wasm memory would cost more than it saves. */
 const WASM_MIN_MACS = 16 * 1024;
 
+/** Element-wise passes over fewer values stay in TypeScript, for the same reason. */
+const WASM_MIN_VALUES = 4096;
+
 /** The wasm backend once started: its module and kernels, or why it cannot run here. */
 export interface WasmBackend {
   module: WasmModule | null;
@@ -25,7 +28,7 @@ export function wasmBackend(): WasmBackend {
   const loaded = WasmModule.load();
   if (!loaded.module) return (wasm = { module: null, kernels: null, reason: loaded.reason });
   const calls = wasmCalls(loaded.module);
-  const { gemm: wasmGemm, linearForward: wasmLinear, linearBackward: wasmLinearBackward } = calls;
+  const { gemm: wasmGemm, linearForward: wasmLinear, linearBackward: wasmLinearBackward, relu: wasmRelu, reluBackward: wasmReluBackward } = calls;
   return (wasm = {
     module: loaded.module,
     kernels: {
@@ -46,6 +49,8 @@ export function wasmBackend(): WasmBackend {
         if (N * outF * inF < WASM_MIN_MACS) jsKernels.linearBackward(...a);
         else wasmLinearBackward(...a);
       },
+      relu: (x, out) => (x.length < WASM_MIN_VALUES ? jsKernels.relu(x, out) : wasmRelu(x, out)),
+      reluBackward: (dy, y, dx) => (dy.length < WASM_MIN_VALUES ? jsKernels.reluBackward(dy, y, dx) : wasmReluBackward(dy, y, dx)),
     },
   });
 }

@@ -108,7 +108,7 @@ export interface WasmExports {
   convForward(geo: number, x: number, w: number, bias: number, out: number, scratch: number, n0: number, n1: number): void;
   convBackward(geo: number, x: number, w: number, dy: number, dx: number, dw: number, db: number, scratch: number, n0: number, n1: number): void;
   convPool(geo: number, x: number, w: number, bias: number, out: number, argmax: number, scratch: number, n0: number, n1: number): void;
-  convPoolBackward(geo: number, x: number, w: number, dout: number, argmax: number, dx: number, dw: number, db: number, n0: number, n1: number): void;
+  convPoolBackward(geo: number, x: number, w: number, dout: number, argmax: number, dx: number, dw: number, db: number, scratch: number, n0: number, n1: number): void;
   csrGemv(width: number, rowPtr: number, idx: number, val: number, x: number, y: number, r0: number, r1: number, bias: number, relu: number): void;
   csrGemm(width: number, rowPtr: number, idx: number, val: number, xT: number, N: number, Np: number, y: number, rows: number, r0: number, r1: number, bias: number, relu: number): void;
   csrGemmT(width: number, rowPtr: number, idx: number, val: number, xT: number, Np: number, yT: number, r0: number, r1: number, bias: number, relu: number): void;
@@ -120,6 +120,7 @@ export interface WasmExports {
   convI16Scratch(geo: number, Kp: number, OCp: number): number;
   convI16(q: number, geo: number, w: number, Kp: number, OCp: number, factor: number, bias: number, y: number, outBytes: number, scratch: number, n0: number, n1: number): void;
   reluMask(dy: number, y: number, out: number, n: number): void;
+  reluF32(x: number, out: number, n: number): void;
   sumRows(x: number, rows: number, cols: number, out: number, accumulate: number): void;
   adamStepAt(p: number, g: number, m: number, v: number, n: number, settings: number): void;
   adamStep(

@@ -51,7 +51,7 @@ export function convPoolBackward(
   const job = convJob(m, N, OC, g, pool, { dw, db }, (g.OH * g.OW) / (pool.OH * pool.OW));
   const [xa, wa, da, ia] = [job.frame.place(x), job.frame.place(w), job.frame.place(dout), job.frame.place(argmax)];
   const dxa = dx ? job.frame.output(dx, true, N * g.C * g.H * g.W) : 0; // gradients add to what is there
-  job.run('convPoolBackward', (p) => [job.geo, xa, wa, da, ia, dxa, job.dw[p], job.db[p]]);
+  job.run('convPoolBackward', (p) => [job.geo, xa, wa, da, ia, dxa, job.dw[p], job.db[p], job.scratch[p]]);
 }
 
 /**

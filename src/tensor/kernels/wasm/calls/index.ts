@@ -2,12 +2,12 @@ import type { Kernels } from '../../interface.js';
 import type { WasmModule } from '../module.js';
 import { adamStep } from './adam.js';
 import { convBackward, convForward, convPool, convPoolBackward } from './conv.js';
-import { gemm, linearBackward, linearForward, lowRankLinear } from './dense.js';
+import { gemm, linearBackward, linearForward, lowRankLinear, relu, reluBackward } from './dense.js';
 import { gemmInt8, int8Conv2d, int8Linear } from './int8.js';
 import { csrChain, csrLinear } from './sparse.js';
 
 /** The kernel calls of one wasm module, with the signatures of the kernel interface. */
-export type WasmCalls = Pick<Kernels, 'gemm' | 'linearForward' | 'linearBackward' | 'gemmInt8' | 'conv2dForward' | 'conv2dBackward' | 'convPoolForward' | 'convPoolBackward' | 'adamStep' | 'allocState' | 'csrLinear' | 'csrChain' | 'int8Linear' | 'int8Conv2d' | 'lowRankLinear'>;
+export type WasmCalls = Pick<Kernels, 'gemm' | 'linearForward' | 'linearBackward' | 'relu' | 'reluBackward' | 'gemmInt8' | 'conv2dForward' | 'conv2dBackward' | 'convPoolForward' | 'convPoolBackward' | 'adamStep' | 'allocState' | 'csrLinear' | 'csrChain' | 'int8Linear' | 'int8Conv2d' | 'lowRankLinear'>;
 
 /** Binds every wasm kernel call to module `m`. */
 export function wasmCalls(m: WasmModule): WasmCalls {
@@ -15,6 +15,8 @@ export function wasmCalls(m: WasmModule): WasmCalls {
     gemm: (...a) => gemm(m, ...a),
     linearForward: (...a) => linearForward(m, ...a),
     linearBackward: (...a) => linearBackward(m, ...a),
+    relu: (...a) => relu(m, ...a),
+    reluBackward: (...a) => reluBackward(m, ...a),
     lowRankLinear: (...a) => lowRankLinear(m, ...a),
     gemmInt8: (...a) => gemmInt8(m, ...a),
     int8Linear: (...a) => int8Linear(m, ...a),
