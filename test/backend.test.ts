@@ -6,6 +6,8 @@ import { Linear } from '../src/nn/layers.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { HelperPool } from '../src/tensor/kernels/wasm/pool.js';
+import { compileBuild } from '../src/tensor/kernels/wasm/build.js';
+import { MAX_PAGES } from '../src/tensor/kernels/wasm/heap.js';
 import { randomArray } from './helpers.js';
 import { Rng } from '../src/tensor/random.js';
 
@@ -91,6 +93,32 @@ describe('wasm helper threads fail loudly', () => {
     const t0 = Date.now();
     expect(() => pool.start(0, 'foo', [])).toThrow(/wasm: helper thread 1 stopped while starting: .*foo.*; it cannot run foo/);
     expect(Date.now() - t0).toBeLessThan(9000); // the helper's own failure, not the start-up limit
+  });
+
+  it('a stale wake-up does not run the last job again (a notify that arrives after the helper finished and slept)', () => {
+    // The caller stores a job, then notifies; descheduled in between, its notify can reach a
+    // helper that already ran that job and went to sleep. An accumulating gemm shows a rerun: C = 1 becomes 2.
+    const build = compileBuild('plain');
+    if (!('compiled' in build)) throw new Error(build.reason);
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+    const pool = new HelperPool(build.compiled, memory, 1, ['gemm']);
+    const [a, b, c, scratch] = [65536, 65536 + 64, 65536 + 128, 65536 + 256];
+    const f32 = new Float32Array(memory.buffer);
+    f32[a / 4] = 1;
+    f32.fill(1, b / 4, b / 4 + 8);
+    const C = new Float32Array(memory.buffer, c, 8);
+    pool.start(0, 'gemm', [0, 0, 1, 8, 1, a, b, c, 1, scratch, 0, 8]); // C += A·B: 0 + 1
+    pool.join(0);
+    expect([...C]).toEqual(new Array(8).fill(1));
+    const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    sleep(20); // past the helper's spin: it sleeps in Atomics.wait
+    const control = (pool as unknown as { helpers: { ctrl: Int32Array }[] }).helpers[0].ctrl;
+    Atomics.notify(control, 0); // the late notify of the job already done
+    sleep(100);
+    expect([...C]).toEqual(new Array(8).fill(1));
+    pool.start(0, 'gemm', [0, 0, 1, 8, 1, a, b, c, 1, scratch, 0, 8]); // and the next real job runs once
+    pool.join(0);
+    expect([...C]).toEqual(new Array(8).fill(2));
   });
 
   it('a process started with --input-type=module runs the helpers too (they do not inherit that flag)', () => {

@@ -59,7 +59,11 @@ try {
   for (;;) {
     const until = performance.now() + ${SPIN_MS};
     while (Atomics.load(ctrl, 0) === seen && performance.now() < until);
-    Atomics.wait(ctrl, 0, seen);
+    // Wait until the job word changes, not merely until woken: a wake-up can be stale. The
+    // caller stores a job, then notifies; if it is descheduled in between, this thread
+    // can run the job, finish, and sleep before that notify arrives. Taking the wake-up as
+    // a new job ran the last job a second time, over scratch the caller had moved on to use.
+    while (Atomics.load(ctrl, 0) === seen) Atomics.wait(ctrl, 0, seen);
     seen = Atomics.load(ctrl, 0);
     if (seen < 0) { stopped = true; break; }
     let done = seen;
