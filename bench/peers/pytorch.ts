@@ -85,7 +85,8 @@ function stepMs(model: Module, batches: Batch[]): number {
  * teacher CNN at batch 64 (Adam, lr 1e-3, the same 1,024 MNIST images), and SimpleNet over
  * the 10k test set as one batch and in batches of 64. PyTorch runs bench/peers/torch_steps.py
  * on 1 thread and on 2; slimtensor on its default backend and threads, in the same bench
- * run, with the same protocol (medians of call-by-call times after a warm-up). Ratios are
+ * run, with the same protocol (medians of call-by-call times after a warm-up), the peers
+ * taking turns over 3 rounds (1 with --quick) and each figure the median of its rounds. Ratios are
  * against PyTorch on 1 thread (above 1: slimtensor is faster). Skipped, with a line saying
  * so, when no Python here imports torch (`apt-get install python3-torch`).
  */
@@ -98,33 +99,42 @@ export async function benchPytorch(options: BenchOptions): Promise<BenchResult[]
   const train = await loadMnist('train', { limit: 64 * 16 });
   const test = await loadMnist('test');
   const folder = mkdtempSync(join(tmpdir(), 'slimtensor-peers-'));
-  let torch: TorchTimes[];
+  const batches: Batch[] = [...new DataLoader(train, { batchSize: 64, shuffle: false })];
+  const x = new Tensor(test.images, [test.count, 1, 28, 28]);
+  const chunks = batchesOf(x, 64);
+  const coreType = openblasCoreType();
+  // The machine drifts by up to 1.5x within minutes, so the peers take turns: each round
+  // runs PyTorch on 1 and 2 threads, then slimtensor, and each figure is the median over
+  // the rounds of that peer's own medians.
+  const rounds = options.quick ? 1 : 3;
+  const torch: TorchTimes[][] = [[], []];
+  const ours: TorchTimes[] = [];
   try {
     writeFileSync(join(folder, 'train-x.f32'), train.images);
     writeFileSync(join(folder, 'train-y.i32'), Int32Array.from(train.labels));
     writeFileSync(join(folder, 'test-x.f32'), test.images);
     const script = torchScript();
-    const coreType = openblasCoreType();
-    torch = [1, 2].map((threads) => JSON.parse(execFileSync(python, [script, folder, String(threads)], {
-      encoding: 'utf8', timeout: 600_000,
-      env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE', ...(coreType ? { OPENBLAS_CORETYPE: coreType } : {}) },
-    })) as TorchTimes);
-    process.stdout.write(`peers: PyTorch ${torch[0].torch}, 512³ product ${torch[0].gemmGflops.toFixed(0)} / ${torch[1].gemmGflops.toFixed(0)} GFLOP/s on 1 / 2 threads${coreType ? ` (OPENBLAS_CORETYPE=${coreType})` : ''}\n`);
-    if (torch[0].gemmGflops < 20) process.stdout.write('peers: PyTorch multiplies through a slow BLAS (the reference libblas?); apt-get install libopenblas0-pthread for a fair peer\n');
+    for (let round = 0; round < rounds; round++) {
+      [1, 2].forEach((threads, t) => torch[t].push(JSON.parse(execFileSync(python, [script, folder, String(threads)], {
+        encoding: 'utf8', timeout: 600_000,
+        env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE', ...(coreType ? { OPENBLAS_CORETYPE: coreType } : {}) },
+      })) as TorchTimes));
+      const net = new MLP([784, 512, 256, 128, 10], new Rng(0));
+      ours.push({
+        torch: '', threads: backendInfo().threads, gemmGflops: NaN,
+        simpleNetStepMs: stepMs(net, batches),
+        teacherStepMs: stepMs(new TeacherNet(new Rng(0)), batches),
+        simpleNet10kBatch10000Ms: medianMs(() => noGrad(() => net.eval().forward(x)), options.quick ? 3 : 9, 2),
+        simpleNet10kBatch64Ms: medianMs(() => noGrad(() => { for (const c of chunks) net.forward(c); }), options.quick ? 3 : 9, 2),
+      });
+    }
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
-  const batches: Batch[] = [...new DataLoader(train, { batchSize: 64, shuffle: false })];
-  const x = new Tensor(test.images, [test.count, 1, 28, 28]);
-  const chunks = batchesOf(x, 64);
-  const net = new MLP([784, 512, 256, 128, 10], new Rng(0));
-  const ours: TorchTimes = {
-    torch: '', threads: backendInfo().threads, gemmGflops: NaN,
-    simpleNetStepMs: stepMs(net, batches),
-    teacherStepMs: stepMs(new TeacherNet(new Rng(0)), batches),
-    simpleNet10kBatch10000Ms: medianMs(() => noGrad(() => net.eval().forward(x)), options.quick ? 3 : 9, 2),
-    simpleNet10kBatch64Ms: medianMs(() => noGrad(() => { for (const c of chunks) net.forward(c); }), options.quick ? 3 : 9, 2),
-  };
+  const [torch1, torch2] = torch;
+  process.stdout.write(`peers: PyTorch ${torch1[0].torch}, 512³ product ${torch1[0].gemmGflops.toFixed(0)} / ${torch2[0].gemmGflops.toFixed(0)} GFLOP/s on 1 / 2 threads${coreType ? ` (OPENBLAS_CORETYPE=${coreType})` : ''}, ${rounds} round(s) taking turns\n`);
+  if (torch1[0].gemmGflops < 20) process.stdout.write('peers: PyTorch multiplies through a slow BLAS (the reference libblas?); apt-get install libopenblas0-pthread for a fair peer\n');
+  const median = (runs: TorchTimes[], key: keyof TorchTimes): number => runs.map((r) => r[key] as number).sort((a, b) => a - b)[runs.length >> 1];
   const work: [keyof TorchTimes, string, number][] = [
     ['simpleNetStepMs', 'SimpleNet training step, batch 64', 64],
     ['teacherStepMs', 'teacher CNN training step, batch 64', 64],
@@ -132,11 +142,11 @@ export async function benchPytorch(options: BenchOptions): Promise<BenchResult[]
     ['simpleNet10kBatch64Ms', 'SimpleNet, 10k test set in batches of 64', test.count],
   ];
   return work.flatMap(([key, what, images]) => {
-    const base = torch[0][key] as number;
+    const base = median(torch1, key);
     const row = (who: string, ms: number): BenchResult => ({
       family: 'peers', name: `${what}: ${who}`, median: ms / 1000, spread: NaN, samples: 0, rate: images / (ms / 1000), unit: 'images/s',
-      ratio: base / ms, baseline: `PyTorch ${torch[0].torch}, 1 thread`,
+      ratio: base / ms, baseline: `PyTorch ${torch1[0].torch}, 1 thread`,
     });
-    return [row(`PyTorch ${torch[0].torch}, 1 thread`, base), row(`PyTorch, 2 threads`, torch[1][key] as number), row(`slimtensor ${backendInfo().name}, ${ours.threads} thread(s)`, ours[key] as number)];
+    return [row(`PyTorch ${torch1[0].torch}, 1 thread`, base), row(`PyTorch, 2 threads`, median(torch2, key)), row(`slimtensor ${backendInfo().name}, ${ours[0].threads} thread(s)`, median(ours, key))];
   });
 }
