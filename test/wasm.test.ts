@@ -182,6 +182,24 @@ describe('wasm Adam step', () => {
     });
   }
 
+  it('flushes a first moment that decays below the smallest normal float to zero, the weights still those of the reference', () => {
+    // A weight whose gradient stops (a dead unit's): β1ᵗ·m sinks into the subnormal range,
+    // where the reference keeps it for good (0.9·m rounds back to m) and every multiply on
+    // it is slow; the wasm kernel sets it to zero. The weights stay as close to the
+    // reference's (float64 arithmetic) as in the tests above.
+    const n = 9, wasm = wasmCalls(module);
+    const p = randomArray(n, rng), p2 = p.slice();
+    const [m, v, m2, v2] = [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    for (let step = 1; step <= 1200; step++) {
+      const g = step <= 5 ? randomArray(n, rng) : new Float32Array(n);
+      adamStep(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, step, 0);
+      wasm.adamStep(p2, g, m2, v2, 1e-3, 0.9, 0.999, 1e-8, step, 0);
+    }
+    expect(m.some((x) => x !== 0 && Math.abs(x) < 1.1754944e-38)).toBe(true); // the reference's stuck subnormals
+    expect([...m2]).toEqual(new Array(n).fill(0));
+    expect(maxAbsDiff(p2, p)).toBeLessThan(1e-6);
+  });
+
   it('allocFloat32 gives zeros that live in the module\'s shared memory', () => {
     const a = module.heap.allocFloat32(5)!;
     expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
