@@ -21,7 +21,7 @@ const MIN_NORMAL: f32 = 1.17549435e-38;
  * p, g, m, v are byte addresses of n float32 each in this module's memory. 1 − β1 and
  * 1 − β2 come computed in float64 (1 − f32(0.999) would be 1.3e-5 off 0.001).
  */
-export function adamStep(
+function adamStep(
   p: usize, g: usize, m: usize, v: usize, n: i32,
   stepSize: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32, eps: f32, sqrtBc2: f32, weightDecay: f32,
 ): void {

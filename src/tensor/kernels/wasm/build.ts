@@ -123,8 +123,4 @@ export interface WasmExports {
   reluF32(x: number, out: number, n: number): void;
   sumRows(x: number, rows: number, cols: number, out: number, accumulate: number): void;
   adamStepAt(p: number, g: number, m: number, v: number, n: number, settings: number): void;
-  adamStep(
-    p: number, g: number, m: number, v: number, n: number,
-    stepSize: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, sqrtBc2: number, weightDecay: number,
-  ): void;
 }
