@@ -135,71 +135,97 @@ function dequantImage(acc: usize, stride: i32, geo: usize, factor: usize, bias: 
   }
 }
 
-/** Bytes of scratch one thread needs for `convI16`: one patch and one image's sums. */
+/** Bytes of scratch one thread needs for `convI16`: four patches and one image's sums. */
 export function convI16Scratch(geo: usize, Kp: i32, OCp: i32): i32 {
-  return (Kp << 1) + 16 + ((geoAt(geo, Geo.OH) * geoAt(geo, Geo.OW) * OCp) << 2);
+  return 4 * ((Kp << 1) + 16) + 16 + ((geoAt(geo, Geo.OH) * geoAt(geo, Geo.OW) * OCp) << 2);
+}
+
+// Gathers the patch of output position (oh, ow) of one image (int16, zeros on the padding
+// and past the CKK real taps up to Kp) into `out`.
+function gatherPatch(image: usize, geo: usize, oh: i32, ow: i32, Kp: i32, out: usize): void {
+  const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W), KH = geoAt(geo, Geo.KH), KW = geoAt(geo, Geo.KW);
+  const SH = geoAt(geo, Geo.SH), SW = geoAt(geo, Geo.SW), PH = geoAt(geo, Geo.PH), PW = geoAt(geo, Geo.PW);
+  let at = out;
+  for (let c = 0; c < C; c++) {
+    const plane = image + (<usize>(c * H * W) << 1);
+    for (let kh = 0; kh < KH; kh++) {
+      const ih = oh * SH - PH + kh;
+      const inRows = ih >= 0 && ih < H;
+      for (let kw = 0; kw < KW; kw++) {
+        const iw = ow * SW - PW + kw;
+        store<i16>(at, inRows && iw >= 0 && iw < W ? load<i16>(plane + (<usize>(ih * W + iw) << 1)) : 0);
+        at += 2;
+      }
+    }
+  }
+  for (let k = C * KH * KW; k < Kp; k++) {
+    store<i16>(at, 0);
+    at += 2;
+  }
+}
+
+// The sums of four output positions (patches at p0..p3) for 8 channels from o, into rows
+// r0..r3 of the image's sums: per pair of taps, two vectors of filters serve all four
+// positions (6 loads for 8 dot products, against 9 when a position runs alone).
+@inline function fourPositions(p0: usize, p1: usize, p2: usize, p3: usize, w: usize, Kp: i32, OCp: i32, o: i32, r0: usize, r1: usize, r2: usize, r3: usize): void {
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), b0 = i32x4.splat(0), b1 = i32x4.splat(0);
+  let c0 = i32x4.splat(0), c1 = i32x4.splat(0), d0 = i32x4.splat(0), d1 = i32x4.splat(0);
+  let wp = w + (<usize>o << 2);
+  const pairRow = <usize>OCp << 2;
+  for (let kp = 0; kp < Kp; kp += 2) {
+    const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+    const k = <usize>kp << 1;
+    let x = v128.load32_splat(p0 + k);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x, w0)); a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x, w1));
+    x = v128.load32_splat(p1 + k);
+    b0 = i32x4.add(b0, i32x4.dot_i16x8_s(x, w0)); b1 = i32x4.add(b1, i32x4.dot_i16x8_s(x, w1));
+    x = v128.load32_splat(p2 + k);
+    c0 = i32x4.add(c0, i32x4.dot_i16x8_s(x, w0)); c1 = i32x4.add(c1, i32x4.dot_i16x8_s(x, w1));
+    x = v128.load32_splat(p3 + k);
+    d0 = i32x4.add(d0, i32x4.dot_i16x8_s(x, w0)); d1 = i32x4.add(d1, i32x4.dot_i16x8_s(x, w1));
+    wp += pairRow;
+  }
+  const at = <usize>o << 2;
+  v128.store(r0 + at, a0); v128.store(r0 + at, a1, 16);
+  v128.store(r1 + at, b0); v128.store(r1 + at, b1, 16);
+  v128.store(r2 + at, c0); v128.store(r2 + at, c1, 16);
+  v128.store(r3 + at, d0); v128.store(r3 + at, d1, 16);
 }
 
 /**
  * Images n0 ≤ n < n1 of an int8 convolution, directly: q `[N, C, H, W]` int16 (the input
  * quantized, minus its zero point), filters packed by pairs of taps, `w[k/2][o][k%2]` for
- * k < Kp and o < OCp (a multiple of 32; zeros past the real filters and taps). For each
- * output position the patch of inputs is gathered once, then each pair of taps is
- * broadcast and `i32x4.dot_i16x8_s` multiplies it into 4 channels at a time, 32 channels
- * in registers; the image's sums are scaled back (and max-pooled) into y, image n at
- * `y + n·outBytes`. `scratch` holds `convI16Scratch` bytes for this thread.
+ * k < Kp and o < OCp (a multiple of 32; zeros past the real filters and taps). Output
+ * positions go four at a time: their patches are gathered, then for each pair of taps two
+ * vectors of filters (8 channels) are loaded once and `i32x4.dot_i16x8_s` multiplies
+ * them by each position's broadcast pair; the image's sums are scaled back (and
+ * max-pooled) into y, image n at `y + n·outBytes`. `scratch` holds `convI16Scratch`
+ * bytes for this thread.
  */
 export function convI16(q: usize, geo: usize, w: usize, Kp: i32, OCp: i32, factor: usize, bias: usize, y: usize, outBytes: i32, scratch: usize, n0: i32, n1: i32): void {
-  const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W), KH = geoAt(geo, Geo.KH), KW = geoAt(geo, Geo.KW);
-  const SH = geoAt(geo, Geo.SH), SW = geoAt(geo, Geo.SW), PH = geoAt(geo, Geo.PH), PW = geoAt(geo, Geo.PW);
-  const OH = geoAt(geo, Geo.OH), OW = geoAt(geo, Geo.OW);
-  const patch = (scratch + 15) & ~<usize>15;
-  const acc = (patch + (<usize>Kp << 1) + 15) & ~<usize>15;
-  const CKK = C * KH * KW;
-  const pairRow = <usize>OCp << 2; // bytes of one pair of taps across all channels
+  const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W);
+  const OW = geoAt(geo, Geo.OW), L = geoAt(geo, Geo.OH) * OW;
+  const patchBytes = ((<usize>Kp << 1) + 15) & ~<usize>15;
+  const p0 = (scratch + 15) & ~<usize>15, p1 = p0 + patchBytes, p2 = p1 + patchBytes, p3 = p2 + patchBytes;
+  const acc = p3 + patchBytes;
+  const rowBytes = <usize>OCp << 2;
   for (let n = n0; n < n1; n++) {
     const image = q + (<usize>(n * C * H * W) << 1);
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        let out = patch;
-        for (let c = 0; c < C; c++) {
-          const plane = image + (<usize>(c * H * W) << 1);
-          for (let kh = 0; kh < KH; kh++) {
-            const ih = oh * SH - PH + kh;
-            const inRows = ih >= 0 && ih < H;
-            for (let kw = 0; kw < KW; kw++) {
-              const iw = ow * SW - PW + kw;
-              store<i16>(out, inRows && iw >= 0 && iw < W ? load<i16>(plane + (<usize>(ih * W + iw) << 1)) : 0);
-              out += 2;
-            }
-          }
-        }
-        for (let k = CKK; k < Kp; k++) {
-          store<i16>(out, 0);
-          out += 2;
-        }
-        const row = acc + (<usize>((oh * OW + ow) * OCp) << 2);
-        for (let o = 0; o < OCp; o += 32) {
-          let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
-          let s4 = i32x4.splat(0), s5 = i32x4.splat(0), s6 = i32x4.splat(0), s7 = i32x4.splat(0);
-          let wp = w + (<usize>o << 2);
-          for (let kp = 0; kp < Kp; kp += 2) {
-            const x = v128.load32_splat(patch + (<usize>kp << 1)); // taps kp, kp+1 in every lane
-            s0 = i32x4.add(s0, i32x4.dot_i16x8_s(x, v128.load(wp)));
-            s1 = i32x4.add(s1, i32x4.dot_i16x8_s(x, v128.load(wp, 16)));
-            s2 = i32x4.add(s2, i32x4.dot_i16x8_s(x, v128.load(wp, 32)));
-            s3 = i32x4.add(s3, i32x4.dot_i16x8_s(x, v128.load(wp, 48)));
-            s4 = i32x4.add(s4, i32x4.dot_i16x8_s(x, v128.load(wp, 64)));
-            s5 = i32x4.add(s5, i32x4.dot_i16x8_s(x, v128.load(wp, 80)));
-            s6 = i32x4.add(s6, i32x4.dot_i16x8_s(x, v128.load(wp, 96)));
-            s7 = i32x4.add(s7, i32x4.dot_i16x8_s(x, v128.load(wp, 112)));
-            wp += pairRow;
-          }
-          const at = row + (<usize>o << 2);
-          v128.store(at, s0); v128.store(at, s1, 16); v128.store(at, s2, 32); v128.store(at, s3, 48);
-          v128.store(at, s4, 64); v128.store(at, s5, 80); v128.store(at, s6, 96); v128.store(at, s7, 112);
-        }
-      }
+    let l = 0;
+    // Four output positions at a time, 8 channels per pass over their taps.
+    for (; l + 3 < L; l += 4) {
+      gatherPatch(image, geo, l / OW, l % OW, Kp, p0);
+      gatherPatch(image, geo, (l + 1) / OW, (l + 1) % OW, Kp, p1);
+      gatherPatch(image, geo, (l + 2) / OW, (l + 2) % OW, Kp, p2);
+      gatherPatch(image, geo, (l + 3) / OW, (l + 3) % OW, Kp, p3);
+      const r0 = acc + <usize>l * rowBytes;
+      for (let o = 0; o < OCp; o += 8) fourPositions(p0, p1, p2, p3, w, Kp, OCp, o, r0, r0 + rowBytes, r0 + 2 * rowBytes, r0 + 3 * rowBytes);
+    }
+    // The last few positions alone (the same tile, the missing ones pointing at the first).
+    for (; l < L; l++) {
+      gatherPatch(image, geo, l / OW, l % OW, Kp, p0);
+      const r0 = acc + <usize>l * rowBytes;
+      for (let o = 0; o < OCp; o += 8) fourPositions(p0, p0, p0, p0, w, Kp, OCp, o, r0, r0, r0, r0);
     }
     dequantImage(acc, OCp, geo, factor, bias, y + <usize>n * <usize>outBytes);
   }
