@@ -14,6 +14,7 @@ import { benchModels } from './models.js';
 import { benchOnnx } from './onnx.js';
 import { benchOnnxruntime } from './peers/onnxruntime.js';
 import { benchPytorch } from './peers/pytorch.js';
+import { benchNotebookTraining } from './peers/training.js';
 import { benchSvd } from './svd.js';
 import { environment, type BenchOptions, type BenchResult } from './harness.js';
 import { benchTrain } from './train.js';
@@ -31,10 +32,14 @@ const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<Benc
   train: benchTrain,
   peers: async (o) => [...(await benchOnnxruntime(o)), ...(await benchPytorch(o))],
   onnx: benchOnnx,
+  'notebook-training': benchNotebookTraining,
 };
 
+/** Families that take minutes: run only when named. */
+const ON_REQUEST = new Set(['notebook-training']);
+
 const USAGE = `usage: npm run bench -- [family ...] [--quick] [--json FILE] [--markdown FILE]
-families: ${Object.keys(FAMILIES).join(', ')} (default: all)
+families: ${Object.keys(FAMILIES).join(', ')} (default: all but ${[...ON_REQUEST].join(', ')}, which take minutes)
 `;
 
 async function main(): Promise<number> {
@@ -61,7 +66,7 @@ async function main(): Promise<number> {
   const env = environment();
   process.stdout.write(`slimtensor bench: ${env.cpu}, ${env.cores} cores, Node ${env.node}, backend ${env.backend}\n`);
   const all: BenchResult[] = [];
-  const families = positionals.length > 0 ? positionals : Object.keys(FAMILIES);
+  const families = positionals.length > 0 ? positionals : Object.keys(FAMILIES).filter((f) => !ON_REQUEST.has(f));
   const sections: string[] = [];
   const started = performance.now();
   for (const family of families) {

@@ -28,7 +28,7 @@ interface TorchTimes {
 }
 
 /** The first Python that imports torch (Debian's python3-torch lives in /usr/bin's python3), or null. */
-function pythonWithTorch(): string | null {
+export function pythonWithTorch(): string | null {
   for (const python of ['python3', '/usr/bin/python3']) {
     try {
       execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
@@ -44,16 +44,22 @@ function pythonWithTorch(): string | null {
  * product instead of 141 with the AVX-512 ones. The peer should be PyTorch at its best, so
  * the newest core type the CPU's flags support is named explicitly.
  */
-function openblasCoreType(): string | undefined {
+export function openblasCoreType(): string | undefined {
   if (process.env.OPENBLAS_CORETYPE) return process.env.OPENBLAS_CORETYPE;
   const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
   return /\bavx512f\b/.test(flags) ? 'SkylakeX' : /\bavx2\b/.test(flags) ? 'Haswell' : undefined;
 }
 
-/** torch_steps.py beside this file, or (when this runs compiled from dist/bench/peers) in the source tree's bench/peers. */
-function torchScript(): string {
-  const here = fileURLToPath(new URL('torch_steps.py', import.meta.url));
-  return existsSync(here) ? here : fileURLToPath(new URL('../../../bench/peers/torch_steps.py', import.meta.url));
+/** A peer script beside this file, or (when this runs compiled from dist/bench/peers) in the source tree's bench/peers. */
+export function peerScript(name: string): string {
+  const here = fileURLToPath(new URL(name, import.meta.url));
+  return existsSync(here) ? here : fileURLToPath(new URL(`../../../bench/peers/${name}`, import.meta.url));
+}
+
+/** The environment PyTorch runs in on `threads` threads: its thread counts, idle threads that sleep, and the BLAS core type. */
+export function torchEnv(threads: number): NodeJS.ProcessEnv {
+  const coreType = openblasCoreType();
+  return { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE', ...(coreType ? { OPENBLAS_CORETYPE: coreType } : {}) };
 }
 
 /** Median milliseconds of `calls` calls after `warmup` unmeasured ones, timed call by call as torch_steps.py does. */
@@ -113,11 +119,10 @@ export async function benchPytorch(options: BenchOptions): Promise<BenchResult[]
     writeFileSync(join(folder, 'train-x.f32'), train.images);
     writeFileSync(join(folder, 'train-y.i32'), Int32Array.from(train.labels));
     writeFileSync(join(folder, 'test-x.f32'), test.images);
-    const script = torchScript();
+    const script = peerScript('torch_steps.py');
     for (let round = 0; round < rounds; round++) {
       [1, 2].forEach((threads, t) => torch[t].push(JSON.parse(execFileSync(python, [script, folder, String(threads)], {
-        encoding: 'utf8', timeout: 600_000,
-        env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE', ...(coreType ? { OPENBLAS_CORETYPE: coreType } : {}) },
+        encoding: 'utf8', timeout: 600_000, env: torchEnv(threads),
       })) as TorchTimes));
       const net = new MLP([784, 512, 256, 128, 10], new Rng(0));
       ours.push({

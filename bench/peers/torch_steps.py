@@ -20,8 +20,9 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_models import SimpleNet, TeacherNet
 
 folder, threads = sys.argv[1], int(sys.argv[2])
 torch.set_num_threads(threads)
@@ -35,27 +36,6 @@ def load(name, dtype, shape):
 train_x = load('train-x.f32', np.float32, (-1, 1, 28, 28))
 train_y = load('train-y.i32', np.int32, (-1,)).long()
 test_x = load('test-x.f32', np.float32, (-1, 1, 28, 28))
-
-
-class SimpleNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc1, self.fc2, self.fc3, self.fc4 = nn.Linear(784, 512), nn.Linear(512, 256), nn.Linear(256, 128), nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = x.view(x.shape[0], -1)
-        return self.fc4(F.relu(self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))))
-
-
-class TeacherNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1, self.pool = nn.Conv2d(1, 32, 5), nn.MaxPool2d(5, 5)
-        self.fc1, self.fc2 = nn.Linear(512, 128), nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x)))
-        return self.fc2(F.relu(self.fc1(x.view(x.shape[0], -1))))
 
 
 def median_ms(fn, calls, warmup=10):

@@ -80,7 +80,8 @@ export function precomputeLogits(model: Module, images: Float32Array, count: num
   return out;
 }
 
-function teacherRows(logits: Float32Array, batch: Batch): Tensor {
+/** The teacher's logits `[batch.size, 10]` for the examples of `batch`, picked from `logits` (precomputeLogits) by their dataset index. */
+export function teacherRows(logits: Float32Array, batch: Batch): Tensor {
   const t = new Float32Array(batch.size * 10);
   for (let i = 0; i < batch.size; i++) t.set(logits.subarray(batch.indices[i] * 10, batch.indices[i] * 10 + 10), i * 10);
   return new Tensor(t, [batch.size, 10]);
