@@ -39,7 +39,7 @@ const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<Benc
 const ON_REQUEST = new Set(['notebook-training']);
 
 const USAGE = `usage: npm run bench -- [family ...] [--quick] [--json FILE] [--markdown FILE]
-families: ${Object.keys(FAMILIES).join(', ')} (default: all but ${[...ON_REQUEST].join(', ')}, which take minutes)
+families: ${Object.keys(FAMILIES).join(', ')} (default: all; ${[...ON_REQUEST].join(', ')} runs only when named, as it takes minutes)
 `;
 
 async function main(): Promise<number> {
