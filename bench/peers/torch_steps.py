@@ -13,29 +13,21 @@ sets OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, OMP_WAIT_POLICY=PASSIVE (idle OpenMP
 must not spin) and OPENBLAS_CORETYPE.
 """
 import json
-import os
 import statistics
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from torch_models import SimpleNet, TeacherNet
+from torch_models import load_mnist, SimpleNet, TeacherNet
 
 folder, threads = sys.argv[1], int(sys.argv[2])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
 
-def load(name, dtype, shape):
-    return torch.from_numpy(np.fromfile(os.path.join(folder, name), dtype=dtype).reshape(shape).copy())
-
-
-train_x = load('train-x.f32', np.float32, (-1, 1, 28, 28))
-train_y = load('train-y.i32', np.int32, (-1,)).long()
-test_x = load('test-x.f32', np.float32, (-1, 1, 28, 28))
+train_x, train_y, test_x = load_mnist(folder, ['train-x', 'train-y', 'test-x'])
 
 
 def median_ms(fn, calls, warmup=10):

@@ -14,15 +14,13 @@ slimtensor's Adam flushes them too. Prints the seconds of each part. Arguments: 
 threads, epochs.
 """
 import json
-import os
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from torch_models import SimpleNet, Student, TeacherNet
+from torch_models import load_mnist, SimpleNet, Student, TeacherNet
 
 folder, threads, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
@@ -30,14 +28,7 @@ torch.set_flush_denormal(True)
 torch.manual_seed(0)
 
 
-def load(name, dtype, shape):
-    return torch.from_numpy(np.fromfile(os.path.join(folder, name), dtype=dtype).reshape(shape).copy())
-
-
-train_x = load('train-x.f32', np.float32, (-1, 1, 28, 28))
-train_y = load('train-y.i32', np.int32, (-1,)).long()
-test_x = load('test-x.f32', np.float32, (-1, 1, 28, 28))
-test_y = load('test-y.i32', np.int32, (-1,)).long()
+train_x, train_y, test_x, test_y = load_mnist(folder, ['train-x', 'train-y', 'test-x', 'test-y'])
 
 
 def accuracy(model):
