@@ -3,18 +3,21 @@
 // multiplied by the filters with the SIMD GEMM (the bias in its epilogue), and pooled
 // straight away, so only the pooled maxima and their positions leave the module; the
 // backward visits the pooled winners only. The geometry arrives as 18 int32 at `geo`.
-import { convScratch, im2col } from './conv';
-import { Geo, geoAt } from './geometry';
+import { convScratch, im2colTopLeft } from './conv';
+import { Geo, geoAt, pooledCols, pooledRows } from './geometry';
 import { linearEpilogue } from './gemm';
 
 // kernels/pool.ts maxPool2d over one image's conv output laid out position by position,
-// yT [OH·OW, OC] (the OC channels of a position side by side), four channels at a time:
+// yT [UH·UW, OC] (the OC channels of a position side by side; UH × UW the top-left
+// positions the windows reach, pooledRows × pooledCols), four channels at a time:
 // each window's running maximum and its position are vectors, updated by compare and
 // select instead of a branch (which the winners' unpredictable order mispredicts often).
 // Ties keep the first position and a NaN wins (the last NaN), as in the reference:
-// a value replaces the maximum when it is greater or is NaN. `argmax` holds o·OH·OW + pos.
+// a value replaces the maximum when it is greater or is NaN. `argmax` holds o·OH·OW + pos,
+// the position in the whole (uncropped) OH × OW output.
 function maxPoolT(yT: usize, geo: usize, out: usize, argmax: usize): void {
   const OH = geoAt(geo, Geo.OH), OW = geoAt(geo, Geo.OW), OC = geoAt(geo, Geo.OC), L = OH * OW;
+  const UW = pooledCols(geo);
   const KH = geoAt(geo, Geo.PKH), KW = geoAt(geo, Geo.PKW), SH = geoAt(geo, Geo.PSH), SW = geoAt(geo, Geo.PSW);
   const POH = geoAt(geo, Geo.POH), POW = geoAt(geo, Geo.POW), Q = POH * POW;
   for (let oh = 0; oh < POH; oh++) {
@@ -26,9 +29,9 @@ function maxPoolT(yT: usize, geo: usize, out: usize, argmax: usize): void {
         let best = f32x4.splat(-Infinity);
         let index = i32x4.splat(first);
         for (let kh = 0; kh < KH; kh++) {
-          const row = (oh * SH + kh) * OW + ow * SW;
+          const row = (oh * SH + kh) * OW + ow * SW, at = (oh * SH + kh) * UW + ow * SW;
           for (let kw = 0; kw < KW; kw++) {
-            const v = v128.load(yT + (<usize>((row + kw) * OC + o) << 2));
+            const v = v128.load(yT + (<usize>((at + kw) * OC + o) << 2));
             const wins = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
             best = v128.bitselect(v, best, wins);
             index = v128.bitselect(i32x4.splat(row + kw), index, wins);
@@ -45,9 +48,9 @@ function maxPoolT(yT: usize, geo: usize, out: usize, argmax: usize): void {
         let best: f32 = -Infinity;
         let index = first;
         for (let kh = 0; kh < KH; kh++) {
-          const row = (oh * SH + kh) * OW + ow * SW;
+          const row = (oh * SH + kh) * OW + ow * SW, at = (oh * SH + kh) * UW + ow * SW;
           for (let kw = 0; kw < KW; kw++) {
-            const v = load<f32>(yT + (<usize>((row + kw) * OC + o) << 2));
+            const v = load<f32>(yT + (<usize>((at + kw) * OC + o) << 2));
             if (v > best || v != v) {
               best = v;
               index = row + kw;
@@ -67,19 +70,20 @@ function maxPoolT(yT: usize, geo: usize, out: usize, argmax: usize): void {
  * w [OC, C·KH·KW], bias [OC] (0 = none), out and argmax [N, OC, POH, POW]; byte
  * addresses in this module's memory, `scratch` convScratch(geo) bytes of this thread's own.
  * Each image's conv output is made position by position, yT = colᵀ·wᵀ + bias (the bias in
- * the GEMM's epilogue, no pass of its own), so that pooling runs four channels to a vector.
+ * the GEMM's epilogue, no pass of its own), so that pooling runs four channels to a vector,
+ * and only at the positions some window reaches (20 × 20 of the teacher's 24 × 24).
  */
 export function convPool(geo: usize, x: usize, w: usize, bias: usize, out: usize, argmax: usize, scratch: usize, n0: i32, n1: i32): void {
   const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W);
   const CKK = C * geoAt(geo, Geo.KH) * geoAt(geo, Geo.KW);
-  const L = geoAt(geo, Geo.OH) * geoAt(geo, Geo.OW);
+  const UH = pooledRows(geo), UW = pooledCols(geo), L = UH * UW;
   const OC = geoAt(geo, Geo.OC);
   const P = OC * geoAt(geo, Geo.POH) * geoAt(geo, Geo.POW);
   const col = (scratch + 15) & ~<usize>15;
   const yT = col + (<usize>(CKK * L) << 2);
   const pack = yT + (<usize>(OC * L) << 2);
   for (let n = n0; n < n1; n++) {
-    im2col(x + (<usize>(n * C * H * W) << 2), geo, col);
+    im2colTopLeft(x + (<usize>(n * C * H * W) << 2), geo, col, UH, UW);
     linearEpilogue(true, true, L, OC, CKK, col, w, yT, false, pack, 0, OC, bias, false);
     maxPoolT(yT, geo, out + (<usize>(n * P) << 2), argmax + (<usize>(n * P) << 2));
   }

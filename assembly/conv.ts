@@ -34,9 +34,15 @@ export function convScratch(geo: usize): i32 {
 
 // kernels/conv.ts im2col (also used by conv-pool.ts): row (c, kh, kw) of `col` [C·KH·KW, OH·OW] holds the pixel each output position multiplies.
 export function im2col(x: usize, geo: usize, col: usize): void {
+  im2colTopLeft(x, geo, col, geoAt(geo, Geo.OH), geoAt(geo, Geo.OW));
+}
+
+// im2col of the top-left OH × OW output positions only (at most the geometry's own): the
+// columns of a cropped output, `col` [C·KH·KW, OH·OW]. conv-pool.ts skips the positions
+// no pooling window reaches.
+export function im2colTopLeft(x: usize, geo: usize, col: usize, OH: i32, OW: i32): void {
   const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W), KH = geoAt(geo, Geo.KH), KW = geoAt(geo, Geo.KW);
   const SH = geoAt(geo, Geo.SH), SW = geoAt(geo, Geo.SW), PH = geoAt(geo, Geo.PH), PW = geoAt(geo, Geo.PW);
-  const OH = geoAt(geo, Geo.OH), OW = geoAt(geo, Geo.OW);
   let out = col;
   for (let c = 0; c < C; c++) {
     const plane = x + (<usize>(c * H * W) << 2);

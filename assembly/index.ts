@@ -7,4 +7,5 @@ export * from './adam';
 export * from './sparse';
 export * from './gemv';
 export * from './quant';
+export * from './conv-int8';
 export * from './elementwise';

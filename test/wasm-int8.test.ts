@@ -78,7 +78,7 @@ describe('the whole int8 layer in wasm gives the TypeScript reference\'s bits', 
       expectIdentical(got, want);
     });
 
-    it(`Conv2d: stride, padding, several channels, batch 1 and more (${threads} thread(s))`, () => {
+    it(`Conv2d: stride, padding, several channels, batch 1 and more, each build, 7 and 8 bits (${threads} thread(s))`, () => {
       const rng = new Rng(50 + threads);
       for (const c of [
         { N: 1, C: 1, H: 5, W: 5, OC: 1, K: 5, S: 1, P: 0 },
@@ -88,25 +88,28 @@ describe('the whole int8 layer in wasm gives the TypeScript reference\'s bits', 
       ]) {
         const OH = Math.floor((c.H + 2 * c.P - c.K) / c.S) + 1, OW = Math.floor((c.W + 2 * c.P - c.K) / c.S) + 1;
         const g: ConvGeometry = { C: c.C, H: c.H, W: c.W, KH: c.K, KW: c.K, SH: c.S, SW: c.S, PH: c.P, PW: c.P, OH, OW };
-        for (const perChannel of [false, true]) {
-          const w = weights(c.OC, c.C * c.K * c.K, perChannel, rng);
+        for (const { reduceRange, calls } of variants) for (const perChannel of [false, true]) {
+          const w = weights(c.OC, c.C * c.K * c.K, perChannel, rng, reduceRange);
           const bias = perChannel ? randomArray(c.OC, rng) : null;
           const x = randomArray(c.N * c.C * c.H * c.W, rng);
           const size = c.N * c.OC * OH * OW;
           const want = new Float32Array(size), got = new Float32Array(size).fill(NaN);
           int8Conv2d(x, c.N, w, bias, g, null, want);
-          wasm.int8Conv2d(x, c.N, w, bias, g, null, got);
+          calls.int8Conv2d(x, c.N, w, bias, g, null, got);
           expectIdentical(got, want);
-          // Fused with a max pool: the pooled sums scaled back are the max-pool of the scaled convolution, bit for bit.
-          const k = Math.min(2, OH, OW);
-          const p: PoolWindow = { KH: k, KW: k, SH: k, SW: k, OH: Math.floor(OH / k), OW: Math.floor(OW / k) };
-          const pooledSize = c.N * c.OC * p.OH * p.OW;
-          const pooled = new Float32Array(pooledSize), pooledWasm = new Float32Array(pooledSize).fill(NaN);
-          int8Conv2d(x, c.N, w, bias, g, p, pooled);
-          wasm.int8Conv2d(x, c.N, w, bias, g, p, pooledWasm);
-          expectIdentical(pooledWasm, pooled);
-          const composed = maxPool2d(new Tensor(want, [c.N, c.OC, OH, OW]), { kernelSize: k });
-          expectIdentical(pooled, composed.data);
+          // Fused with a max pool: the pooled sums scaled back are the max-pool of the scaled
+          // convolution, bit for bit. A window of 5 leaves positions no window reaches (the
+          // teacher's 24 × 24 pooled by 5 uses 20 × 20), which the wasm kernel skips.
+          for (const k of new Set([Math.min(2, OH, OW), Math.min(5, OH, OW)])) {
+            const p: PoolWindow = { KH: k, KW: k, SH: k, SW: k, OH: Math.floor(OH / k), OW: Math.floor(OW / k) };
+            const pooledSize = c.N * c.OC * p.OH * p.OW;
+            const pooled = new Float32Array(pooledSize), pooledWasm = new Float32Array(pooledSize).fill(NaN);
+            int8Conv2d(x, c.N, w, bias, g, p, pooled);
+            calls.int8Conv2d(x, c.N, w, bias, g, p, pooledWasm);
+            expectIdentical(pooledWasm, pooled);
+            const composed = maxPool2d(new Tensor(want, [c.N, c.OC, OH, OW]), { kernelSize: k });
+            expectIdentical(pooled, composed.data);
+          }
         }
       }
     });
@@ -184,13 +187,13 @@ describe('packed weights are kept per module', () => {
 
 describe('the relaxed i8 × i7 dot product in both of V8\'s tiers', () => {
   // V8 11.3's baseline compiler (Liftoff) mis-adds the accumulator of i32x4.relaxed_dot_i8x16_i7x16_add_s;
-  // gemmU7I8 avoids that form. Held to the reference with only Liftoff, and with only TurboFan.
+  // gemmU7I8 and convU7I8 avoid that form. Held to the reference with only Liftoff, and with only TurboFan.
   for (const tier of ['--liftoff-only', '--no-liftoff']) {
     it(`gives the reference's bits under ${tier}`, () => {
       if (!relaxedSimdSupported()) return expect(WasmModule.load({ threads: 1 }).module!.simd).toBe('plain');
       const code = `
         import { int8Weights } from './src/tensor/kernels/int8.ts';
-        import { int8Linear } from './src/tensor/kernels/quant.ts';
+        import { int8Conv2d, int8Linear } from './src/tensor/kernels/quant.ts';
         import { wasmCalls } from './src/tensor/kernels/wasm/calls/index.ts';
         import { WasmModule } from './src/tensor/kernels/wasm/module.ts';
         const m = WasmModule.load({ threads: 1, simd: 'relaxed' }).module;
@@ -200,7 +203,16 @@ describe('the relaxed i8 × i7 dot product in both of V8\'s tiers', () => {
         const want = new Float32Array(M * N), got = new Float32Array(M * N);
         int8Linear(x, M, w, null, false, want);
         wasmCalls(m).int8Linear(x, M, w, null, false, got);
-        console.log(JSON.stringify({ simd: m.simd, same: got.every((v, i) => Object.is(v, want[i])) }));
+        // The int8 convolution's byte kernel (convU7I8) too, with padding and a pool.
+        const g = { C: 2, H: 9, W: 9, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, OH: 9, OW: 9 };
+        const pool = { KH: 2, KW: 2, SH: 2, SW: 2, OH: 4, OW: 4 };
+        const wc = int8Weights(Int8Array.from({ length: 8 * 18 }, (_, i) => ((i * 53) % 256) - 128), 8, 18, Float32Array.of(0.02));
+        const xc = Float32Array.from({ length: 3 * 2 * 81 }, (_, i) => Math.cos(i));
+        const wantC = new Float32Array(3 * 8 * 16), gotC = new Float32Array(3 * 8 * 16);
+        int8Conv2d(xc, 3, wc, null, g, pool, wantC);
+        wasmCalls(m).int8Conv2d(xc, 3, wc, null, g, pool, gotC);
+        const same = got.every((v, i) => Object.is(v, want[i])) && gotC.every((v, i) => Object.is(v, wantC[i]));
+        console.log(JSON.stringify({ simd: m.simd, same }));
         process.exit(0);`;
       const out = execFileSync(process.execPath, [tier, '--import', 'tsx', '--input-type=module', '-e', code], {
         cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8',

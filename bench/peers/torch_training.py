@@ -28,13 +28,19 @@ torch.set_flush_denormal(True)
 torch.manual_seed(0)
 
 
+# Inference (the test accuracy, the teacher's logits) runs in batches of 256, PyTorch's best
+# here: on this AMD EPYC VM its teacher CNN took 8.0 s for the 10k test set in batches of
+# 1000 against 0.35 s in batches of 256 (SimpleNet: 0.115 s either way), with or without
+# oneDNN. slimtensor evaluates in batches of 1000, its own best.
+INFER_BATCH = 256
+
 train_x, train_y, test_x, test_y = load_mnist(folder, ['train-x', 'train-y', 'test-x', 'test-y'])
 
 
 def accuracy(model):
     model.eval()
     with torch.no_grad():
-        correct = sum(int((model(x).argmax(1) == y).sum()) for x, y in zip(torch.split(test_x, 1000), torch.split(test_y, 1000)))
+        correct = sum(int((model(x).argmax(1) == y).sum()) for x, y in zip(torch.split(test_x, INFER_BATCH), torch.split(test_y, INFER_BATCH)))
     model.train()
     return correct / test_x.shape[0]
 
@@ -62,7 +68,7 @@ seconds['teacher'] = time.perf_counter() - t0
 t0 = time.perf_counter()
 teacher.eval()
 with torch.no_grad():
-    logits = torch.cat([teacher(x) for x in torch.split(train_x, 1000)])
+    logits = torch.cat([teacher(x) for x in torch.split(train_x, INFER_BATCH)])
 seconds['teacherLogits'] = time.perf_counter() - t0
 
 t0 = time.perf_counter()

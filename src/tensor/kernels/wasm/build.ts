@@ -119,6 +119,8 @@ export interface WasmExports {
   dequantRows(acc: number, M: number, N: number, factor: number, bias: number, relu: number, y: number): void;
   convI16Scratch(geo: number, Kp: number, OCp: number): number;
   convI16(q: number, geo: number, w: number, Kp: number, OCp: number, factor: number, bias: number, y: number, outBytes: number, scratch: number, n0: number, n1: number): void;
+  convU7I8Scratch(geo: number, Kp: number, OCp: number): number;
+  convU7I8(q: number, geo: number, w: number, Kp: number, OCp: number, z: number, zSums: number, factor: number, bias: number, y: number, outBytes: number, scratch: number, n0: number, n1: number): void;
   reluMask(dy: number, y: number, out: number, n: number): void;
   reluF32(x: number, out: number, n: number): void;
   sumRows(x: number, rows: number, cols: number, out: number, accumulate: number): void;

@@ -160,7 +160,7 @@ export function int8Linear(m: WasmModule, x: Float32Array, M: number, w: Int8Wei
   frame.finish();
 }
 
-/** int8 filters `[OC, K]` packed for assembly/quant.ts convI16: by pairs of taps, `[Kp/2][OCp][2]` int16, zeros past the real ones. */
+/** int8 filters `[OC, K]` packed for assembly/conv-int8.ts convI16: by pairs of taps, `[Kp/2][OCp][2]` int16, zeros past the real ones. */
 interface ConvPack {
   Kp: number;
   OCp: number;
@@ -180,30 +180,74 @@ function convPack(m: WasmModule, w: Int8Weights): ConvPack {
 }
 
 /**
+ * int8 filters `[OC, K]` packed for assembly/conv-int8.ts convU7I8: by quads of taps,
+ * `[Kp/4][OCp][4]` bytes, zeros past the real ones, and each filter's sum (for z·Σw).
+ */
+interface ConvQuadPack {
+  Kp: number;
+  OCp: number;
+  at: number | null;
+  quads: Int8Array;
+  sums: Int32Array;
+}
+
+function convQuadPack(m: WasmModule, w: Int8Weights): ConvQuadPack {
+  const cached = w.packs.get(m.packKey('conv-u7')) as ConvQuadPack | undefined;
+  if (cached) return cached;
+  const Kp = roundUp(w.K, 4), OCp = (w.N + 31) & ~31;
+  const quads = new Int8Array(Kp * OCp);
+  const sums = new Int32Array(OCp);
+  for (let o = 0; o < w.N; o++) for (let k = 0; k < w.K; k++) sums[o] += quads[((k >> 2) * OCp + o) * 4 + (k & 3)] = w.q[o * w.K + k];
+  const pack = { Kp, OCp, at: m.heap.residentCopy(w, quads), quads, sums };
+  w.packs.set(m.packKey('conv-u7'), pack);
+  return pack;
+}
+
+/**
  * A whole int8 convolution in wasm (same arguments as kernels/quant.ts int8Conv2d): the
  * batch is quantized once, then each thread takes a share of the images and, image by
  * image, multiplies each output position's patch by the resident filters (32 channels at
  * a time) and scales the sums back straight into `[N, OC, OH, OW]`, max-pooling them
- * first when `pool` is given.
+ * first when `pool` is given. The relaxed build with 7-bit activations multiplies bytes
+ * (convU7I8); otherwise both sides are widened to 16 bits (convI16). Same sums either way.
  */
 export function int8Conv2d(
   m: WasmModule, x: Float32Array, N: number, w: Int8Weights, bias: Float32Array | null, g: ConvGeometry, pool: PoolWindow | null, y: Float32Array,
 ): void {
   const OC = w.N, L = g.OH * g.OW, size = g.C * g.H * g.W, outSize = OC * (pool ? pool.OH * pool.OW : L);
-  const pack = convPack(m, w);
+  // The resident packs are made before the call's scratch frame opens.
+  const quadPack = m.simd === 'relaxed' && w.reduceRange ? convQuadPack(m, w) : null;
+  const pairPack = quadPack ? null : convPack(m, w);
   const frame = m.heap.frame();
   const xa = frame.place(x, N * size);
   const aq = quantOf(m, frame, xa, N * size, w.reduceRange);
-  const q = quantizeInto(m, frame, xa, 1, N * size, roundUp(N * size, 8), aq);
   const geo = frame.place(geometryWords(OC, g, pool));
-  const wa = pack.at ?? frame.place(pack.pairs);
   const factor = frame.place(dequantFactors(aq.scale, w.scales, OC));
   const ba = bias ? frame.place(bias) : 0;
   const ya = frame.output(y, false, N * outSize);
-  const parts = N * L * pack.OCp * pack.Kp >= POOL_MIN_MACS ? Math.min(m.threads, N) : 1;
-  const scratchBytes = m.exports.convI16Scratch(geo, pack.Kp, pack.OCp);
-  const scratch = Array.from({ length: parts }, () => frame.take(scratchBytes));
-  const bounds = shareBounds(N, parts);
-  m.split('convI16', parts, (p) => [q, geo, wa, pack.Kp, pack.OCp, factor, ba, ya, outSize * 4, scratch[p], bounds[p], bounds[p + 1]]);
+  const outBytes = outSize * 4;
+  if (quadPack) {
+    const pack = quadPack;
+    // Bytes q (not q − z); 16 more than the batch, zeros, for the 8-byte row copies at its end.
+    const qBytes = roundUp(N * size, 16) + 16;
+    const q = frame.take(qBytes);
+    m.exports.quantizeU8(xa, 1, N * size, qBytes, Math.fround(1 / aq.scale), aq.zeroPoint, aq.qmax, q);
+    const wa = pack.at ?? frame.place(pack.quads);
+    const zSums = frame.place(pack.sums.map((s) => aq.zeroPoint * s));
+    const parts = N * L * pack.OCp * pack.Kp >= POOL_MIN_MACS ? Math.min(m.threads, N) : 1;
+    const scratchBytes = m.exports.convU7I8Scratch(geo, pack.Kp, pack.OCp);
+    const scratch = Array.from({ length: parts }, () => frame.take(scratchBytes));
+    const bounds = shareBounds(N, parts);
+    m.split('convU7I8', parts, (p) => [q, geo, wa, pack.Kp, pack.OCp, aq.zeroPoint, zSums, factor, ba, ya, outBytes, scratch[p], bounds[p], bounds[p + 1]]);
+  } else {
+    const pack = pairPack!;
+    const q = quantizeInto(m, frame, xa, 1, N * size, roundUp(N * size, 8), aq);
+    const wa = pack.at ?? frame.place(pack.pairs);
+    const parts = N * L * pack.OCp * pack.Kp >= POOL_MIN_MACS ? Math.min(m.threads, N) : 1;
+    const scratchBytes = m.exports.convI16Scratch(geo, pack.Kp, pack.OCp);
+    const scratch = Array.from({ length: parts }, () => frame.take(scratchBytes));
+    const bounds = shareBounds(N, parts);
+    m.split('convI16', parts, (p) => [q, geo, wa, pack.Kp, pack.OCp, factor, ba, ya, outBytes, scratch[p], bounds[p], bounds[p + 1]]);
+  }
   frame.finish();
 }
