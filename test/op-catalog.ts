@@ -105,6 +105,9 @@ export const OP_CATALOG: OpCase[] = [
         bad: () => T.crossEntropyComposed(Tensor.zeros([2, 5]), [1, 5]), badMessage: /crossEntropyComposed: label 5 at position 1 is not a class index in \[0, 5\)/ },
     ];
   })(),
+  ...[1, 3].map((temperature) => ({ name: `klDivSoftTargets (T = ${temperature})`, inputs: (r: Rng) => [randn([3, 4], r)],
+    fn: (x: Tensor) => T.klDivSoftTargets(x, Tensor.from([2, -1, 0.5, 0, 1, 1, -3, 2, 0, 0, 0, 4], [3, 4]), temperature),
+    bad: () => T.klDivSoftTargets(Tensor.zeros([3, 4]), Tensor.zeros([3, 5])), badMessage: /klDivSoftTargets: student logits \[3, 4\] and teacher logits \[3, 5\] must both be \[N, C\] and equal/ })),
   { name: 'klDiv', inputs: (r) => [T.logSoftmax(randn([3, 4], r)).detach(), T.softmax(randn([3, 4], r)).detach()], fn: (x, t) => T.klDiv(x, t),
     bad: () => T.klDiv(Tensor.zeros([3, 4]), Tensor.zeros([3, 5])), badMessage: /klDiv: input \[3, 4\] and target \[3, 5\] must have the same shape/ },
 ];

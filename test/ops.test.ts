@@ -76,6 +76,26 @@ describe('op values', () => {
     expectClose(x1.grad!.data, x2.grad!.data, 1e-4, 1e-6);
   });
 
+  it('fused klDivSoftTargets equals klDiv(logSoftmax(s / T), softmax(t / T)) composed, forward and backward, T = 1 and 4', () => {
+    const rng = new Rng(4);
+    for (const temperature of [1, 4]) {
+      const s1 = Tensor.randn([16, 10], rng, 3, 0, { requiresGrad: true });
+      const s2 = s1.clone();
+      const teacher = Tensor.randn([16, 10], rng, 5);
+      teacher.data[3] = -200; // a class the teacher rules out: p underflows to 0 (0·log 0 = 0)
+      const fused = T.klDivSoftTargets(s1, teacher, temperature);
+      const composed = T.klDiv(T.logSoftmax(T.div(s2, temperature), 1), T.softmax(T.div(teacher, temperature), 1));
+      expect(fused.item()).toBeGreaterThan(0);
+      expect(fused.item()).toBeCloseTo(composed.item(), 5);
+      fused.backward();
+      composed.backward();
+      expectClose(s1.grad!.data, s2.grad!.data, 1e-4, 1e-6);
+    }
+    // Equal distributions are 0 apart, at any temperature.
+    const same = Tensor.randn([4, 6], rng);
+    expect(Math.abs(T.klDivSoftTargets(same, same, 2).item())).toBeLessThan(1e-6);
+  });
+
   it('crossEntropy of uniform logits is log(C)', () => {
     expect(T.crossEntropy(Tensor.zeros([4, 10]), [0, 1, 2, 3]).item()).toBeCloseTo(Math.log(10), 6);
   });

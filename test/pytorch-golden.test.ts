@@ -7,7 +7,7 @@ import { Adam } from '../src/optim/adam.js';
 import { activationQuant } from '../src/tensor/kernels/quant.js';
 import { conv2d, maxPool2d } from '../src/tensor/ops/conv.js';
 import { div, mul, relu } from '../src/tensor/ops/elementwise.js';
-import { crossEntropy, crossEntropyComposed, klDiv, logSoftmax, softmax } from '../src/tensor/ops/loss.js';
+import { crossEntropy, crossEntropyComposed, klDiv, klDivSoftTargets, logSoftmax, softmax } from '../src/tensor/ops/loss.js';
 import { linear, linearRelu } from '../src/tensor/ops/matmul.js';
 import { max, sum } from '../src/tensor/ops/reduce.js';
 import { Rng } from '../src/tensor/random.js';
@@ -135,6 +135,11 @@ describe('as PyTorch 1.13 (golden values from test/fixtures/pytorch)', () => {
       expect(Math.abs(loss.item() - f.loss), key).toBeLessThanOrEqual(1e-5 * f.loss + 1e-7);
       loss.backward();
       expectGolden(s.grad!, f.dstudent, `${key} dstudent`);
+      const fusedStudent = tensor(f.student, true);
+      const fused = klDivSoftTargets(fusedStudent, tensor(f.teacher), f.temperature);
+      expect(Math.abs(fused.item() - f.loss), `${key} fused`).toBeLessThanOrEqual(1e-5 * f.loss + 1e-7);
+      fused.backward();
+      expectGolden(fusedStudent.grad!, f.dstudent, `${key} fused dstudent`);
     }
   });
 

@@ -1,5 +1,5 @@
-import { add, div, mul } from '../tensor/ops/elementwise.js';
-import { crossEntropy, klDiv, logSoftmax, softmax } from '../tensor/ops/loss.js';
+import { add, mul } from '../tensor/ops/elementwise.js';
+import { crossEntropy, klDivSoftTargets } from '../tensor/ops/loss.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -32,9 +32,8 @@ export function distillationLoss(
     throw new Error(`distillationLoss: student logits ${fmt(s)} and teacher logits ${fmt(t)} must both be [N, C] and equal`);
   }
   if (alpha > 0 && labels === null) throw new Error('distillationLoss: labels are needed when alpha > 0');
-  const teacher = teacherLogits.detach();
-  const soften = (x: Tensor): Tensor => (T === 1 ? x : div(x, T));
-  const soft = mul(klDiv(logSoftmax(soften(studentLogits)), softmax(soften(teacher))), (1 - alpha) * T * T);
+  // klDiv(logSoftmax(s / T), softmax(t / T)) as one fused op (tested against those composed ops).
+  const soft = mul(klDivSoftTargets(studentLogits, teacherLogits, T), (1 - alpha) * T * T);
   if (alpha === 0) return soft;
   return add(mul(crossEntropy(studentLogits, labels!), alpha), soft);
 }

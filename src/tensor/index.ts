@@ -8,4 +8,4 @@ export { sum, mean, max, argmax } from './ops/reduce.js';
 export { reshape, flatten, transpose } from './ops/view.js';
 export { matmul, linear, linearRelu } from './ops/matmul.js';
 export { conv2d, conv2dMaxPool, maxPool2d, type Conv2dOptions, type MaxPool2dOptions } from './ops/conv.js';
-export { logSoftmax, softmax, crossEntropy, crossEntropyComposed, klDiv, type KlReduction } from './ops/loss.js';
+export { logSoftmax, softmax, crossEntropy, crossEntropyComposed, klDiv, klDivSoftTargets, type KlReduction } from './ops/loss.js';
