@@ -52,11 +52,11 @@ describe('wasm CSR kernels equal the naive reference', () => {
   }
 
   for (const threads of [1, 2]) {
-    it(`a chain of 3 sparse layers equals the reference chain (the batch kept transposed between layers), ${threads} thread(s)`, () => {
+    it(`a chain of 3 sparse layers equals the reference chain (1–3 inputs gathered, a batch kept transposed between layers), ${threads} thread(s)`, () => {
       const wasm = wasmCalls(WasmModule.load({ threads }).module!);
       const rng = new Rng(40 + threads);
       const sizes = [300, 130, 67, 10];
-      for (const N of [1, 4, 17, 150, 1000]) {
+      for (const N of [1, 2, 3, 4, 17, 150, 1000]) {
         const stages = sizes.slice(1).map((rows, i) => ({
           weight: CsrMatrix.fromDense(sparseRandom(rows, sizes[i], 0.15, rng), rows, sizes[i]),
           bias: i === 1 ? null : randomArray(rows, rng),
