@@ -110,8 +110,11 @@ export function speedUpOver(base: Module, model: Module, x: Tensor, options: Lat
   return { latency1: m1, latency64: m64, speedup1: b1 / m1, speedup64: b64 / m64 };
 }
 
-/** Median seconds of one forward pass of `a` and of `b` on the first `batchSize` rows of `x`, timed in alternating rounds. */
-function pairedLatency(a: Module, b: Module, x: Tensor, batchSize: number, options: LatencyOptions): [number, number] {
+/**
+ * Median seconds of one forward pass of `a` and of `b` on the first `batchSize` rows of
+ * `x`, timed in alternating rounds after warming both up (as `speedUpOver`, at one batch size).
+ */
+export function pairedLatency(a: Module, b: Module, x: Tensor, batchSize: number, options: LatencyOptions = {}): [number, number] {
   const { minRuns = 7, minSeconds = 0.15, warmUpSeconds = 0.03 } = options;
   const batch = sliceRows(x, 0, Math.min(batchSize, x.shape[0]));
   const models = [a, b];

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { breakEvenRank, energyKept, FactorizedLinear, matrixChainOrder, rankForEnergy } from '../compress/low-rank.js';
-import { forwardLatency, measureLatency, speedOf, speedUpOver } from '../compress/metrics.js';
+import { measureLatency, pairedLatency, speedOf, speedUpOver } from '../compress/metrics.js';
 import { svd } from '../compress/svd.js';
 import type { MnistData } from '../data/mnist.js';
 import { saveModel } from '../nn/checkpoint.js';
@@ -100,11 +100,11 @@ function flopsPerImage(net: MLP): number {
   return net.layers.reduce((f, l) => f + 2 * (l instanceof FactorizedLinear ? l.macsPerRow : (l as Linear).inFeatures * (l as Linear).outFeatures), 0);
 }
 
+/** fc3 dense and factorized, side by side (alternating rounds after a warm-up): one fc3 call at batch 64 takes well under 0.1 ms, where a single drift would decide. */
 function layerTimes(dense: Module, factorized: Module, x64: Tensor, x10k: Tensor): Pick<RankRow, 'layerDense64' | 'layerFactorized64' | 'layerDense10k' | 'layerFactorized10k'> {
-  return {
-    layerDense64: forwardLatency(dense, x64, 64), layerFactorized64: forwardLatency(factorized, x64, 64),
-    layerDense10k: forwardLatency(dense, x10k, x10k.shape[0]), layerFactorized10k: forwardLatency(factorized, x10k, x10k.shape[0]),
-  };
+  const [layerDense64, layerFactorized64] = pairedLatency(dense, factorized, x64, 64);
+  const [layerDense10k, layerFactorized10k] = pairedLatency(dense, factorized, x10k, x10k.shape[0], { minRuns: 5, minSeconds: 0 });
+  return { layerDense64, layerFactorized64, layerDense10k, layerFactorized10k };
 }
 
 /**
