@@ -39,6 +39,20 @@ export class WasmModule {
     return `wasm${this.id}-${kind}`;
   }
 
+  /**
+   * `owner`'s weights packed as `kind` for this module: made by `make` on the first call
+   * (which is where resident copies are placed, before any frame opens), then kept in
+   * `owner.packs` for as long as the owner lives.
+   */
+  packOf<P>(owner: { packs: Map<string, unknown> }, kind: string, make: () => P): P {
+    const key = this.packKey(kind);
+    const cached = owner.packs.get(key) as P | undefined;
+    if (cached !== undefined) return cached;
+    const pack = make();
+    owner.packs.set(key, pack);
+    return pack;
+  }
+
   /** Threads a large call is split across (1 = no helpers). */
   get threads(): number {
     return this.pool.size + 1;

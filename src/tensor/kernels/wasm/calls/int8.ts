@@ -17,15 +17,13 @@ interface WidePack {
 
 /** Widens and pads `w` once, and keeps it resident for as long as `w` lives. */
 function widePack(m: WasmModule, w: Int8Weights): WidePack {
-  const cached = w.packs.get(m.packKey('wide')) as WidePack | undefined;
-  if (cached) return cached;
-  const { N, K } = w;
-  const Kp = (K + 7) & ~7;
-  const wide = new Int16Array(N * Kp);
-  for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) wide[j * Kp + k] = w.q[j * K + k];
-  const pack = { Kp, at: m.heap.residentCopy(w, wide), wide };
-  w.packs.set(m.packKey('wide'), pack);
-  return pack;
+  return m.packOf(w, 'wide', () => {
+    const { N, K } = w;
+    const Kp = (K + 7) & ~7;
+    const wide = new Int16Array(N * Kp);
+    for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) wide[j * Kp + k] = w.q[j * K + k];
+    return { Kp, at: m.heap.residentCopy(w, wide), wide };
+  });
 }
 
 /** int8 weights padded along K to a multiple of 16, with each row's sum, as assembly/int8.ts gemmU7I8 reads them. */
@@ -39,21 +37,19 @@ interface BytePack {
 
 /** Pads `w` to 16-byte rows and sums each row, once, resident for as long as `w` lives. */
 function bytePack(m: WasmModule, w: Int8Weights): BytePack {
-  const cached = w.packs.get(m.packKey('u7')) as BytePack | undefined;
-  if (cached) return cached;
-  const { N, K } = w;
-  const Kp = roundUp(K, 16);
-  const bytes = new Int8Array(N * Kp);
-  const rowSums = new Int32Array(N);
-  for (let j = 0; j < N; j++) {
-    for (let k = 0; k < K; k++) rowSums[j] += bytes[j * Kp + k] = w.q[j * K + k];
-  }
-  const both = new Uint8Array(roundUp(bytes.byteLength, 16) + rowSums.byteLength);
-  both.set(new Uint8Array(bytes.buffer));
-  both.set(new Uint8Array(rowSums.buffer), roundUp(bytes.byteLength, 16));
-  const pack = { Kp, at: m.heap.residentCopy(w, both), bytes, rowSums };
-  w.packs.set(m.packKey('u7'), pack);
-  return pack;
+  return m.packOf(w, 'u7', () => {
+    const { N, K } = w;
+    const Kp = roundUp(K, 16);
+    const bytes = new Int8Array(N * Kp);
+    const rowSums = new Int32Array(N);
+    for (let j = 0; j < N; j++) {
+      for (let k = 0; k < K; k++) rowSums[j] += bytes[j * Kp + k] = w.q[j * K + k];
+    }
+    const both = new Uint8Array(roundUp(bytes.byteLength, 16) + rowSums.byteLength);
+    both.set(new Uint8Array(bytes.buffer));
+    both.set(new Uint8Array(rowSums.buffer), roundUp(bytes.byteLength, 16));
+    return { Kp, at: m.heap.residentCopy(w, both), bytes, rowSums };
+  });
 }
 
 /**
@@ -169,14 +165,12 @@ interface ConvPack {
 }
 
 function convPack(m: WasmModule, w: Int8Weights): ConvPack {
-  const cached = w.packs.get(m.packKey('conv')) as ConvPack | undefined;
-  if (cached) return cached;
-  const Kp = (w.K + 1) & ~1, OCp = (w.N + 31) & ~31;
-  const pairs = new Int16Array(Kp * OCp);
-  for (let o = 0; o < w.N; o++) for (let k = 0; k < w.K; k++) pairs[((k >> 1) * OCp + o) * 2 + (k & 1)] = w.q[o * w.K + k];
-  const pack = { Kp, OCp, at: m.heap.residentCopy(w, pairs), pairs };
-  w.packs.set(m.packKey('conv'), pack);
-  return pack;
+  return m.packOf(w, 'conv', () => {
+    const Kp = (w.K + 1) & ~1, OCp = (w.N + 31) & ~31;
+    const pairs = new Int16Array(Kp * OCp);
+    for (let o = 0; o < w.N; o++) for (let k = 0; k < w.K; k++) pairs[((k >> 1) * OCp + o) * 2 + (k & 1)] = w.q[o * w.K + k];
+    return { Kp, OCp, at: m.heap.residentCopy(w, pairs), pairs };
+  });
 }
 
 /**
@@ -192,15 +186,13 @@ interface ConvQuadPack {
 }
 
 function convQuadPack(m: WasmModule, w: Int8Weights): ConvQuadPack {
-  const cached = w.packs.get(m.packKey('conv-u7')) as ConvQuadPack | undefined;
-  if (cached) return cached;
-  const Kp = roundUp(w.K, 4), OCp = (w.N + 31) & ~31;
-  const quads = new Int8Array(Kp * OCp);
-  const sums = new Int32Array(OCp);
-  for (let o = 0; o < w.N; o++) for (let k = 0; k < w.K; k++) sums[o] += quads[((k >> 2) * OCp + o) * 4 + (k & 3)] = w.q[o * w.K + k];
-  const pack = { Kp, OCp, at: m.heap.residentCopy(w, quads), quads, sums };
-  w.packs.set(m.packKey('conv-u7'), pack);
-  return pack;
+  return m.packOf(w, 'conv-u7', () => {
+    const Kp = roundUp(w.K, 4), OCp = (w.N + 31) & ~31;
+    const quads = new Int8Array(Kp * OCp);
+    const sums = new Int32Array(OCp);
+    for (let o = 0; o < w.N; o++) for (let k = 0; k < w.K; k++) sums[o] += quads[((k >> 2) * OCp + o) * 4 + (k & 3)] = w.q[o * w.K + k];
+    return { Kp, OCp, at: m.heap.residentCopy(w, quads), quads, sums };
+  });
 }
 
 /**

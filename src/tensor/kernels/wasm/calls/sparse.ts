@@ -18,11 +18,7 @@ interface CsrPack {
 
 /** Copies the weight's three arrays into wasm memory, once, kept for as long as the weight lives. */
 function csrPack(m: WasmModule, w: CsrWeights): CsrPack {
-  const cached = w.packs.get(m.packKey('csr')) as CsrPack | undefined;
-  if (cached) return cached;
-  const pack = { rowPtr: m.heap.residentCopy(w, w.rowPtr), idx: m.heap.residentCopy(w, w.colIndices), val: m.heap.residentCopy(w, w.values) };
-  w.packs.set(m.packKey('csr'), pack);
-  return pack;
+  return m.packOf(w, 'csr', () => ({ rowPtr: m.heap.residentCopy(w, w.rowPtr), idx: m.heap.residentCopy(w, w.colIndices), val: m.heap.residentCopy(w, w.values) }));
 }
 
 /** Splits rows into `parts` ranges with about equal numbers of stored entries: `[r0, r1, …, rows]`. */
