@@ -9,3 +9,4 @@ export * from './gemv';
 export * from './quant';
 export * from './conv-int8';
 export * from './elementwise';
+export * from './peak';

@@ -19,12 +19,36 @@ const SHAPES: { label: string; M: number; N: number; K: number; transB: boolean;
 
 /** Every kernel: the two TypeScript ones, and both wasm builds (plain SIMD, relaxed-SIMD FMA) on one and two threads. */
 const KERNELS: Record<string, typeof gemmNaive> = { 'js-naive': gemmNaive, 'js-blocked': gemmBlocked };
+/** The same wasm modules by name, for the multiply-add peak. */
+const MODULES: Record<string, WasmModule> = {};
 for (const simd of ['plain', 'relaxed'] as const) {
   if (simd === 'relaxed' && !relaxedSimdSupported()) continue;
   for (const threads of [1, 2]) {
     const wasm = WasmModule.load({ threads, simd }).module;
-    if (wasm) KERNELS[`wasm-${simd} ${threads} thread${threads > 1 ? 's' : ''}`] = wasmCalls(wasm).gemm;
+    const name = `wasm-${simd} ${threads} thread${threads > 1 ? 's' : ''}`;
+    if (wasm) {
+      KERNELS[name] = wasmCalls(wasm).gemm;
+      MODULES[name] = wasm;
+    }
   }
+}
+
+/** Rounds of assembly/peak.ts fmaPeak per thread and call: 96 flops each, about 10 ms. */
+const PEAK_ROUNDS = 4_000_000;
+
+/**
+ * The multiply-add peak of each wasm module: every thread runs fmaPeak's 12 independent
+ * chains at once. A dense product cannot beat it on this machine, so it is the ceiling
+ * the GEMM rows above are read against (SimpleNet over the 10k test set is 11.3 GFLOP).
+ */
+function benchPeak(options: BenchOptions): BenchResult[] {
+  return Object.entries(MODULES).map(([name, m]) => {
+    const run = (): void => m.split('fmaPeak', m.threads, () => [PEAK_ROUNDS]);
+    if (m.exports.fmaPeak(10) !== 48) throw new Error(`gemm bench: ${name} fmaPeak is wrong`);
+    // A call runs in the tier it started in: warm up until the optimized code is in place.
+    for (let i = 0; i < 5; i++) run();
+    return measure('gemm', `${name} multiply-add peak (12 chains in registers)`, run, (m.threads * PEAK_ROUNDS * 96) / 1e9, 'GFLOP/s', options);
+  });
 }
 
 /** GFLOP/s of each GEMM kernel at each shape, after checking it against the naive kernel. */
@@ -52,5 +76,7 @@ export function benchGemm(options: BenchOptions): BenchResult[] {
     const base = shapeResults[0].name;
     results.push(...withRatios(shapeResults, base));
   }
+  const peaks = benchPeak(options);
+  if (peaks.length > 0) results.push(...withRatios(peaks, peaks[0].name));
   return results;
 }

@@ -32,6 +32,14 @@ describe('wasm SIMD backend', () => {
     return [`${simd} SIMD, ${threads} thread${threads > 1 ? 's' : ''}`, loaded.module, wasmCalls(loaded.module)] as const;
   }));
 
+  it('fmaPeak (the gemm bench\'s multiply-add ceiling) keeps its 12 chains of 4 lanes at 1, on every thread of each build', () => {
+    for (const [name, m] of modules) {
+      expect(m.exports.fmaPeak(0), name).toBe(48);
+      expect(m.exports.fmaPeak(1000), name).toBe(48); // 1·0.5 + 0.5 stays 1, fused or not
+      expect(() => m.split('fmaPeak', m.threads, () => [1000])).not.toThrow();
+    }
+  });
+
   it('runs on one thread or on a pool of two, in each build', () => {
     expect(modules.map(([, m]) => [m.simd, m.threads])).toEqual(builds.flatMap((simd) => [[simd, 1], [simd, 2]]));
   });

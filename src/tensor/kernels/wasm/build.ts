@@ -123,6 +123,7 @@ export interface WasmExports {
   convU7I8(q: number, geo: number, w: number, Kp: number, OCp: number, z: number, zSums: number, factor: number, bias: number, y: number, outBytes: number, scratch: number, n0: number, n1: number): void;
   reluMask(dy: number, y: number, out: number, n: number): void;
   reluF32(x: number, out: number, n: number): void;
+  fmaPeak(iters: number): number;
   sumRows(x: number, rows: number, cols: number, out: number, accumulate: number): void;
   adamStepAt(p: number, g: number, m: number, v: number, n: number, settings: number): void;
 }

@@ -3,7 +3,7 @@ import { MAX_PAGES, WasmHeap } from './heap.js';
 import { HelperPool } from './pool.js';
 
 /** The exports helper threads may run: the kernels that take a share (a column or image range) of a call. */
-const SPLIT_KERNELS = ['gemm', 'linearEpilogue', 'gemv', 'gemmI16', 'gemmU7I8', 'convPool', 'convPoolBackward', 'convForward', 'convBackward', 'csrGemv', 'csrGemm', 'csrGemmT', 'transposePad', 'convI16', 'convU7I8', 'adamStepAt'] as const;
+const SPLIT_KERNELS = ['gemm', 'linearEpilogue', 'gemv', 'gemmI16', 'gemmU7I8', 'convPool', 'convPoolBackward', 'convForward', 'convBackward', 'csrGemv', 'csrGemm', 'csrGemmT', 'transposePad', 'convI16', 'convU7I8', 'adamStepAt', 'fmaPeak'] as const;
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
 
 /** Kernel calls of at least this many multiply-adds are split across the threads. */
