@@ -12,7 +12,7 @@ import { loadMnistData, type MnistData } from '../src/data/mnist.js';
 import { runDeepCompress } from '../src/experiments/deep-compress-run.js';
 import { stageRows } from '../src/experiments/deep-compress.js';
 import { Conv2d, Linear } from '../src/nn/layers.js';
-import { LeNet5, leNet300100, MLP } from '../src/nn/models.js';
+import { LeNet5, LeNet300100, MLP } from '../src/nn/models.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { conv2d, maxPool2d } from '../src/tensor/ops/conv.js';
 import { relu } from '../src/tensor/ops/elementwise.js';
@@ -36,7 +36,7 @@ function prunedMlp(seed: number): { net: MLP; x: Tensor } {
 
 describe('the models of Deep Compression', () => {
   it('have the paper\'s parameter counts (1070 KB and 1720 KB as float32)', () => {
-    expect(leNet300100(new Rng(0)).numParameters()).toBe(266610);
+    expect(new LeNet300100(new Rng(0)).numParameters()).toBe(266610);
     const lenet5 = new LeNet5(new Rng(0));
     expect(lenet5.numParameters()).toBe(431080);
     expect(lenet5.namedParameters().map(([n]) => n)).toEqual(['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
@@ -166,7 +166,7 @@ describe('dead and unread units', () => {
 describe('the Deep Compression file', () => {
   /** A pruned, weight-shared LeNet-300-100 with seeded weights, and its file's bytes. */
   function encoded(seed: number): { net: MLP; bytes: Uint8Array; shared: SharedWeights } {
-    const net = leNet300100(new Rng(seed));
+    const net = new LeNet300100(new Rng(seed));
     new Pruner(net).pruneLayersTo({ fc1: 0.92, fc2: 0.91, fc3: 0.74 });
     const shared = new SharedWeights(net, (name) => (name === 'fc3' ? 2 : 5));
     // The file holds centroids and biases in float16: round the model's to match.

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { loadMnistData, type MnistData } from '../src/data/mnist.js';
-import { precomputeLogits, runDistill, STUDENT_SIZES } from '../src/experiments/distill.js';
+import { precomputeLogits, runDistill } from '../src/experiments/distill.js';
 import { loadModel } from '../src/nn/checkpoint.js';
-import { MLP, TeacherNet } from '../src/nn/models.js';
+import { StudentNet, TeacherNet } from '../src/nn/models.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -40,7 +40,7 @@ describe('section 1: distillation experiment', () => {
     }
     expect(result.kdGainPoints).toBeCloseTo((byName['student-kd'].accuracy - byName['student-labels'].accuracy) * 100, 10);
     // Saved models reload and give the accuracy the summary reports.
-    const student = new MLP(STUDENT_SIZES);
+    const student = new StudentNet();
     await loadModel(student, join(out, 'student-kd.safetensors'));
     const json = JSON.parse(readFileSync(join(out, 'distill.json'), 'utf8'));
     expect(json.models).toHaveLength(4);

@@ -4,9 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
 import { SparseLinear } from '../src/compress/csr.js';
-import { accuracyOn } from '../src/train/evaluate.js';
+import { evaluate } from '../src/train/evaluate.js';
 import { loadMnistData, type MnistData } from '../src/data/mnist.js';
-import { simpleNet } from '../src/experiments/simple-net.js';
+import { SimpleNet } from '../src/nn/models.js';
+import { Rng } from '../src/tensor/random.js';
 import { runPrune } from '../src/experiments/prune.js';
 import { tempDir } from './helpers.js';
 
@@ -35,9 +36,9 @@ describe('section 2: prune experiment', () => {
     expect(r.fineTune.map((f) => f.sparsity)).toEqual([expect.closeTo(0.5, 3), expect.closeTo(0.9, 3)]);
     expect(r.fineTune[1].reduction).toBeCloseTo(10, 0);
     if (r.bestWithinHalfPoint) {
-      const back = await loadCompressedModel(simpleNet(0), join(out, 'pruned-sparse.safetensors'));
+      const back = await loadCompressedModel(new SimpleNet(new Rng(0)), join(out, 'pruned-sparse.safetensors'));
       expect(back.layers.every((l) => l instanceof SparseLinear)).toBe(true);
-      expect(accuracyOn(back, data.testSet)).toBeCloseTo(r.bestWithinHalfPoint.accuracy, 10);
+      expect(evaluate(back, data.testSet)).toBeCloseTo(r.bestWithinHalfPoint.accuracy, 10);
     }
     expect(JSON.parse(readFileSync(join(out, 'prune.json'), 'utf8')).sweep).toHaveLength(3);
     expect(existsSync(join(out, 'simple-net.safetensors'))).toBe(true);

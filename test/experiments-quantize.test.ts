@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { loadCompressedModel } from '../src/compress/checkpoint.js';
-import { accuracyOn } from '../src/train/evaluate.js';
+import { evaluate } from '../src/train/evaluate.js';
 import { QuantizedLinear } from '../src/compress/int8-layers.js';
 import { loadMnistData } from '../src/data/mnist.js';
-import { simpleNet } from '../src/experiments/simple-net.js';
+import { SimpleNet } from '../src/nn/models.js';
+import { Rng } from '../src/tensor/random.js';
 import { runQuantize } from '../src/experiments/quantize.js';
 import { tempDir } from './helpers.js';
 
@@ -29,9 +30,9 @@ describe('section 5: quantize experiment', () => {
     }
     expect(r.layers.filter((l) => l.model === 'simple-net')).toHaveLength(8);
     for (const l of r.layers) expect(l.sqnrDb).toBeGreaterThan(25);
-    const back = await loadCompressedModel(simpleNet(0), join(out, 'simple-net-int8-per-channel.safetensors'));
+    const back = await loadCompressedModel(new SimpleNet(new Rng(0)), join(out, 'simple-net-int8-per-channel.safetensors'));
     expect(back.layers.every((l) => l instanceof QuantizedLinear)).toBe(true);
-    expect(accuracyOn(back, data.testSet)).toBe(r.rows[2].accuracy);
+    expect(evaluate(back, data.testSet)).toBe(r.rows[2].accuracy);
     expect(existsSync(join(out, 'teacher-int8-per-tensor.safetensors'))).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'quantize.json'), 'utf8')).rows).toHaveLength(6);
   });

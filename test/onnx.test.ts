@@ -10,7 +10,7 @@ import { Pruner } from '../src/compress/prune.js';
 import { loadMnistData } from '../src/data/mnist.js';
 import { exportOnnx } from '../src/interop/onnx.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../src/nn/layers.js';
-import { LeNet5, leNet300100, MLP, TeacherNet } from '../src/nn/models.js';
+import { LeNet5, LeNet300100, MLP, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
@@ -60,7 +60,7 @@ describe('ONNX export, run by onnxruntime-node', () => {
   });
 
   it('the two LeNets of Deep Compression give slimtensor\'s logits', async () => {
-    await expectSameAsOnnx(leNet300100(new Rng(4)), 'LeNet-300-100');
+    await expectSameAsOnnx(new LeNet300100(new Rng(4)), 'LeNet-300-100');
     await expectSameAsOnnx(new LeNet5(new Rng(5)), 'LeNet-5');
   });
 

@@ -4,7 +4,7 @@ import { loadMnist, type MnistSplit } from '../src/data/mnist.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import { Adam } from '../src/optim/adam.js';
 import { Rng } from '../src/tensor/random.js';
-import { accuracyOn, countCorrect } from '../src/train/evaluate.js';
+import { evaluate, countCorrect } from '../src/train/evaluate.js';
 import { trainEpoch } from '../src/train/fit.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import type { TensorSet } from '../src/data/tensor-set.js';
@@ -20,13 +20,13 @@ describe('training on a slice of MNIST', () => {
 
   it('the notebook MLP learns: ≥ 85% after 5 epochs on 3k images', () => {
     const model = new MLP([784, 512, 256, 128, 10], new Rng(0));
-    const before = accuracyOn(model, testSet);
+    const before = evaluate(model, testSet);
     const opt = new Adam(model.parameters(), { lr: 1e-3 });
     const losses: number[] = [];
     for (let epoch = 0; epoch < 5; epoch++) {
       losses.push(trainEpoch(model, new DataLoader(train, { batchSize: 64, shuffle: true, seed: epoch }), opt).loss);
     }
-    const after = accuracyOn(model, testSet);
+    const after = evaluate(model, testSet);
     expect(before).toBeLessThan(0.3);
     expect(losses[4]).toBeLessThan(losses[0]);
     expect(after).toBeGreaterThanOrEqual(0.85);
@@ -37,7 +37,7 @@ describe('training on a slice of MNIST', () => {
     const opt = new Adam(model.parameters(), { lr: 1e-3 });
     const loader = new DataLoader(train, { batchSize: 64, shuffle: true, seed: 1 });
     for (let epoch = 0; epoch < 3; epoch++) trainEpoch(model, loader, opt);
-    expect(accuracyOn(model, testSet)).toBeGreaterThanOrEqual(0.85);
+    expect(evaluate(model, testSet)).toBeGreaterThanOrEqual(0.85);
   });
 
   it('same seed, same numbers: two runs give identical losses and weights', () => {
@@ -60,7 +60,7 @@ describe('training on a slice of MNIST', () => {
   });
 });
 
-describe('countCorrect and accuracyOn', () => {
+describe('countCorrect and evaluate', () => {
   it('count the rows whose largest logit is at the label (first of equal maxima)', () => {
     const logits = new Tensor(new Float32Array([0, 2, 1, 5, 5, 0, -1, -2, -3]), [3, 3]);
     expect(countCorrect(logits, [1, 0, 0])).toBe(3);
@@ -75,16 +75,16 @@ describe('countCorrect and accuracyOn', () => {
   it('refuse labels that do not match the rows, and an empty set', () => {
     expect(() => countCorrect(new Tensor(new Float32Array(4), [2, 2]), [0])).toThrow(/1 labels for logits \[2, 2\]/);
     const model = new MLP([4, 2], new Rng(0));
-    expect(() => accuracyOn(model, { x: new Tensor(new Float32Array(0), [0, 4]), labels: new Uint8Array(0) })).toThrow(/empty/);
+    expect(() => evaluate(model, { x: new Tensor(new Float32Array(0), [0, 4]), labels: new Uint8Array(0) })).toThrow(/empty/);
   });
 
-  it('accuracyOn restores training mode and equals counting batch by batch', () => {
+  it('evaluate restores training mode and equals counting batch by batch', () => {
     const model = new MLP([4, 3], new Rng(1));
     const x = new Tensor(Float32Array.from({ length: 40 }, (_, i) => Math.sin(i * 1.7)), [10, 4]);
     const labels = Uint8Array.from({ length: 10 }, (_, i) => i % 3);
     model.train();
     const whole = countCorrect(model.forward(x), labels) / 10;
-    expect(accuracyOn(model, { x, labels }, 3)).toBe(whole);
+    expect(evaluate(model, { x, labels }, 3)).toBe(whole);
     expect(model.training).toBe(true);
   });
 });

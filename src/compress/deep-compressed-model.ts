@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { leNet300100, LeNet5 } from '../nn/models.js';
+import { LeNet300100, LeNet5 } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 import { Rng } from '../tensor/random.js';
 import { toSparse } from './csr.js';
@@ -8,7 +8,7 @@ import { decodeDeepCompressed } from './deep-compressed.js';
 /** The models of Deep Compression's Table 1, with the paper's per-layer settings (Tables 2 and 3). */
 export const DEEP_COMPRESSION_MODELS = {
   'lenet-300-100': {
-    create: (rng: Rng): Module => leNet300100(rng),
+    create: (rng: Rng): Module => new LeNet300100(rng),
     /** Fraction of weights kept per layer (fc1, fc2, fc3). */
     keep: [0.08, 0.09, 0.26],
     bits: [6, 6, 6],

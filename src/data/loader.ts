@@ -1,5 +1,6 @@
 import { Rng } from '../tensor/random.js';
-import { fmt, sizeOf, type Shape } from '../tensor/shape.js';
+import { checkDataset, sampleShapeOf, type Dataset } from './dataset.js';
+import { sizeOf, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** One batch: inputs as one tensor, labels as class indices. */
@@ -13,18 +14,10 @@ export interface Batch {
   size: number;
 }
 
-/** What a DataLoader serves from: all examples packed in one array. */
-export interface Dataset {
-  /** `[count, ...sampleShape]` row-major. */
-  images: Float32Array;
-  labels: ArrayLike<number>;
-  count: number;
-}
-
 /** Options of a DataLoader. */
 export interface DataLoaderOptions {
   batchSize?: number;
-  /** The shape of one example inside a batch (default `[1, 28, 28]`, as the notebook's tensors). */
+  /** The shape of one example inside a batch (default: the dataset's `sampleShape`, else `[1, 28, 28]` as the notebook's tensors). */
   sampleShape?: Shape;
   /** Reshuffle at every pass (default false). */
   shuffle?: boolean;
@@ -52,14 +45,10 @@ export class DataLoader implements Iterable<Batch> {
 
   constructor(readonly dataset: Dataset, options: DataLoaderOptions = {}) {
     this.batchSize = options.batchSize ?? 64;
-    this.sampleShape = options.sampleShape ?? [1, 28, 28];
+    this.sampleShape = options.sampleShape ?? sampleShapeOf(dataset);
     this.dropLast = options.dropLast ?? false;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
-    const sample = sizeOf(this.sampleShape);
-    if (dataset.images.length !== dataset.count * sample) {
-      throw new Error(`DataLoader: ${dataset.images.length} values do not hold ${dataset.count} examples of shape ${fmt(this.sampleShape)}`);
-    }
-    if (dataset.labels.length !== dataset.count) throw new Error(`DataLoader: ${dataset.labels.length} labels for ${dataset.count} examples`);
+    checkDataset({ ...dataset, sampleShape: this.sampleShape }, 'DataLoader');
     const limit = options.limit ?? dataset.count;
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`DataLoader: limit must be a positive integer, got ${options.limit}`);
     this.count = Math.min(limit, dataset.count);

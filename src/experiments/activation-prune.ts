@@ -7,7 +7,7 @@ import { lineChart } from '../report/charts.js';
 import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
 import { formatMarkdown, formatTable, type Column } from '../report/table.js';
 import { trainClassifier, type EpochRow } from '../train/classifier.js';
-import { accuracyOn } from '../train/evaluate.js';
+import { evaluate } from '../train/evaluate.js';
 import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
 import { defineSection, type SectionConfig, type SectionContext } from './section.js';
 import { trainedSimpleNet } from './simple-net.js';
@@ -85,7 +85,7 @@ export async function runActivationPrune(config: SectionConfig<ActivationPruneOp
     const speed = speedUpOver(net, pruned.net, data.testSet.x);
     const newParams = pruned.net.numParameters();
     const row: ActivationRow = {
-      threshold, accuracy: accuracyOn(pruned.net, data.testSet), originalParams, newParams, sizeReduction: 1 - newParams / originalParams,
+      threshold, accuracy: evaluate(pruned.net, data.testSet), originalParams, newParams, sizeReduction: 1 - newParams / originalParams,
       kept: pruned.kept.map((k) => k.length), emptied: pruned.emptied,
       latencyBatch: latency.perBatch, latencySet: latency.perSet, speedup: base.perSet / latency.perSet,
       latency1: speed.latency1, speedup1: speed.speedup1, speedup64: speed.speedup64,

@@ -15,7 +15,7 @@ import { noGrad } from '../tensor/autograd.js';
 import { batchesOf } from '../data/tensor-set.js';
 import { Rng } from '../tensor/random.js';
 import { trainClassifier, type EpochRow } from '../train/classifier.js';
-import { accuracyOn } from '../train/evaluate.js';
+import { evaluate } from '../train/evaluate.js';
 import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
 import type { SectionConfig } from './section.js';
 
@@ -93,18 +93,18 @@ export async function runDeepCompress(config: SectionConfig<DeepCompressOptions>
   const layerByName = new Map(weightedLayers(net));
   const deadUnits = removeDeadUnits(spec.reluPairs.map(([a, b]) => [layerByName.get(a) as Linear, layerByName.get(b) as Linear]));
   log?.(`${config.model}: ${deadUnits.dead} dead and ${deadUnits.unread} unread units removed (${deadUnits.weights} weights)`);
-  const pruned = accuracyOn(net, data.testSet);
+  const pruned = evaluate(net, data.testSet);
   log?.(`${config.model}: pruned to ${percent(1 - pruner.stats().at(-1)!.sparsity)} of the weights kept, accuracy ${percent(pruned)}`);
 
   const shared = new SharedWeights(net, (name) => bits[names.indexOf(name)]);
-  const clustered = accuracyOn(net, data.testSet);
+  const clustered = evaluate(net, data.testSet);
   const others = net.parameters().filter((p) => !shared.layers.some((l) => l.weight === p));
   const optimizer = new SharedWeightsAdam(shared, others, { lr: config.lr });
   training.push(...trainClassifier(`${config.model} centroids`, net, data, { ...config, epochs: config.clusterEpochs }, { seed: config.seed + 2, optimizer }));
   // The file stores centroids and biases in float16: the model evaluated is the rounded one.
   shared.roundCentroids(roundToFloat16);
   for (const p of others) p.data.set(p.data.map(roundToFloat16));
-  const sharedAccuracy = accuracyOn(net, data.testSet);
+  const sharedAccuracy = evaluate(net, data.testSet);
   clock.mark('extras');
 
   const { bytes, costs } = encodeDeepCompressed(config.model, shared.layers.map((l) => ({
@@ -117,7 +117,7 @@ export async function runDeepCompress(config: SectionConfig<DeepCompressOptions>
     const b = decoded.forward(x).data;
     return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
   }));
-  const accuracy: StageAccuracy = { dense, pruned, clustered, shared: sharedAccuracy, decoded: accuracyOn(decoded, data.testSet) };
+  const accuracy: StageAccuracy = { dense, pruned, clustered, shared: sharedAccuracy, decoded: evaluate(decoded, data.testSet) };
   log?.(`${config.model}: ${fileBytes} bytes on disk (${((costs.reduce((a, c) => a + c.dense, 0) / 8) / fileBytes).toFixed(1)}× smaller), accuracy ${percent(accuracy.decoded)}`);
   clock.mark('extras');
   const result: DeepCompressResult = {

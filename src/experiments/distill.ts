@@ -3,7 +3,7 @@ import { distillationLoss } from '../compress/distill.js';
 import { forwardLatency, measureLatency, speedUpOver, stateBytes } from '../compress/metrics.js';
 import { batchesOf } from '../data/tensor-set.js';
 import { saveModel } from '../nn/checkpoint.js';
-import { MLP, TeacherNet } from '../nn/models.js';
+import { StudentNet, TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
@@ -56,9 +56,6 @@ export interface DistillResult {
   kdGainPoints: number;
   seconds: SectionSeconds;
 }
-
-/** The student of section 1: MLP 784→128→10 (101,770 parameters). */
-export const STUDENT_SIZES = [784, 128, 10] as const;
 
 /**
  * The teacher's logits for every training image, computed once without a graph. The
@@ -117,7 +114,7 @@ export async function runDistill(config: SectionConfig<DistillOptions>, data: Mn
   }
   for (const [name, method, loss] of students) {
     // Same init seed and same shuffle seed for every student: only the loss differs.
-    const student = new MLP(STUDENT_SIZES, new Rng(config.seed + 100));
+    const student = new StudentNet(new Rng(config.seed + 100));
     epochs.push(...trainClassifier(name, student, data, config, { loss, seed: config.seed + 100 }));
     clock.mark(name === 'student-kd-notebook' ? 'notebook' : 'extras');
     trained.push([name, method, student]);

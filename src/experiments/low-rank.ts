@@ -13,7 +13,7 @@ import { formatMarkdown, formatTable, type Column } from '../report/table.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { trainClassifier, type EpochRow } from '../train/classifier.js';
-import { accuracyOn } from '../train/evaluate.js';
+import { evaluate } from '../train/evaluate.js';
 import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
 import { defineSection, type SectionConfig, type SectionContext } from './section.js';
 import { trainedSimpleNet } from './simple-net.js';
@@ -137,7 +137,7 @@ export async function runLowRank(config: SectionConfig<LowRankOptions>, data: Mn
     trial.setLayer(2, factorized);
     const [m, n] = [fc3.outFeatures, fc3.inFeatures];
     const row: RankRow = {
-      rank, accuracy: accuracyOn(trial, data.testSet), originalParams: m * n, newParams: rank * (m + n), notebookParams: m * rank + rank * rank + rank * n,
+      rank, accuracy: evaluate(trial, data.testSet), originalParams: m * n, newParams: rank * (m + n), notebookParams: m * rank + rank * rank + rank * n,
       notebookOperations: rank === m ? NOTEBOOK_CHAIN_BATCH * n * m : matrixChainOrder([NOTEBOOK_CHAIN_BATCH, n, rank, rank, m]).cost,
       operations: matrixChainOrder([NOTEBOOK_CHAIN_BATCH, n, rank, m]).cost, energy: energyKept(d.S, rank),
       ...layerTimes(fc3, factorized, x64, x10k), ...speedRow(trial),
@@ -159,7 +159,7 @@ export async function runLowRank(config: SectionConfig<LowRankOptions>, data: Mn
       return r;
     });
     const row: EnergyRow = {
-      energy: target, ranks, params: trial.numParameters(), flops: flopsPerImage(trial), accuracy: accuracyOn(trial, data.testSet),
+      energy: target, ranks, params: trial.numParameters(), flops: flopsPerImage(trial), accuracy: evaluate(trial, data.testSet),
       netLatency: measureLatency(trial, data.testSet.x).perSet, ...speedRow(trial),
     };
     if (config.fineTuneEpochs > 0) {

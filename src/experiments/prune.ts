@@ -9,7 +9,7 @@ import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
 import { lineChart } from '../report/charts.js';
 import { formatMarkdown, formatTable, type Column } from '../report/table.js';
 import { trainClassifier, type EpochRow } from '../train/classifier.js';
-import { accuracyOn } from '../train/evaluate.js';
+import { evaluate } from '../train/evaluate.js';
 import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
 import { defineSection, type SectionConfig, type SectionContext } from './section.js';
 import { trainedSimpleNet } from './simple-net.js';
@@ -127,7 +127,7 @@ export async function runPrune(config: SectionConfig<PruneOptions>, data: MnistD
     const sizes = csrSizes(swept);
     const sparse = toSparse(swept.clone());
     const row: ThresholdRow = {
-      threshold, accuracy: accuracyOn(swept, data.testSet), weights: total.weights, zeros: total.zeros, zeroPercent: total.sparsity * 100,
+      threshold, accuracy: evaluate(swept, data.testSet), weights: total.weights, zeros: total.zeros, zeroPercent: total.sparsity * 100,
       ...sizes, compression: sizes.denseBytes / sizes.csrBytesNarrow,
       sparseLatency1: forwardLatency(sparse, x, 1), sparseLatency64: forwardLatency(sparse, x, 64), denseLatency1, denseLatency64,
     };
@@ -142,7 +142,7 @@ export async function runPrune(config: SectionConfig<PruneOptions>, data: MnistD
   const rounds = new Pruner(tuned);
   for (const [i, target] of config.fineTuneSchedule.entries()) {
     rounds.pruneToSparsity(target, { scope: config.scope });
-    const accuracyPruned = accuracyOn(tuned, data.testSet);
+    const accuracyPruned = evaluate(tuned, data.testSet);
     const log = trainClassifier(`fine-tune ${(target * 100).toFixed(0)}%`, tuned, data, { ...config, epochs: config.fineTuneEpochs },
       { afterStep: () => rounds.apply(), lr: config.fineTuneLr ?? config.lr / 2, seed: config.seed + 1000 + i });
     const sparsity = rounds.stats().at(-1)!.sparsity;

@@ -15,7 +15,7 @@ import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
 import { formatMarkdown, formatTable, type Column } from '../report/table.js';
 import { Rng } from '../tensor/random.js';
 import { trainClassifier, type EpochRow } from '../train/classifier.js';
-import { accuracyOn } from '../train/evaluate.js';
+import { evaluate } from '../train/evaluate.js';
 import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
 import { defineSection, type SectionConfig, type SectionContext } from './section.js';
 import { trainedSimpleNet } from './simple-net.js';
@@ -102,7 +102,7 @@ async function compare(name: 'simple-net' | 'teacher', float: Module, copy: () =
     const largeBatch = name === 'teacher' ? Math.min(1000, x.shape[0]) : x.shape[0];
     const latency10k = setLatency(model, x, largeBatch);
     const row: QuantizeRow = {
-      model: name, scheme, accuracy: accuracyOn(model, data.testSet), weightBytes: stateBytes(model),
+      model: name, scheme, accuracy: evaluate(model, data.testSet), weightBytes: stateBytes(model),
       fileBytes: await fileBytes(model, config.out, `${name}-${scheme.replace(/ /g, '-')}`),
       latency64: speed.latency64, latency10k, largeBatch, speedup64: speed.speedup64, speedup10k: base ? base.latency10k / latency10k : 1,
       latency1: speed.latency1, speedup1: speed.speedup1,

@@ -1,23 +1,15 @@
 import { join } from 'node:path';
 import type { MnistData } from '../data/mnist.js';
 import { loadModel, saveModel } from '../nn/checkpoint.js';
-import { MLP } from '../nn/models.js';
+import { SimpleNet } from '../nn/models.js';
 import { Rng } from '../tensor/random.js';
 import { trainClassifier, type EpochRow } from '../train/classifier.js';
-import { accuracyOn } from '../train/evaluate.js';
+import { evaluate } from '../train/evaluate.js';
 import { percent, type ExperimentConfig } from './config.js';
-
-/** The MLP 784-512-256-128-10 that sections 2–5 compress (the notebook's SimpleNet). */
-export const SIMPLE_NET_SIZES = [784, 512, 256, 128, 10] as const;
-
-/** A fresh SimpleNet initialized from `seed`. */
-export function simpleNet(seed: number): MLP {
-  return new MLP(SIMPLE_NET_SIZES, new Rng(seed));
-}
 
 /** A trained SimpleNet and how it got there. */
 export interface TrainedNet {
-  net: MLP;
+  net: SimpleNet;
   /** Its training log (empty when it was loaded or shared). */
   epochs: EpochRow[];
   /** Test accuracy, in [0, 1]. */
@@ -33,10 +25,10 @@ export interface TrainedNet {
  */
 export async function trainedSimpleNet(config: ExperimentConfig & { modelPath?: string }, data: MnistData, shared?: TrainedNet): Promise<TrainedNet> {
   if (shared) return { ...shared, epochs: [] };
-  const net = simpleNet(config.seed);
+  const net = new SimpleNet(new Rng(config.seed));
   if (config.modelPath) {
     await loadModel(net, config.modelPath);
-    const accuracy = accuracyOn(net, data.testSet);
+    const accuracy = evaluate(net, data.testSet);
     config.log?.(`simple-net: loaded ${config.modelPath}, accuracy ${percent(accuracy)}`);
     return { net, epochs: [], accuracy, loadedFrom: config.modelPath };
   }

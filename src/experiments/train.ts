@@ -1,17 +1,16 @@
 import { join } from 'node:path';
 import { saveModel } from '../nn/checkpoint.js';
-import { MLP, TeacherNet } from '../nn/models.js';
+import { SimpleNet, TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 import { Rng } from '../tensor/random.js';
 import { loadMnistData, type MnistData } from '../data/mnist.js';
 import { trainClassifier, type EpochRow } from '../train/classifier.js';
 import type { ExperimentConfig } from './config.js';
-import { SIMPLE_NET_SIZES } from './simple-net.js';
 
 /** The notebook's models that `slimtensor train` trains. */
 export const TRAIN_MODELS = {
   /** SimpleNet of sections 2–5: 784-512-256-128-10. */
-  mlp: (rng: Rng): Module => new MLP(SIMPLE_NET_SIZES, rng),
+  mlp: (rng: Rng): Module => new SimpleNet(rng),
   /** The distillation teacher of section 1. */
   cnn: (rng: Rng): Module => new TeacherNet(rng),
 } as const;

@@ -40,8 +40,8 @@ function sparseRun(layers: Module[], start: number): number {
 /**
  * A multi-layer perceptron with ReLU between layers, named as in the notebook:
  * `fc1 … fcN`. Input `[N, ...]` is flattened first.
- * `new MLP([784, 512, 256, 128, 10])` is the notebook's SimpleNet (566,528 weights);
- * `new MLP([784, 128, 10])` its StudentNet.
+ * `SimpleNet` and `StudentNet` below are the notebook's two.
+ * @example new MLP([784, 300, 100, 10]).forward(images) // [64, 1, 28, 28] → [64, 10]
  */
 export class MLP extends Module {
   /** Widths of the layers, input first: `[784, 512, 256, 128, 10]` for SimpleNet. */
@@ -141,9 +141,46 @@ export class TeacherNet extends Module {
   }
 }
 
-/** LeNet-300-100 (LeCun et al. 1998), the MLP 784-300-100-10 of Deep Compression's Table 1: 266,610 parameters. */
-export function leNet300100(rng: Rng = defaultRng()): MLP {
-  return new MLP([784, 300, 100, 10], rng);
+/**
+ * The notebook's SimpleNet: the MLP 784-512-256-128-10 that its sections 2–5 train and
+ * compress (566,528 weights, 567,434 parameters). Input `[N, 1, 28, 28]` → logits `[N, 10]`.
+ * @example const net = new SimpleNet(new Rng(0)); net.forward(images) // [64, 1, 28, 28] → [64, 10]
+ */
+export class SimpleNet extends MLP {
+  /** Its widths, input first. */
+  static readonly SIZES = [784, 512, 256, 128, 10] as const;
+
+  constructor(rng: Rng = defaultRng()) {
+    super(SimpleNet.SIZES, rng);
+  }
+}
+
+/**
+ * The notebook's StudentNet, the MLP 784-128-10 that distillation trains (101,770
+ * parameters). Input `[N, 1, 28, 28]` → logits `[N, 10]`.
+ * @example const student = new StudentNet(new Rng(100))
+ */
+export class StudentNet extends MLP {
+  /** Its widths, input first. */
+  static readonly SIZES = [784, 128, 10] as const;
+
+  constructor(rng: Rng = defaultRng()) {
+    super(StudentNet.SIZES, rng);
+  }
+}
+
+/**
+ * LeNet-300-100 (LeCun et al. 1998), the MLP 784-300-100-10 of Deep Compression's Table 1
+ * (266,610 parameters). Input `[N, 1, 28, 28]` → logits `[N, 10]`.
+ * @example const net = new LeNet300100(new Rng(0))
+ */
+export class LeNet300100 extends MLP {
+  /** Its widths, input first. */
+  static readonly SIZES = [784, 300, 100, 10] as const;
+
+  constructor(rng: Rng = defaultRng()) {
+    super(LeNet300100.SIZES, rng);
+  }
 }
 
 /**

@@ -1,5 +1,4 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 
 /**
  * Charts of the report, as Vega-Lite specs rendered to SVG in Node (no browser, no canvas):
@@ -13,8 +12,12 @@ export interface Chart {
   spec: TopLevelSpec;
 }
 
-/** Renders a Vega-Lite spec to an SVG string. */
+/**
+ * Renders a Vega-Lite spec to an SVG string. Vega and Vega-Lite load here, on the first
+ * chart drawn, so that nothing else that imports the report pays for them.
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

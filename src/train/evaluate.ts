@@ -1,5 +1,6 @@
 import { batchesOf, type TensorSet } from '../data/tensor-set.js';
-import type { Module } from '../nn/module.js';
+import { toTensorSet, type Dataset } from '../data/dataset.js';
+import { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { fmt } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -26,13 +27,17 @@ export function countCorrect(logits: Tensor, labels: ArrayLike<number>): number 
 }
 
 /**
- * Accuracy of `model` on `set` (fraction correct), batch by batch, in evaluation mode
- * (the previous mode is restored) and without recording a graph.
- * @example accuracyOn(net, data.testSet) // 0.9781
+ * Accuracy of `model` on `set` (the fraction of examples whose largest logit is at the
+ * label), batch by batch, in evaluation mode (the previous mode is restored) and without
+ * recording a graph: the notebook's `evaluate`, without its data loader.
+ * @example evaluate(net, testSet) // 0.9781
  */
-export function accuracyOn(model: Module, set: TensorSet, batchSize = 1000): number {
-  if (set.labels.length !== set.x.shape[0]) throw new Error(`accuracyOn: ${set.labels.length} labels for inputs ${fmt(set.x.shape)}`);
-  if (set.x.shape[0] === 0) throw new Error('accuracyOn: the set is empty');
+export function evaluate(model: Module, data: Dataset | TensorSet, batchSize = 1000): number {
+  if (!(model instanceof Module)) throw new Error(`evaluate: expected a Module, got ${String(model)}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
+  const set = toTensorSet(data, 'evaluate');
+  if (set.labels.length !== set.x.shape[0]) throw new Error(`evaluate: ${set.labels.length} labels for inputs ${fmt(set.x.shape)}`);
+  if (set.x.shape[0] === 0) throw new Error('evaluate: the set is empty');
   const wasTraining = model.training;
   model.eval();
   try {
