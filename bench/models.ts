@@ -2,7 +2,7 @@ import { toSparse } from '../src/compress/csr.js';
 import { Pruner } from '../src/compress/prune.js';
 import { sqnr } from '../src/compress/int8.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
-import { loadMnist } from '../src/data/mnist.js';
+import { loadMnist } from '../src/node/mnist.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
 import { noGrad } from '../src/tensor/autograd.js';

@@ -1,7 +1,7 @@
 import { toSparse } from '../src/compress/csr.js';
 import { Pruner } from '../src/compress/prune.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
-import { loadMnist } from '../src/data/mnist.js';
+import { loadMnist } from '../src/node/mnist.js';
 import { exportOnnx, type OnnxOptions } from '../src/interop/onnx.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';

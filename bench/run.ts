@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic } from '../src/io/atomic.js';
+import { writeFileAtomic } from '../src/node/atomic.js';
 import type { PeersRun } from '../src/report/peers.js';
 import { formatMarkdown, formatTable, type Column } from '../src/report/table.js';
 import { benchConv } from './conv.js';

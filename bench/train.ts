@@ -1,5 +1,5 @@
 import { DataLoader, type Batch } from '../src/data/loader.js';
-import { loadMnist } from '../src/data/mnist.js';
+import { loadMnist } from '../src/node/mnist.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
 import { Adam } from '../src/optim/adam.js';

@@ -77,7 +77,7 @@ describe('wasm helper threads fail loudly', () => {
   it('a helper that has exited is reported by name at the next split call, not waited for', async () => {
     const m = WasmModule.load({ threads: 2 }).module!;
     const helper = m.helperThread(0);
-    const exited = new Promise((resolve) => helper.once('exit', resolve));
+    const exited = new Promise((resolve) => helper.onExit(resolve));
     await helper.terminate();
     await exited;
     const rng = new Rng(4);

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCompressedModel } from '../src/compress/checkpoint.js';
+import { loadCompressedModel } from '../src/node/files.js';
 import { SparseLinear, toSparse } from '../src/compress/csr.js';
 import { QuantizedLinear } from '../src/compress/int8-layers.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { FactorizedLinear } from '../src/compress/low-rank.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
 import { Flatten, Linear, ReLU, Sequential } from '../src/nn/layers.js';
-import { saveModel } from '../src/nn/checkpoint.js';
+import { saveModel } from '../src/node/files.js';
 import { MLP } from '../src/nn/models.js';
 import { Rng } from '../src/tensor/random.js';
 import { tempDir } from './helpers.js';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
-import { loadModel } from '../src/nn/checkpoint.js';
+import { loadWeights } from '../src/node/files.js';
 import { MLP } from '../src/nn/models.js';
 import { tempDir } from './helpers.js';
 
@@ -67,7 +67,7 @@ describe('slimtensor CLI', () => {
     expect(results.rows[0]).toMatchObject({ model: 'mlp', epoch: 1, params: 567434 });
     expect(results.rows[0].accuracy).toBeGreaterThan(0.3);
     expect(existsSync(join(out, 'mlp.safetensors'))).toBe(true);
-    const meta = await loadModel(new MLP([784, 512, 256, 128, 10]), join(out, 'mlp.safetensors'));
+    const meta = await loadWeights(new MLP([784, 512, 256, 128, 10]), join(out, 'mlp.safetensors'));
     expect(meta).toEqual({ model: 'mlp', seed: '3' });
   });
 

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCompressedModel } from '../src/compress/checkpoint.js';
+import { loadCompressedModel } from '../src/node/files.js';
 import { breakEvenDensity, CsrMatrix, indexWidth, SparseLinear, toSparse } from '../src/compress/csr.js';
 import { Pruner } from '../src/compress/prune.js';
-import { saveModel } from '../src/nn/checkpoint.js';
+import { saveModel } from '../src/node/files.js';
 import { Linear } from '../src/nn/layers.js';
 import { MLP } from '../src/nn/models.js';
 import { noGrad } from '../src/tensor/autograd.js';

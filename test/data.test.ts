@@ -1,9 +1,9 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readIdx } from '../src/data/idx.js';
+import { readIdx } from '../src/node/idx.js';
 import { DataLoader } from '../src/data/loader.js';
-import { loadMnist, mnistDataDir, type MnistSplit } from '../src/data/mnist.js';
+import { loadMnist, mnistDataDir, type MnistSplit } from '../src/node/mnist.js';
 import { tempDir } from './helpers.js';
 
 /** Writes an IDX file of unsigned bytes with the given shape (and optionally other bytes). */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { loadMnistData } from '../src/data/mnist.js';
+import { loadMnistData } from '../src/node/mnist.js';
 import { runActivationPrune } from '../src/experiments/activation-prune.js';
 import { tempDir } from './helpers.js';
 

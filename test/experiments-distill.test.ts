@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { loadMnistData, type MnistData } from '../src/data/mnist.js';
+import { loadMnistData, type MnistData } from '../src/node/mnist.js';
 import { precomputeLogits, runDistill } from '../src/experiments/distill.js';
-import { loadModel } from '../src/nn/checkpoint.js';
+import { loadWeights } from '../src/node/files.js';
 import { StudentNet, TeacherNet } from '../src/nn/models.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
@@ -41,7 +41,7 @@ describe('section 1: distillation experiment', () => {
     expect(result.kdGainPoints).toBeCloseTo((byName['student-kd'].accuracy - byName['student-labels'].accuracy) * 100, 10);
     // Saved models reload and give the accuracy the summary reports.
     const student = new StudentNet();
-    await loadModel(student, join(out, 'student-kd.safetensors'));
+    await loadWeights(student, join(out, 'student-kd.safetensors'));
     const json = JSON.parse(readFileSync(join(out, 'distill.json'), 'utf8'));
     expect(json.models).toHaveLength(4);
     expect(existsSync(join(out, 'teacher.safetensors'))).toBe(true);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { loadMnistData } from '../src/data/mnist.js';
+import { loadMnistData } from '../src/node/mnist.js';
 import { runLowRank } from '../src/experiments/low-rank.js';
 import { tempDir } from './helpers.js';
 

@@ -1,12 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCompressedModel } from '../src/compress/checkpoint.js';
+import { loadCompressedModel } from '../src/node/files.js';
 import { toSparse } from '../src/compress/csr.js';
 import { FactorizedLinear } from '../src/compress/low-rank.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
-import { loadMnist } from '../src/data/mnist.js';
-import { loadModel, saveModel } from '../src/nn/checkpoint.js';
+import { loadMnist } from '../src/node/mnist.js';
+import { loadWeights, saveModel } from '../src/node/files.js';
 import type { Linear } from '../src/nn/layers.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
@@ -99,7 +99,7 @@ interface Subject {
 
 const mlp = (): MLP => new MLP([20, 12, 5], new Rng(3));
 const SUBJECTS: Subject[] = [
-  { name: 'dense', model: mlp, skeleton: mlp, load: (m, p) => loadModel(m, p), input: Tensor.ones([2, 20]) },
+  { name: 'dense', model: mlp, skeleton: mlp, load: (m, p) => loadWeights(m, p), input: Tensor.ones([2, 20]) },
   { name: 'sparse', model: () => toSparse(mlp()), skeleton: mlp, load: loadCompressedModel, input: Tensor.ones([2, 20]) },
   { name: 'int8', model: () => quantizeDynamic(mlp(), { perChannel: true }), skeleton: mlp, load: loadCompressedModel, input: Tensor.ones([2, 20]) },
   {

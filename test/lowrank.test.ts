@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCompressedModel } from '../src/compress/checkpoint.js';
+import { loadCompressedModel } from '../src/node/files.js';
 import { breakEvenRank, energyKept, FactorizedLinear, matrixChainOrder, rankForEnergy } from '../src/compress/low-rank.js';
 import { svd } from '../src/compress/svd.js';
-import { saveModel } from '../src/nn/checkpoint.js';
+import { saveModel } from '../src/node/files.js';
 import { Linear } from '../src/nn/layers.js';
 import { MLP } from '../src/nn/models.js';
 import { noGrad } from '../src/tensor/autograd.js';

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel, saveModel } from '../src/nn/checkpoint.js';
+import { loadWeights, saveModel } from '../src/node/files.js';
 import { Conv2d, Flatten, Linear, ReLU, Sequential } from '../src/nn/layers.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/nn/safetensors.js';
@@ -90,7 +90,7 @@ describe('safetensors', () => {
     const path = join(dir, 'teacher.safetensors');
     await saveModel(a, path, { note: 'hello' });
     const b = new TeacherNet(new Rng(2));
-    const meta = await loadModel(b, path);
+    const meta = await loadWeights(b, path);
     expect(meta).toEqual({ note: 'hello' });
     expect(b.parameters().map((p) => p.toArray())).toEqual(a.parameters().map((p) => p.toArray()));
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -127,9 +127,9 @@ describe('safetensors', () => {
     for (const [name, bytes, message] of cases) {
       const path = join(dir, `${name}.safetensors`);
       writeFileSync(path, bytes);
-      await expect(loadModel(new TeacherNet(), path)).rejects.toThrow(new RegExp(`${name}\\.safetensors: not a valid safetensors file: .*${message.source}`));
+      await expect(loadWeights(new TeacherNet(), path)).rejects.toThrow(new RegExp(`${name}\\.safetensors: not a valid safetensors file: .*${message.source}`));
     }
-    await expect(loadModel(new TeacherNet(), join(dir, 'nope.safetensors'))).rejects.toThrow(/nope\.safetensors: cannot read safetensors file \(ENOENT\)/);
+    await expect(loadWeights(new TeacherNet(), join(dir, 'nope.safetensors'))).rejects.toThrow(/nope\.safetensors: cannot read safetensors file \(ENOENT\)/);
   });
 
   it('hostile headers: prototype-named dtypes, a missing data_offsets, non-string metadata, and NaN weights are refused by name', () => {
@@ -166,7 +166,7 @@ describe('safetensors', () => {
     state.get('fc1.weight')!.data[4] = NaN;
     const path = join(dir, 'nan.safetensors');
     writeFileSync(path, encodeSafetensors(state));
-    await expect(loadModel(new MLP([3, 2]), path)).rejects.toThrow(/nan\.safetensors: tensor 'fc1.weight' holds NaN at index 4; a model's weights must be finite/);
+    await expect(loadWeights(new MLP([3, 2]), path)).rejects.toThrow(/nan\.safetensors: tensor 'fc1.weight' holds NaN at index 4; a model's weights must be finite/);
   });
 
   it('a file missing a tensor, or holding the wrong dtype, is refused by name', async () => {
@@ -174,11 +174,11 @@ describe('safetensors', () => {
     state.delete('fc2.bias');
     const path = join(dir, 'partial.safetensors');
     writeFileSync(path, encodeSafetensors(state));
-    await expect(loadModel(new TeacherNet(), path)).rejects.toThrow(/partial\.safetensors: loadStateDict: missing tensor 'fc2.bias'/);
+    await expect(loadWeights(new TeacherNet(), path)).rejects.toThrow(/partial\.safetensors: loadStateDict: missing tensor 'fc2.bias'/);
     const s2 = new MLP([2, 2], new Rng(0)).stateDict();
     s2.set('fc1.bias', { dtype: 'I32', shape: [2], data: new Int32Array(2) });
     writeFileSync(path, encodeSafetensors(s2));
-    await expect(loadModel(new MLP([2, 2]), path)).rejects.toThrow(/'fc1.bias' has dtype I32, expected F32/);
+    await expect(loadWeights(new MLP([2, 2]), path)).rejects.toThrow(/'fc1.bias' has dtype I32, expected F32/);
     expect(readFileSync(path).length).toBeGreaterThan(0);
   });
 });

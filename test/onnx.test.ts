@@ -7,7 +7,7 @@ import { toSparse } from '../src/compress/csr.js';
 import { FactorizedLinear } from '../src/compress/low-rank.js';
 import { removeNeurons, neuronScores, activationStats } from '../src/compress/neurons.js';
 import { Pruner } from '../src/compress/prune.js';
-import { loadMnistData } from '../src/data/mnist.js';
+import { loadMnistData } from '../src/node/mnist.js';
 import { exportOnnx } from '../src/interop/onnx.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../src/nn/layers.js';
 import { LeNet5, LeNet300100, MLP, TeacherNet } from '../src/nn/models.js';
@@ -17,7 +17,7 @@ import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
 import { trainClassifier } from '../src/train/classifier.js';
-import { saveModel } from '../src/nn/checkpoint.js';
+import { saveModel } from '../src/node/files.js';
 import { tempDir } from './helpers.js';
 import { runCli } from './run-cli.js';
 

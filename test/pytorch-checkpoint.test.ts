@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAnyModel } from '../src/compress/checkpoint.js';
-import { loadModel } from '../src/nn/checkpoint.js';
+import { loadAnyModel } from '../src/node/files.js';
+import { loadWeights } from '../src/node/files.js';
 import { TeacherNet } from '../src/nn/models.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/nn/safetensors.js';
 import { noGrad } from '../src/tensor/autograd.js';
@@ -20,10 +20,10 @@ const record = JSON.parse(readFileSync(join(FIXTURES, 'checkpoints.json'), 'utf8
 const input = new Tensor(Float32Array.from(record.input.data), record.input.shape);
 
 describe('PyTorch checkpoints in', () => {
-  it('loadModel reads the PyTorch teacher\'s state_dict, names as PyTorch gives them, and computes PyTorch\'s outputs', async () => {
+  it('loadWeights reads the PyTorch teacher\'s state_dict, names as PyTorch gives them, and computes PyTorch\'s outputs', async () => {
     const f = record.models.teacher;
     const teacher = new TeacherNet();
-    const metadata = await loadModel(teacher, join(FIXTURES, f.file));
+    const metadata = await loadWeights(teacher, join(FIXTURES, f.file));
     expect(metadata).toMatchObject({ format: 'pt' });
     expect([...teacher.stateDict().keys()].sort()).toEqual([...f.keys].sort());
     const y = noGrad(() => teacher.eval().forward(input)).data;
@@ -40,6 +40,6 @@ describe('PyTorch checkpoints in', () => {
     state.set('conv1.num_batches_tracked', { dtype: 'I32', shape: [], data: Int32Array.of(0) });
     const path = join(tempDir('pt'), 'edited.safetensors');
     writeFileSync(path, encodeSafetensors(state));
-    await expect(loadModel(new TeacherNet(), path)).rejects.toThrow(/edited\.safetensors: loadStateDict: missing tensor 'fc2\.bias'; unexpected tensor 'conv1\.num_batches_tracked'/);
+    await expect(loadWeights(new TeacherNet(), path)).rejects.toThrow(/edited\.safetensors: loadStateDict: missing tensor 'fc2\.bias'; unexpected tensor 'conv1\.num_batches_tracked'/);
   });
 });

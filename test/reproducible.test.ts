@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 function train(env: Record<string, string>): { losses: number[]; weights: number[] } {
   const code = `
     import { DataLoader } from './src/data/loader.ts';
-    import { loadMnist } from './src/data/mnist.ts';
+    import { loadMnist } from './src/node/mnist.ts';
     import { MLP } from './src/nn/models.ts';
     import { Adam } from './src/optim/adam.ts';
     import { Rng } from './src/tensor/random.ts';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataLoader } from '../src/data/loader.js';
-import { loadMnist, type MnistSplit } from '../src/data/mnist.js';
+import { loadMnist, type MnistSplit } from '../src/node/mnist.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import { Adam } from '../src/optim/adam.js';
 import { Rng } from '../src/tensor/random.js';

@@ -2,7 +2,7 @@ import { toSparse } from '../../src/compress/csr.js';
 import { Pruner } from '../../src/compress/prune.js';
 import { quantizeDynamic } from '../../src/compress/quantize.js';
 import { batchesOf } from '../../src/data/tensor-set.js';
-import { loadMnist } from '../../src/data/mnist.js';
+import { loadMnist } from '../../src/node/mnist.js';
 import { exportOnnx } from '../../src/interop/onnx.js';
 import { MLP } from '../../src/nn/models.js';
 import type { Module } from '../../src/nn/module.js';

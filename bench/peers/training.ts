@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distillationLoss } from '../../src/compress/distill.js';
-import { loadMnistData } from '../../src/data/mnist.js';
+import { loadMnistData } from '../../src/node/mnist.js';
 import { precomputeLogits, teacherRows } from '../../src/experiments/distill.js';
 import { MLP, TeacherNet } from '../../src/nn/models.js';
 import { backendInfo } from '../../src/tensor/kernels/index.js';

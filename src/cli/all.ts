@@ -5,7 +5,7 @@ import { writeJson } from '../experiments/config.js';
 import { equivalentWork, runAll } from '../experiments/run-all.js';
 import type { Section } from '../experiments/section.js';
 import { SECTIONS, sectionNamed, type SectionName } from '../experiments/sections.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../node/atomic.js';
 import { renderSvg } from '../report/charts.js';
 import { peersProblem, peersReportPart, type PeersRun } from '../report/peers.js';
 import { runReport } from '../report/run-report.js';

@@ -1,5 +1,5 @@
-import { loadAnyModel } from '../compress/checkpoint.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { loadAnyModel } from '../node/files.js';
+import { writeFileAtomic } from '../node/atomic.js';
 import { exportOnnx } from '../interop/onnx.js';
 import { promises as fs } from 'node:fs';
 import { existingFile, UsageError, type Command } from './args.js';

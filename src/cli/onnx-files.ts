@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { loadAnyModel } from '../compress/checkpoint.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { loadAnyModel } from '../node/files.js';
+import { writeFileAtomic } from '../node/atomic.js';
 import { exportOnnx, type OnnxOptions } from '../interop/onnx.js';
 import type { ReportPart } from '../report/run-report.js';
 import { formatMarkdown } from '../report/table.js';

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { equivalentWork, type AllResult } from '../experiments/run-all.js';
 import type { Section } from '../experiments/section.js';
 import { SECTIONS } from '../experiments/sections.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../node/atomic.js';
 import { renderSvg } from '../report/charts.js';
 import { peersReportPart, type PeersRun } from '../report/peers.js';
 import { runReport } from '../report/run-report.js';

@@ -1,6 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { OptionSpec, Section, SectionConfig } from '../experiments/section.js';
-import { loadMnistData } from '../data/mnist.js';
+import { loadMnistData } from '../node/mnist.js';
 import {
   EXPERIMENT_FLAGS, EXPERIMENT_USAGE, existingFile, experimentConfig, quickFlags, integer, MODEL_FLAG, MODEL_USAGE, number, numberList, UsageError, withOutFolder,
   type Command, type Values,

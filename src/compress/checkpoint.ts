@@ -1,26 +1,24 @@
 import { checkFinite } from '../nn/checkpoint.js';
-import { loadSafetensors } from '../nn/safetensors.js';
-import type { Module, StateEntry } from '../nn/module.js';
+import { decodeSafetensors, encodeSafetensors } from '../nn/safetensors.js';
+import { Module, type StateDict, type StateEntry } from '../nn/module.js';
 import { MLP, TeacherNet } from '../nn/models.js';
 import { checkAgainstSkeleton, type LayerCodec } from './codec.js';
 import { sparseLinearCodec } from './csr.js';
 import { factorizedLinearCodec } from './low-rank.js';
 import { quantizedCodec } from './int8-layers.js';
 import { DEEP_COMPRESSED_FORMAT } from './deep-compressed.js';
-import { loadDeepCompressed } from './deep-compressed-model.js';
+import { deepCompressedModel } from './deep-compressed-model.js';
 
 const CODECS: LayerCodec[] = [sparseLinearCodec, factorizedLinearCodec, quantizedCodec];
 
 /**
- * Loads a saved compressed model into a skeleton of the original architecture: every layer
- * whose entries in the file belong to a compressed type (sparse, quantized, factorized) is
- * rebuilt as that type and swapped in; the rest load as usual, with every name, dtype and
- * shape checked. On error the message names the file, and the model is left as it was.
- * @example const m = await loadCompressedModel(simpleNet(0), 'runs/x/pruned-sparse.safetensors')
+ * Loads a saved state into a skeleton of the original architecture: every layer whose
+ * entries belong to a compressed type (sparse, quantized, factorized) is rebuilt as that
+ * type and swapped in; the rest load as usual, with every name, dtype and shape checked.
+ * On error the message names `source`, and the model is left as it was.
  */
-export async function loadCompressedModel<M extends Module>(model: M, path: string): Promise<M> {
-  const { state } = await loadSafetensors(path);
-  checkFinite(state, path);
+export function loadCompressedState<M extends Module>(model: M, state: StateDict, source: string): M {
+  checkFinite(state, source);
   // [parent, child name, the layer there now, its compressed replacement]
   const swaps: [Module, string, Module, Module][] = [];
   try {
@@ -44,7 +42,7 @@ export async function loadCompressedModel<M extends Module>(model: M, path: stri
       throw e;
     }
   } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
+    throw new Error(`${source}: ${(e as Error).message}`);
   }
   return model;
 }
@@ -73,19 +71,49 @@ export function skeletonOf(state: Map<string, StateEntry>, path: string): MLP | 
 }
 
 /**
- * Loads any model slimtensor saves (dense or compressed, an MLP or the teacher CNN, or a
- * Deep Compression file, decoded to its dense layers) without being told its architecture
- * (`skeletonOf`, or the Deep Compression file's metadata).
- * @example const net = await loadAnyModel('runs/x/pruned-sparse.safetensors')
+ * A model as safetensors bytes: every entry of its state dict (a compressed layer's own
+ * arrays with their dtypes), which `modelFromBytes` (or PyTorch's `safetensors`) reads back.
+ * @example const bytes = modelToBytes(net, { model: 'simple-net' }) // Uint8Array
  */
-export async function loadAnyModel(path: string): Promise<Module> {
-  const { state, metadata } = await loadSafetensors(path);
-  if (metadata.format === DEEP_COMPRESSED_FORMAT) return loadDeepCompressed(path);
-  let skeleton: MLP | TeacherNet;
-  try {
-    skeleton = skeletonOf(state, path);
-  } catch (e) {
-    throw new Error((e as Error).message.startsWith(path) ? (e as Error).message : `${path}: ${(e as Error).message}`);
+export function modelToBytes(model: Module, metadata?: Record<string, string>): Uint8Array {
+  if (!(model instanceof Module)) throw new Error(`modelToBytes: expected a Module, got ${String(model)}`);
+  return encodeSafetensors(model.stateDict(), metadata);
+}
+
+/** Options of `modelFromBytes`. */
+export interface ModelFromBytesOptions {
+  /** A model of the saved architecture to load into (its compressed layers are swapped in); default: read the architecture from the file. */
+  model?: Module;
+  /** Names the bytes in error messages (a file's path); default 'modelFromBytes'. */
+  source?: string;
+  /** A Deep Compression file's layers as CSR `SparseLinear`s instead of dense (default false). */
+  sparse?: boolean;
+}
+
+/**
+ * The model saved in safetensors bytes: dense or compressed (sparse, int8, factorized
+ * layers come back as those types), or a Deep Compression file decoded. With `model` the
+ * bytes load into it; without, the architecture is read from the tensor names (the
+ * teacher CNN, or an MLP `fc1 … fcN` of any widths) or the Deep Compression metadata.
+ * @example const net = modelFromBytes(modelToBytes(sparseNet)) // an MLP with SparseLinear layers
+ */
+export function modelFromBytes(bytes: Uint8Array, options: ModelFromBytesOptions = {}): Module {
+  const source = options.source ?? 'modelFromBytes';
+  if (!(bytes instanceof Uint8Array)) throw new Error(`${source}: expected the bytes of a model as a Uint8Array, got ${String(bytes)}`);
+  if (options.model !== undefined && !(options.model instanceof Module)) throw new Error(`${source}: options.model must be a Module, got ${String(options.model)}`);
+  const { state, metadata } = decodeSafetensors(bytes, source);
+  if (metadata.format === DEEP_COMPRESSED_FORMAT) {
+    const decoded = deepCompressedModel(bytes, source, options);
+    if (!options.model) return decoded;
+    return loadCompressedState(options.model, decoded.stateDict(), source);
   }
-  return loadCompressedModel(skeleton, path);
+  let skeleton = options.model;
+  if (!skeleton) {
+    try {
+      skeleton = skeletonOf(state, source);
+    } catch (e) {
+      throw new Error((e as Error).message.startsWith(source) ? (e as Error).message : `${source}: ${(e as Error).message}`);
+    }
+  }
+  return loadCompressedState(skeleton, state, source);
 }

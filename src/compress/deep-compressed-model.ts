@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import { LeNet300100, LeNet5 } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 import { Rng } from '../tensor/random.js';
@@ -31,25 +30,19 @@ export const DEEP_COMPRESSION_MODELS = {
 export type DeepCompressionModel = keyof typeof DEEP_COMPRESSION_MODELS;
 
 /**
- * Loads a Deep Compression file (see `encodeDeepCompressed`) into a runnable model: the
+ * A Deep Compression file's bytes (see `encodeDeepCompressed`) as a runnable model: the
  * architecture its metadata names, with dense layers, or with CSR `SparseLinear` layers
- * where `sparse` is set. A corrupted or foreign file is refused with an error naming it.
- * @example const net = await loadDeepCompressed('run/lenet-300-100.deep-compressed.safetensors')
+ * where `sparse` is set. A corrupted or foreign file is refused with an error naming `source`.
+ * @example const net = deepCompressedModel(bytes, 'lenet-300-100.deep-compressed.safetensors')
  */
-export async function loadDeepCompressed(path: string, options: { sparse?: boolean } = {}): Promise<Module> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(path);
-  } catch (e) {
-    throw new Error(`${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  const { model, state } = decodeDeepCompressed(bytes, path);
-  if (!Object.hasOwn(DEEP_COMPRESSION_MODELS, model)) throw new Error(`${path}: unknown model '${model}' (known: ${Object.keys(DEEP_COMPRESSION_MODELS).join(', ')})`);
+export function deepCompressedModel(bytes: Uint8Array, source: string, options: { sparse?: boolean } = {}): Module {
+  const { model, state } = decodeDeepCompressed(bytes, source);
+  if (!Object.hasOwn(DEEP_COMPRESSION_MODELS, model)) throw new Error(`${source}: unknown model '${model}' (known: ${Object.keys(DEEP_COMPRESSION_MODELS).join(', ')})`);
   const net = DEEP_COMPRESSION_MODELS[model as DeepCompressionModel].create(new Rng(0));
   try {
     net.loadStateDict(state);
   } catch (e) {
-    throw new Error(`${path}: the layers do not fit a ${model}: ${(e as Error).message}`);
+    throw new Error(`${source}: the layers do not fit a ${model}: ${(e as Error).message}`);
   }
   return options.sparse ? toSparse(net) : net;
 }

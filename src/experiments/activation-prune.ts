@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { measureLatency, speedUpOver } from '../compress/metrics.js';
 import { activationStats, neuronScores, removeNeurons, type NeuronScore } from '../compress/neurons.js';
 import type { MnistData } from '../data/mnist.js';
-import { saveModel } from '../nn/checkpoint.js';
+import { saveModel } from '../node/files.js';
 import { lineChart } from '../report/charts.js';
 import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
 import { formatMarkdown, formatTable, type Column } from '../report/table.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../node/atomic.js';
 import type { TrainSettings } from '../train/classifier.js';
 
 /** Settings every notebook section shares (the notebook's values by default). */

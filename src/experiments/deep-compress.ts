@@ -1,7 +1,7 @@
 import { DEEP_COMPRESSION_MODELS } from '../compress/deep-compressed-model.js';
 import type { LayerCost } from '../compress/layer-coding.js';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../node/atomic.js';
 import { barCharts, renderSvg, type Chart } from '../report/charts.js';
 import { formatMarkdown, formatTable, type Column } from '../report/table.js';
 import { INDEX_BITS, runDeepCompress, type DeepCompressOptions, type DeepCompressResult } from './deep-compress-run.js';

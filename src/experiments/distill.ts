@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { distillationLoss } from '../compress/distill.js';
 import { forwardLatency, measureLatency, speedUpOver, stateBytes } from '../compress/metrics.js';
 import { batchesOf } from '../data/tensor-set.js';
-import { saveModel } from '../nn/checkpoint.js';
+import { saveModel } from '../node/files.js';
 import { StudentNet, TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';

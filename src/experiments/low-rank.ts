@@ -3,7 +3,7 @@ import { breakEvenRank, energyKept, FactorizedLinear, matrixChainOrder, rankForE
 import { measureLatency, pairedLatency, speedOf, speedUpOver } from '../compress/metrics.js';
 import { svd } from '../compress/svd.js';
 import type { MnistData } from '../data/mnist.js';
-import { saveModel } from '../nn/checkpoint.js';
+import { saveModel } from '../node/files.js';
 import type { Linear } from '../nn/layers.js';
 import type { MLP } from '../nn/models.js';
 import type { Module } from '../nn/module.js';

@@ -3,7 +3,7 @@ import { CsrMatrix, toSparse } from '../compress/csr.js';
 import { forwardLatency, speedUpOver } from '../compress/metrics.js';
 import { Pruner, type PruneScope } from '../compress/prune.js';
 import type { MnistData } from '../data/mnist.js';
-import { saveModel } from '../nn/checkpoint.js';
+import { saveModel } from '../node/files.js';
 import type { MLP } from '../nn/models.js';
 import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
 import { lineChart } from '../report/charts.js';

@@ -6,7 +6,7 @@ import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
 import { forwardLatency, setLatency, speedUpOver, stateBytes } from '../compress/metrics.js';
 import { quantizeDynamic } from '../compress/quantize.js';
 import type { MnistData } from '../data/mnist.js';
-import { loadModel, saveModel } from '../nn/checkpoint.js';
+import { loadWeights, saveModel } from '../node/files.js';
 import type { Conv2d, Linear } from '../nn/layers.js';
 import { TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
@@ -139,7 +139,7 @@ export async function runQuantize(config: SectionConfig<QuantizeOptions>, data: 
     let teacher = context.teacher;
     if (!teacher) {
       teacher = new TeacherNet(new Rng(config.seed));
-      if (config.teacherPath) await loadModel(teacher, config.teacherPath);
+      if (config.teacherPath) await loadWeights(teacher, config.teacherPath);
       else training.push(...trainClassifier('teacher', teacher, data, config));
     }
     const t = teacher;

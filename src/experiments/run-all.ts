@@ -1,5 +1,5 @@
 import { cpus, totalmem } from 'node:os';
-import { loadMnistData } from '../data/mnist.js';
+import { loadMnistData } from '../node/mnist.js';
 import { backendInfo } from '../tensor/kernels/index.js';
 import type { ExperimentConfig, SectionSeconds } from './config.js';
 import type { SectionConfig, SectionContext } from './section.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { MnistData } from '../data/mnist.js';
-import { loadModel, saveModel } from '../nn/checkpoint.js';
+import { loadWeights, saveModel } from '../node/files.js';
 import { SimpleNet } from '../nn/models.js';
 import { Rng } from '../tensor/random.js';
 import { trainClassifier, type EpochRow } from '../train/classifier.js';
@@ -27,7 +27,7 @@ export async function trainedSimpleNet(config: ExperimentConfig & { modelPath?: 
   if (shared) return { ...shared, epochs: [] };
   const net = new SimpleNet(new Rng(config.seed));
   if (config.modelPath) {
-    await loadModel(net, config.modelPath);
+    await loadWeights(net, config.modelPath);
     const accuracy = evaluate(net, data.testSet);
     config.log?.(`simple-net: loaded ${config.modelPath}, accuracy ${percent(accuracy)}`);
     return { net, epochs: [], accuracy, loadedFrom: config.modelPath };

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { saveModel } from '../nn/checkpoint.js';
+import { saveModel } from '../node/files.js';
 import { SimpleNet, TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 import { Rng } from '../tensor/random.js';
-import { loadMnistData, type MnistData } from '../data/mnist.js';
+import { loadMnistData, type MnistData } from '../node/mnist.js';
 import { trainClassifier, type EpochRow } from '../train/classifier.js';
 import type { ExperimentConfig } from './config.js';
 

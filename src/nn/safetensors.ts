@@ -1,6 +1,4 @@
-import { promises as fs } from 'node:fs';
 import { fmt } from '../tensor/shape.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import type { StateDict, StateEntry } from './module.js';
 
 /**
@@ -100,20 +98,4 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): { 
     state.set(name, { dtype: d, shape: dims, data: new ARRAYS[d](raw.buffer, 0, count) });
   }
   return { state, metadata };
-}
-
-/** Writes tensors to `path` as safetensors, atomically (a temporary file, then a rename). */
-export async function saveSafetensors(path: string, state: StateDict, metadata?: Record<string, string>): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(state, metadata));
-}
-
-/** Reads a safetensors file; errors name the file and what is wrong. */
-export async function loadSafetensors(path: string): Promise<{ state: StateDict; metadata: Record<string, string> }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(path);
-  } catch (e) {
-    throw new Error(`${path}: cannot read safetensors file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return decodeSafetensors(bytes, path);
 }

@@ -14,5 +14,6 @@ declare namespace WebAssembly {
     grow(pages: number): number;
   }
   function validate(bytes: BufferSource): boolean;
+  function compile(bytes: BufferSource): Promise<Module>;
 }
 type BufferSource = ArrayBufferView | ArrayBuffer;

@@ -1,6 +1,7 @@
 import { gemmBlocked } from '../gemm.js';
 import { jsKernels, type Kernels } from '../interface.js';
 import { wasmCalls } from './calls/index.js';
+import type { CompiledBuild, SimdLevel } from './build.js';
 import { WasmModule } from './module.js';
 
 /** Products smaller than this many multiply-adds stay in TypeScript: copying into wasm memory would cost more than it saves. */
@@ -23,9 +24,9 @@ let wasm: WasmBackend | undefined;
  * and returns it; nothing wasm runs before this is called. Its kernels are the WebAssembly
  * SIMD ones (assembly/) where they pay, the TypeScript ones for the rest.
  */
-export function wasmBackend(): WasmBackend {
+export function wasmBackend(options: { threads?: number; simd?: SimdLevel; build?: CompiledBuild } = {}): WasmBackend {
   if (wasm) return wasm;
-  const loaded = WasmModule.load();
+  const loaded = WasmModule.load(options);
   if (!loaded.module) return (wasm = { module: null, kernels: null, reason: loaded.reason });
   const calls = wasmCalls(loaded.module);
   const { gemm: wasmGemm, linearForward: wasmLinear, linearBackward: wasmLinearBackward, relu: wasmRelu, reluBackward: wasmReluBackward } = calls;

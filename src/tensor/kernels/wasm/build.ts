@@ -1,8 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
+import { platform } from '../../../platform/index.js';
 
 /**
  * The two builds of assembly/ that `npm run build:wasm` makes, which one this machine runs,
@@ -15,16 +11,9 @@ import { setFlagsFromString } from 'node:v8';
  */
 export type SimdLevel = 'relaxed' | 'plain';
 
-/**
- * Where `npm run build:wasm` writes a build: `dist/wasm/kernels.wasm` (plain) or
- * `kernels-relaxed.wasm`, found from this file whether it runs compiled (dist/src/...) or
- * from source (src/..., under vitest).
- */
-export function wasmPath(simd: SimdLevel = 'plain'): string {
-  const file = simd === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels.wasm';
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-  const candidates = [join(root, 'wasm', file), join(root, 'dist', 'wasm', file)];
-  return candidates.find((p) => existsSync(p)) ?? candidates[1];
+/** The file of a build, as `npm run build:wasm` names it in dist/wasm/. */
+export function buildFile(simd: SimdLevel): string {
+  return simd === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels.wasm';
 }
 
 /** The smallest module that uses a relaxed-SIMD instruction: () → f32x4.relaxed_madd(0, 0, 0). */
@@ -48,12 +37,7 @@ function relaxedProbe(): Uint8Array {
  */
 export function relaxedSimdSupported(): boolean {
   if (WebAssembly.validate(relaxedProbe())) return true;
-  try {
-    setFlagsFromString('--experimental-wasm-relaxed-simd');
-  } catch {
-    return false;
-  }
-  return WebAssembly.validate(relaxedProbe());
+  return platform().setV8Flag('--experimental-wasm-relaxed-simd') && WebAssembly.validate(relaxedProbe());
 }
 
 /**
@@ -61,7 +45,7 @@ export function relaxedSimdSupported(): boolean {
  * runs it and plain elsewhere.
  */
 export function simdLevel(): SimdLevel {
-  const raw = process.env.SLIMTENSOR_SIMD;
+  const raw = platform().env('SLIMTENSOR_SIMD');
   if (raw === undefined || raw === '') return relaxedSimdSupported() ? 'relaxed' : 'plain';
   if (raw !== 'relaxed' && raw !== 'plain') throw new Error(`SLIMTENSOR_SIMD=${raw}: expected relaxed or plain`);
   if (raw === 'relaxed' && !relaxedSimdSupported()) throw new Error('SLIMTENSOR_SIMD=relaxed: this V8 does not run relaxed SIMD');
@@ -70,22 +54,50 @@ export function simdLevel(): SimdLevel {
 
 /** The number of threads to use: `SLIMTENSOR_THREADS` (an integer from 1 to 64), else one per core (at most 2). */
 export function threadCount(): number {
-  const raw = process.env.SLIMTENSOR_THREADS;
-  if (raw === undefined || raw === '') return Math.max(1, Math.min(2, cpus().length));
+  const raw = platform().env('SLIMTENSOR_THREADS');
+  if (raw === undefined || raw === '') return Math.max(1, Math.min(2, platform().cores()));
   const n = Number(raw);
   if (!/^\s*\d+\s*$/.test(raw) || !Number.isInteger(n) || n < 1 || n > 64) throw new Error(`SLIMTENSOR_THREADS=${raw}: expected an integer from 1 to 64`);
   return n;
 }
 
-/** Compiles a build of the kernels, or says why it cannot run here. */
-export function compileBuild(simd: SimdLevel): { compiled: WebAssembly.Module } | { reason: string } {
-  const path = wasmPath(simd);
-  if (!existsSync(path)) return { reason: `${path} is missing (run npm run build:wasm)` };
-  if (simd === 'relaxed' && !relaxedSimdSupported()) return { reason: `${path}: this V8 does not run relaxed SIMD` };
+/** A compiled build, or why it cannot run here. */
+export type CompiledBuild = { compiled: WebAssembly.Module } | { reason: string };
+
+/**
+ * Compiles a build of the kernels at once, or says why it cannot run here: where the
+ * platform reads its files asynchronously (a page), `init()` must have compiled it first.
+ */
+export function compileBuild(simd: SimdLevel): CompiledBuild {
+  const host = platform();
+  if (!host.wasmBytesSync) return { reason: `${host.name} loads ${buildFile(simd)} asynchronously: call \`await init()\` before the first kernel call` };
+  const source = host.wasmBytesSync(buildFile(simd));
+  if ('reason' in source) return source;
+  return relaxedRefused(simd, source.where) ?? attempt(source.where, () => new WebAssembly.Module(source.bytes));
+}
+
+/** Compiles a build of the kernels asynchronously (what `init()` does), or says why it cannot run here. */
+export async function compileBuildAsync(simd: SimdLevel): Promise<CompiledBuild> {
+  const source = await platform().wasmBytes(buildFile(simd));
+  if ('reason' in source) return source;
+  const refused = relaxedRefused(simd, source.where);
+  if (refused) return refused;
   try {
-    return { compiled: new WebAssembly.Module(readFileSync(path)) };
+    return { compiled: await WebAssembly.compile(source.bytes) };
   } catch (e) {
-    return { reason: `${path}: ${(e as Error).message}` };
+    return { reason: `${source.where}: ${(e as Error).message}` };
+  }
+}
+
+function relaxedRefused(simd: SimdLevel, where: string): { reason: string } | null {
+  return simd === 'relaxed' && !relaxedSimdSupported() ? { reason: `${where}: this V8 does not run relaxed SIMD` } : null;
+}
+
+function attempt(where: string, compile: () => WebAssembly.Module): CompiledBuild {
+  try {
+    return { compiled: compile() };
+  } catch (e) {
+    return { reason: `${where}: ${(e as Error).message}` };
   }
 }
 

@@ -1,4 +1,4 @@
-import { compileBuild, simdLevel, threadCount, type SimdLevel, type WasmExports } from './build.js';
+import { compileBuild, simdLevel, threadCount, type CompiledBuild, type SimdLevel, type WasmExports } from './build.js';
 import { MAX_PAGES, WasmHeap } from './heap.js';
 import { HelperPool } from './pool.js';
 
@@ -65,13 +65,14 @@ export class WasmModule {
 
   /**
    * Loads a build of the kernels with `threads` threads (default: `threadCount()`, and the
-   * build `simdLevel()` picks), or returns null with the reason when it cannot run here.
-   * A bad SLIMTENSOR_THREADS or SLIMTENSOR_SIMD is the user's error, and throws.
+   * build `simdLevel()` picks; `build` when it was compiled already, as `init()` does), or
+   * returns null with the reason when it cannot run here. A bad SLIMTENSOR_THREADS or
+   * SLIMTENSOR_SIMD is the user's error, and throws.
    */
-  static load(options: { threads?: number; simd?: SimdLevel } = {}): { module: WasmModule | null; reason?: string } {
+  static load(options: { threads?: number; simd?: SimdLevel; build?: CompiledBuild } = {}): { module: WasmModule | null; reason?: string } {
     const simd = options.simd ?? simdLevel();
     const threads = options.threads ?? threadCount();
-    const build = compileBuild(simd);
+    const build = options.build ?? compileBuild(simd);
     if ('reason' in build) return { module: null, reason: build.reason };
     try {
       const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { platform, type HelperThread } from '../../../platform/index.js';
 
 /**
  * Helper threads that run shares of a large kernel call on the other cores. Each one
@@ -40,8 +40,8 @@ const START_LIMIT_MS = 10_000;
  */
 const SPIN_MS = 0.2;
 
+/** The helper's program; the platform supplies `workerData` (node:worker_threads, or a page's Web Worker). */
 const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
 const { module, memory, control, kernels } = workerData;
 const ctrl = new Int32Array(control, 0, ${MESSAGE_LENGTH + 1});
 const text = new Uint8Array(control, ${(MESSAGE_LENGTH + 1) * 4});
@@ -84,7 +84,7 @@ try {
 `;
 
 interface Helper {
-  worker: Worker;
+  worker: HelperThread;
   ctrl: Int32Array;
   text: Uint8Array;
   job: number;
@@ -101,16 +101,12 @@ export class HelperPool {
     for (let t = 0; t < count; t++) {
       const control = new SharedArrayBuffer(CONTROL_BYTES);
       new Int32Array(control)[1] = STARTING;
-      // The helper's program is plain CommonJS and needs none of the process's options:
-      // --input-type=module would break it, and V8 flags (--no-liftoff, ...) are refused in
-      // a Worker's execArgv although they already apply to it (V8's flags are process-wide).
-      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { module: compiled, memory, control, kernels } });
-      worker.unref(); // an idle helper never keeps the process alive
+      const worker = platform().startThread(WORKER_SOURCE, { module: compiled, memory, control, kernels });
       const helper: Helper = {
         worker, ctrl: new Int32Array(control, 0, MESSAGE_LENGTH + 1), text: new Uint8Array(control, (MESSAGE_LENGTH + 1) * 4), job: 0, kernel: '', lost: null,
       };
-      worker.on('error', (e) => (helper.lost ??= `failed: ${e.message}`));
-      worker.on('exit', (code) => (helper.lost ??= `exited (code ${code})`));
+      worker.onError((e) => (helper.lost ??= `failed: ${e.message}`));
+      worker.onExit((code) => (helper.lost ??= `exited (code ${code})`));
       this.helpers.push(helper);
     }
   }
@@ -120,7 +116,7 @@ export class HelperPool {
   }
 
   /** The thread of helper i (for tests that need to stop one). */
-  worker(i: number): Worker {
+  worker(i: number): HelperThread {
     return this.helpers[i].worker;
   }
 

