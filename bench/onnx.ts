@@ -2,7 +2,7 @@ import { toSparse } from '../src/compress/csr.js';
 import { Pruner } from '../src/compress/prune.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
 import { loadMnist } from '../src/node/mnist.js';
-import { exportOnnx, type OnnxOptions } from '../src/interop/onnx.js';
+import { exportOnnx, onnxEncoder, type OnnxOptions } from '../src/interop/onnx.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
 import { Rng } from '../src/tensor/random.js';
@@ -32,9 +32,10 @@ export async function benchOnnx(options: BenchOptions): Promise<BenchResult[]> {
     ['teacher int8', quantizeDynamic(teacher.clone(), { conv: true }), {}],
   ];
   const results: BenchResult[] = [];
+  const encode = await onnxEncoder();
   for (const [name, model, o] of cases) {
-    const mb = exportOnnx(model, o).length / 1e6;
-    results.push({ ...measure('onnx', `export ${name} (${mb.toFixed(2)} MB)`, () => exportOnnx(model, o), mb, 'MB/s', options) });
+    const mb = encode(model, o).length / 1e6;
+    results.push({ ...measure('onnx', `export ${name} (${mb.toFixed(2)} MB)`, () => encode(model, o), mb, 'MB/s', options) });
   }
   let ort: typeof import('onnxruntime-node');
   try {
@@ -45,7 +46,7 @@ export async function benchOnnx(options: BenchOptions): Promise<BenchResult[]> {
   }
   const test = await loadMnist('test');
   const feed = { input: new ort.Tensor('float32', test.images, [test.count, 1, 28, 28]) };
-  const files = { 'dense with zeros': exportOnnx(csr), sparse_initializer: exportOnnx(csr, { sparse: true }) };
+  const files = { 'dense with zeros': await exportOnnx(csr), sparse_initializer: await exportOnnx(csr, { sparse: true }) };
   const loads: Contender[] = [];
   const runs: Contender[] = [];
   for (const [label, bytes] of Object.entries(files)) {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { loadMnistData, type MnistData } from '../src/node/mnist.js';
-import { precomputeLogits, runDistill } from '../src/experiments/distill.js';
+import { precomputeLogits } from '../src/compress/distill.js';
+import { runDistill } from '../src/experiments/distill.js';
 import { loadWeights } from '../src/node/files.js';
 import { StudentNet, TeacherNet } from '../src/nn/models.js';
 import { noGrad } from '../src/tensor/autograd.js';
@@ -19,7 +20,7 @@ describe('section 1: distillation experiment', () => {
 
   it('precomputed teacher logits equal the teacher run batch by batch', () => {
     const teacher = new TeacherNet(new Rng(1));
-    const all = precomputeLogits(teacher, data.train.images, 1200);
+    const all = precomputeLogits(teacher, data.train).data;
     const direct = noGrad(() => teacher.forward(new Tensor(data.train.images.slice(700 * 784, 764 * 784), [64, 1, 28, 28])));
     expect(maxAbsDiff(all.subarray(700 * 10, 764 * 10), direct.data)).toBeLessThan(1e-5);
   });

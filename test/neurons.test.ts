@@ -32,7 +32,7 @@ describe('neuron (activation) pruning', () => {
   const images = randomArray(50 * 12, rng);
 
   it('activation statistics are the mean ReLU output and firing rate per neuron', () => {
-    const stats = activationStats(net, images, 50, 7); // odd batch size: the last batch is partial
+    const stats = activationStats(net, new Tensor(images, [50, 12]), 7); // odd batch size: the last batch is partial
     const h1 = noGrad(() => linear(new Tensor(images, [50, 12]), (net.layers[0] as Linear).weight, (net.layers[0] as Linear).bias));
     for (const j of [0, 5, 15]) {
       let sum = 0, on = 0;
@@ -47,7 +47,7 @@ describe('neuron (activation) pruning', () => {
   });
 
   it('the pruned network equals the original with those neurons zeroed, for every score', () => {
-    const stats = activationStats(net, images, 50);
+    const stats = activationStats(net, new Tensor(images, [50, 12]));
     const x = new Tensor(images.slice(0, 10 * 12), [10, 12]);
     for (const score of ['mean', 'active', 'l1'] as const) {
       const scores = neuronScores(net, score, stats);
@@ -62,7 +62,7 @@ describe('neuron (activation) pruning', () => {
   });
 
   it('threshold 0 keeps everything; a threshold above every score keeps the strongest neuron per layer', () => {
-    const stats = activationStats(net, images, 50);
+    const stats = activationStats(net, new Tensor(images, [50, 12]));
     const all = removeNeurons(net, stats.mean, 0);
     expect(all.kept.map((k) => k.length)).toEqual([16, 8, 6]);
     expect(all.net.numParameters()).toBe(net.numParameters());
@@ -73,10 +73,10 @@ describe('neuron (activation) pruning', () => {
   });
 
   it('bad input gives clear errors', () => {
-    const stats = activationStats(net, images, 50);
+    const stats = activationStats(net, new Tensor(images, [50, 12]));
     expect(() => removeNeurons(net, stats.mean.slice(1), 0.1)).toThrow(/scores \[8, 6\] do not match the hidden layers \[16, 8, 6\]/);
     expect(() => removeNeurons(net, stats.mean, NaN)).toThrow(/threshold must be a finite number/);
     expect(() => neuronScores(net, 'mean')).toThrow(/needs activation statistics/);
-    expect(() => activationStats(new MLP([4, 2]), new Float32Array(8), 2)).toThrow(/no hidden layer/);
+    expect(() => activationStats(new MLP([4, 2]), new Tensor(new Float32Array(8), [2, 4]))).toThrow(/no hidden layer/);
   });
 });

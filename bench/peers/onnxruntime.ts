@@ -35,7 +35,7 @@ export async function benchOnnxruntime(options: BenchOptions): Promise<BenchResu
   const test = await loadMnist('test');
   const x = new Tensor(test.images, [test.count, 1, 28, 28]);
   const dense = new MLP([784, 512, 256, 128, 10], new Rng(11)).eval();
-  const onnx = exportOnnx(dense);
+  const onnx = await exportOnnx(dense);
   const sparse = dense.clone();
   new Pruner(sparse).pruneToSparsity(0.95, { scope: 'global' });
   const contenders: Contender[] = [];

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { distillationLoss } from '../../src/compress/distill.js';
+import { distillationLoss, precomputeLogits, teacherRows } from '../../src/compress/distill.js';
 import { loadMnistData } from '../../src/node/mnist.js';
-import { precomputeLogits, teacherRows } from '../../src/experiments/distill.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 import { MLP, TeacherNet } from '../../src/nn/models.js';
 import { backendInfo } from '../../src/tensor/kernels/index.js';
 import { Rng } from '../../src/tensor/random.js';
@@ -70,8 +70,8 @@ export async function benchNotebookTraining(options: BenchOptions): Promise<Benc
   };
   const teacher = new TeacherNet(new Rng(0));
   timed('teacher', () => trainClassifier('teacher', teacher, data, settings));
-  let logits: Float32Array = new Float32Array(0);
-  timed('teacherLogits', () => (logits = precomputeLogits(teacher, data.train.images, data.train.count)));
+  let logits = new Tensor(new Float32Array(0), [0, 10]);
+  timed('teacherLogits', () => (logits = precomputeLogits(teacher, data.train)));
   timed('student', () => trainClassifier('student', new MLP([784, 128, 10], new Rng(100)), data, settings, {
     loss: (s, b) => distillationLoss(s, teacherRows(logits, b), null), seed: 100,
   }));

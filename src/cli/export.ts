@@ -37,7 +37,7 @@ export const exportCommand: Command = {
     if (out === undefined || !out.endsWith('.onnx')) throw new UsageError(`--out must name a .onnx file, got '${out ?? ''}'`);
     const net = await loadAnyModel(model);
     const t0 = performance.now();
-    const bytes = exportOnnx(net, { ...options, name: model });
+    const bytes = await exportOnnx(net, { ...options, name: model });
     await writeFileAtomic(out, bytes);
     io.out(`wrote ${out}: ${net.constructor.name}, ${bytes.length} bytes, in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
     return 0;

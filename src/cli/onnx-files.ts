@@ -27,7 +27,7 @@ export async function exportRunFolder(dir: string, options: OnnxOptions = {}): P
     const path = join(dir, file);
     const safetensorsBytes = (await fs.stat(path)).size;
     try {
-      const bytes = exportOnnx(await loadAnyModel(path), { ...options, name: file });
+      const bytes = await exportOnnx(await loadAnyModel(path), { ...options, name: file });
       const onnx = file.replace(/\.safetensors$/, '.onnx');
       await writeFileAtomic(join(dir, onnx), bytes);
       rows.push({ model: file, safetensorsBytes, onnx, onnxBytes: bytes.length });

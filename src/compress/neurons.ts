@@ -6,6 +6,7 @@ import { relu } from '../tensor/ops/elementwise.js';
 import { flatten } from '../tensor/ops/view.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { toTensorSet, type Dataset } from '../data/dataset.js';
 
 /**
  * Structural (neuron) pruning of an MLP: score every hidden neuron, drop those below a
@@ -34,19 +35,22 @@ function hiddenLayers(net: MLP): Linear[] {
 }
 
 /**
- * Mean ReLU activation (and firing rate) of every hidden neuron over `images`
- * `[count, 784]`, in batches without recording a graph, as the notebook's loop over the
- * training set does.
- * @example const stats = activationStats(net, train.images, train.count)
+ * Mean ReLU activation (and firing rate) of every hidden neuron over `inputs` (a tensor
+ * `[count, ...]` or a dataset's images), in batches without recording a graph, as the
+ * notebook's loop over the training set does.
+ * @example const stats = activationStats(net, train) // stats.mean[0]: fc1's 512 means
  */
-export function activationStats(net: MLP, images: Float32Array, count: number, batchSize = 1000): ActivationStats {
+export function activationStats(net: MLP, inputs: Tensor | Dataset, batchSize = 1000): ActivationStats {
+  const x = inputs instanceof Tensor ? inputs : toTensorSet(inputs, 'activationStats').x;
+  const count = x.shape[0];
+  if (!(count >= 1)) throw new Error(`activationStats: expected at least one input, got shape [${x.shape.join(', ')}]`);
   const layers = hiddenLayers(net);
   const hidden = layers.slice(0, -1);
   const sums = hidden.map((l) => new Float64Array(l.outFeatures));
   const active = hidden.map((l) => new Float64Array(l.outFeatures));
   noGrad(() => {
-    for (const x of batchesOf(new Tensor(images, [count, images.length / count]), batchSize)) {
-      let h = flatten(x, 1);
+    for (const b of batchesOf(x, batchSize)) {
+      let h = flatten(b, 1);
       hidden.forEach((layer, i) => {
         h = relu(layer.forward(h));
         const width = layer.outFeatures;

@@ -1,8 +1,9 @@
-import { weightedLayers } from '../nn/layers.js';
+import { weightedLayers, type Conv2d, type Linear } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import { Adam, type AdamOptions } from '../optim/adam.js';
 import { Tensor } from '../tensor/tensor.js';
 import { kmeans1d } from './kmeans.js';
+import type { SharedLayerInput } from './layer-coding.js';
 
 /**
  * Trained quantization (Deep Compression's weight sharing): each layer's surviving weights
@@ -16,6 +17,8 @@ import { kmeans1d } from './kmeans.js';
 /** One layer's shared weights. */
 export interface SharedLayer {
   name: string;
+  /** The layer itself (its bias goes into the file beside the codebook). */
+  layer: Linear | Conv2d;
   /** The layer's weight, rewritten from the centroids by `apply()`. */
   weight: Tensor;
   bits: number;
@@ -44,7 +47,7 @@ export class SharedWeights {
       const { centroids, assignments } = kmeans1d(kept, 2 ** b);
       const groups = new Int32Array(w.length).fill(-1);
       for (let i = 0, k = 0; i < w.length; i++) if (w[i] !== 0) groups[i] = assignments[k++];
-      return { name, weight: layer.weight, bits: b, centroids: new Tensor(centroids, [centroids.length], { requiresGrad: true }), groups };
+      return { name, layer, weight: layer.weight, bits: b, centroids: new Tensor(centroids, [centroids.length], { requiresGrad: true }), groups };
     });
     this.apply();
   }
@@ -72,6 +75,17 @@ export class SharedWeights {
   roundCentroids(round: (c: number) => number): void {
     for (const { centroids } of this.layers) centroids.data.set(centroids.data.map(round));
     this.apply();
+  }
+
+  /**
+   * The layers as `encodeDeepCompressed` takes them: each one's codebook, the group of
+   * every weight and its bias, with `indexBits` per relative position (or `auto`).
+   * @example const { bytes } = encodeDeepCompressed('lenet-300-100', shared.fileLayers('auto'))
+   */
+  fileLayers(indexBits: number | 'auto'): SharedLayerInput[] {
+    return this.layers.map((l) => ({
+      name: l.name, shape: l.weight.shape, codebook: l.centroids.data.slice(), groups: l.groups, bias: l.layer.bias?.data.slice() ?? null, indexBits,
+    }));
   }
 
   /** The codebooks, in layer order. */

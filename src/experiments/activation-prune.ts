@@ -71,7 +71,7 @@ export interface ActivationPruneResult {
 export async function runActivationPrune(config: SectionConfig<ActivationPruneOptions>, data: MnistData, context: SectionContext = {}): Promise<ActivationPruneResult> {
   const clock = new SectionClock();
   const { net, epochs: training, accuracy: baseAccuracy } = await trainedSimpleNet(config, data, context.net);
-  const stats = activationStats(net, data.train.images, data.train.count);
+  const stats = activationStats(net, data.train);
   const scores = neuronScores(net, config.score, stats);
   const layers = stats.mean.map((m, i) => ({
     layer: `fc${i + 1}`, neurons: m.length, meanActivation: m.reduce((a, b) => a + b, 0) / m.length, dead: m.filter((v) => v === 0).length,

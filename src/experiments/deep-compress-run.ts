@@ -5,7 +5,7 @@ import { removeDeadUnits, type DeadUnits } from '../compress/dead-units.js';
 import { encodeDeepCompressed, type LayerCost } from '../compress/deep-compressed.js';
 import { DEEP_COMPRESSION_MODELS, type DeepCompressionModel } from '../compress/deep-compressed-model.js';
 import { loadDeepCompressed } from '../node/files.js';
-import { polynomialSparsity, Pruner } from '../compress/prune.js';
+import { pruneWithRetraining } from '../compress/prune-schedule.js';
 import { SharedWeights, SharedWeightsAdam } from '../compress/weight-sharing.js';
 import type { MnistData } from '../data/mnist.js';
 import { weightedLayers, type Linear } from '../nn/layers.js';
@@ -89,8 +89,11 @@ export async function runDeepCompress(config: SectionConfig<DeepCompressOptions>
   const training = trainClassifier(config.model, net, data, config);
   const dense = training.at(-1)!.accuracy;
 
-  const { rows: pruning, pruner } = pruneOnSchedule(net, data, config, Object.fromEntries(names.map((n, i) => [n, 1 - keep[i]])));
-  training.push(...pruning);
+  const { epochs: pruning, pruner } = pruneWithRetraining(net, data.train, {
+    ...config, epochs: config.pruneEpochs, seed: config.seed + 1, name: `${config.model} pruning`, evalSet: data.testSet,
+    final: Object.fromEntries(names.map((n, i) => [n, 1 - keep[i]])),
+  });
+  training.push(...(pruning as EpochRow[]));
   const layerByName = new Map(weightedLayers(net));
   const deadUnits = removeDeadUnits(spec.reluPairs.map(([a, b]) => [layerByName.get(a) as Linear, layerByName.get(b) as Linear]));
   log?.(`${config.model}: ${deadUnits.dead} dead and ${deadUnits.unread} unread units removed (${deadUnits.weights} weights)`);
@@ -108,10 +111,7 @@ export async function runDeepCompress(config: SectionConfig<DeepCompressOptions>
   const sharedAccuracy = evaluate(net, data.testSet);
   clock.mark('extras');
 
-  const { bytes, costs } = encodeDeepCompressed(config.model, shared.layers.map((l) => ({
-    name: l.name, shape: l.weight.shape, codebook: l.centroids.data.slice(), groups: l.groups,
-    bias: layerByName.get(l.name)!.bias?.data.slice() ?? null, indexBits: config.indexBits === 'auto' ? 'auto' : Number(config.indexBits),
-  })));
+  const { bytes, costs } = encodeDeepCompressed(config.model, shared.fileLayers(config.indexBits === 'auto' ? 'auto' : Number(config.indexBits)));
   const { file, fileBytes, decoded } = await writeAndLoad(bytes, config.out, `${config.model}.deep-compressed.safetensors`);
   const decodedMatches = batchesOf(data.testSet.x, 1000).every((x) => noGrad(() => {
     const a = net.forward(x).data;
@@ -127,30 +127,6 @@ export async function runDeepCompress(config: SectionConfig<DeepCompressOptions>
   };
   await writeJson(config.out, 'deep-compress.json', result);
   return result;
-}
-
-/**
- * Retrains `net` for `config.pruneEpochs` epochs while pruning each layer toward its
- * `final` sparsity: the targets rise on a cubic schedule over the first half of the steps,
- * are raised 40 times, and the masks are re-applied after every step.
- */
-function pruneOnSchedule(net: Module, data: MnistData, config: SectionConfig<DeepCompressOptions>, final: Record<string, number>): { rows: EpochRow[]; pruner: Pruner } {
-  const steps = config.pruneEpochs * Math.ceil(data.train.count / config.batchSize);
-  const ramp = Math.floor(steps / 2);
-  const every = Math.max(1, Math.floor(steps / 40));
-  const targets = (t: number): Record<string, number> =>
-    Object.fromEntries(Object.entries(final).map(([name, s]) => [name, polynomialSparsity(t, { final: s, begin: 0, end: ramp })]));
-  const pruner = new Pruner(net);
-  let step = 0;
-  const rows = trainClassifier(`${config.model} pruning`, net, data, { ...config, epochs: config.pruneEpochs }, {
-    seed: config.seed + 1,
-    afterStep: () => {
-      if (++step % every === 0 && step <= ramp + every) pruner.pruneLayersTo(targets(step));
-      else pruner.apply();
-    },
-  });
-  pruner.pruneLayersTo(final);
-  return { rows, pruner };
 }
 
 /** Writes the file to the run folder (or a temporary one, removed after) and loads it back. */

@@ -1,11 +1,9 @@
 import { join } from 'node:path';
-import { distillationLoss } from '../compress/distill.js';
+import { distillationLoss, precomputeLogits, teacherRows } from '../compress/distill.js';
 import { forwardLatency, measureLatency, speedUpOver, stateBytes } from '../compress/metrics.js';
-import { batchesOf } from '../data/tensor-set.js';
 import { saveModel } from '../node/files.js';
 import { StudentNet, TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
-import { noGrad } from '../tensor/autograd.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -58,33 +56,6 @@ export interface DistillResult {
 }
 
 /**
- * The teacher's logits for every training image, computed once without a graph. The
- * teacher is fixed while students learn, so this equals calling it on every batch (as
- * the notebook does) at a fraction of the cost; batches pick their rows by `indices`.
- */
-export function precomputeLogits(model: Module, images: Float32Array, count: number): Float32Array {
-  const x = new Tensor(images, [count, 1, 28, 28]);
-  const out = new Float32Array(count * 10);
-  model.eval();
-  noGrad(() => {
-    let row = 0;
-    for (const b of batchesOf(x, 1000)) {
-      out.set(model.forward(b).data, row * 10);
-      row += b.shape[0];
-    }
-  });
-  model.train();
-  return out;
-}
-
-/** The teacher's logits `[batch.size, 10]` for the examples of `batch`, picked from `logits` (precomputeLogits) by their dataset index. */
-export function teacherRows(logits: Float32Array, batch: Batch): Tensor {
-  const t = new Float32Array(batch.size * 10);
-  for (let i = 0; i < batch.size; i++) t.set(logits.subarray(batch.indices[i] * 10, batch.indices[i] * 10 + 10), i * 10);
-  return new Tensor(t, [batch.size, 10]);
-}
-
-/**
  * Section 1: trains the teacher CNN, then the student MLP three ways with the same
  * initialization and the same batches: by the notebook's loss (KL at T = 1), by the proper
  * loss (α·CE + (1−α)·T²·KL), and from the labels alone, the baseline the notebook never
@@ -99,7 +70,7 @@ export async function runDistill(config: SectionConfig<DistillOptions>, data: Mn
   epochs.push(...trainClassifier('teacher', teacher, data, config));
   trained.push(['teacher', 'labels (cross-entropy)', teacher]);
   context.teacher = teacher;
-  const teacherLogits = precomputeLogits(teacher, data.train.images, data.train.count);
+  const teacherLogits = precomputeLogits(teacher, data.train);
   clock.mark('notebook');
 
   const students: [string, string, (logits: Tensor, batch: Batch) => Tensor][] = [

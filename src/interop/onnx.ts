@@ -1,5 +1,6 @@
-import onnxProto from 'onnx-proto';
-import { SparseLinear, type CsrMatrix } from '../compress/csr.js';
+import type onnxProto from 'onnx-proto';
+import { SparseLinear } from '../compress/csr.js';
+import { DataType, GraphBuilder, int, ints } from './onnx-graph.js';
 import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
 import { FactorizedLinear } from '../compress/low-rank.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
@@ -24,11 +25,6 @@ import type { Module } from '../nn/module.js';
  * A layer without an ONNX form here is refused by name, never written approximately.
  */
 
-const { onnx } = onnxProto;
-type INode = onnxProto.onnx.INodeProto;
-type ITensor = onnxProto.onnx.ITensorProto;
-type IAttribute = onnxProto.onnx.IAttributeProto;
-
 /** Options of `exportOnnx`. */
 export interface OnnxOptions {
   /** The shape of one input without the batch dimension (default: [1, 28, 28], MNIST images). */
@@ -45,65 +41,6 @@ export interface OnnxOptions {
   sparse?: boolean;
 }
 
-/** Collects nodes and initializers, naming every value uniquely. */
-class GraphBuilder {
-  readonly nodes: INode[] = [];
-  readonly initializers: ITensor[] = [];
-  readonly sparseInitializers: onnxProto.onnx.ISparseTensorProto[] = [];
-  private count = 0;
-
-  constructor(readonly options: OnnxOptions = {}) {}
-
-  /** A float32 constant (a weight), stored raw little-endian. */
-  constant(name: string, dims: readonly number[], data: Float32Array): string {
-    const raw = new Uint8Array(data.byteLength);
-    raw.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    this.initializers.push({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw });
-    return name;
-  }
-
-  /**
-   * A sparse float32 matrix `[rows, cols]` as a sparse initializer: the values in row-major
-   * order and, for each, its linear position r·cols + c, as int64 (ONNX's sparse format).
-   */
-  sparseConstant(name: string, w: CsrMatrix): string {
-    const positions = new BigInt64Array(w.nnz);
-    for (let r = 0; r < w.rows; r++) {
-      for (let p = w.rowPtr[r]; p < w.rowPtr[r + 1]; p++) positions[p] = BigInt(r * w.cols + w.colIndices[p]);
-    }
-    const values = new Uint8Array(w.values.byteLength);
-    values.set(new Uint8Array(w.values.buffer, w.values.byteOffset, w.values.byteLength));
-    this.sparseInitializers.push({
-      dims: [w.rows, w.cols],
-      values: { name, dims: [w.nnz], dataType: onnx.TensorProto.DataType.FLOAT, rawData: values },
-      indices: { name: `${name}.indices`, dims: [w.nnz], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(positions.buffer) },
-    });
-    return name;
-  }
-
-  /** An int8 constant (quantized weights), stored raw. */
-  constantInt8(name: string, dims: readonly number[], data: Int8Array): string {
-    this.initializers.push({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.INT8, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) });
-    return name;
-  }
-
-  /** Adds one node; returns the name of its output. */
-  node(opType: string, inputs: string[], attributes: IAttribute[] = [], label = opType.toLowerCase()): string {
-    return this.nodeOutputs(opType, inputs, 1, attributes, label)[0];
-  }
-
-  /** Adds one node with `outputs` outputs; returns their names. */
-  nodeOutputs(opType: string, inputs: string[], outputs: number, attributes: IAttribute[] = [], label = opType.toLowerCase()): string[] {
-    const base = `${label}_${++this.count}`;
-    const names = Array.from({ length: outputs }, (_, i) => (outputs === 1 ? base : `${base}_${i}`));
-    this.nodes.push({ opType, input: inputs, output: names, name: base, attribute: attributes });
-    return names;
-  }
-}
-
-const int = (name: string, i: number): IAttribute => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
-const ints = (name: string, values: number[]): IAttribute => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
-
 /** y = x·Wᵀ + b as a Gemm, on the weight initializer named `weight` (`[out, in]`). */
 function gemmOn(g: GraphBuilder, x: string, name: string, weight: string, outFeatures: number, bias: Float32Array | null): string {
   const inputs = [x, weight];
@@ -117,8 +54,8 @@ function gemm(g: GraphBuilder, x: string, name: string, weight: Float32Array, di
 }
 
 /** A float (or double) scalar constant, made once per graph. */
-function scalar(g: GraphBuilder, value: number, type: number = onnx.TensorProto.DataType.FLOAT): string {
-  const double = type === onnx.TensorProto.DataType.DOUBLE;
+function scalar(g: GraphBuilder, value: number, type: number = DataType.FLOAT): string {
+  const double = type === DataType.DOUBLE;
   const name = `const_${double ? 'f64' : 'f32'}_${value}`;
   if (!g.initializers.some((t) => t.name === name)) {
     const raw = double ? new Uint8Array(Float64Array.of(value).buffer) : new Uint8Array(Float32Array.of(value).buffer);
@@ -136,7 +73,7 @@ function scalar(g: GraphBuilder, value: number, type: number = onnx.TensorProto.
  * Returns the quantized values, their scale and their zero point.
  */
 function quantize7(g: GraphBuilder, x: string, name: string): [string, string, string] {
-  const DOUBLE = onnx.TensorProto.DataType.DOUBLE, FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const DOUBLE = DataType.DOUBLE, FLOAT = DataType.FLOAT;
   const min = g.node('Min', [g.node('ReduceMin', [x], [int('keepdims', 0)], `${name}.min`), scalar(g, 0)], [], `${name}.min0`);
   const max = g.node('Max', [g.node('ReduceMax', [x], [int('keepdims', 0)], `${name}.max`), scalar(g, 0)], [], `${name}.max0`);
   // The scale and zero point in double, as fbgemm computes them; the scale is then kept in float.
@@ -146,7 +83,7 @@ function quantize7(g: GraphBuilder, x: string, name: string): [string, string, s
   const empty = g.node('Cast', [g.node('Equal', [range, scalar(g, 0, DOUBLE)], [], `${name}.empty`)], [int('to', DOUBLE)], `${name}.emptyd`);
   const scaleD = g.node('Add', [g.node('Div', [range, scalar(g, 127, DOUBLE)], [], `${name}.step`), g.node('Mul', [empty, scalar(g, 0.1, DOUBLE)], [], `${name}.fallback`)], [], `${name}.scaled`);
   const zeroD = g.node('Clip', [g.node('Round', [g.node('Div', [g.node('Neg', [lo], [], `${name}.neglo`), scaleD], [], `${name}.zraw`)], [], `${name}.zround`), scalar(g, 0, DOUBLE), scalar(g, 127, DOUBLE)], [], `${name}.zclip`);
-  const zp = g.node('Cast', [zeroD], [int('to', onnx.TensorProto.DataType.UINT8)], `${name}.zp`);
+  const zp = g.node('Cast', [zeroD], [int('to', DataType.UINT8)], `${name}.zp`);
   const scale = g.node('Cast', [scaleD], [int('to', FLOAT)], `${name}.scale`);
   // x·f32(1/scale), then rounded: fbgemm's (and slimtensor's) multiply by the inverse, not
   // QuantizeLinear's x/scale, which rounds differently at ties.
@@ -169,7 +106,7 @@ function quantizedGemm(g: GraphBuilder, x: string, name: string, layer: Quantize
   for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) transposed[k * N + j] = q[j * K + k];
   const [xq, xs, xz] = layer.reduceRange ? quantize7(g, x, name) : g.nodeOutputs('DynamicQuantizeLinear', [x], 3, [], `${name}.quantize`);
   const acc = g.node('MatMulInteger', [xq, g.constantInt8(`${name}.weight_int8`, [K, N], transposed), xz], [], `${name}.matmul`);
-  const sums = g.node('Cast', [acc], [int('to', onnx.TensorProto.DataType.FLOAT)], `${name}.cast`);
+  const sums = g.node('Cast', [acc], [int('to', DataType.FLOAT)], `${name}.cast`);
   const factor = g.node('Mul', [xs, g.constant(`${name}.weight_scale`, [scales.length], scales)], [], `${name}.scale`);
   const y = g.node('Mul', [sums, factor], [], `${name}.dequantize`);
   return layer.bias ? g.node('Add', [y, g.constant(`${name}.bias`, [N], layer.bias.data)], [], `${name}.bias`) : y;
@@ -188,12 +125,12 @@ function quantizedConv(g: GraphBuilder, x: string, name: string, layer: Quantize
   const [OC, , KH, KW] = layer.weightShape;
   const [xq, xs, xz] = layer.reduceRange ? quantize7(g, x, name) : g.nodeOutputs('DynamicQuantizeLinear', [x], 3, [], `${name}.quantize`);
   const shifted = Uint8Array.from(q, (v) => v + 128);
-  g.initializers.push({ name: `${name}.weight_uint8`, dims: [...layer.weightShape], dataType: onnx.TensorProto.DataType.UINT8, rawData: shifted });
-  g.initializers.push({ name: `${name}.weight_zero_point`, dims: [], dataType: onnx.TensorProto.DataType.UINT8, rawData: Uint8Array.of(128) });
+  g.initializers.push({ name: `${name}.weight_uint8`, dims: [...layer.weightShape], dataType: DataType.UINT8, rawData: shifted });
+  g.initializers.push({ name: `${name}.weight_zero_point`, dims: [], dataType: DataType.UINT8, rawData: Uint8Array.of(128) });
   const p = layer.padding;
   const acc = g.node('ConvInteger', [xq, `${name}.weight_uint8`, xz, `${name}.weight_zero_point`],
     [ints('kernel_shape', [KH, KW]), ints('strides', [layer.stride, layer.stride]), ints('pads', [p, p, p, p])], `${name}.conv`);
-  const sums = g.node('Cast', [acc], [int('to', onnx.TensorProto.DataType.FLOAT)], `${name}.cast`);
+  const sums = g.node('Cast', [acc], [int('to', DataType.FLOAT)], `${name}.cast`);
   const ws = g.constant(`${name}.weight_scale`, scales.length > 1 ? [1, OC, 1, 1] : [1], scales);
   const y = g.node('Mul', [sums, g.node('Mul', [xs, ws], [], `${name}.scale`)], [], `${name}.dequantize`);
   return layer.bias ? g.node('Add', [y, g.constant(`${name}.bias`, [1, OC, 1, 1], layer.bias.data)], [], `${name}.bias`) : y;
@@ -260,15 +197,26 @@ function emitModel(g: GraphBuilder, model: Module, x: string): string {
 function valueInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+    type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
   };
 }
 
 /**
  * The model as ONNX bytes: input `input` `[N, ...inputShape]`, output `logits` `[N, classes]`.
- * @example writeFileAtomic('simple-net.onnx', exportOnnx(net))
+ * Asynchronous because the protobuf encoder loads on the first export, not at import.
+ * @example const bytes = await exportOnnx(net) // onnxruntime's InferenceSession.create(bytes) runs it
  */
-export function exportOnnx(model: Module, options: OnnxOptions = {}): Uint8Array {
+export async function exportOnnx(model: Module, options: OnnxOptions = {}): Promise<Uint8Array> {
+  return (await onnxEncoder())(model, options);
+}
+
+/** The synchronous encoder behind `exportOnnx`, once protobufjs has loaded (the bench times it alone). */
+export async function onnxEncoder(): Promise<(model: Module, options?: OnnxOptions) => Uint8Array> {
+  const { onnx } = (await import('onnx-proto')).default;
+  return (model, options = {}) => encode(onnx, model, options);
+}
+
+function encode(onnx: typeof onnxProto.onnx, model: Module, options: OnnxOptions): Uint8Array {
   const g = new GraphBuilder(options);
   const inputShape = options.inputShape ?? [1, 28, 28];
   const last = emitModel(g, model, 'input');

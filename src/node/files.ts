@@ -59,7 +59,7 @@ export async function loadModel(path: string, model?: Module): Promise<Module> {
  */
 export async function saveOnnx(model: Module, path: string, options: OnnxOptions = {}): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new Error(`saveOnnx: expected a file path, got ${JSON.stringify(path)}`);
-  await writeFileAtomic(path, exportOnnx(model, options));
+  await writeFileAtomic(path, await exportOnnx(model, options));
 }
 
 /**

@@ -1,0 +1,31 @@
+/**
+ * `slimtensor/compress`: every compression method and compressed layer, and the honest
+ * measures of a model (bytes, latency). The same objects as the package root exports; this
+ * entry lists only the compression part, for a reader who wants just that.
+ * @packageDocumentation
+ */
+
+// Knowledge distillation (section 1).
+export { distillationLoss, precomputeLogits, teacherRows, type DistillationOptions } from './distill.js';
+// Magnitude pruning and CSR (section 2), with retraining on a schedule (Deep Compression).
+export { Pruner, polynomialSparsity, type LayerSparsity, type PruneScope } from './prune.js';
+export { pruneWithRetraining, type PruneScheduleOptions } from './prune-schedule.js';
+export { CsrMatrix, SparseLinear, toSparse, breakEvenDensity, type CsrBytes } from './csr.js';
+// Activation (neuron) pruning (section 3).
+export { activationStats, neuronScores, removeNeurons, type ActivationStats, type NeuronScore, type PrunedNeurons } from './neurons.js';
+// Low-rank factorization (section 4).
+export { svd, SvdConvergenceError, type Svd, type SvdOptions } from './svd.js';
+export { FactorizedLinear, breakEvenRank, energyKept, rankForEnergy, matrixChainOrder, type ChainOrder, type RankChoice } from './low-rank.js';
+// Dynamic int8 quantization (section 5).
+export { quantizeDynamic, type QuantizeOptions } from './quantize.js';
+export { QuantizedConv2d, QuantizedLinear, type Int8Options } from './int8-layers.js';
+export { sqnr } from './int8.js';
+// Deep Compression (Han et al. 2016): dead units, weight sharing, the coded file.
+export { removeDeadUnits, type DeadUnits } from './dead-units.js';
+export { SharedWeights, SharedWeightsAdam, type SharedLayer } from './weight-sharing.js';
+export { encodeDeepCompressed, decodeDeepCompressed, DEEP_COMPRESSED_FORMAT, type DecodedModel, type LayerCost, type SharedLayerInput } from './deep-compressed.js';
+export { deepCompressedModel, DEEP_COMPRESSION_MODELS, type DeepCompressionModel } from './deep-compressed-model.js';
+export { roundToFloat16 } from '../io/float16.js';
+// Models to and from bytes, and what they measure.
+export { modelToBytes, modelFromBytes, type ModelFromBytesOptions } from './checkpoint.js';
+export { modelBytes, modelLatency, compareLatency, type ModelLatencyOptions, type LatencyComparison } from './latency.js';
