@@ -84,6 +84,8 @@ export interface FitOptions {
   name?: string;
   /** Where each epoch's line goes, e.g. `console.log`. */
   log?: (line: string) => void;
+  /** Called with each epoch's row as soon as it is done (to print it as the notebook does). */
+  onEpoch?: (row: FitEpoch) => void;
   /** Draw a progress bar on a terminal's stderr. */
   progress?: boolean;
 }
@@ -131,6 +133,7 @@ export function fit(model: Module, train: Dataset, options: FitOptions = {}): Fi
     rows.push(row);
     const accuracy = row.accuracy === undefined ? '' : `, accuracy ${(row.accuracy * 100).toFixed(2)}%`;
     options.log?.(`${name} epoch ${epoch}: loss ${row.loss.toFixed(4)}${accuracy}`);
+    options.onEpoch?.(row);
   }
   return rows;
 }
