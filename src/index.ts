@@ -20,7 +20,7 @@ export { Tensor, type TensorOptions } from './tensor/tensor.js';
 export { noGrad, isGradEnabled } from './tensor/autograd.js';
 export { Rng } from './tensor/random.js';
 export type { Shape } from './tensor/shape.js';
-export { add, sub, mul, div, neg, exp, log, relu } from './tensor/ops/elementwise.js';
+export { add, sub, mul, div, neg, exp, log, relu, type Operand } from './tensor/ops/elementwise.js';
 export { sum, mean, max, argmax } from './tensor/ops/reduce.js';
 export { reshape, flatten, transpose } from './tensor/ops/view.js';
 export { matmul, linear, linearRelu } from './tensor/ops/matmul.js';
@@ -32,7 +32,7 @@ export { Module, type StateDict, type StateEntry } from './nn/module.js';
 export { Linear, Conv2d, MaxPool2d, ReLU, Flatten, Sequential, type LayerOptions, type Conv2dLayerOptions } from './nn/layers.js';
 export { MLP, SimpleNet, StudentNet, TeacherNet, LeNet300100, LeNet5 } from './nn/models.js';
 export { manualSeed } from './nn/init.js';
-export { encodeSafetensors, decodeSafetensors } from './nn/safetensors.js';
+export { encodeSafetensors, decodeSafetensors, type Safetensors } from './nn/safetensors.js';
 
 // optim.
 export { Optimizer } from './optim/optimizer.js';

@@ -9,9 +9,13 @@ import { Tensor } from '../tensor/tensor.js';
 
 /** Bytes of each array of a CSR matrix, and their total. */
 export interface CsrBytes {
+  /** The non-zeros, float32. */
   values: number;
+  /** One column index per non-zero, at the index width. */
   colIndices: number;
+  /** rows + 1 int32 row starts. */
   rowPtr: number;
+  /** All three. */
   total: number;
 }
 
@@ -21,9 +25,21 @@ export interface CsrBytes {
  * @example const w = CsrMatrix.fromDense(fc1.weight.data, 512, 784); w.bytes().total
  */
 export class CsrMatrix implements CsrWeights {
-  /** Each backend's copy of the arrays, made on first use (the arrays never change). */
+  /**
+   * Each backend's copy of the arrays, made on first use (the arrays never change).
+   * @internal
+   */
   readonly packs = new Map<string, unknown>();
 
+  /**
+   * Checks the three arrays against each other (lengths, increasing row pointers, columns
+   * in range) and keeps them; see `fromDense` to build them from a dense matrix.
+   * @param rows Rows of the matrix.
+   * @param cols Columns of the matrix.
+   * @param values The non-zeros, row by row.
+   * @param colIndices The column of each non-zero (8, 16 or 32 bits).
+   * @param rowPtr Where each row's non-zeros start in `values`; rows + 1 entries, the last = nnz.
+   */
   constructor(
     readonly rows: number,
     readonly cols: number,
@@ -104,6 +120,7 @@ export function indexWidth(cols: number): 1 | 2 | 4 {
  * Density (fraction of non-zeros) below which CSR is smaller than the dense float32
  * matrix: nnz·(4 + indexBytes) + 4·(rows + 1) < 4·rows·cols. With int32 indices it is
  * just under 50%; with 16-bit indices about 67%.
+ * @example breakEvenDensity(512, 784, 2) // 0.66: CSR with 16-bit indices is smaller below 66% non-zeros
  */
 export function breakEvenDensity(rows: number, cols: number, indexBytes: number): number {
   return (4 * rows * cols - 4 * (rows + 1)) / ((4 + indexBytes) * rows * cols);
@@ -116,9 +133,15 @@ export function breakEvenDensity(rows: number, cols: number, indexBytes: number)
  * @example model.fc1 = SparseLinear.fromLinear(model.fc1)
  */
 export class SparseLinear extends Module implements CompressedLayer {
+  /** The weight `[out, in]`, its non-zeros only. */
   weight: CsrMatrix;
+  /** `[out]`, or null. */
   bias: Tensor | null;
 
+  /**
+   * @param weight The CSR weight `[out, in]`.
+   * @param bias `[out]`, or null.
+   */
   constructor(weight: CsrMatrix, bias: Tensor | null) {
     super();
     if (bias && (bias.rank !== 1 || bias.shape[0] !== weight.rows)) {
@@ -139,10 +162,12 @@ export class SparseLinear extends Module implements CompressedLayer {
     return new SparseLinear(w, linear.bias ? Tensor.from(linear.bias.data) : null);
   }
 
+  /** Size of each input row. */
   get inFeatures(): number {
     return this.weight.cols;
   }
 
+  /** Size of each output row. */
   get outFeatures(): number {
     return this.weight.rows;
   }
@@ -156,7 +181,10 @@ export class SparseLinear extends Module implements CompressedLayer {
     return this.run(x, false);
   }
 
-  /** This layer as a link of a chain of sparse layers (see MLP.forward and `sparseChain`). */
+  /**
+   * This layer as a link of a chain of sparse layers (see MLP.forward and `sparseChain`).
+   * @internal
+   */
   csrStage(): { weight: CsrMatrix; bias: Tensor | null } {
     return { weight: this.weight, bias: this.bias };
   }
@@ -192,9 +220,13 @@ export class SparseLinear extends Module implements CompressedLayer {
 /**
  * Swaps every Linear of `model` (at any depth) for a SparseLinear, in place, and returns
  * the model. Layers sparser than `minSparsity` only (default 0: all of them).
+ * @example const sparse = toSparse(prunedNet) // every Linear with zeros becomes a SparseLinear
  */
 export function toSparse<M extends Module>(model: M, options: { minSparsity?: number } = {}): M {
   const min = options.minSparsity ?? 0;
+  if (!(min >= 0 && min <= 1)) throw new Error(`toSparse: minSparsity must lie in [0, 1], got ${min}`);
+  if (!(model instanceof Module)) throw new Error(`toSparse: expected a Module, got ${String(model)}`);
+  if (!model.namedModules().some(([, m]) => m instanceof Linear)) throw new Error(`toSparse: a ${model.constructor.name} has no Linear layer to store as CSR`);
   noGrad(() => {
     for (const [, parent] of model.namedModules()) {
       for (const [name, child] of parent.namedChildren()) {

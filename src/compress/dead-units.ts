@@ -16,7 +16,9 @@ import type { Linear } from '../nn/layers.js';
 
 /** How many units each rule removed. */
 export interface DeadUnits {
+  /** Units no input reaches (their weights all pruned): folded into the next layer's bias. */
   dead: number;
+  /** Units no later unit reads: pruned with their incoming weights. */
   unread: number;
   /** Weights pruned by the two rules. */
   weights: number;

@@ -16,7 +16,10 @@ export type { LayerCost, SharedLayerInput } from './layer-coding.js';
  * the size reported.
  */
 
-/** The format name in a file's metadata. */
+/**
+ * The format name in a file's metadata.
+ * @example decodeSafetensors(bytes).metadata.format === DEEP_COMPRESSED_FORMAT
+ */
 export const DEEP_COMPRESSED_FORMAT = 'slimtensor-deep-compression';
 
 /** The CRC-32 of a layer's tensors (codebook, codes, bias), one after another. */
@@ -34,14 +37,23 @@ interface LayerInfo extends LayerLayout {
   crc32: number;
 }
 
+/** A Deep Compression file, and what each layer costs in it. */
+export interface EncodedDeepCompressed {
+  /** The file's bytes (a safetensors container). */
+  bytes: Uint8Array;
+  /** Per layer, its size at each stage of the pipeline. */
+  costs: LayerCost[];
+}
+
 /**
  * Encodes shared-weight layers into the file's bytes and says what each layer costs per
  * stage. Centroids and biases are stored in float16 (round them first, `roundToFloat16`,
  * for the model to equal the file's). `model` names the architecture (the loader rebuilds it by this name). A layer
  * whose `indexBits` is `auto` gets the gap width (1–8 bits) whose Huffman-coded positions
  * and table are smallest.
+ * @example const { bytes, costs } = encodeDeepCompressed('lenet-300-100', shared.fileLayers('auto'))
  */
-export function encodeDeepCompressed(model: string, layers: SharedLayerInput[]): { bytes: Uint8Array; costs: LayerCost[] } {
+export function encodeDeepCompressed(model: string, layers: SharedLayerInput[]): EncodedDeepCompressed {
   const state: StateDict = new Map();
   const infos: LayerInfo[] = [];
   const costs: LayerCost[] = [];
@@ -67,7 +79,9 @@ export function encodeDeepCompressed(model: string, layers: SharedLayerInput[]):
 
 /** A decoded file: the model's name and its dense weights and biases by parameter name (`fc1.weight`). */
 export interface DecodedModel {
+  /** The architecture the file names, e.g. `lenet-300-100`. */
   model: string;
+  /** Dense weights and biases by parameter name (`fc1.weight`). */
   state: StateDict;
 }
 
@@ -76,8 +90,9 @@ export interface DecodedModel {
  * fails throws an error starting with `source` (the file's path) and naming what is wrong:
  * a CRC mismatch, an invalid code table, a stream that ends early or has bits left over,
  * a position past the layer, a codebook that is not finite.
+ * @example const { model, state } = decodeDeepCompressed(bytes, 'net.deep-compressed.safetensors') // state.get('fc1.weight')
  */
-export function decodeDeepCompressed(bytes: Uint8Array, source = 'deep-compressed'): DecodedModel {
+export function decodeDeepCompressed(bytes: Uint8Array, source = 'decodeDeepCompressed'): DecodedModel {
   const fail = (what: string): never => {
     throw new Error(`${source}: not a valid Deep Compression file: ${what}`);
   };

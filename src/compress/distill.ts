@@ -72,7 +72,10 @@ export function precomputeLogits(teacher: Module, set: Dataset): Tensor {
   return new Tensor(out, [x.shape[0], classes]);
 }
 
-/** The rows of `logits` (`precomputeLogits`) for the examples of `batch`, by their dataset index: `[batch.size, classes]`. */
+/**
+ * The rows of `logits` (`precomputeLogits`) for the examples of `batch`, by their dataset index: `[batch.size, classes]`.
+ * @example fit(student, train, { loss: (s, batch) => distillationLoss(s, teacherRows(logits, batch), null) })
+ */
 export function teacherRows(logits: Tensor, batch: Batch): Tensor {
   const classes = logits.shape[1];
   const t = new Float32Array(batch.size * classes);

@@ -8,9 +8,10 @@
 // Knowledge distillation (section 1).
 export { distillationLoss, precomputeLogits, teacherRows, type DistillationOptions } from './distill.js';
 // Magnitude pruning and CSR (section 2), with retraining on a schedule (Deep Compression).
-export { Pruner, polynomialSparsity, type LayerSparsity, type PruneScope } from './prune.js';
-export { pruneWithRetraining, type PruneScheduleOptions } from './prune-schedule.js';
+export { Pruner, polynomialSparsity, type LayerSparsity, type PruneScope, type PruneTarget } from './prune.js';
+export { pruneWithRetraining, type PruneScheduleOptions, type PrunedWithRetraining } from './prune-schedule.js';
 export { CsrMatrix, SparseLinear, toSparse, breakEvenDensity, type CsrBytes } from './csr.js';
+export type { IndexArray } from '../tensor/kernels/sparse.js';
 // Activation (neuron) pruning (section 3).
 export { activationStats, neuronScores, removeNeurons, type ActivationStats, type NeuronScore, type PrunedNeurons } from './neurons.js';
 // Low-rank factorization (section 4).
@@ -23,8 +24,8 @@ export { sqnr } from './int8.js';
 // Deep Compression (Han et al. 2016): dead units, weight sharing, the coded file.
 export { removeDeadUnits, type DeadUnits } from './dead-units.js';
 export { SharedWeights, SharedWeightsAdam, type SharedLayer } from './weight-sharing.js';
-export { encodeDeepCompressed, decodeDeepCompressed, DEEP_COMPRESSED_FORMAT, type DecodedModel, type LayerCost, type SharedLayerInput } from './deep-compressed.js';
-export { deepCompressedModel, DEEP_COMPRESSION_MODELS, type DeepCompressionModel } from './deep-compressed-model.js';
+export { encodeDeepCompressed, decodeDeepCompressed, DEEP_COMPRESSED_FORMAT, type DecodedModel, type EncodedDeepCompressed, type LayerCost, type SharedLayerInput } from './deep-compressed.js';
+export { deepCompressedModel, DEEP_COMPRESSION_MODELS, type DeepCompressionModel, type DeepCompressionSpec, type PaperFigures } from './deep-compressed-model.js';
 export { roundToFloat16 } from '../io/float16.js';
 // Models to and from bytes, and what they measure.
 export { modelToBytes, modelFromBytes, type ModelFromBytesOptions } from './checkpoint.js';

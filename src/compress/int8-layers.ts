@@ -18,11 +18,18 @@ export interface Int8Options {
 
 /** Shared by the two int8 layers: the weight (checked, with each backend's packed form), the bias, and how they save. */
 abstract class Int8Layer extends Module implements CompressedLayer {
-  /** The int8 weight and its scales as the kernels take them. */
+  /**
+   * The int8 weight and its scales as the kernels take them.
+   * @internal
+   */
   readonly packed: Int8Weights;
+  /** `[out]` float32, or null. */
   readonly bias: Tensor | null;
 
   /**
+   * @param weight The int8 weight `[out, in·…]` and its scales (one, or one per output channel).
+   * @param bias `[out]`, or null.
+   * @param weightShape The shape of the float weight it stands for.
    * @param reduceRange quantize the activations to 7 bits, as PyTorch's dynamic Linear
    *   does on x86 (`reduce_range=True`); false uses all 8.
    */
@@ -61,6 +68,7 @@ abstract class Int8Layer extends Module implements CompressedLayer {
  * @example model.fc1 = QuantizedLinear.fromFloat(model.fc1 as Linear, { perChannel: true })
  */
 export class QuantizedLinear extends Int8Layer {
+  /** The int8 twin of a float Linear: its weight quantized symmetrically (per tensor or per row), its bias kept in float. */
   static fromFloat(layer: Linear, options: Int8Options = {}): QuantizedLinear {
     const w = quantizeWeight(layer.weight.data, layer.outFeatures, layer.inFeatures, options.perChannel ?? false);
     return new QuantizedLinear(w, layer.bias ? Float32Array.from(layer.bias.data) : null, [layer.outFeatures, layer.inFeatures], options.reduceRange ?? true);
@@ -80,8 +88,17 @@ export class QuantizedLinear extends Int8Layer {
  * A Conv2d with int8 weights (PyTorch's dynamic mode leaves convolutions in float; here
  * they shrink and speed up too): the batch is quantized once, unfolded and multiplied in
  * int32 (see ops/quantized.ts). x `[N, C, H, W]` → `[N, OC, OH, OW]`.
+ * @example teacher.conv1 = QuantizedConv2d.fromFloat(teacher.conv1 as Conv2d)
  */
 export class QuantizedConv2d extends Int8Layer {
+  /**
+   * @param weight The int8 filters `[OC, C·K·K]` and their scales.
+   * @param bias `[OC]`, or null.
+   * @param weightShape `[OC, C, K, K]`.
+   * @param stride Step between windows.
+   * @param padding Zeros added on every side.
+   * @param reduceRange 7-bit activations (default true), as `QuantizedLinear`.
+   */
   constructor(weight: QuantizedWeight, bias: Float32Array | null, weightShape: readonly number[], readonly stride: number, readonly padding: number, reduceRange = true) {
     super(weight, bias, weightShape, reduceRange);
     if (weightShape.length !== 4 || weightShape[0] !== weight.rows || weightShape[1] * weightShape[2] * weightShape[3] !== weight.cols) {
@@ -92,6 +109,7 @@ export class QuantizedConv2d extends Int8Layer {
     }
   }
 
+  /** The int8 twin of a float Conv2d: each filter quantized symmetrically (per tensor or per filter), the bias kept in float. */
   static fromFloat(layer: Conv2d, options: Int8Options = {}): QuantizedConv2d {
     const [OC, C, KH, KW] = layer.weight.shape;
     const w = quantizeWeight(layer.weight.data, OC, C * KH * KW, options.perChannel ?? false);

@@ -18,12 +18,15 @@ import { decodeRelative, encodeRelative } from './relative-index.js';
 
 /** One layer to encode: its shared weights as a codebook and a group per weight. */
 export interface SharedLayerInput {
+  /** The layer's name, e.g. `fc1`: its tensors are `fc1.codebook`, `fc1.codes`, `fc1.bias`. */
   name: string;
+  /** The dense weight's shape. */
   shape: readonly number[];
   /** `[2^bits]` centroids. */
   codebook: Float32Array;
   /** The centroid of each weight (flattened row-major), −1 for a pruned weight. */
   groups: Int32Array;
+  /** The bias, stored in float16; null without one. */
   bias: Float32Array | null;
   /** Bits per relative position (gap), or `auto`: the width that codes smallest. */
   indexBits: number | 'auto';
@@ -31,14 +34,21 @@ export interface SharedLayerInput {
 
 /** What one layer costs at each stage of the pipeline, in bits (biases included at every stage). */
 export interface LayerCost {
+  /** The layer's name, e.g. `fc1`. */
   name: string;
+  /** Its weight's shape. */
   shape: number[];
+  /** Weights in the dense layer. */
   weights: number;
+  /** Weights left after pruning. */
   kept: number;
   /** Entries of the position stream: kept weights plus fillers. */
   entries: number;
+  /** Filler entries, where a gap did not fit in `indexBits`. */
   fillers: number;
+  /** Bits per cluster index. */
   bits: number;
+  /** Bits per relative position, as coded. */
   indexBits: number;
   /** Dense float32 weights and bias. */
   dense: number;
@@ -50,6 +60,7 @@ export interface LayerCost {
   huffman: number;
   /** Mean bits per kept weight after Huffman: cluster index, and position. */
   valueBitsPerWeight: number;
+  /** Mean bits per kept weight of its position, after Huffman. */
   indexBitsPerWeight: number;
 }
 

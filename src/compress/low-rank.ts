@@ -16,14 +16,31 @@ import { svd, type Svd } from './svd.js';
  */
 
 /** How the rank is chosen: a count, or the fraction of spectral energy Σσᵢ² to keep. */
-export type RankChoice = { rank: number } | { energy: number };
+export type RankChoice =
+  | {
+      /** Keep this many singular values, 1 ≤ rank ≤ min(in, out). */
+      rank: number;
+    }
+  | {
+      /** Keep the fewest singular values whose Σσᵢ² reaches this fraction of the total, in (0, 1]. */
+      energy: number;
+    };
 
-/** Break-even rank in·out/(in + out): below it the factorized layer is smaller and cheaper. */
+/**
+ * Break-even rank in·out/(in + out): below it the factorized layer is smaller and cheaper.
+ * @example breakEvenRank(128, 256) // 85.33…
+ */
 export function breakEvenRank(outFeatures: number, inFeatures: number): number {
+  if (!(Number.isInteger(outFeatures) && outFeatures >= 1 && Number.isInteger(inFeatures) && inFeatures >= 1)) {
+    throw new Error(`breakEvenRank: the layer's sizes must be positive integers, got ${outFeatures} × ${inFeatures}`);
+  }
   return (outFeatures * inFeatures) / (outFeatures + inFeatures);
 }
 
-/** Fraction of the spectral energy held by the first r singular values: Σᵢ<r σᵢ² ÷ Σ σᵢ². */
+/**
+ * Fraction of the spectral energy held by the first r singular values: Σᵢ<r σᵢ² ÷ Σ σᵢ².
+ * @example energyKept(svd(w, 128, 256).S, 10) // the fraction of Σσ² the top 10 singular values keep
+ */
 export function energyKept(S: ArrayLike<number>, r: number): number {
   let kept = 0, total = 0;
   for (let i = 0; i < S.length; i++) {
@@ -33,7 +50,10 @@ export function energyKept(S: ArrayLike<number>, r: number): number {
   return total === 0 ? 1 : kept / total;
 }
 
-/** Smallest rank whose first singular values keep at least `energy` ∈ (0, 1] of Σσᵢ². */
+/**
+ * Smallest rank whose first singular values keep at least `energy` ∈ (0, 1] of Σσᵢ².
+ * @example rankForEnergy(svd(w, 128, 256).S, 0.9) // the rank that keeps 90% of Σσ²
+ */
 export function rankForEnergy(S: ArrayLike<number>, energy: number): number {
   if (!(energy > 0 && energy <= 1)) throw new Error(`rankForEnergy: energy must lie in (0, 1], got ${energy}`);
   for (let r = 1; r <= S.length; r++) if (energyKept(S, r) >= energy - 1e-12) return r;
@@ -46,10 +66,18 @@ export function rankForEnergy(S: ArrayLike<number>, energy: number): number {
  * @example model.fc3 = FactorizedLinear.fromLinear(model.fc3, { energy: 0.95 })
  */
 export class FactorizedLinear extends Module implements CompressedLayer {
+  /** `[r, in]` = Vᵣᵀ: the input projected onto the top r right singular vectors. */
   down: Tensor;
+  /** `[out, r]` = UᵣΣᵣ. */
   up: Tensor;
+  /** `[out]`, or null. */
   bias: Tensor | null;
 
+  /**
+   * @param down `[r, in]`.
+   * @param up `[out, r]`.
+   * @param bias `[out]`, or null.
+   */
   constructor(down: Tensor, up: Tensor, bias: Tensor | null) {
     super();
     if (down.rank !== 2 || up.rank !== 2 || up.shape[1] !== down.shape[0]) {
@@ -71,6 +99,9 @@ export class FactorizedLinear extends Module implements CompressedLayer {
    * computed when not given (pass it to factorize one layer at many ranks).
    */
   static fromLinear(layer: Linear, choice: RankChoice, decomposition?: Svd): FactorizedLinear {
+    if (!(layer instanceof Linear)) throw new Error(`FactorizedLinear.fromLinear: expected a dense Linear, got ${String((layer as unknown as object | null)?.constructor?.name ?? layer)}`);
+    if (typeof choice !== 'object' || choice === null || !('rank' in choice || 'energy' in choice)) throw new Error(`FactorizedLinear.fromLinear: choose { rank } or { energy }, got ${JSON.stringify(choice)}`);
+    if ('energy' in choice && !(choice.energy > 0 && choice.energy <= 1)) throw new Error(`FactorizedLinear.fromLinear: energy must lie in (0, 1], got ${choice.energy}`);
     const out = layer.outFeatures, inF = layer.inFeatures;
     const d = decomposition ?? svd(layer.weight.data, out, inF);
     if (d.m !== out || d.n !== inF) throw new Error(`FactorizedLinear.fromLinear: the SVD is of [${d.m}, ${d.n}], the layer's weight is [${out}, ${inF}]`);
@@ -90,14 +121,17 @@ export class FactorizedLinear extends Module implements CompressedLayer {
     );
   }
 
+  /** The rank r. */
   get rank(): number {
     return this.down.shape[0];
   }
 
+  /** Size of each input row. */
   get inFeatures(): number {
     return this.down.shape[1];
   }
 
+  /** Size of each output row. */
   get outFeatures(): number {
     return this.up.shape[0];
   }

@@ -21,16 +21,18 @@ export interface ActivationStats {
   mean: Float32Array[];
   /** Fraction of examples on which the neuron is active (z > 0). */
   activeFraction: Float32Array[];
+  /** Examples the statistics were taken over. */
   count: number;
 }
 
 /** How neurons are ranked: mean activation, how often they fire, or the L1 norm of their incoming weights. */
 export type NeuronScore = 'mean' | 'active' | 'l1';
 
-function hiddenLayers(net: MLP): Linear[] {
+function hiddenLayers(net: MLP, from: string): Linear[] {
+  if (!(net instanceof MLP)) throw new Error(`${from}: neuron pruning needs an MLP (fc1 … fcN with a ReLU between), got ${net === null || typeof net !== 'object' ? String(net) : (net as object).constructor.name}`);
   const layers = net.layers;
-  if (!layers.every((l) => l instanceof Linear)) throw new Error('neurons: every layer of the MLP must be a dense Linear');
-  if (layers.length < 2) throw new Error('neurons: the MLP has no hidden layer');
+  if (!layers.every((l) => l instanceof Linear)) throw new Error(`${from}: every layer of the MLP must be a dense Linear`);
+  if (layers.length < 2) throw new Error(`${from}: the MLP has no hidden layer`);
   return layers as Linear[];
 }
 
@@ -44,7 +46,7 @@ export function activationStats(net: MLP, inputs: Tensor | Dataset, batchSize = 
   const x = inputs instanceof Tensor ? inputs : toTensorSet(inputs, 'activationStats').x;
   const count = x.shape[0];
   if (!(count >= 1)) throw new Error(`activationStats: expected at least one input, got shape [${x.shape.join(', ')}]`);
-  const layers = hiddenLayers(net);
+  const layers = hiddenLayers(net, 'activationStats');
   const hidden = layers.slice(0, -1);
   const sums = hidden.map((l) => new Float64Array(l.outFeatures));
   const active = hidden.map((l) => new Float64Array(l.outFeatures));
@@ -67,9 +69,12 @@ export function activationStats(net: MLP, inputs: Tensor | Dataset, batchSize = 
   return { mean: sums.map((s) => Float32Array.from(s, (v) => v / count)), activeFraction: active.map((a) => Float32Array.from(a, (v) => v / count)), count };
 }
 
-/** One score per hidden neuron, by the chosen rule (`l1` needs no statistics). */
+/**
+ * One score per hidden neuron, by the chosen rule (`l1` needs no statistics).
+ * @example const scores = neuronScores(net, 'mean', activationStats(net, train))
+ */
 export function neuronScores(net: MLP, score: NeuronScore, stats?: ActivationStats): Float32Array[] {
-  const hidden = hiddenLayers(net).slice(0, -1);
+  const hidden = hiddenLayers(net, 'neuronScores').slice(0, -1);
   if (score === 'l1') {
     return hidden.map((l) => {
       const out = new Float32Array(l.outFeatures);
@@ -83,6 +88,7 @@ export function neuronScores(net: MLP, score: NeuronScore, stats?: ActivationSta
 
 /** A smaller MLP and what was kept. */
 export interface PrunedNeurons {
+  /** The smaller network, with really smaller matrices. */
   net: MLP;
   /** Indices of the kept neurons of each hidden layer, ascending. */
   kept: number[][];
@@ -99,7 +105,8 @@ export interface PrunedNeurons {
  */
 export function removeNeurons(net: MLP, scores: Float32Array[], threshold: number): PrunedNeurons {
   if (!Number.isFinite(threshold)) throw new Error(`removeNeurons: threshold must be a finite number, got ${threshold}`);
-  const layers = hiddenLayers(net);
+  const layers = hiddenLayers(net, 'removeNeurons');
+  if (!Array.isArray(scores)) throw new Error(`removeNeurons: scores must be one Float32Array per hidden layer (neuronScores), got ${String(scores)}`);
   if (scores.length !== layers.length - 1 || scores.some((s, i) => s.length !== layers[i].outFeatures)) {
     throw new Error(`removeNeurons: scores [${scores.map((s) => s.length).join(', ')}] do not match the hidden layers [${layers.slice(0, -1).map((l) => l.outFeatures).join(', ')}]`);
   }

@@ -26,6 +26,14 @@ export interface PruneScheduleOptions {
   progress?: boolean;
 }
 
+/** What `pruneWithRetraining` returns. */
+export interface PrunedWithRetraining {
+  /** The pruner, holding the final masks (`stats()` counts the zeros). */
+  pruner: Pruner;
+  /** One row per epoch of retraining, as `fit` returns them. */
+  epochs: FitEpoch[];
+}
+
 /**
  * Prunes with retraining (Han et al. 2015, on TFMOT's schedule): trains `model` for
  * `epochs` while each layer's sparsity rises toward its `final` target on a cubic
@@ -34,7 +42,7 @@ export interface PruneScheduleOptions {
  * pruner (its masks and `stats()`) and the training log.
  * @example const { pruner } = pruneWithRetraining(net, train, { final: { fc1: 0.92, fc2: 0.91, fc3: 0.74 } })
  */
-export function pruneWithRetraining(model: Module, train: Dataset, options: PruneScheduleOptions): { pruner: Pruner; epochs: FitEpoch[] } {
+export function pruneWithRetraining(model: Module, train: Dataset, options: PruneScheduleOptions): PrunedWithRetraining {
   const { final, epochs = 3, batchSize = 64 } = options;
   if (typeof final !== 'object' || final === null) throw new Error(`pruneWithRetraining: final must map layer names to sparsities, got ${String(final)}`);
   const pruner = new Pruner(model);

@@ -5,10 +5,23 @@ import type { Tensor } from '../tensor/tensor.js';
 /** Whether a target sparsity applies to each layer alone or to all layers' weights pooled. */
 export type PruneScope = 'layer' | 'global';
 
+/** One weight a Pruner prunes, with its mask. */
+export interface PruneTarget {
+  /** The layer's name in the model, e.g. `fc1` (`root` for a bare layer). */
+  name: string;
+  /** The layer's weight, whose pruned entries `apply()` sets to zero. */
+  weight: Tensor;
+  /** 1 where the weight is kept, 0 where it was pruned; one entry per weight. */
+  mask: Uint8Array;
+}
+
 /** Zeros of one pruned weight. */
 export interface LayerSparsity {
+  /** The layer's name, or `total` for all layers together. */
   name: string;
+  /** Weights in the layer. */
   weights: number;
+  /** Weights that are exactly zero. */
   zeros: number;
   /** zeros ÷ weights. */
   sparsity: number;
@@ -25,7 +38,7 @@ export interface LayerSparsity {
  */
 export class Pruner {
   /** The pruned weights by layer name, with their masks. */
-  readonly targets: { name: string; weight: Tensor; mask: Uint8Array }[];
+  readonly targets: PruneTarget[];
 
   constructor(model: Module) {
     this.targets = weightedLayers(model).map(([name, layer]) => ({ name: name || 'root', weight: layer.weight, mask: maskOf(layer.weight) }));
@@ -90,7 +103,7 @@ export class Pruner {
   }
 }
 
-type Target = Pruner['targets'][number];
+type Target = PruneTarget;
 
 /** Clears the masks of the smallest-magnitude weights of `group` until `sparsity` of its weights are pruned. */
 function pruneGroup(group: Target[], sparsity: number): void {
@@ -121,6 +134,9 @@ function pruneGroup(group: Target[], sparsity: number): void {
  */
 export function polynomialSparsity(step: number, s: { final: number; initial?: number; begin: number; end: number; power?: number }): number {
   const initial = s.initial ?? 0;
+  if (!Number.isFinite(step)) throw new Error(`polynomialSparsity: step must be a finite number, got ${step}`);
+  if (!(s.final >= 0 && s.final < 1 && initial >= 0 && initial < 1)) throw new Error(`polynomialSparsity: sparsities must lie in [0, 1), got initial ${initial} and final ${s.final}`);
+  if (!(Number.isFinite(s.begin) && Number.isFinite(s.end))) throw new Error(`polynomialSparsity: begin and end must be finite steps, got ${s.begin} and ${s.end}`);
   const progress = Math.min(1, Math.max(0, (step - s.begin) / Math.max(1, s.end - s.begin)));
   return s.final + (initial - s.final) * (1 - progress) ** (s.power ?? 3);
 }

@@ -1,5 +1,5 @@
 import { Conv2d, Linear } from '../nn/layers.js';
-import type { Module } from '../nn/module.js';
+import { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { QuantizedConv2d, QuantizedLinear, type Int8Options } from './int8-layers.js';
 
@@ -16,6 +16,11 @@ export interface QuantizeOptions extends Int8Options {
  * @example quantizeDynamic(copyOfNet, { perChannel: true })
  */
 export function quantizeDynamic<M extends Module>(model: M, options: QuantizeOptions = {}): M {
+  if (!(model instanceof Module)) throw new Error(`quantizeDynamic: expected a Module, got ${String(model)}`);
+  const quantizable = (m: Module): boolean => m instanceof Linear || (m instanceof Conv2d && options.conv === true);
+  if (!model.namedModules().some(([, m]) => quantizable(m))) {
+    throw new Error(`quantizeDynamic: a ${model.constructor.name} has no ${options.conv ? 'Linear or Conv2d' : 'Linear'} layer to quantize`);
+  }
   noGrad(() => {
     for (const [, parent] of model.namedModules()) {
       for (const [name, child] of parent.namedChildren()) {

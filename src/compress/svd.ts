@@ -11,8 +11,11 @@
 
 /** A thin SVD: A `[m, n]` = U `[m, k]` · diag(S) · Vᵀ, with k = min(m, n). */
 export interface Svd {
+  /** Rows of A. */
   m: number;
+  /** Columns of A. */
   n: number;
+  /** min(m, n): the singular values kept. */
   k: number;
   /** `[m, k]` row-major, orthonormal columns. */
   U: Float64Array;
@@ -32,7 +35,10 @@ export interface SvdOptions {
   maxSweeps?: number;
 }
 
-/** The Jacobi iteration did not converge within `maxSweeps`. */
+/**
+ * The Jacobi iteration did not converge within `maxSweeps`.
+ * @example try { svd(a, m, n, { maxSweeps: 2 }); } catch (e) { if (e instanceof SvdConvergenceError) … }
+ */
 export class SvdConvergenceError extends Error {}
 
 /**

@@ -16,11 +16,13 @@ import type { SharedLayerInput } from './layer-coding.js';
 
 /** One layer's shared weights. */
 export interface SharedLayer {
+  /** The layer's name in the model. */
   name: string;
   /** The layer itself (its bias goes into the file beside the codebook). */
   layer: Linear | Conv2d;
   /** The layer's weight, rewritten from the centroids by `apply()`. */
   weight: Tensor;
+  /** Bits per cluster index: 2^bits centroids. */
   bits: number;
   /** The codebook, `[2^bits]`, trainable. */
   centroids: Tensor;
@@ -35,8 +37,13 @@ export interface SharedLayer {
  * @example const shared = new SharedWeights(net, () => 6); // 64 values per layer
  */
 export class SharedWeights {
+  /** Every Linear and Conv2d of the model, in order, with its codebook and groups. */
   readonly layers: SharedLayer[];
 
+  /**
+   * @param model The (pruned) model whose weights become shared.
+   * @param bits Bits per cluster index of each layer, by its name.
+   */
   constructor(model: Module, bits: (layer: string) => number) {
     this.layers = weightedLayers(model).map(([name, layer]) => {
       const b = bits(name);
@@ -98,8 +105,14 @@ export class SharedWeights {
  * Adam over the centroids (and any other parameters, e.g. the biases) of shared weights:
  * each step gathers the weights' gradients into their centroids, moves the centroids, and
  * writes the weights back from them. Pass it to `trainEpoch` like any optimizer.
+ * @example fit(net, train, { optimizer: new SharedWeightsAdam(shared, biases, { lr: 1e-3 }) })
  */
 export class SharedWeightsAdam extends Adam {
+  /**
+   * @param shared The shared weights whose centroids it trains.
+   * @param others The other parameters it steps as plain Adam (the biases).
+   * @param options Adam's settings.
+   */
   constructor(readonly shared: SharedWeights, others: Iterable<Tensor>, options: AdamOptions = {}) {
     super([...shared.centroids(), ...others], options);
   }

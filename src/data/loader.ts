@@ -11,11 +11,13 @@ export interface Batch {
   labels: Int32Array;
   /** Where each example sits in the dataset (for per-example data kept beside it, e.g. teacher logits). */
   indices: Int32Array;
+  /** Examples in this batch (the last one may be smaller). */
   size: number;
 }
 
 /** Options of a DataLoader. */
 export interface DataLoaderOptions {
+  /** Examples per batch (default 64). */
   batchSize?: number;
   /** The shape of one example inside a batch (default: the dataset's `sampleShape`, else `[1, 28, 28]` as the notebook's tensors). */
   sampleShape?: Shape;
@@ -37,12 +39,19 @@ export interface DataLoaderOptions {
  * @example for (const { x, labels } of new DataLoader(train, { batchSize: 64, shuffle: true, seed: 1 })) ...
  */
 export class DataLoader implements Iterable<Batch> {
+  /** Examples per batch. */
   readonly batchSize: number;
+  /** The shape of one example inside a batch. */
   readonly sampleShape: Shape;
+  /** Examples served per pass (the dataset's, or `limit`). */
   readonly count: number;
   private readonly rng: Rng | null;
   private readonly dropLast: boolean;
 
+  /**
+   * @param dataset The examples to serve.
+   * @param options Batch size, shuffling and its seed, a limit.
+   */
   constructor(readonly dataset: Dataset, options: DataLoaderOptions = {}) {
     this.batchSize = options.batchSize ?? 64;
     this.sampleShape = options.sampleShape ?? sampleShapeOf(dataset);
@@ -60,6 +69,7 @@ export class DataLoader implements Iterable<Batch> {
     return this.dropLast ? Math.floor(this.count / this.batchSize) : Math.ceil(this.count / this.batchSize);
   }
 
+  /** One pass over the dataset, batch by batch (reshuffled each pass when `shuffle` is set). */
   *[Symbol.iterator](): Iterator<Batch> {
     const order = this.rng ? this.rng.permutation(this.count) : null;
     const sample = sizeOf(this.sampleShape);

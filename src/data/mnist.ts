@@ -13,16 +13,22 @@ export interface MnistSplit {
   images: Float32Array;
   /** `count` class indices 0–9. */
   labels: Uint8Array;
+  /** Images in the split. */
   count: number;
+  /** Rows of each image (28). */
   rows: number;
+  /** Columns of each image (28). */
   cols: number;
 }
 
+/** The two splits of MNIST: 60,000 training and 10,000 test images. */
 export type MnistSplitName = 'train' | 'test';
 
 /** MNIST as a run uses it: the training split for a loader, and the test set as one tensor. */
 export interface MnistData {
+  /** The training split (60,000 images). */
   train: MnistSplit;
+  /** The test split (10,000 images). */
   test: MnistSplit;
   /** The test images as `[N, 1, 28, 28]`, for accuracy and latency without a loader. */
   testSet: TensorSet;

@@ -4,6 +4,7 @@ import { Tensor } from '../tensor/tensor.js';
 export interface TensorSet {
   /** `[N, ...sample]`, e.g. `[10000, 1, 28, 28]`. */
   x: Tensor;
+  /** One class index per row of `x`. */
   labels: Uint8Array | Int32Array;
 }
 

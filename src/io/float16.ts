@@ -41,7 +41,10 @@ export function fromFloat16Bits(h: number): number {
   return sign * (1 + m / 1024) * 2 ** (e - 15);
 }
 
-/** `x` rounded to the nearest half-precision value. */
+/**
+ * `x` rounded to the nearest half-precision value.
+ * @example roundToFloat16(0.1) // 0.0999755859375
+ */
 export function roundToFloat16(x: number): number {
   return fromFloat16Bits(toFloat16Bits(x));
 }

@@ -6,14 +6,25 @@ import { Tensor } from '../tensor/tensor.js';
 
 let globalRng = new Rng(0);
 
-/** Reseeds the generator that layers use when no `rng` is passed (as `torch.manual_seed`). */
+/**
+ * Reseeds the generator that layers use when no `rng` is passed (as `torch.manual_seed`).
+ * @example manualSeed(0); const a = new Linear(4, 2); manualSeed(0); const b = new Linear(4, 2) // same weights
+ */
 export function manualSeed(seed: number): void {
+  if (!Number.isFinite(seed)) throw new Error(`manualSeed: seed must be a finite number, got ${String(seed)}`);
   globalRng = new Rng(seed);
 }
 
 /** The generator layers draw from when none is passed. */
 export function defaultRng(): Rng {
   return globalRng;
+}
+
+/** `rng` when it is an Rng (or absent: the global one); otherwise an error naming `from` and what was given. */
+export function rngOf(from: string, rng: unknown): Rng {
+  if (rng === undefined) return globalRng;
+  if (!(rng instanceof Rng)) throw new Error(`${from}: rng must be an Rng (e.g. new Rng(0)), got ${typeof rng === 'object' ? JSON.stringify(rng) : String(rng)}`);
+  return rng;
 }
 
 /**

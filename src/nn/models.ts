@@ -4,7 +4,7 @@ import { sparseChain, type SparseStage } from '../tensor/ops/sparse.js';
 import { flatten } from '../tensor/ops/view.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { defaultRng } from './init.js';
+import { defaultRng, rngOf } from './init.js';
 import { Conv2d, Linear, MaxPool2d, type FusesMaxPool } from './layers.js';
 import { Module } from './module.js';
 
@@ -49,6 +49,8 @@ export class MLP extends Module {
 
   constructor(sizes: readonly number[], rng: Rng = defaultRng()) {
     super();
+    if (!Array.isArray(sizes)) throw new Error(`MLP: sizes must be a list of layer widths, got ${String(sizes)}`);
+    rng = rngOf(this.constructor.name, rng);
     this.sizes = [...sizes];
     if (sizes.length < 2) throw new Error(`MLP: needs at least input and output sizes, got [${sizes.join(', ')}]`);
     for (let i = 0; i + 1 < sizes.length; i++) {
@@ -100,15 +102,21 @@ export class MLP extends Module {
  * The notebook's teacher CNN (TeacherNet): conv1 = Conv2d(1→32, k5), ReLU, MaxPool(5),
  * fc1 = Linear(512→128), ReLU, fc2 = Linear(128→10). 67,786 parameters.
  * Input `[N, 1, 28, 28]` → logits `[N, 10]`.
+ * @example const teacher = new TeacherNet(new Rng(0)); teacher.forward(images) // [64, 1, 28, 28] → [64, 10]
  */
 export class TeacherNet extends Module {
+  /** Conv2d(1 → 32, 5 × 5): `[N, 1, 28, 28]` → `[N, 32, 24, 24]`. */
   conv1: Module;
+  /** MaxPool2d(5): `[N, 32, 24, 24]` → `[N, 32, 4, 4]`. */
   pool: Module;
+  /** Linear(512 → 128). */
   fc1: Module;
+  /** Linear(128 → 10): the logits. */
   fc2: Module;
 
   constructor(rng: Rng = defaultRng()) {
     super();
+    rng = rngOf('TeacherNet', rng);
     this.conv1 = new Conv2d(1, 32, 5, { rng });
     this.pool = new MaxPool2d(5, 5);
     this.fc1 = new Linear(32 * 4 * 4, 128, { rng });
@@ -188,15 +196,21 @@ export class LeNet300100 extends MLP {
  * Conv2d(1→20, k5), MaxPool(2), conv2 = Conv2d(20→50, k5), MaxPool(2), fc1 = Linear(800→500),
  * ReLU, fc2 = Linear(500→10). No ReLU after the convolutions, as in Caffe. 431,080 parameters.
  * Input `[N, 1, 28, 28]` → logits `[N, 10]`.
+ * @example const net = new LeNet5(new Rng(0)); net.numParameters() // 431,080
  */
 export class LeNet5 extends Module {
+  /** Conv2d(1 → 20, 5 × 5), pooled by 2: `[N, 1, 28, 28]` → `[N, 20, 12, 12]`. */
   conv1: Module;
+  /** Conv2d(20 → 50, 5 × 5), pooled by 2: → `[N, 50, 4, 4]`. */
   conv2: Module;
+  /** Linear(800 → 500). */
   fc1: Module;
+  /** Linear(500 → 10): the logits. */
   fc2: Module;
 
   constructor(rng: Rng = defaultRng()) {
     super();
+    rng = rngOf('LeNet5', rng);
     this.conv1 = new Conv2d(1, 20, 5, { rng });
     this.conv2 = new Conv2d(20, 50, 5, { rng });
     this.fc1 = new Linear(50 * 4 * 4, 500, { rng });

@@ -5,7 +5,9 @@ import { Tensor } from '../tensor/tensor.js';
 export interface StateEntry {
   /** F16 holds raw half-precision bit patterns in a Uint16Array (see io/float16.ts). */
   dtype: 'F32' | 'F64' | 'F16' | 'I8' | 'U8' | 'U16' | 'I32';
+  /** The size of each dimension. */
   shape: readonly number[];
+  /** The values, row-major, in the array type of `dtype`. */
   data: Float32Array | Float64Array | Int8Array | Uint8Array | Uint16Array | Int32Array;
 }
 
@@ -20,6 +22,12 @@ export type StateDict = Map<string, StateEntry>;
  * `Module`, in the order the constructor assigned them. Names join with dots, so an MLP
  * has `fc1.weight`, `fc1.bias`, ... exactly as in the notebook. Swapping a layer for a
  * compressed one is an assignment: `model.fc3 = factorized`.
+ * @example
+ * class TwoLayer extends Module {
+ *   fc1 = new Linear(784, 64);
+ *   fc2 = new Linear(64, 10);
+ *   forward(x: Tensor) { return this.fc2.forward(relu(this.fc1.forward(flatten(x)))); }
+ * }
  */
 export abstract class Module {
   /** True while training (the default), false after `eval()`. */

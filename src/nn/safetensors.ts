@@ -22,8 +22,20 @@ const ARRAYS = {
 /** Bounds the header a reader will parse, so a corrupt length cannot exhaust memory. */
 const MAX_HEADER = 100 * 1024 * 1024;
 
-/** Encodes tensors (and optional string metadata) as safetensors bytes. */
+/** What a safetensors file holds. */
+export interface Safetensors {
+  /** The tensors by name, in the file's order. */
+  state: StateDict;
+  /** The string metadata of the header's `__metadata__` (empty when absent). */
+  metadata: Record<string, string>;
+}
+
+/**
+ * Encodes tensors (and optional string metadata) as safetensors bytes.
+ * @example const bytes = encodeSafetensors(net.stateDict(), { model: 'simple-net' })
+ */
 export function encodeSafetensors(state: StateDict, metadata: Record<string, string> = {}): Uint8Array {
+  if (!(state instanceof Map)) throw new Error(`encodeSafetensors: expected a state dict (a Map of names to entries, as stateDict() returns), got ${String(state)}`);
   // No prototype: a tensor named `__proto__` or `constructor` is a key like any other.
   const header: Record<string, unknown> = Object.create(null);
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
@@ -50,8 +62,12 @@ export function encodeSafetensors(state: StateDict, metadata: Record<string, str
   return out;
 }
 
-/** Decodes safetensors bytes; `source` names the file in error messages. */
-export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): { state: StateDict; metadata: Record<string, string> } {
+/**
+ * Decodes safetensors bytes; `source` names the file in error messages. Every header
+ * entry is checked (dtype, shape, offsets inside the data) before a byte is read.
+ * @example const { state, metadata } = decodeSafetensors(bytes, 'net.safetensors')
+ */
+export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Safetensors {
   const fail = (what: string): never => {
     throw new Error(`${source}: not a valid safetensors file: ${what}`);
   };

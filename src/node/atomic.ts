@@ -8,6 +8,7 @@ let counter = 0;
  * complete new ones: the bytes go to a temporary file beside it, which is then renamed
  * over `path` (a rename within one folder is atomic). An interrupted write leaves at most
  * a stray `.tmp` file, never a half-written `path`.
+ * @example await writeFileAtomic('net.deep-compressed.safetensors', bytes)
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);

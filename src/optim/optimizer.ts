@@ -1,8 +1,12 @@
 import type { StateDict } from '../nn/module.js';
 import { Tensor } from '../tensor/tensor.js';
 
-/** Base of the optimizers: a list of parameters, `zeroGrad()`, `step()`, saveable state. */
+/**
+ * Base of the optimizers: a list of parameters, `zeroGrad()`, `step()`, saveable state.
+ * @example const opt = new Adam(net.parameters()); opt.zeroGrad(); loss.backward(); opt.step();
+ */
 export abstract class Optimizer {
+  /** The tensors this optimizer steps. */
   readonly params: Tensor[];
   /** Number of `step()` calls so far. */
   stepCount = 0;

@@ -3,10 +3,15 @@ import { Optimizer } from './optimizer.js';
 
 /** SGD's hyper-parameters; the defaults are PyTorch's (except lr, which PyTorch requires). */
 export interface SgdOptions {
+  /** Learning rate. */
   lr: number;
+  /** Momentum factor μ (default 0: plain SGD). */
   momentum?: number;
+  /** Dampening of the momentum buffer's new gradient (default 0). */
   dampening?: number;
+  /** L2 penalty added to each gradient (default 0). */
   weightDecay?: number;
+  /** Nesterov momentum (default false). */
   nesterov?: boolean;
 }
 
@@ -17,10 +22,15 @@ export interface SgdOptions {
  * @example new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 })
  */
 export class SGD extends Optimizer {
+  /** Learning rate. */
   readonly lr: number;
+  /** Momentum factor μ. */
   readonly momentum: number;
+  /** Dampening of the momentum buffer's new gradient. */
   readonly dampening: number;
+  /** L2 penalty added to each gradient. */
   readonly weightDecay: number;
+  /** Whether the step uses Nesterov momentum. */
   readonly nesterov: boolean;
   private readonly velocity: Float32Array[];
   private started: boolean[];

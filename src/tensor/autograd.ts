@@ -18,7 +18,10 @@ export interface GradNode {
 
 let gradEnabled = true;
 
-/** Whether operations currently record a graph. */
+/**
+ * Whether operations currently record a graph.
+ * @example noGrad(() => isGradEnabled()) // false
+ */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
@@ -30,6 +33,7 @@ export function isGradEnabled(): boolean {
  * const logits = noGrad(() => model.forward(x));
  */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new Error(`noGrad: expected a function to run, got ${String(fn)}`);
   const previous = gradEnabled;
   gradEnabled = false;
   try {

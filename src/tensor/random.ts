@@ -75,7 +75,7 @@ export class Rng {
   }
 
   /** Shuffles `items` in place (Fisher–Yates) and returns it. */
-  shuffle<T extends { length: number; [i: number]: any }>(items: T): T {
+  shuffle<T extends ArrayLike<unknown> & { [i: number]: unknown }>(items: T): T {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const t = items[i];

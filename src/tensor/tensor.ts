@@ -20,12 +20,18 @@ export interface TensorOptions {
  * sum(mul(w, w)).backward(); // w.grad = [2, 4, 6]
  */
 export class Tensor {
+  /** The values, row-major; `reshape` views share it. */
   readonly data: Float32Array;
+  /** The size of each dimension, e.g. `[64, 1, 28, 28]`; `[]` for a scalar. */
   readonly shape: Shape;
+  /** Whether ops record how this tensor is used, so that `backward()` fills its `grad`. */
   requiresGrad: boolean;
   /** Gradient of the last `backward()` loss with respect to this tensor, same shape. */
   grad: Tensor | null = null;
-  /** How this tensor was computed; null for leaves and once the graph is freed. */
+  /**
+   * How this tensor was computed; null for leaves and once the graph is freed.
+   * @internal
+   */
   node: GradNode | null = null;
 
   constructor(data: Float32Array, shape: Shape, options: TensorOptions = {}) {
@@ -121,6 +127,7 @@ export class Tensor {
     runBackward(this, gradient);
   }
 
+  /** `Tensor([2, 3], [1, 2, 3, 4, 5, 6])`: the shape and the first eight values. */
   toString(): string {
     const head = Array.from(this.data.subarray(0, 8), (v) => +v.toFixed(4)).join(', ');
     return `Tensor(${fmt(this.shape)}, [${head}${this.size > 8 ? ', ...' : ''}])`;

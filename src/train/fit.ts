@@ -15,6 +15,7 @@ export type LossFn = (logits: Tensor, batch: Batch) => Tensor;
 
 /** Options of `trainEpoch`. */
 export interface TrainEpochOptions {
+  /** The loss of a batch given its logits (default cross-entropy on its labels). */
   loss?: LossFn;
   /** Label of the progress bar; no bar when omitted. */
   progress?: string;
@@ -26,7 +27,9 @@ export interface TrainEpochOptions {
 export interface EpochStats {
   /** Mean of the batch losses (as the notebook's running_loss / len(trainloader)). */
   loss: number;
+  /** Examples seen. */
   images: number;
+  /** Wall time of the pass. */
   seconds: number;
 }
 

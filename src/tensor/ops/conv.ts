@@ -5,7 +5,9 @@ import { Tensor } from '../tensor.js';
 
 /** Stride and zero padding of a 2-D window op; a number means the same for height and width. */
 export interface Conv2dOptions {
+  /** Step between windows: one for both axes, or [rows, columns] (default 1). */
   stride?: number | [number, number];
+  /** Zeros added on each side: one for both axes, or [rows, columns] (default 0). */
   padding?: number | [number, number];
 }
 
@@ -63,7 +65,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
 
 /** Kernel size and stride of max pooling; the stride defaults to the kernel size, as PyTorch. */
 export interface MaxPool2dOptions {
+  /** The window: one side for a square, or [rows, columns]. */
   kernelSize: number | [number, number];
+  /** Step between windows (default: the window, so windows do not overlap). */
   stride?: number | [number, number];
 }
 

@@ -3,7 +3,8 @@ import { kernels } from '../kernels/index.js';
 import { Tensor } from '../tensor.js';
 import { asTensor, broadcastPlan, unbroadcast, type BroadcastPlan } from './broadcast.js';
 
-type Operand = Tensor | number;
+/** An operand of the element-wise ops: a tensor, or a number that stands for a scalar tensor. */
+export type Operand = Tensor | number;
 
 /** Applies f elementwise over the broadcast of a and b. */
 function zip(a: Tensor, b: Tensor, plan: BroadcastPlan, f: (x: number, y: number) => number): Float32Array {
@@ -24,7 +25,10 @@ export function add(a: Operand, b: Operand): Tensor {
   return record('add', [ta, tb], out, (g) => [unbroadcast(g, plan.aIndex, ta.size), unbroadcast(g, plan.bIndex, tb.size)]);
 }
 
-/** a − b, elementwise with one-way broadcasting. */
+/**
+ * a − b, elementwise with one-way broadcasting.
+ * @example sub(logits, 1) // every entry minus one
+ */
 export function sub(a: Operand, b: Operand): Tensor {
   const [ta, tb] = [asTensor(a), asTensor(b)];
   const plan = broadcastPlan('sub', ta.shape, tb.shape);
@@ -35,7 +39,10 @@ export function sub(a: Operand, b: Operand): Tensor {
   ]);
 }
 
-/** a · b, elementwise with one-way broadcasting. d/da = b, d/db = a. */
+/**
+ * a · b, elementwise with one-way broadcasting. d/da = b, d/db = a.
+ * @example mul(w, w) // w², elementwise
+ */
 export function mul(a: Operand, b: Operand): Tensor {
   const [ta, tb] = [asTensor(a), asTensor(b)];
   const plan = broadcastPlan('mul', ta.shape, tb.shape);
@@ -48,7 +55,10 @@ export function mul(a: Operand, b: Operand): Tensor {
   });
 }
 
-/** a / b, elementwise with one-way broadcasting. d/da = 1/b, d/db = −a/b². */
+/**
+ * a / b, elementwise with one-way broadcasting. d/da = 1/b, d/db = −a/b².
+ * @example div(x, 255) // [N, 784] scaled to [0, 1]
+ */
 export function div(a: Operand, b: Operand): Tensor {
   const [ta, tb] = [asTensor(a), asTensor(b)];
   const plan = broadcastPlan('div', ta.shape, tb.shape);
@@ -66,19 +76,28 @@ export function div(a: Operand, b: Operand): Tensor {
   });
 }
 
-/** −x. */
+/**
+ * −x.
+ * @example neg(Tensor.from([1, -2])) // [-1, 2]
+ */
 export function neg(x: Tensor): Tensor {
   const out = new Tensor(x.data.map((v) => -v), x.shape);
   return record('neg', [x], out, (g) => [g.map((v) => -v)]);
 }
 
-/** eˣ. d/dx = eˣ (the output itself). */
+/**
+ * eˣ. d/dx = eˣ (the output itself).
+ * @example exp(Tensor.from([0, 1])) // [1, 2.718…]
+ */
 export function exp(x: Tensor): Tensor {
   const out = new Tensor(x.data.map(Math.exp), x.shape);
   return record('exp', [x], out, (g) => [g.map((v, i) => v * out.data[i])]);
 }
 
-/** Natural logarithm. d/dx = 1/x. */
+/**
+ * Natural logarithm. d/dx = 1/x.
+ * @example log(softmax(logits)) // what logSoftmax computes, less stably
+ */
 export function log(x: Tensor): Tensor {
   const out = new Tensor(x.data.map(Math.log), x.shape);
   return record('log', [x], out, (g) => [g.map((v, i) => v / x.data[i])]);
@@ -93,7 +112,10 @@ export function xlogx(x: Tensor): Tensor {
   return record('xlogx', [x], out, (g) => [g.map((v, i) => (x.data[i] === 0 ? 0 : v * (Math.log(x.data[i]) + 1)))]);
 }
 
-/** max(x, 0). The gradient passes where the output is positive. */
+/**
+ * max(x, 0). The gradient passes where the output is positive.
+ * @example relu(Tensor.from([-1, 2])) // [0, 2]
+ */
 export function relu(x: Tensor): Tensor {
   const out = Tensor.zeros(x.shape);
   kernels.relu(x.data, out.data);

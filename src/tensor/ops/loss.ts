@@ -17,7 +17,10 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return sub(shifted, log(sum(exp(shifted), axis, true)));
 }
 
-/** softmax(x) = exp(logSoftmax(x)) along `axis` (default: the last). */
+/**
+ * softmax(x) = exp(logSoftmax(x)) along `axis` (default: the last).
+ * @example softmax(logits) // [N, C], each row sums to 1
+ */
 export function softmax(x: Tensor, axis = -1): Tensor {
   return exp(logSoftmax(x, axis));
 }

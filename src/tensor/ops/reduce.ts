@@ -48,7 +48,10 @@ export function sum(x: Tensor, axis?: number, keepDim = false): Tensor {
   });
 }
 
-/** Mean of all elements or along one axis: sum / count. */
+/**
+ * Mean of all elements or along one axis: sum / count.
+ * @example mean(x, 0) // [N, C] → [C], the mean of each column
+ */
 export function mean(x: Tensor, axis?: number, keepDim = false): Tensor {
   if (x.size === 0) throw new Error(`mean: empty tensor ${fmt(x.shape)}`);
   const count = axis === undefined ? x.size : x.shape[normalizeAxis('mean', axis, x.rank)];
@@ -80,7 +83,10 @@ function argmaxIndices(x: Tensor, v: AxisView): Int32Array {
   return idx;
 }
 
-/** Largest element overall or along one axis. The gradient flows to the (first) maximum. */
+/**
+ * Largest element overall or along one axis. The gradient flows to the (first) maximum.
+ * @example max(logits, 1) // [N, C] → [N], each row's largest
+ */
 export function max(x: Tensor, axis?: number, keepDim = false): Tensor {
   if (x.size === 0) throw new Error(`max: empty tensor ${fmt(x.shape)}`);
   const view = axisView('max', x, axis, keepDim);

@@ -27,14 +27,20 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   return record('reshape', [x], out, (g) => [g]);
 }
 
-/** Collapses dimensions from `startDim` on into one: `[N, C, H, W]` → `[N, C·H·W]`. */
+/**
+ * Collapses dimensions from `startDim` on into one: `[N, C, H, W]` → `[N, C·H·W]`.
+ * @example flatten(images) // [64, 1, 28, 28] → [64, 784]
+ */
 export function flatten(x: Tensor, startDim = 1): Tensor {
   if (x.rank === 0) return reshape(x, [1]);
   const s = normalizeAxis('flatten', startDim, x.rank);
   return reshape(x, [...x.shape.slice(0, s), sizeOf(x.shape.slice(s))]);
 }
 
-/** Transpose of a 2-D tensor (copied): `[M, N]` → `[N, M]`. */
+/**
+ * Transpose of a 2-D tensor (copied): `[M, N]` → `[N, M]`.
+ * @example transpose(w) // [512, 784] → [784, 512]
+ */
 export function transpose(x: Tensor): Tensor {
   if (x.rank !== 2) throw new Error(`transpose: expects a 2-D tensor, got ${fmt(x.shape)}`);
   const [m, n] = x.shape;
