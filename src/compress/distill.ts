@@ -68,7 +68,11 @@ export function precomputeLogits(teacher: Module, set: Dataset): Tensor {
     teacher.train(wasTraining);
   }
   const out = new Float32Array(x.shape[0] * classes);
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return new Tensor(out, [x.shape[0], classes]);
 }
 
