@@ -8,7 +8,8 @@ import type { Module } from '../src/nn/module.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { measure, measureSlow, type BenchOptions, type BenchResult } from './harness.js';
+import { alternatingTimings } from '../src/compress/measure.js';
+import type { BenchOptions, BenchResult } from './harness.js';
 
 /** Prunes a model to `sparsity` (global magnitude ranking), leaving it dense. */
 const pruned = (sparsity: number) => (m: Module): Module => {
@@ -38,8 +39,9 @@ const TEACHER: Variant[] = [
  * Compressed models end to end, on the default backend: the notebook's SimpleNet
  * (784-512-256-128-10) dense, pruned to 90% and 95% and stored as CSR, and int8; the
  * teacher CNN dense and int8. Forward passes on real MNIST test images at batch 1, 64 and
- * the whole 10k test set at once. Rates are images/s; each ratio is against the dense
- * model at the same batch, measured in the same run. Every compressed model is first
+ * the whole 10k test set at once. The variants of one model at one batch are timed side
+ * by side, in alternating rounds (the protocol every section uses, `compress/measure.ts`);
+ * rates are images/s, and each ratio is against the dense model in the same call. Every compressed model is first
  * checked against its reference: a CSR model computes what the pruned dense model does
  * (SQNR above 80 dB, float rounding only), an int8 one stays within int8 error of the
  * dense model (above 20 dB).
@@ -55,19 +57,21 @@ export async function benchModels(options: BenchOptions): Promise<BenchResult[]>
   for (const [model, variants, make, image] of suites) {
     for (const batch of options.quick ? [1, 64] : [1, 64, 10000]) {
       const x = batchOf(batch, image);
-      const rows: BenchResult[] = [];
       const dense = noGrad(() => make().forward(x)).data;
-      for (const [name, compress, reference] of variants) {
+      const models = variants.map(([name, compress, reference]) => {
         const m = noGrad(() => compress(make()));
         const got = noGrad(() => m.forward(x)).data;
         const want = reference ? noGrad(() => reference(make()).forward(x)).data : dense;
         const err = sqnr(want, got);
         if (!(err > (reference ? 80 : 20))) throw new Error(`models bench: ${model} ${name} b${batch} is off its reference (SQNR ${err.toFixed(1)} dB)`);
-        const run = (): void => void noGrad(() => m.forward(x));
-        const label = `${model} ${name} b${batch}`;
-        rows.push(batch >= 10000 ? measureSlow('models', label, run, batch, 'images/s', 5) : measure('models', label, run, batch, 'images/s', options));
-      }
-      results.push(...rows.map((r) => ({ ...r, ratio: r.rate / rows[0].rate, baseline: rows[0].name })));
+        return m;
+      });
+      const sampling = batch >= 10000 ? { minRounds: 5, minSeconds: 0 } : { minRounds: options.quick ? 5 : 15, minSeconds: options.quick ? 0.1 : 0.5 };
+      const timings = noGrad(() => alternatingTimings(models.map((m) => () => m.forward(x)), sampling));
+      results.push(...timings.map((t, i) => ({
+        family: 'models', name: `${model} ${variants[i][0]} b${batch}`, median: t.median, spread: (t.q3 - t.q1) / t.median, samples: t.rounds,
+        rate: batch / t.median, unit: 'images/s', ratio: timings[0].median / t.median, baseline: `${model} ${variants[0][0]} b${batch}`,
+      })));
     }
   }
   return results;

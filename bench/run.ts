@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/node/atomic.js';
 import type { PeersRun } from '../src/report/peers.js';
-import { formatMarkdown, formatTable, type Column } from '../src/report/table.js';
+import { formatMarkdown, formatTable, toSignificant, type Column } from '../src/report/table.js';
 import { benchConv } from './conv.js';
 import { benchCsr } from './csr.js';
 import { benchElementwise } from './elementwise.js';
@@ -109,7 +109,7 @@ async function savePeers(results: BenchResult[], env: Record<string, string | nu
 function columns(results: BenchResult[]): Column<BenchResult>[] {
   return [
     { header: 'case', value: (r) => r.name },
-    { header: 'median ms', value: (r) => (Number.isNaN(r.median) ? '' : (r.median * 1000).toFixed(3)) },
+    { header: 'median ms', value: (r) => (Number.isNaN(r.median) ? '' : toSignificant(r.median * 1000, 3)) },
     { header: 'spread ±%', value: (r) => (Number.isNaN(r.spread) ? '' : (r.spread * 50).toFixed(1)) },
     { header: 'rate', value: (r) => r.rate, digits: rateDigits(results) },
     { header: 'unit', value: (r) => r.unit },

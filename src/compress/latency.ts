@@ -2,7 +2,7 @@ import { toTensorSet, type Dataset } from '../data/dataset.js';
 import type { TensorSet } from '../data/tensor-set.js';
 import { Module } from '../nn/module.js';
 import { Tensor } from '../tensor/tensor.js';
-import { forwardLatency, pairedLatency, stateBytes } from './metrics.js';
+import { forwardMedians } from './measure.js';
 
 /**
  * The public measures of a model: what it holds, and how long one forward pass takes on
@@ -44,11 +44,12 @@ function batchOf(options: ModelLatencyOptions, from: string): number {
 
 /**
  * Median seconds of one `model.forward` on the first `batchSize` rows of `input`, in
- * evaluation mode and without a graph, after a warm-up call.
+ * evaluation mode and without a graph, after a warm-up (the protocol of `measure.ts`).
  * @example modelLatency(net, testSet, { batchSize: 64 }) // 0.00041
  */
 export function modelLatency(model: Module, input: Tensor | Dataset | TensorSet, options: ModelLatencyOptions = {}): number {
-  return forwardLatency(checked(model, 'modelLatency'), inputOf(input, 'modelLatency'), batchOf(options, 'modelLatency'));
+  const x = inputOf(input, 'modelLatency');
+  return forwardMedians([checked(model, 'modelLatency')], x, { batchSize: batchOf(options, 'modelLatency') })[0];
 }
 
 /**
@@ -59,7 +60,7 @@ export function modelLatency(model: Module, input: Tensor | Dataset | TensorSet,
  */
 export function compareLatency(base: Module, model: Module, input: Tensor | Dataset | TensorSet, options: ModelLatencyOptions = {}): LatencyComparison {
   const x = inputOf(input, 'compareLatency');
-  const [b, m] = pairedLatency(checked(base, 'compareLatency'), checked(model, 'compareLatency'), x, batchOf(options, 'compareLatency'));
+  const [b, m] = forwardMedians([checked(base, 'compareLatency'), checked(model, 'compareLatency')], x, { batchSize: batchOf(options, 'compareLatency') });
   return { base: b, model: m, speedUp: b / m };
 }
 
@@ -70,5 +71,7 @@ export function compareLatency(base: Module, model: Module, input: Tensor | Data
  * @example modelBytes(new SimpleNet()) // 2,269,736
  */
 export function modelBytes(model: Module): number {
-  return stateBytes(checked(model, 'modelBytes'));
+  let bytes = 0;
+  for (const entry of checked(model, 'modelBytes').stateDict().values()) bytes += entry.data.byteLength;
+  return bytes;
 }

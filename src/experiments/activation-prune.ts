@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { measureLatency, speedUpOver } from '../compress/metrics.js';
+import { forwardMedians, SET_TIMING, TIMING_BATCH } from '../compress/measure.js';
 import { activationStats, neuronScores, removeNeurons, type NeuronScore } from '../compress/neurons.js';
 import type { MnistData } from '../data/mnist.js';
 import { saveModel } from '../node/files.js';
@@ -38,15 +38,17 @@ export interface ActivationRow {
   kept: number[];
   /** Hidden layers where no neuron reached the threshold (the strongest was kept). */
   emptied: number[];
-  /** Model-only forward time of one batch of 64 and of the whole test set, seconds (medians). */
+  /** Model-only forward time at batch 1, of one batch of 64 and of the whole test set in batches of 64, seconds (medians). */
+  latency1: number;
   latencyBatch: number;
   latencySet: number;
-  /** Seconds of one forward pass at batch 1 (median). */
-  latency1: number;
-  /** Original time ÷ this one's, at batch 1 and per batch of 64, timed side by side (`speedUpOver`). */
+  /** The original network's, timed beside it in the same calls. */
+  base1: number;
+  baseBatch: number;
+  baseSet: number;
+  /** base ÷ latency, at batch 1, 64 and for the whole set. */
   speedup1: number;
   speedup64: number;
-  /** Original latency ÷ this one, for the whole set. */
   speedup: number;
   /** Accuracy after fine-tuning the pruned net, when asked for. */
   fineTuned?: number;
@@ -77,18 +79,19 @@ export async function runActivationPrune(config: SectionConfig<ActivationPruneOp
     layer: `fc${i + 1}`, neurons: m.length, meanActivation: m.reduce((a, b) => a + b, 0) / m.length, dead: m.filter((v) => v === 0).length,
   }));
   const originalParams = net.numParameters();
-  const base = measureLatency(net, data.testSet.x, { batchSize: config.batchSize });
+  const x = data.testSet.x;
   const sweep: ActivationRow[] = [];
   for (const threshold of config.thresholds) {
     const pruned = removeNeurons(net, scores, threshold);
-    const latency = measureLatency(pruned.net, data.testSet.x, { batchSize: config.batchSize });
-    const speed = speedUpOver(net, pruned.net, data.testSet.x);
+    const [base1, latency1] = forwardMedians([net, pruned.net], x, { batchSize: 1 });
+    const [baseBatch, latencyBatch] = forwardMedians([net, pruned.net], x, { batchSize: TIMING_BATCH });
+    const [baseSet, latencySet] = forwardMedians([net, pruned.net], x, { batchSize: TIMING_BATCH, wholeSet: true }, SET_TIMING);
     const newParams = pruned.net.numParameters();
     const row: ActivationRow = {
       threshold, accuracy: evaluate(pruned.net, data.testSet), originalParams, newParams, sizeReduction: 1 - newParams / originalParams,
       kept: pruned.kept.map((k) => k.length), emptied: pruned.emptied,
-      latencyBatch: latency.perBatch, latencySet: latency.perSet, speedup: base.perSet / latency.perSet,
-      latency1: speed.latency1, speedup1: speed.speedup1, speedup64: speed.speedup64,
+      latency1, latencyBatch, latencySet, base1, baseBatch, baseSet,
+      speedup1: base1 / latency1, speedup64: baseBatch / latencyBatch, speedup: baseSet / latencySet,
     };
     clock.mark('notebook');
     if (config.fineTune.some((t) => Math.abs(t - threshold) < 1e-9)) {
@@ -113,12 +116,15 @@ export const ACTIVATION_COLUMNS: Column<ActivationRow>[] = [
   { header: 'new params', value: (r) => r.newParams },
   { header: 'size reduction', value: (r) => r.sizeReduction, digits: 3 },
   { header: 'kept neurons', value: (r) => `${r.kept.join('-')}${r.emptied.length ? ' *' : ''}` },
-  { header: 'ms / batch 64', value: (r) => r.latencyBatch * 1000, digits: 3 },
-  { header: 'ms / 10k set', value: (r) => r.latencySet * 1000, digits: 1 },
-  { header: 'speed-up 10k', value: (r) => `${r.speedup.toFixed(2)}×` },
-  { header: 'ms b1', value: (r) => r.latency1 * 1000, digits: 3 },
+  { header: 'ms b1 original', value: (r) => r.base1 * 1000, significant: 3 },
+  { header: 'ms b1', value: (r) => r.latency1 * 1000, significant: 3 },
   { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'ms b64 original', value: (r) => r.baseBatch * 1000, significant: 3 },
+  { header: 'ms b64', value: (r) => r.latencyBatch * 1000, significant: 3 },
   { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
+  { header: 'ms set original', value: (r) => r.baseSet * 1000, significant: 3 },
+  { header: 'ms set', value: (r) => r.latencySet * 1000, significant: 3 },
+  { header: 'speed-up set', value: (r) => `${r.speedup.toFixed(2)}×` },
   { header: 'fine-tuned', value: (r) => (r.fineTuned === undefined ? '' : (r.fineTuned * 100).toFixed(2)) },
 ];
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { distillationLoss, precomputeLogits, teacherRows } from '../compress/distill.js';
-import { forwardLatency, measureLatency, speedUpOver, stateBytes } from '../compress/metrics.js';
+import { modelBytes } from '../compress/latency.js';
+import { forwardMedians, SET_TIMING, TIMING_BATCH } from '../compress/measure.js';
 import { saveModel } from '../node/files.js';
 import { StudentNet, TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
@@ -35,14 +36,16 @@ export interface DistillRow {
   accuracy: number;
   /** Bytes of its weights in memory. */
   bytes: number;
-  /** Model-only forward time of one batch of 64, seconds (median). */
+  /** The batch size of `latencyBatch` and `latencySet` (`TIMING_BATCH`). */
+  batchSize: number;
+  /** Model-only forward time of one batch of `batchSize`, seconds (median). */
   latencyBatch: number;
   /** Seconds of one forward pass at batch 1 (median). */
   latency1: number;
-  /** The teacher's time ÷ this model's, per batch of 64 and at batch 1, timed side by side (`speedUpOver`): the speed distillation buys. */
-  speedup64: number;
+  /** The teacher's time ÷ this model's, per batch and at batch 1: the speed distillation buys. Every model of the section is timed in one call per batch size, so these are ratios of the latencies in the same rows. */
+  speedupBatch: number;
   speedup1: number;
-  /** Model-only forward time of the whole test set in batches of 64, seconds (median). */
+  /** Model-only forward time of the whole test set in batches of `batchSize`, seconds (median). */
   latencySet: number;
 }
 
@@ -52,6 +55,8 @@ export interface DistillResult {
   models: DistillRow[];
   /** Accuracy of the proper KD student minus the labels-only student, in points. */
   kdGainPoints: number;
+  /** Images of the test set the latencies ran over. */
+  testImages: number;
   seconds: SectionSeconds;
 }
 
@@ -91,23 +96,19 @@ export async function runDistill(config: SectionConfig<DistillOptions>, data: Mn
     trained.push([name, method, student]);
   }
 
-  const models = trained.map(([name, method, model]): DistillRow => {
-    const latency = measureLatency(model, data.testSet.x, { batchSize: config.batchSize });
-    return {
-      model: name, method, params: model.numParameters(), accuracy: epochs.filter((e) => e.model === name).at(-1)!.accuracy,
-      bytes: stateBytes(model), latencyBatch: latency.perBatch, latencySet: latency.perSet, latency1: forwardLatency(model, data.testSet.x, 1), speedup64: 1, speedup1: 1,
-    };
-  });
-  const teacherModel = trained.find(([name]) => name === 'teacher')?.[2];
-  models.forEach((m, i) => {
-    if (!teacherModel || m.model === 'teacher') return;
-    const speed = speedUpOver(teacherModel, trained[i][2], data.testSet.x);
-    m.speedup1 = speed.speedup1;
-    m.speedup64 = speed.speedup64;
-  });
+  // Every model side by side, once per workload: the teacher (first) is every ratio's base.
+  const nets = trained.map(([, , model]) => model);
+  const x = data.testSet.x;
+  const at1 = forwardMedians(nets, x, { batchSize: 1 });
+  const atBatch = forwardMedians(nets, x, { batchSize: TIMING_BATCH });
+  const atSet = forwardMedians(nets, x, { batchSize: TIMING_BATCH, wholeSet: true }, SET_TIMING);
+  const models = trained.map(([name, method, model], i): DistillRow => ({
+    model: name, method, params: model.numParameters(), accuracy: epochs.filter((e) => e.model === name).at(-1)!.accuracy, bytes: modelBytes(model),
+    batchSize: TIMING_BATCH, latency1: at1[i], latencyBatch: atBatch[i], latencySet: atSet[i], speedup1: at1[0] / at1[i], speedupBatch: atBatch[0] / atBatch[i],
+  }));
   clock.mark('notebook');
   const accuracyOf = (name: string): number => models.find((m) => m.model === name)!.accuracy;
-  const result = { epochs, models, kdGainPoints: (accuracyOf('student-kd') - accuracyOf('student-labels')) * 100, seconds: clock.seconds };
+  const result = { epochs, models, testImages: x.shape[0], kdGainPoints: (accuracyOf('student-kd') - accuracyOf('student-labels')) * 100, seconds: clock.seconds };
 
   if (config.out) {
     for (const [name, method, model] of trained) {
@@ -118,23 +119,27 @@ export async function runDistill(config: SectionConfig<DistillOptions>, data: Mn
   return result;
 }
 
-/** The summary table: every model of the section with its size, accuracy and speed. */
-export const DISTILL_COLUMNS: Column<DistillRow>[] = [
-  { header: 'model', value: (r) => r.model },
-  { header: 'trained by', value: (r) => r.method },
-  { header: 'params', value: (r) => r.params },
-  { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
-  { header: 'KiB', value: (r) => r.bytes / 1024, digits: 1 },
-  { header: 'ms / batch 64', value: (r) => r.latencyBatch * 1000, digits: 3 },
-  { header: 'ms / 10k set', value: (r) => r.latencySet * 1000, digits: 1 },
-  { header: 'ms b1', value: (r) => r.latency1 * 1000, digits: 3 },
-  { header: 'vs teacher b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
-  { header: 'vs teacher b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
-];
+/** The summary table: every model of the section with its size, accuracy and speed (`batch` the run's batch size, `set` the test set's size). */
+export function distillColumns(batch: number, set: number): Column<DistillRow>[] {
+  return [
+    { header: 'model', value: (r) => r.model },
+    { header: 'trained by', value: (r) => r.method },
+    { header: 'params', value: (r) => r.params },
+    { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
+    { header: 'KiB', value: (r) => r.bytes / 1024, digits: 1 },
+    { header: 'ms b1', value: (r) => r.latency1 * 1000, significant: 3 },
+    { header: 'vs teacher b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+    { header: `ms / batch ${batch}`, value: (r) => r.latencyBatch * 1000, significant: 3 },
+    { header: `vs teacher b${batch}`, value: (r) => `${r.speedupBatch.toFixed(2)}×` },
+    { header: `ms / ${set} images`, value: (r) => r.latencySet * 1000, significant: 3 },
+  ];
+}
 
 const gainLine = (r: DistillResult, temperature: number, alpha: number): string =>
   `KD (T=${temperature}, α=${alpha}) minus labels only: ${r.kdGainPoints >= 0 ? '+' : ''}${r.kdGainPoints.toFixed(2)} points` +
   ` (${r.kdGainPoints > 0 ? 'distillation helped' : r.kdGainPoints < 0 ? 'distillation did worse' : 'no difference'} on this seed).`;
+
+const columnsOf = (r: DistillResult): Column<DistillRow>[] => distillColumns(r.models[0].batchSize, r.testImages);
 
 const DEFAULTS: DistillOptions = { temperature: 4, alpha: 0.5, sweepTemperatures: [] };
 
@@ -153,13 +158,13 @@ export const distill = defineSection({
     sweepTemperatures: { kind: 'numbers', flag: 'sweep-temperature', min: 0, openMin: true, help: 'also train a KD student at each T, e.g. 1,2,4,8' },
   },
   run: runDistill,
-  print: (r, config) => `${formatTable(r.epochs, EPOCH_COLUMNS)}\n\n${formatTable(r.models, DISTILL_COLUMNS)}\n\n${gainLine(r, config.temperature, config.alpha)}\n`,
+  print: (r, config) => `${formatTable(r.epochs, EPOCH_COLUMNS)}\n\n${formatTable(r.models, columnsOf(r))}\n\n${gainLine(r, config.temperature, config.alpha)}\n`,
   report: (r) => ({
     title: '1. Knowledge distillation',
     correction: CORRECTIONS.distill,
     lines: [
       `Notebook: teacher ${NOTEBOOK.distill.teacherAccuracy}%, KD student ${NOTEBOOK.distill.studentAccuracy}% (its \`%timeit evaluate\`: ${NOTEBOOK.distill.teacherTimeit} s and ${NOTEBOOK.distill.studentTimeit} s, loader included).`,
-      '', formatMarkdown(r.models, DISTILL_COLUMNS), '', gainLine(r, DEFAULTS.temperature, DEFAULTS.alpha),
+      '', formatMarkdown(r.models, columnsOf(r)), '', gainLine(r, DEFAULTS.temperature, DEFAULTS.alpha),
     ],
     charts: [],
     bytes: r.models.map((m) => ({ name: m.model, method: 'distillation', bytes: m.bytes, accuracy: m.accuracy * 100 })),

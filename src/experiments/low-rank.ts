@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { breakEvenRank, energyKept, FactorizedLinear, matrixChainOrder, rankForEnergy } from '../compress/low-rank.js';
-import { measureLatency, pairedLatency, speedOf, speedUpOver } from '../compress/metrics.js';
+import { forwardMedians, SET_TIMING, TIMING_BATCH } from '../compress/measure.js';
 import { svd } from '../compress/svd.js';
 import type { MnistData } from '../data/mnist.js';
 import { saveModel } from '../node/files.js';
@@ -9,7 +9,7 @@ import type { MLP } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 import { lineChart } from '../report/charts.js';
 import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
-import { formatMarkdown, formatTable, type Column } from '../report/table.js';
+import { formatMarkdown, formatTable, toSignificant, type Column } from '../report/table.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { trainClassifier, type EpochRow } from '../train/classifier.js';
@@ -60,7 +60,10 @@ export interface RankRow {
   /** Seconds of one forward pass of the whole net with this fc3, at batch 1 and 64 (medians). */
   netLatency1: number;
   netLatency64: number;
-  /** The dense net's time ÷ this one's, at batch 1 and 64, timed side by side (`speedUpOver`). */
+  /** The dense net's, timed beside it in the same calls. */
+  denseLatency1: number;
+  denseLatency64: number;
+  /** denseLatency ÷ netLatency, at batch 1 and 64. */
   speedup1: number;
   speedup64: number;
 }
@@ -75,10 +78,14 @@ export interface EnergyRow {
   flops: number;
   accuracy: number;
   fineTuned?: number;
+  /** Seconds of a pass over the whole test set in batches of 64, and the dense net's beside it. */
   netLatency: number;
-  /** Seconds of one forward pass at batch 1 and 64, and the dense net's time ÷ these. */
+  denseLatencySet: number;
+  /** Seconds of one forward pass at batch 1 and 64, the dense net's beside them, and dense ÷ these. */
   netLatency1: number;
   netLatency64: number;
+  denseLatency1: number;
+  denseLatency64: number;
   speedup1: number;
   speedup64: number;
 }
@@ -100,10 +107,16 @@ function flopsPerImage(net: MLP): number {
   return net.layers.reduce((f, l) => f + 2 * (l instanceof FactorizedLinear ? l.macsPerRow : (l as Linear).inFeatures * (l as Linear).outFeatures), 0);
 }
 
+/** The whole test set through `trial` and through the dense `net`, side by side. */
+function setRow(net: MLP, trial: MLP, x: Tensor): Pick<EnergyRow, 'netLatency' | 'denseLatencySet'> {
+  const [denseLatencySet, netLatency] = forwardMedians([net, trial], x, { batchSize: TIMING_BATCH, wholeSet: true }, SET_TIMING);
+  return { netLatency, denseLatencySet };
+}
+
 /** fc3 dense and factorized, side by side (alternating rounds after a warm-up): one fc3 call at batch 64 takes well under 0.1 ms, where a single drift would decide. */
 function layerTimes(dense: Module, factorized: Module, x64: Tensor, x10k: Tensor): Pick<RankRow, 'layerDense64' | 'layerFactorized64' | 'layerDense10k' | 'layerFactorized10k'> {
-  const [layerDense64, layerFactorized64] = pairedLatency(dense, factorized, x64, 64);
-  const [layerDense10k, layerFactorized10k] = pairedLatency(dense, factorized, x10k, x10k.shape[0], { minRuns: 5, minSeconds: 0 });
+  const [layerDense64, layerFactorized64] = forwardMedians([dense, factorized], x64, { batchSize: 64 });
+  const [layerDense10k, layerFactorized10k] = forwardMedians([dense, factorized], x10k, { batchSize: x10k.shape[0] }, SET_TIMING);
   return { layerDense64, layerFactorized64, layerDense10k, layerFactorized10k };
 }
 
@@ -121,13 +134,15 @@ export async function runLowRank(config: SectionConfig<LowRankOptions>, data: Mn
   const rng = new Rng(config.seed + 3000);
   const x64 = Tensor.uniform([64, fc3.inFeatures], 0, 1, rng);
   const x10k = Tensor.uniform([config.largeBatch, fc3.inFeatures], 0, 1, rng);
-  const dense = speedOf(net, data.testSet.x);
-  const original = {
-    params: net.numParameters(), flops: flopsPerImage(net), netLatency: measureLatency(net, data.testSet.x).perSet, netLatency1: dense.latency1, netLatency64: dense.latency64,
-  };
-  const speedRow = (trial: MLP): Pick<RankRow, 'netLatency1' | 'netLatency64' | 'speedup1' | 'speedup64'> => {
-    const s = speedUpOver(net, trial, data.testSet.x);
-    return { netLatency1: s.latency1, netLatency64: s.latency64, speedup1: s.speedup1, speedup64: s.speedup64 };
+  const x = data.testSet.x;
+  const [netLatency] = forwardMedians([net], x, { batchSize: TIMING_BATCH, wholeSet: true }, SET_TIMING);
+  const [netLatency1] = forwardMedians([net], x, { batchSize: 1 });
+  const [netLatency64] = forwardMedians([net], x, { batchSize: TIMING_BATCH });
+  const original = { params: net.numParameters(), flops: flopsPerImage(net), netLatency, netLatency1, netLatency64 };
+  const speedRow = (trial: MLP): Pick<RankRow, 'netLatency1' | 'netLatency64' | 'denseLatency1' | 'denseLatency64' | 'speedup1' | 'speedup64'> => {
+    const [denseLatency1, trial1] = forwardMedians([net, trial], x, { batchSize: 1 });
+    const [denseLatency64, trial64] = forwardMedians([net, trial], x, { batchSize: TIMING_BATCH });
+    return { netLatency1: trial1, netLatency64: trial64, denseLatency1, denseLatency64, speedup1: denseLatency1 / trial1, speedup64: denseLatency64 / trial64 };
   };
 
   const sweep: RankRow[] = [];
@@ -160,7 +175,7 @@ export async function runLowRank(config: SectionConfig<LowRankOptions>, data: Mn
     });
     const row: EnergyRow = {
       energy: target, ranks, params: trial.numParameters(), flops: flopsPerImage(trial), accuracy: evaluate(trial, data.testSet),
-      netLatency: measureLatency(trial, data.testSet.x).perSet, ...speedRow(trial),
+      ...setRow(net, trial, x), ...speedRow(trial),
     };
     if (config.fineTuneEpochs > 0) {
       row.fineTuned = trainClassifier(`fine-tune ${target * 100}%`, trial, data, { ...config, epochs: config.fineTuneEpochs }, { seed: config.seed + 3000 }).at(-1)!.accuracy;
@@ -185,11 +200,15 @@ export const RANK_COLUMNS: Column<RankRow>[] = [
   { header: 'operations', value: (r) => r.operations },
   { header: 'notebook ops', value: (r) => r.notebookOperations },
   { header: 'energy %', value: (r) => r.energy * 100, digits: 2 },
-  { header: 'fc3 µs b64 dense', value: (r) => r.layerDense64 * 1e6, digits: 0 },
-  { header: 'fc3 µs b64 low-rank', value: (r) => r.layerFactorized64 * 1e6, digits: 0 },
-  { header: 'fc3 ms b10k dense', value: (r) => r.layerDense10k * 1e3, digits: 1 },
-  { header: 'fc3 ms b10k low-rank', value: (r) => r.layerFactorized10k * 1e3, digits: 1 },
+  { header: 'fc3 µs b64 dense', value: (r) => r.layerDense64 * 1e6, significant: 3 },
+  { header: 'fc3 µs b64 low-rank', value: (r) => r.layerFactorized64 * 1e6, significant: 3 },
+  { header: 'fc3 ms large dense', value: (r) => r.layerDense10k * 1e3, significant: 3 },
+  { header: 'fc3 ms large low-rank', value: (r) => r.layerFactorized10k * 1e3, significant: 3 },
+  { header: 'net ms b1 dense', value: (r) => r.denseLatency1 * 1e3, significant: 3 },
+  { header: 'net ms b1', value: (r) => r.netLatency1 * 1e3, significant: 3 },
   { header: 'net speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'net ms b64 dense', value: (r) => r.denseLatency64 * 1e3, significant: 3 },
+  { header: 'net ms b64', value: (r) => r.netLatency64 * 1e3, significant: 3 },
   { header: 'net speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
 ];
 
@@ -201,13 +220,18 @@ export const ENERGY_COLUMNS: Column<EnergyRow>[] = [
   { header: 'MFLOP / image', value: (r) => r.flops / 1e6, digits: 3 },
   { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
   { header: 'fine-tuned %', value: (r) => (r.fineTuned === undefined ? '' : (r.fineTuned * 100).toFixed(2)) },
-  { header: 'net ms / 10k', value: (r) => r.netLatency * 1e3, digits: 0 },
+  { header: 'net ms set dense', value: (r) => r.denseLatencySet * 1e3, significant: 3 },
+  { header: 'net ms set', value: (r) => r.netLatency * 1e3, significant: 3 },
+  { header: 'net ms b1 dense', value: (r) => r.denseLatency1 * 1e3, significant: 3 },
+  { header: 'net ms b1', value: (r) => r.netLatency1 * 1e3, significant: 3 },
   { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'net ms b64 dense', value: (r) => r.denseLatency64 * 1e3, significant: 3 },
+  { header: 'net ms b64', value: (r) => r.netLatency64 * 1e3, significant: 3 },
   { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
 ];
 
 const originalLine = (r: LowRankResult): string =>
-  `original: ${r.original.params} params, ${(r.original.flops / 1e6).toFixed(3)} MFLOP/image, ${(r.original.netLatency * 1e3).toFixed(0)} ms / 10k`;
+  `original: ${r.original.params} params, ${(r.original.flops / 1e6).toFixed(3)} MFLOP/image, ${toSignificant(r.original.netLatency * 1e3, 3)} ms for the test set in batches of 64`;
 
 /** Section 4 of the notebook: low-rank factorization. */
 export const lowRank = defineSection({

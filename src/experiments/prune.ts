@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { CsrMatrix, toSparse } from '../compress/csr.js';
-import { forwardLatency, speedUpOver } from '../compress/metrics.js';
+import { forwardMedians } from '../compress/measure.js';
 import { Pruner, type PruneScope } from '../compress/prune.js';
 import type { MnistData } from '../data/mnist.js';
 import { saveModel } from '../node/files.js';
 import type { MLP } from '../nn/models.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
 import { lineChart } from '../report/charts.js';
 import { formatMarkdown, formatTable, type Column } from '../report/table.js';
@@ -52,7 +53,7 @@ export interface ThresholdRow {
   /** Seconds of one forward pass of the sparse (CSR) model at batch 1 and 64 (medians). */
   sparseLatency1: number;
   sparseLatency64: number;
-  /** The same for the dense model (weights with zeros in them). */
+  /** The same for the dense unpruned network, timed beside it in the same calls. */
   denseLatency1: number;
   denseLatency64: number;
 }
@@ -73,9 +74,19 @@ export interface FineTuneRow {
   /** Seconds of one forward pass of the round's network run as CSR, at batch 1 and 64 (medians). */
   sparseLatency1: number;
   sparseLatency64: number;
-  /** The dense unpruned network's time ÷ the CSR one's, at batch 1 and 64, timed side by side (`speedUpOver`). */
+  /** The same for the dense unpruned network, timed beside it in the same calls. */
+  denseLatency1: number;
+  denseLatency64: number;
+  /** denseLatency ÷ sparseLatency, at batch 1 and 64. */
   speedup1: number;
   speedup64: number;
+}
+
+/** The dense network and the sparse one timed side by side at batch 1 and 64. */
+function pairedSpeed(dense: MLP, sparse: MLP, x: Tensor): Pick<FineTuneRow, 'denseLatency1' | 'denseLatency64' | 'sparseLatency1' | 'sparseLatency64'> {
+  const [denseLatency1, sparseLatency1] = forwardMedians([dense, sparse], x, { batchSize: 1 });
+  const [denseLatency64, sparseLatency64] = forwardMedians([dense, sparse], x, { batchSize: 64 });
+  return { denseLatency1, denseLatency64, sparseLatency1, sparseLatency64 };
 }
 
 /** What section 2 returns. */
@@ -86,6 +97,8 @@ export interface PruneResult {
   fineTune: FineTuneRow[];
   /** The sparsest fine-tuned round within 0.5 point of the unpruned accuracy (null if none). */
   bestWithinHalfPoint: FineTuneRow | null;
+  /** Bytes of the network's float32 biases, which every CSR size below leaves out and the report adds. */
+  biasBytes: number;
   seconds: SectionSeconds;
 }
 
@@ -115,8 +128,6 @@ export async function runPrune(config: SectionConfig<PruneOptions>, data: MnistD
   const clock = new SectionClock();
   const { net, epochs: training, accuracy: baseAccuracy } = await trainedSimpleNet(config, data, context.net);
   const x = data.testSet.x;
-  const denseLatency1 = forwardLatency(net, x, 1);
-  const denseLatency64 = forwardLatency(net, x, 64);
 
   const swept = net.clone();
   const pruner = new Pruner(swept);
@@ -128,8 +139,7 @@ export async function runPrune(config: SectionConfig<PruneOptions>, data: MnistD
     const sparse = toSparse(swept.clone());
     const row: ThresholdRow = {
       threshold, accuracy: evaluate(swept, data.testSet), weights: total.weights, zeros: total.zeros, zeroPercent: total.sparsity * 100,
-      ...sizes, compression: sizes.denseBytes / sizes.csrBytesNarrow,
-      sparseLatency1: forwardLatency(sparse, x, 1), sparseLatency64: forwardLatency(sparse, x, 64), denseLatency1, denseLatency64,
+      ...sizes, compression: sizes.denseBytes / sizes.csrBytesNarrow, ...pairedSpeed(net, sparse, x),
     };
     sweep.push(row);
     config.log?.(`λ=${threshold}: accuracy ${percent(row.accuracy)}, ${row.zeroPercent.toFixed(1)}% zeros`);
@@ -146,11 +156,10 @@ export async function runPrune(config: SectionConfig<PruneOptions>, data: MnistD
     const log = trainClassifier(`fine-tune ${(target * 100).toFixed(0)}%`, tuned, data, { ...config, epochs: config.fineTuneEpochs },
       { afterStep: () => rounds.apply(), lr: config.fineTuneLr ?? config.lr / 2, seed: config.seed + 1000 + i });
     const sparsity = rounds.stats().at(-1)!.sparsity;
-    const speed = speedUpOver(net, toSparse(tuned.clone()), x);
+    const speed = pairedSpeed(net, toSparse(tuned.clone()), x);
     const row: FineTuneRow = {
       round: i + 1, targetSparsity: target, sparsity, accuracyPruned, accuracy: log.at(-1)!.accuracy, reduction: 1 / (1 - sparsity),
-      csrBytes: csrSizes(tuned).csrBytesNarrow, sparseLatency1: speed.latency1, sparseLatency64: speed.latency64,
-      speedup1: speed.speedup1, speedup64: speed.speedup64,
+      csrBytes: csrSizes(tuned).csrBytesNarrow, ...speed, speedup1: speed.denseLatency1 / speed.sparseLatency1, speedup64: speed.denseLatency64 / speed.sparseLatency64,
     };
     fineTune.push(row);
     if (row.accuracy >= baseAccuracy - 0.005 && (!best || row.sparsity > best.row.sparsity)) best = { row, net: tuned.clone() };
@@ -158,7 +167,8 @@ export async function runPrune(config: SectionConfig<PruneOptions>, data: MnistD
   const bestWithinHalfPoint = best?.row ?? null;
 
   clock.mark('extras');
-  const result = { training, baseAccuracy, sweep, fineTune, bestWithinHalfPoint, seconds: clock.seconds };
+  const biasBytes = net.namedParameters().filter(([name]) => name.endsWith('bias')).reduce((n, [, p]) => n + p.data.byteLength, 0);
+  const result = { training, baseAccuracy, sweep, fineTune, bestWithinHalfPoint, biasBytes, seconds: clock.seconds };
   if (config.out) {
     await writeJson(config.out, 'prune.json', result);
     if (best) {
@@ -182,10 +192,10 @@ export const SWEEP_COLUMNS: Column<ThresholdRow>[] = [
   { header: 'CSR int32 MB', value: (r) => r.csrBytes / 2 ** 20, digits: 3 },
   { header: 'CSR u16 MB', value: (r) => r.csrBytesNarrow / 2 ** 20, digits: 3 },
   { header: 'dense/CSR', value: (r) => r.compression, digits: 2 },
-  { header: 'ms b1 dense', value: (r) => r.denseLatency1 * 1000, digits: 3 },
-  { header: 'ms b1 CSR', value: (r) => r.sparseLatency1 * 1000, digits: 3 },
-  { header: 'ms b64 dense', value: (r) => r.denseLatency64 * 1000, digits: 2 },
-  { header: 'ms b64 CSR', value: (r) => r.sparseLatency64 * 1000, digits: 2 },
+  { header: 'ms b1 dense', value: (r) => r.denseLatency1 * 1000, significant: 3 },
+  { header: 'ms b1 CSR', value: (r) => r.sparseLatency1 * 1000, significant: 3 },
+  { header: 'ms b64 dense', value: (r) => r.denseLatency64 * 1000, significant: 3 },
+  { header: 'ms b64 CSR', value: (r) => r.sparseLatency64 * 1000, significant: 3 },
   { header: 'speed-up b1', value: (r) => `${(r.denseLatency1 / r.sparseLatency1).toFixed(2)}×` },
   { header: 'speed-up b64', value: (r) => `${(r.denseLatency64 / r.sparseLatency64).toFixed(2)}×` },
 ];
@@ -198,14 +208,13 @@ export const FINE_TUNE_COLUMNS: Column<FineTuneRow>[] = [
   { header: 'fewer weights', value: (r) => `${r.reduction.toFixed(1)}×` },
   { header: 'accuracy pruned', value: (r) => r.accuracyPruned * 100, digits: 2 },
   { header: 'after fine-tune', value: (r) => r.accuracy * 100, digits: 2 },
-  { header: 'ms b1 CSR', value: (r) => r.sparseLatency1 * 1000, digits: 3 },
-  { header: 'ms b64 CSR', value: (r) => r.sparseLatency64 * 1000, digits: 2 },
+  { header: 'ms b1 dense', value: (r) => r.denseLatency1 * 1000, significant: 3 },
+  { header: 'ms b1 CSR', value: (r) => r.sparseLatency1 * 1000, significant: 3 },
   { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'ms b64 dense', value: (r) => r.denseLatency64 * 1000, significant: 3 },
+  { header: 'ms b64 CSR', value: (r) => r.sparseLatency64 * 1000, significant: 3 },
   { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
 ];
-
-/** The float32 bytes of SimpleNet's biases (512 + 256 + 128 + 10), added to weight-only sizes. */
-const BIAS_BYTES = 4 * 906;
 
 const bestLine = (r: PruneResult): string => {
   const best = r.bestWithinHalfPoint;
@@ -251,8 +260,8 @@ export const prune = defineSection({
       ...NOTEBOOK.prune.sweep.map(([, accuracy, zeros]) => ({ source: 'notebook', zeros, accuracy })),
     ], { x: ['weights set to zero (%)', 'zeros'], y: ['test accuracy (%)', 'accuracy'], series: 'source' })],
     bytes: [
-      ...r.sweep.map((x) => ({ name: `λ=${x.threshold}`, method: 'magnitude pruning (CSR)', bytes: x.csrBytesNarrow + BIAS_BYTES, accuracy: x.accuracy * 100 })),
-      ...r.fineTune.map((x) => ({ name: `${(x.sparsity * 100).toFixed(0)}% + fine-tune`, method: 'pruning + fine-tuning (CSR)', bytes: x.csrBytes + BIAS_BYTES, accuracy: x.accuracy * 100 })),
+      ...r.sweep.map((x) => ({ name: `λ=${x.threshold}`, method: 'magnitude pruning (CSR)', bytes: x.csrBytesNarrow + r.biasBytes, accuracy: x.accuracy * 100 })),
+      ...r.fineTune.map((x) => ({ name: `${(x.sparsity * 100).toFixed(0)}% + fine-tune`, method: 'pruning + fine-tuning (CSR)', bytes: x.csrBytes + r.biasBytes, accuracy: x.accuracy * 100 })),
     ],
     speed: [
       ...r.sweep.slice(0, 1).map((x) => ({ name: 'SimpleNet', method: 'dense fp32', accuracy: r.baseAccuracy * 100, ms1: x.denseLatency1 * 1000, ms64: x.denseLatency64 * 1000 })),

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dequantizeWeight, sqnr } from '../compress/int8.js';
 import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
-import { forwardLatency, setLatency, speedUpOver, stateBytes } from '../compress/metrics.js';
+import { modelBytes } from '../compress/latency.js';
+import { forwardMedians, SET_TIMING, TIMING_BATCH } from '../compress/measure.js';
 import { quantizeDynamic } from '../compress/quantize.js';
 import type { MnistData } from '../data/mnist.js';
 import { loadWeights, saveModel } from '../node/files.js';
@@ -95,19 +96,19 @@ async function compare(name: 'simple-net' | 'teacher', float: Module, copy: () =
     ['int8 per-tensor', quantizeDynamic(copy(), { perChannel: false, conv: true, reduceRange: REDUCE_RANGE })],
     ['int8 per-channel', quantizeDynamic(copy(), { perChannel: true, conv: true, reduceRange: REDUCE_RANGE })],
   ];
-  let base: QuantizeRow | null = null;
-  for (const [scheme, model] of variants) {
-    // int8 against fp32 at batch 1 and 64 in alternating rounds (speedUpOver); the set in turn.
-    const speed = base ? speedUpOver(float, model, x) : { latency1: forwardLatency(model, x, 1), latency64: forwardLatency(model, x, 64), speedup1: 1, speedup64: 1 };
-    const largeBatch = name === 'teacher' ? Math.min(1000, x.shape[0]) : x.shape[0];
-    const latency10k = setLatency(model, x, largeBatch);
+  // fp32 and both int8 models side by side, once per workload: fp32 (first) is every ratio's base.
+  const models = variants.map(([, model]) => model);
+  const largeBatch = name === 'teacher' ? Math.min(1000, x.shape[0]) : x.shape[0];
+  const at1 = forwardMedians(models, x, { batchSize: 1 });
+  const at64 = forwardMedians(models, x, { batchSize: TIMING_BATCH });
+  const atSet = forwardMedians(models, x, { batchSize: largeBatch, wholeSet: true }, SET_TIMING);
+  for (const [i, [scheme, model]] of variants.entries()) {
     const row: QuantizeRow = {
-      model: name, scheme, accuracy: evaluate(model, data.testSet), weightBytes: stateBytes(model),
+      model: name, scheme, accuracy: evaluate(model, data.testSet), weightBytes: modelBytes(model),
       fileBytes: await fileBytes(model, config.out, `${name}-${scheme.replace(/ /g, '-')}`),
-      latency64: speed.latency64, latency10k, largeBatch, speedup64: speed.speedup64, speedup10k: base ? base.latency10k / latency10k : 1,
-      latency1: speed.latency1, speedup1: speed.speedup1,
+      latency1: at1[i], latency64: at64[i], latency10k: atSet[i], largeBatch,
+      speedup1: at1[0] / at1[i], speedup64: at64[0] / at64[i], speedup10k: atSet[0] / atSet[i],
     };
-    base ??= row;
     rows.push(row);
     config.log?.(`${name} ${scheme}: accuracy ${percent(row.accuracy)}, ${row.weightBytes} bytes`);
     if (scheme === 'fp32') continue;
@@ -160,13 +161,13 @@ export const QUANT_COLUMNS: Column<QuantizeRow>[] = [
   { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
   { header: 'weight KiB', value: (r) => r.weightBytes / 1024, digits: 1 },
   { header: 'file KiB', value: (r) => r.fileBytes / 1024, digits: 1 },
-  { header: 'ms b64', value: (r) => r.latency64 * 1000, digits: 3 },
-  { header: 'ms 10k set', value: (r) => r.latency10k * 1000, digits: 1 },
-  { header: 'in batches of', value: (r) => r.largeBatch },
-  { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
-  { header: 'speed-up 10k', value: (r) => `${r.speedup10k.toFixed(2)}×` },
-  { header: 'ms b1', value: (r) => r.latency1 * 1000, digits: 3 },
+  { header: 'ms b1', value: (r) => r.latency1 * 1000, significant: 3 },
   { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
+  { header: 'ms b64', value: (r) => r.latency64 * 1000, significant: 3 },
+  { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
+  { header: 'ms test set', value: (r) => r.latency10k * 1000, significant: 3 },
+  { header: 'in batches of', value: (r) => r.largeBatch },
+  { header: 'speed-up set', value: (r) => `${r.speedup10k.toFixed(2)}×` },
 ];
 
 /** The weight quantization error of each layer. */
