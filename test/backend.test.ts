@@ -5,7 +5,7 @@ import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
 import { Linear } from '../src/nn/layers.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
-import { HelperPool } from '../src/tensor/kernels/wasm/pool.js';
+import { HelperThreads } from '../src/tensor/kernels/wasm/helpers.js';
 import { compileBuild } from '../src/tensor/kernels/wasm/build.js';
 import { MAX_PAGES } from '../src/tensor/kernels/wasm/heap.js';
 import { randomArray } from './helpers.js';
@@ -89,7 +89,7 @@ describe('wasm helper threads fail loudly', () => {
   it('a helper that cannot start is reported with its own message, not waited for', () => {
     // A module importing a function the helper does not provide: instantiating it fails in the helper.
     const bytes = Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 11, 1, 3, 101, 110, 118, 3, 102, 111, 111, 0, 0);
-    const pool = new HelperPool(new WebAssembly.Module(bytes), new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }), 1, ['foo']);
+    const pool = new HelperThreads(new WebAssembly.Module(bytes), new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }), 1, ['foo']);
     const t0 = Date.now();
     expect(() => pool.start(0, 'foo', [])).toThrow(/wasm: helper thread 1 stopped while starting: .*foo.*; it cannot run foo/);
     expect(Date.now() - t0).toBeLessThan(9000); // the helper's own failure, not the start-up limit
@@ -101,7 +101,7 @@ describe('wasm helper threads fail loudly', () => {
     const build = compileBuild('plain');
     if (!('compiled' in build)) throw new Error(build.reason);
     const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
-    const pool = new HelperPool(build.compiled, memory, 1, ['gemm']);
+    const pool = new HelperThreads(build.compiled, memory, 1, ['gemm']);
     const [a, b, c, scratch] = [65536, 65536 + 64, 65536 + 128, 65536 + 256];
     const f32 = new Float32Array(memory.buffer);
     f32[a / 4] = 1;

@@ -164,7 +164,7 @@ describe('wasm int8 GEMM', () => {
 describe('wasm Adam step', () => {
   const module = WasmModule.load({ threads: 1 }).module!;
   const rng = new Rng(29);
-  // Past ADAM_POOL_MIN values a parameter is split into one range per thread: 100,003 on two threads.
+  // Past ADAM_SPLIT_MIN values a parameter is split into one range per thread: 100,003 on two threads.
   for (const [n, threads] of [[1, 1], [3, 1], [4, 1], [37, 1], [1000, 1], [100_003, 2]]) {
     const own = threads === 1 ? module : WasmModule.load({ threads }).module!;
     const wasm = wasmCalls(own);

@@ -6,8 +6,8 @@ import { checkAgainstSkeleton, type LayerCodec } from './codec.js';
 import { sparseLinearCodec } from './csr.js';
 import { factorizedLinearCodec } from './low-rank.js';
 import { quantizedCodec } from './int8-layers.js';
-import { DEEP_COMPRESSED_FORMAT } from './deep-compressed.js';
-import { deepCompressedModel } from './deep-compressed-model.js';
+import { DEEP_COMPRESSED_FORMAT } from './deep-compression-file.js';
+import { deepCompressedModel } from './deep-compression-models.js';
 
 const CODECS: LayerCodec[] = [sparseLinearCodec, factorizedLinearCodec, quantizedCodec];
 

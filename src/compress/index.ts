@@ -24,8 +24,8 @@ export { sqnr } from './int8.js';
 // Deep Compression (Han et al. 2016): dead units, weight sharing, the coded file.
 export { removeDeadUnits, type DeadUnits } from './dead-units.js';
 export { SharedWeights, SharedWeightsAdam, type SharedLayer } from './weight-sharing.js';
-export { encodeDeepCompressed, decodeDeepCompressed, DEEP_COMPRESSED_FORMAT, type DecodedModel, type EncodedDeepCompressed, type LayerCost, type SharedLayerInput } from './deep-compressed.js';
-export { deepCompressedModel, DEEP_COMPRESSION_MODELS, type DeepCompressionModel, type DeepCompressionSpec, type PaperFigures } from './deep-compressed-model.js';
+export { encodeDeepCompressed, decodeDeepCompressed, DEEP_COMPRESSED_FORMAT, type DecodedModel, type EncodedDeepCompressed, type LayerCost, type SharedLayerInput } from './deep-compression-file.js';
+export { deepCompressedModel, DEEP_COMPRESSION_MODELS, type DeepCompressionModel, type DeepCompressionSpec, type PaperFigures } from './deep-compression-models.js';
 export { roundToFloat16 } from '../io/float16.js';
 // Models to and from bytes, and what they measure.
 export { modelToBytes, modelFromBytes, type ModelFromBytesOptions } from './checkpoint.js';

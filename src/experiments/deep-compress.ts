@@ -1,10 +1,10 @@
-import { DEEP_COMPRESSION_MODELS } from '../compress/deep-compressed-model.js';
+import { DEEP_COMPRESSION_MODELS } from '../compress/deep-compression-models.js';
 import type { LayerCost } from '../compress/layer-coding.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../node/atomic.js';
 import { barCharts, renderSvg, type Chart } from '../report/charts.js';
 import { formatMarkdown, formatTable, type Column } from '../report/table.js';
-import { INDEX_BITS, runDeepCompress, type DeepCompressOptions, type DeepCompressResult } from './deep-compress-run.js';
+import { INDEX_BITS, runDeepCompress, type DeepCompressOptions, type DeepCompressResult } from './deep-compress-pipeline.js';
 import { defineSection } from './section.js';
 
 /** One stage of the pipeline: its size, and the paper's ratio at the same stage. */

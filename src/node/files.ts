@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { loadCompressedState, modelFromBytes, modelToBytes, skeletonOf } from '../compress/checkpoint.js';
-import { deepCompressedModel } from '../compress/deep-compressed-model.js';
+import { deepCompressedModel } from '../compress/deep-compression-models.js';
 import { exportOnnx, type OnnxOptions } from '../interop/onnx.js';
 import { checkFinite } from '../nn/checkpoint.js';
 import { Module, type StateDict } from '../nn/module.js';

@@ -30,7 +30,7 @@ export interface Platform {
   terminal(): { write(text: string): void } | null;
 }
 
-/** A running helper thread, as the pool sees it. */
+/** A running helper thread, as the wasm module's helpers see it. */
 export interface HelperThread {
   /** Calls `listener` once the thread fails with an error it did not catch. */
   onError(listener: (e: Error) => void): void;

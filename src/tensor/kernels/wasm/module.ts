@@ -1,17 +1,17 @@
 import { compileBuild, simdLevel, threadCount, type CompiledBuild, type SimdLevel, type WasmExports } from './build.js';
 import { MAX_PAGES, WasmHeap } from './heap.js';
-import { HelperPool } from './pool.js';
+import { HelperThreads } from './helpers.js';
 
 /** The exports helper threads may run: the kernels that take a share (a column or image range) of a call. */
 const SPLIT_KERNELS = ['gemm', 'linearEpilogue', 'gemv', 'gemmI16', 'gemmU7I8', 'convPool', 'convPoolBackward', 'convForward', 'convBackward', 'csrGemv', 'csrGemm', 'csrGemmT', 'transposePad', 'convI16', 'convU7I8', 'adamStepAt', 'fmaPeak'] as const;
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
 
 /** Kernel calls of at least this many multiply-adds are split across the threads. */
-export const POOL_MIN_MACS = 512 * 1024;
+export const SPLIT_MIN_MACS = 512 * 1024;
 
 /**
  * One running build of the kernels: its exports, the memory they share (see `WasmHeap`),
- * and a pool of helper threads for large calls. The calls themselves, which copy arrays in,
+ * and the helper threads that take shares of large calls. The calls themselves, which copy arrays in,
  * run a kernel and copy results out, live beside this file, one file per family.
  */
 let modules = 0;
@@ -21,7 +21,7 @@ export class WasmModule {
   readonly id = ++modules;
   readonly exports: WasmExports;
   readonly heap: WasmHeap;
-  private readonly pool: HelperPool;
+  private readonly helpers: HelperThreads;
 
   private constructor(
     memory: WebAssembly.Memory, compiled: WebAssembly.Module, threads: number,
@@ -31,7 +31,7 @@ export class WasmModule {
     const imports = { env: { memory, abort: () => { throw new Error('wasm abort'); } } };
     this.exports = new WebAssembly.Instance(compiled, imports).exports as unknown as WasmExports;
     this.heap = new WasmHeap(memory, this.exports.heapBase());
-    this.pool = new HelperPool(compiled, memory, threads - 1, SPLIT_KERNELS);
+    this.helpers = new HelperThreads(compiled, memory, threads - 1, SPLIT_KERNELS);
   }
 
   /** The key under which a layer keeps its weights packed for this module (`packs` maps). */
@@ -55,12 +55,12 @@ export class WasmModule {
 
   /** Threads a large call is split across (1 = no helpers). */
   get threads(): number {
-    return this.pool.size + 1;
+    return this.helpers.size + 1;
   }
 
   /** The thread of helper i, for tests that stop one on purpose. */
   helperThread(i: number) {
-    return this.pool.worker(i);
+    return this.helpers.worker(i);
   }
 
   /**
@@ -97,7 +97,7 @@ export class WasmModule {
    * scratch when the call returns.
    */
   runJobs(jobs: readonly (readonly [SplitKernel, number[]])[]): void {
-    for (let p = 1; p < jobs.length; p++) this.pool.start(p - 1, jobs[p][0], jobs[p][1]);
+    for (let p = 1; p < jobs.length; p++) this.helpers.start(p - 1, jobs[p][0], jobs[p][1]);
     let failure: unknown = null;
     try {
       (this.exports[jobs[0][0]] as (...a: number[]) => void)(...jobs[0][1]);
@@ -106,7 +106,7 @@ export class WasmModule {
     }
     for (let p = 1; p < jobs.length; p++) {
       try {
-        this.pool.join(p - 1);
+        this.helpers.join(p - 1);
       } catch (e) {
         failure ??= e;
       }

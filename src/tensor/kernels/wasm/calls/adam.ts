@@ -1,7 +1,7 @@
 import { shareBounds, type WasmModule } from '../module.js';
 
 /** Parameters of at least this many values are updated on all the threads (fc1's 401k: both; a bias: this one). */
-export const ADAM_POOL_MIN = 64 * 1024;
+export const ADAM_SPLIT_MIN = 64 * 1024;
 
 /**
  * Adam's update (same arguments as kernels/elementwise.ts adamStep), in float32 SIMD.
@@ -21,7 +21,7 @@ export function adamStep(
   // 1 − β in float64: 1 − f32(0.999) would be 1.3e-5 off 0.001.
   const settings = frame.place(Float32Array.of(stepSize, beta1, 1 - beta1, beta2, 1 - beta2, eps, sqrtBc2, weightDecay));
   const n = p.length;
-  const parts = n >= ADAM_POOL_MIN ? wasm.threads : 1;
+  const parts = n >= ADAM_SPLIT_MIN ? wasm.threads : 1;
   const bounds = shareBounds(n, parts, 4);
   wasm.split('adamStepAt', parts, (i) => {
     const at = bounds[i] * 4;

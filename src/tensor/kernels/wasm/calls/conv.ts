@@ -1,7 +1,7 @@
 import type { ConvGeometry } from '../../conv.js';
 import type { PoolWindow } from '../../conv-pool.js';
 import type { ScratchFrame } from '../heap.js';
-import { POOL_MIN_MACS, shareBounds, type SplitKernel, type WasmModule } from '../module.js';
+import { SPLIT_MIN_MACS, shareBounds, type SplitKernel, type WasmModule } from '../module.js';
 
 /**
  * The convolution kernels of assembly/conv.ts over a whole batch, same arguments as their
@@ -84,7 +84,7 @@ function convJob(
   const frame: ScratchFrame = m.heap.frame();
   const geo = frame.place(geometryWords(OC, g, pool));
   const work = (N * OC * g.OH * g.OW * g.C * g.KH * g.KW) / saving;
-  const parts = work >= POOL_MIN_MACS ? Math.min(m.threads, N) : 1;
+  const parts = work >= SPLIT_MIN_MACS ? Math.min(m.threads, N) : 1;
   const sizeW = OC * g.C * g.KH * g.KW;
   const scratchBytes = m.exports.convScratch(geo);
   const shares = Array.from({ length: parts }, () => ({

@@ -1,11 +1,11 @@
 import type { ScratchFrame } from '../heap.js';
-import { POOL_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
+import { SPLIT_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
 
 /** Products of at most this many rows take the memory-bound GEMV (assembly/gemv.ts). */
 export const GEMV_MAX_ROWS = 3;
 
 /** GEMVs over at least this many weights are split across the threads (fc2's 131k weights: 33 µs split, 57 µs not; bench gemv). */
-export const GEMV_POOL_MIN = 64 * 1024;
+export const GEMV_SPLIT_MIN = 64 * 1024;
 
 /**
  * C (+)= op(A)·op(B) in wasm, same arguments as kernels/gemm.ts. Operands that are not
@@ -60,7 +60,7 @@ export function linearBackward(
   const xa = dW ? frame.place(x, N * inF) : 0;
   const dxa = dx ? frame.output(dx, false, N * inF) : 0;
   const dWa = dW ? frame.output(dW, addW, outF * inF) : 0;
-  if (dx && dW && m.threads > 1 && N > GEMV_MAX_ROWS && N * inF * outF >= POOL_MIN_MACS) {
+  if (dx && dW && m.threads > 1 && N > GEMV_MAX_ROWS && N * inF * outF >= SPLIT_MIN_MACS) {
     const [sx, sw] = [frame.take(m.exports.packBytes(N, inF, outF)), frame.take(m.exports.packBytes(outF, inF, N))];
     m.runJobs([
       ['gemm', [0, 0, N, inF, outF, g, wa, dxa, 0, sx, 0, inF]],
@@ -105,13 +105,13 @@ function product(
 ): void {
   if (M <= GEMV_MAX_ROWS) {
     if (transA) a = rowsOf(m, frame, a, M, K);
-    const parts = N * K >= GEMV_POOL_MIN ? Math.max(1, Math.min(m.threads, Math.floor(N / 16))) : 1;
+    const parts = N * K >= GEMV_SPLIT_MIN ? Math.max(1, Math.min(m.threads, Math.floor(N / 16))) : 1;
     const bounds = shareBounds(N, parts, 16);
     m.split('gemv', parts, (p) => [+transB, M, N, K, a, b, c, +accumulate, bounds[p], bounds[p + 1]]);
     if (bias || relu) epilogueRows(m, c, M, N, bias, relu);
     return;
   }
-  const parts = M * N * K >= POOL_MIN_MACS ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
+  const parts = M * N * K >= SPLIT_MIN_MACS ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
   const pack = m.exports.packBytes(M, N, K);
   const scratch = Array.from({ length: parts }, () => frame.take(pack));
   const bounds = shareBounds(N, parts, 8);

@@ -3,9 +3,9 @@ import type { PoolWindow } from '../../conv-pool.js';
 import type { Int8Weights } from '../../int8.js';
 import { dequantFactors, quantFromRange, type ActivationQuant } from '../../quant.js';
 import { roundUp, type ScratchFrame } from '../heap.js';
-import { POOL_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
+import { SPLIT_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
 import { geometryWords } from './conv.js';
-import { GEMV_MAX_ROWS, GEMV_POOL_MIN } from './dense.js';
+import { GEMV_MAX_ROWS, GEMV_SPLIT_MIN } from './dense.js';
 
 /** int8 weights widened to 16 bits and padded along K to a multiple of 8, as assembly/int8.ts reads them. */
 interface WidePack {
@@ -68,7 +68,7 @@ function splitU7(m: WasmModule, frame: ScratchFrame, pack: BytePack, M: number, 
   const at = pack.at ?? frame.place(new Uint8Array(pack.bytes.buffer));
   const sums = pack.at === null ? frame.place(pack.rowSums) : pack.at + roundUp(pack.bytes.byteLength, 16);
   // A few rows are memory-bound like a GEMV: split once the weights are large, as dense.ts does.
-  const large = M <= GEMV_MAX_ROWS ? N * pack.Kp >= GEMV_POOL_MIN : M * N * pack.Kp >= POOL_MIN_MACS;
+  const large = M <= GEMV_MAX_ROWS ? N * pack.Kp >= GEMV_SPLIT_MIN : M * N * pack.Kp >= SPLIT_MIN_MACS;
   const parts = large ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
   const bounds = shareBounds(N, parts, 8);
   m.split('gemmU7I8', parts, (p) => [M, N, pack.Kp, q, at, acc, bounds[p], bounds[p + 1], z, sums]);
@@ -114,7 +114,7 @@ export function gemmInt8(m: WasmModule, M: number, A: Int16Array, w: Int8Weights
 /** acc `[M, N]` int32 = a `[M, Kp]`·Wᵀ, split by columns across the threads when large enough. */
 function integerProduct(m: WasmModule, frame: ScratchFrame, pack: WidePack, M: number, N: number, a: number, acc: number): void {
   const wa = pack.at ?? frame.place(pack.wide);
-  const parts = M * N * pack.Kp >= POOL_MIN_MACS ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
+  const parts = M * N * pack.Kp >= SPLIT_MIN_MACS ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
   const bounds = shareBounds(N, parts, 8);
   m.split('gemmI16', parts, (p) => [M, N, pack.Kp, a, wa, acc, bounds[p], bounds[p + 1]]);
 }
@@ -226,7 +226,7 @@ export function int8Conv2d(
     m.exports.quantizeU8(xa, 1, N * size, qBytes, Math.fround(1 / aq.scale), aq.zeroPoint, aq.qmax, q);
     const wa = pack.at ?? frame.place(pack.quads);
     const zSums = frame.place(pack.sums.map((s) => aq.zeroPoint * s));
-    const parts = N * L * pack.OCp * pack.Kp >= POOL_MIN_MACS ? Math.min(m.threads, N) : 1;
+    const parts = N * L * pack.OCp * pack.Kp >= SPLIT_MIN_MACS ? Math.min(m.threads, N) : 1;
     const scratchBytes = m.exports.convU7I8Scratch(geo, pack.Kp, pack.OCp);
     const scratch = Array.from({ length: parts }, () => frame.take(scratchBytes));
     const bounds = shareBounds(N, parts);
@@ -235,7 +235,7 @@ export function int8Conv2d(
     const pack = pairPack!;
     const q = quantizeInto(m, frame, xa, 1, N * size, roundUp(N * size, 8), aq);
     const wa = pack.at ?? frame.place(pack.pairs);
-    const parts = N * L * pack.OCp * pack.Kp >= POOL_MIN_MACS ? Math.min(m.threads, N) : 1;
+    const parts = N * L * pack.OCp * pack.Kp >= SPLIT_MIN_MACS ? Math.min(m.threads, N) : 1;
     const scratchBytes = m.exports.convI16Scratch(geo, pack.Kp, pack.OCp);
     const scratch = Array.from({ length: parts }, () => frame.take(scratchBytes));
     const bounds = shareBounds(N, parts);

@@ -4,10 +4,10 @@ import { shareBounds, type WasmModule } from '../module.js';
 
 /**
  * Products of at least this many stored entries × inputs are split across the threads.
- * With helpers that poll between jobs (pool.ts), a 90%-sparse fc1 at batch 1 (40k
+ * With helpers that poll between jobs (helpers.ts), a 90%-sparse fc1 at batch 1 (40k
  * entries) runs in 26 µs split against 40 µs on one thread (bench csr).
  */
-const CSR_POOL_MIN = 32 * 1024;
+const CSR_SPLIT_MIN = 32 * 1024;
 
 /** A CSR weight's arrays in wasm memory: their resident addresses (null for one that is copied per call). */
 interface CsrPack {
@@ -64,7 +64,7 @@ export function csrLinear(m: WasmModule, w: CsrWeights, x: Float32Array, N: numb
   const ya = frame.output(y, false, N * rows);
   const xa = frame.place(x, N * cols);
   const ba = bias ? frame.place(bias, rows) : 0;
-  const parts = w.values.length * N >= CSR_POOL_MIN ? Math.min(m.threads, rows) : 1;
+  const parts = w.values.length * N >= CSR_SPLIT_MIN ? Math.min(m.threads, rows) : 1;
   const bounds = rowBoundsByEntries(w.rowPtr, rows, parts);
   if (N === 1) {
     m.split('csrGemv', parts, (p) => [width, at.rowPtr, at.idx, at.val, xa, ya, bounds[p], bounds[p + 1], ba, +relu]);
@@ -79,7 +79,7 @@ export function csrLinear(m: WasmModule, w: CsrWeights, x: Float32Array, N: numb
 /** xT `[cols, Np]`, the batch x `[N, cols]` transposed into scratch (columns split across the threads when large). */
 function transposed(m: WasmModule, frame: ScratchFrame, xa: number, N: number, cols: number, Np: number): number {
   const xT = frame.take(cols * Np * 4);
-  const parts = N * cols >= CSR_POOL_MIN * 4 ? Math.max(1, Math.min(m.threads, cols >> 2)) : 1;
+  const parts = N * cols >= CSR_SPLIT_MIN * 4 ? Math.max(1, Math.min(m.threads, cols >> 2)) : 1;
   const bounds = shareBounds(cols, parts, 4);
   m.split('transposePad', parts, (p) => [xa, N, cols, Np, xT, bounds[p], bounds[p + 1]]);
   return xT;
@@ -110,7 +110,7 @@ export function csrChain(m: WasmModule, stages: readonly CsrStage[], x: Float32A
     const at = arraysAt(frame, packs[i], w);
     const width = w.colIndices.BYTES_PER_ELEMENT;
     const ba = bias ? frame.place(bias, w.rows) : 0;
-    const parts = w.values.length * N >= CSR_POOL_MIN ? Math.min(m.threads, w.rows) : 1;
+    const parts = w.values.length * N >= CSR_SPLIT_MIN ? Math.min(m.threads, w.rows) : 1;
     const bounds = rowBoundsByEntries(w.rowPtr, w.rows, parts);
     const xT = hT;
     if (i + 1 < stages.length) {
@@ -140,7 +140,7 @@ function gatherChain(m: WasmModule, stages: readonly CsrStage[], x: Float32Array
   const ya = frame.output(y, false, N * rows);
   const between = [frame.take(widest * 4), frame.take(widest * 4)];
   const layers = stages.map(({ weight: w, bias, relu }, i) => {
-    const parts = w.values.length >= CSR_POOL_MIN ? Math.min(m.threads, w.rows) : 1;
+    const parts = w.values.length >= CSR_SPLIT_MIN ? Math.min(m.threads, w.rows) : 1;
     return { w, at: arraysAt(frame, packs[i], w), ba: bias ? frame.place(bias, w.rows) : 0, relu: +relu, bounds: rowBoundsByEntries(w.rowPtr, w.rows, parts), parts };
   });
   for (let n = 0; n < N; n++) {

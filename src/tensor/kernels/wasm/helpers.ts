@@ -8,7 +8,7 @@ import { platform, type HelperThread } from '../../../platform/index.js';
  * Control words (Int32, shared with the helper): 0 job number (−1 = stop), 1 the job done
  * (STARTING until the helper is ready, then 0; −job = the kernel threw, GONE = the helper
  * left), 2 the kernel (an index into the
- * pool's kernel names), 3 its argument count, 4…4+MAX_ARGS its arguments, then the length
+ * helpers' kernel names), 3 its argument count, 4…4+MAX_ARGS its arguments, then the length
  * and the UTF-8 bytes of the last error message.
  */
 
@@ -93,7 +93,7 @@ interface Helper {
   lost: string | null;
 }
 
-export class HelperPool {
+export class HelperThreads {
   private readonly helpers: Helper[] = [];
 
   /** Starts `count` helpers that can run the exports named in `kernels`. */

@@ -2,7 +2,7 @@ import { LeNet300100, LeNet5 } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 import { Rng } from '../tensor/random.js';
 import { toSparse } from './csr.js';
-import { decodeDeepCompressed } from './deep-compressed.js';
+import { decodeDeepCompressed } from './deep-compression-file.js';
 
 /** `lenet-300-100` or `lenet-5`. */
 export type DeepCompressionModel = 'lenet-300-100' | 'lenet-5';
