@@ -1,5 +1,5 @@
 import { gemmBlocked } from '../src/tensor/kernels/gemm.js';
-import { gemmInt8Naive, gemmInt8Packed, int8Weights, packInt8Pairs } from '../src/tensor/kernels/int8.js';
+import { gemmInt8Naive, gemmInt8Packed, int8Weight, packInt8Pairs } from '../src/tensor/kernels/int8.js';
 import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { gemmInt8U7 } from '../src/tensor/kernels/wasm/calls/int8.js';
@@ -41,7 +41,7 @@ export function benchInt8(options: BenchOptions): BenchResult[] {
     results.push({ ...fp32, ratio: 1, baseline: fp32.name }, { ...int8, ratio: int8.rate / fp32.rate, baseline: fp32.name });
     const wasm = wasmBackend().module ? wasmCalls(wasmBackend().module!) : null;
     if (wasm) {
-      const w = int8Weights(B, N, K);
+      const w = int8Weight(B, N, K);
       wasm.gemmInt8(M, A, w, got);
       const off = want.findIndex((v, i) => v !== got[i]);
       if (off >= 0) throw new Error(`int8 bench: the wasm int8 kernel is wrong at ${label} (element ${off}: ${got[off]} vs ${want[off]})`);

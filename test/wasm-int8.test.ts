@@ -5,7 +5,7 @@ import { QuantizedConv2d, QuantizedLinear, quantizedCodec } from '../src/compres
 import type { ConvGeometry } from '../src/tensor/kernels/conv.js';
 import type { PoolWindow } from '../src/tensor/kernels/conv-pool.js';
 import { maxPool2d } from '../src/tensor/ops/conv.js';
-import { gemmInt8Naive, int8Weights } from '../src/tensor/kernels/int8.js';
+import { gemmInt8Naive, int8Weight } from '../src/tensor/kernels/int8.js';
 import { gemmInt8U7 } from '../src/tensor/kernels/wasm/calls/int8.js';
 import { activationQuant, quantFromRange, int8Conv2d, int8Linear, quantizeActivations } from '../src/tensor/kernels/quant.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
@@ -18,8 +18,7 @@ import { Tensor } from '../src/tensor/tensor.js';
 import { expectIdentical, randomArray } from './helpers.js';
 
 function weights(N: number, K: number, perChannel: boolean, rng: Rng, reduceRange = true) {
-  const w = quantizeWeight(randomArray(N * K, rng, -0.5, 0.5), N, K, perChannel);
-  return int8Weights(w.q, N, K, w.scales, reduceRange);
+  return quantizeWeight(randomArray(N * K, rng, -0.5, 0.5), N, K, perChannel, reduceRange);
 }
 
 describe('activation quantization', () => {
@@ -120,10 +119,10 @@ describe('int8 layers refuse bad weights before any kernel runs', () => {
   it('scales that are NaN, zero, negative or infinite, or of the wrong count', () => {
     const q = new Int8Array(6);
     for (const bad of [Number.NaN, 0, -1, Infinity]) {
-      expect(() => int8Weights(q, 2, 3, Float32Array.of(1, bad))).toThrow(`int8Weights: scale 1 is ${bad}; scales must be finite and positive`);
+      expect(() => int8Weight(q, 2, 3, Float32Array.of(1, bad))).toThrow(`int8Weight: scale 1 is ${bad}; scales must be finite and positive`);
     }
-    expect(() => int8Weights(q, 2, 3, Float32Array.of(1, 1, 1))).toThrow(/3 scales for 2 output channels/);
-    expect(() => int8Weights(q, 4, 3)).toThrow(/6 values do not fill \[4, 3\]/);
+    expect(() => int8Weight(q, 2, 3, Float32Array.of(1, 1, 1))).toThrow(/3 scales for 2 output channels/);
+    expect(() => int8Weight(q, 4, 3)).toThrow(/6 values do not fill \[4, 3\]/);
     const entries = (scale: Float32Array) => new Map([
       ['weight', { dtype: 'I8' as const, shape: [2, 3], data: q }],
       ['weight.scale', { dtype: 'F32' as const, shape: [scale.length], data: scale }],
@@ -160,11 +159,11 @@ describe('the relaxed build\'s i8 × i7 integer product (gemmU7I8)', () => {
         const z = rng.int(128);
         const want = new Int32Array(M * N), got = new Int32Array(M * N).fill(-1);
         gemmInt8Naive(M, N, K, Int16Array.from(Q, (v) => v - z), q, want);
-        gemmInt8U7(m, M, Q, z, int8Weights(q, N, K), got);
+        gemmInt8U7(m, M, Q, z, int8Weight(q, N, K), got);
         expect([...got]).toEqual([...want]);
       }
     }
-    expect(() => gemmInt8U7(WasmModule.load({ threads: 1, simd: 'plain' }).module!, 1, new Uint8Array(1), 0, int8Weights(Int8Array.of(1), 1, 1), new Int32Array(1)))
+    expect(() => gemmInt8U7(WasmModule.load({ threads: 1, simd: 'plain' }).module!, 1, new Uint8Array(1), 0, int8Weight(Int8Array.of(1), 1, 1), new Int32Array(1)))
       .toThrow(/needs the relaxed-SIMD build/);
   });
 });
@@ -192,13 +191,13 @@ describe('the relaxed i8 × i7 dot product in both of V8\'s tiers', () => {
     it(`gives the reference's bits under ${tier}`, () => {
       if (!relaxedSimdSupported()) return expect(WasmModule.load({ threads: 1 }).module!.simd).toBe('plain');
       const code = `
-        import { int8Weights } from './src/tensor/kernels/int8.ts';
+        import { int8Weight } from './src/tensor/kernels/int8.ts';
         import { int8Conv2d, int8Linear } from './src/tensor/kernels/quant.ts';
         import { wasmCalls } from './src/tensor/kernels/wasm/calls/index.ts';
         import { WasmModule } from './src/tensor/kernels/wasm/module.ts';
         const m = WasmModule.load({ threads: 1, simd: 'relaxed' }).module;
         const [M, N, K] = [5, 24, 200];
-        const w = int8Weights(Int8Array.from({ length: N * K }, (_, i) => ((i * 37) % 256) - 128), N, K, Float32Array.of(0.01));
+        const w = int8Weight(Int8Array.from({ length: N * K }, (_, i) => ((i * 37) % 256) - 128), N, K, Float32Array.of(0.01));
         const x = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i));
         const want = new Float32Array(M * N), got = new Float32Array(M * N);
         int8Linear(x, M, w, null, false, want);
@@ -206,7 +205,7 @@ describe('the relaxed i8 × i7 dot product in both of V8\'s tiers', () => {
         // The int8 convolution's byte kernel (convU7I8) too, with padding and a pool.
         const g = { C: 2, H: 9, W: 9, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, OH: 9, OW: 9 };
         const pool = { KH: 2, KW: 2, SH: 2, SW: 2, OH: 4, OW: 4 };
-        const wc = int8Weights(Int8Array.from({ length: 8 * 18 }, (_, i) => ((i * 53) % 256) - 128), 8, 18, Float32Array.of(0.02));
+        const wc = int8Weight(Int8Array.from({ length: 8 * 18 }, (_, i) => ((i * 53) % 256) - 128), 8, 18, Float32Array.of(0.02));
         const xc = Float32Array.from({ length: 3 * 2 * 81 }, (_, i) => Math.cos(i));
         const wantC = new Float32Array(3 * 8 * 16), gotC = new Float32Array(3 * 8 * 16);
         int8Conv2d(xc, 3, wc, null, g, pool, wantC);

@@ -4,7 +4,7 @@ import { geometryWords, GEOMETRY_FIELDS } from '../src/tensor/kernels/wasm/calls
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
 import { linearForward } from '../src/tensor/kernels/linear.js';
 import { adamStep } from '../src/tensor/kernels/elementwise.js';
-import { gemmInt8Naive, int8Weights } from '../src/tensor/kernels/int8.js';
+import { gemmInt8Naive, int8Weight } from '../src/tensor/kernels/int8.js';
 import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
 import { relaxedSimdSupported } from '../src/tensor/kernels/wasm/build.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
@@ -151,7 +151,7 @@ describe('wasm int8 GEMM', () => {
         const want = new Int32Array(M * N);
         gemmInt8Naive(M, N, K, A, B, want);
         const got = new Int32Array(M * N).fill(7);
-        const w = int8Weights(B, N, K);
+        const w = int8Weight(B, N, K);
         wasm.gemmInt8(M, A, w, got);
         expect(got).toEqual(want);
         wasm.gemmInt8(M, A, w, got); // the packed weights are reused

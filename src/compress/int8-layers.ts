@@ -1,12 +1,12 @@
 import type { Conv2d, Linear } from '../nn/layers.js';
 import { Module, type StateEntry } from '../nn/module.js';
-import { int8Weights, type Int8Weights } from '../tensor/kernels/int8.js';
+import { int8Weight, type Int8Weight } from '../tensor/kernels/int8.js';
 import type { MaxPool2dOptions } from '../tensor/ops/conv.js';
 import { quantizedConv2d, quantizedConv2dMaxPool, quantizedLinear } from '../tensor/ops/quantized.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { CompressedLayer, LayerCodec } from './codec.js';
-import { quantizeWeight, type QuantizedWeight } from './int8.js';
+import { quantizeWeight } from './int8.js';
 
 /** How a float layer becomes int8: one weight scale per tensor or per output channel, and 7- or 8-bit activations. */
 export interface Int8Options {
@@ -16,28 +16,27 @@ export interface Int8Options {
   reduceRange?: boolean;
 }
 
-/** Shared by the two int8 layers: the weight (checked, with each backend's packed form), the bias, and how they save. */
+/** Shared by the two int8 layers: the weight (as the kernels take it), the bias, and how they save. */
 abstract class Int8Layer extends Module implements CompressedLayer {
-  /**
-   * The int8 weight and its scales as the kernels take them.
-   * @internal
-   */
-  readonly packed: Int8Weights;
   /** `[out]` float32, or null. */
   readonly bias: Tensor | null;
 
   /**
-   * @param weight The int8 weight `[out, in·…]` and its scales (one, or one per output channel).
+   * @param weight The int8 weight `[out, in·…]`, its scales (one, or one per output channel)
+   *   and the width of the activations it meets (7 bits, as PyTorch's dynamic Linear on x86,
+   *   unless `reduceRange` is false).
    * @param bias `[out]`, or null.
    * @param weightShape The shape of the float weight it stands for.
-   * @param reduceRange quantize the activations to 7 bits, as PyTorch's dynamic Linear
-   *   does on x86 (`reduce_range=True`); false uses all 8.
    */
-  constructor(readonly weight: QuantizedWeight, bias: Float32Array | null, readonly weightShape: readonly number[], readonly reduceRange = true) {
+  constructor(readonly weight: Int8Weight, bias: Float32Array | null, readonly weightShape: readonly number[]) {
     super();
-    this.packed = int8Weights(weight.q, weight.rows, weight.cols, weight.scales, reduceRange);
     if (bias && bias.length !== weight.rows) throw new Error(`${this.constructor.name}: ${bias.length} biases for ${weight.rows} output channels`);
     this.bias = bias ? new Tensor(bias, [bias.length]) : null;
+  }
+
+  /** Whether the activations are quantized to 7 bits (PyTorch's `reduce_range`) rather than 8. */
+  get reduceRange(): boolean {
+    return this.weight.reduceRange;
   }
 
   /** The shape of the dense weight this layer stands for. */
@@ -70,17 +69,17 @@ abstract class Int8Layer extends Module implements CompressedLayer {
 export class QuantizedLinear extends Int8Layer {
   /** The int8 twin of a float Linear: its weight quantized symmetrically (per tensor or per row), its bias kept in float. */
   static fromFloat(layer: Linear, options: Int8Options = {}): QuantizedLinear {
-    const w = quantizeWeight(layer.weight.data, layer.outFeatures, layer.inFeatures, options.perChannel ?? false);
-    return new QuantizedLinear(w, layer.bias ? Float32Array.from(layer.bias.data) : null, [layer.outFeatures, layer.inFeatures], options.reduceRange ?? true);
+    const w = quantizeWeight(layer.weight.data, layer.outFeatures, layer.inFeatures, options.perChannel ?? false, options.reduceRange ?? true);
+    return new QuantizedLinear(w, layer.bias ? Float32Array.from(layer.bias.data) : null, [layer.outFeatures, layer.inFeatures]);
   }
 
   forward(x: Tensor): Tensor {
-    return quantizedLinear(x, this.packed, this.bias);
+    return quantizedLinear(x, this.weight, this.bias);
   }
 
   /** relu(forward(x)) in one pass: the ReLU is applied as the int32 sums are scaled back. */
   forwardRelu(x: Tensor): Tensor {
-    return quantizedLinear(x, this.packed, this.bias, { relu: true });
+    return quantizedLinear(x, this.weight, this.bias, { relu: true });
   }
 }
 
@@ -97,10 +96,9 @@ export class QuantizedConv2d extends Int8Layer {
    * @param weightShape `[OC, C, K, K]`.
    * @param stride Step between windows.
    * @param padding Zeros added on every side.
-   * @param reduceRange 7-bit activations (default true), as `QuantizedLinear`.
    */
-  constructor(weight: QuantizedWeight, bias: Float32Array | null, weightShape: readonly number[], readonly stride: number, readonly padding: number, reduceRange = true) {
-    super(weight, bias, weightShape, reduceRange);
+  constructor(weight: Int8Weight, bias: Float32Array | null, weightShape: readonly number[], readonly stride: number, readonly padding: number) {
+    super(weight, bias, weightShape);
     if (weightShape.length !== 4 || weightShape[0] !== weight.rows || weightShape[1] * weightShape[2] * weightShape[3] !== weight.cols) {
       throw new Error(`QuantizedConv2d: weight shape ${fmt(weightShape)} does not hold [${weight.rows}, ${weight.cols}] int8 filters`);
     }
@@ -112,17 +110,17 @@ export class QuantizedConv2d extends Int8Layer {
   /** The int8 twin of a float Conv2d: each filter quantized symmetrically (per tensor or per filter), the bias kept in float. */
   static fromFloat(layer: Conv2d, options: Int8Options = {}): QuantizedConv2d {
     const [OC, C, KH, KW] = layer.weight.shape;
-    const w = quantizeWeight(layer.weight.data, OC, C * KH * KW, options.perChannel ?? false);
-    return new QuantizedConv2d(w, layer.bias ? Float32Array.from(layer.bias.data) : null, layer.weight.shape, layer.stride, layer.padding, options.reduceRange ?? true);
+    const w = quantizeWeight(layer.weight.data, OC, C * KH * KW, options.perChannel ?? false, options.reduceRange ?? true);
+    return new QuantizedConv2d(w, layer.bias ? Float32Array.from(layer.bias.data) : null, layer.weight.shape, layer.stride, layer.padding);
   }
 
   forward(x: Tensor): Tensor {
-    return quantizedConv2d(x, this.packed, this.weightShape, this.bias, { stride: this.stride, padding: this.padding });
+    return quantizedConv2d(x, this.weight, this.weightShape, this.bias, { stride: this.stride, padding: this.padding });
   }
 
   /** maxPool2d(forward(x), pool) in one pass: only the pooled outputs are scaled back to float (see `quantizedConv2dMaxPool`). */
   forwardMaxPool(x: Tensor, pool: MaxPool2dOptions): Tensor {
-    return quantizedConv2dMaxPool(x, this.packed, this.weightShape, this.bias, { stride: this.stride, padding: this.padding }, pool);
+    return quantizedConv2dMaxPool(x, this.weight, this.weightShape, this.bias, { stride: this.stride, padding: this.padding }, pool);
   }
 
   /** Adds `geometry` = [stride, padding] to the int8 weight, scales and bias. */
@@ -139,15 +137,14 @@ export const quantizedCodec: LayerCodec = {
     if (!w || w.dtype !== 'I8' || scale.dtype !== 'F32') throw new Error("a quantized layer needs int8 'weight' and float32 'weight.scale'");
     const rows = w.shape[0], cols = w.data.length / rows;
     if (scale.data.length !== 1 && scale.data.length !== rows) throw new Error(`a quantized layer has ${scale.data.length} scales for ${rows} output channels`);
-    const qw: QuantizedWeight = { q: Int8Array.from(w.data), scales: Float32Array.from(scale.data), rows, cols };
     const b = bias ? Float32Array.from(bias.data) : null;
     const range = entries.get('reduce_range');
     if (range && (range.dtype !== 'U8' || range.data.length !== 1 || range.data[0] > 1)) throw new Error("a quantized layer's 'reduce_range' must be one u8, 0 or 1");
-    const reduceRange = range ? range.data[0] === 1 : true;
-    if (w.shape.length === 2) return new QuantizedLinear(qw, b, w.shape, reduceRange);
+    const qw = int8Weight(Int8Array.from(w.data), rows, cols, Float32Array.from(scale.data), range ? range.data[0] === 1 : true);
+    if (w.shape.length === 2) return new QuantizedLinear(qw, b, w.shape);
     const meta = entries.get('geometry');
     if (meta && (meta.dtype !== 'I32' || meta.data.length !== 2)) throw new Error("a quantized convolution's 'geometry' must be two int32: stride and padding");
     const [stride, padding] = meta ? [meta.data[0], meta.data[1]] : [1, 0];
-    return new QuantizedConv2d(qw, b, w.shape, stride, padding, reduceRange);
+    return new QuantizedConv2d(qw, b, w.shape, stride, padding);
   },
 };

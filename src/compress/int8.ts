@@ -1,3 +1,4 @@
+import { int8Weight, type Int8Weight } from '../tensor/kernels/int8.js';
 import { roundHalfEven } from '../tensor/kernels/quant.js';
 
 /**
@@ -5,14 +6,6 @@ import { roundHalfEven } from '../tensor/kernels/quant.js';
  * q ∈ [−128, 127] and one scale per tensor or per output channel. The layers that compute
  * with them are in int8-layers.ts; `quantizeDynamic` (quantize.ts) swaps them in.
  */
-
-/** Symmetric int8 weights of a `[rows, cols]` matrix and their scales (1 or `rows`). */
-export interface QuantizedWeight {
-  q: Int8Array;
-  scales: Float32Array;
-  rows: number;
-  cols: number;
-}
 
 /** The smallest scale PyTorch's observers give (float32 machine epsilon): an all-zero tensor gets it. */
 const MIN_SCALE = 2 ** -23;
@@ -22,9 +15,11 @@ const MIN_SCALE = 2 ** -23;
  * per-tensor or per-channel symmetric): scale = f32(max|w| ÷ 127.5) over the whole tensor or
  * per row (output channel), at least 2⁻²³; q = round(w·f32(1/scale)) with the product in
  * float32 (fbgemm's quantization), to the nearest, ties to even, clamped to [−128, 127].
- * Each element's error is at most about scale/2.
+ * Each element's error is at most about scale/2. `reduceRange` goes with the weight: the
+ * activations it meets are quantized to 7 bits (PyTorch's x86 default) rather than 8.
+ * @example const w8 = quantizeWeight(fc1.weight.data, 512, 784, true) // per channel: 512 scales
  */
-export function quantizeWeight(w: Float32Array, rows: number, cols: number, perChannel: boolean): QuantizedWeight {
+export function quantizeWeight(w: Float32Array, rows: number, cols: number, perChannel: boolean, reduceRange = true): Int8Weight {
   if (w.length !== rows * cols) throw new Error(`quantizeWeight: ${w.length} values do not fill [${rows}, ${cols}]`);
   const groups = perChannel ? rows : 1;
   const span = perChannel ? cols : rows * cols;
@@ -38,11 +33,14 @@ export function quantizeWeight(w: Float32Array, rows: number, cols: number, perC
     const inv = Math.fround(1 / s);
     for (let i = g * span; i < (g + 1) * span; i++) q[i] = Math.max(-128, Math.min(127, roundHalfEven(Math.fround(w[i] * inv))));
   }
-  return { q, scales, rows, cols };
+  return int8Weight(q, rows, cols, scales, reduceRange);
 }
 
-/** The float weights that int8 weights stand for: q·scale. */
-export function dequantizeWeight({ q, scales, rows, cols }: QuantizedWeight): Float32Array {
+/**
+ * The float weights that int8 weights stand for: q·scale.
+ * @example sqnr(fc1.weight.data, dequantizeWeight(w8)) // dB
+ */
+export function dequantizeWeight({ q, scales, rows, cols }: Int8Weight): Float32Array {
   const out = new Float32Array(rows * cols);
   const span = scales.length === 1 ? rows * cols : cols;
   for (let i = 0; i < out.length; i++) out[i] = q[i] * scales[Math.floor(i / span)];

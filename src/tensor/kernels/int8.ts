@@ -94,14 +94,19 @@ export function gemmInt8Packed(M: number, N: number, K: number, A: Int16Array, p
 }
 
 /**
- * int8 weights `[N, K]` as a kernel sees them: the values, their scales (one, or one per
- * row: w ≈ scale·q), and each backend's packed form of them, made on first use and kept
- * (weights do not change after quantization).
+ * int8 weights `[rows, cols]`, the one form every int8 layer and kernel holds them in: the
+ * values, their scales (one, or one per row, the output channel: w ≈ scale·q), how the
+ * activations they meet are quantized, and each backend's own layout of them, made on
+ * first use and kept (weights do not change after quantization).
  */
-export interface Int8Weights {
+export interface Int8Weight {
+  /** The int8 values, row-major: row r is output channel r's weights. */
   readonly q: Int8Array;
-  readonly N: number;
-  readonly K: number;
+  /** Output channels. */
+  readonly rows: number;
+  /** Inputs per output channel (a convolution's C·KH·KW). */
+  readonly cols: number;
+  /** One scale for the whole tensor, or one per row. */
   readonly scales: Float32Array;
   /**
    * Quantize the activations to 7 bits ([0, 127]) instead of 8, as PyTorch's dynamic
@@ -109,26 +114,28 @@ export interface Int8Weights {
    * int16 intermediate sums of their x86 kernels).
    */
   readonly reduceRange: boolean;
+  /** Each backend's layout of the values (pairs, quads, resident copies), by backend and kind. */
   readonly packs: Map<string, unknown>;
 }
 
 /**
- * Wraps int8 weights `[N, K]` and their scales for the int8 kernels, after checking that
- * they fit: N·K values, 1 or N scales, every scale finite and positive.
+ * int8 weights `[rows, cols]` and their scales, after checking that they fit: rows·cols
+ * values, 1 or `rows` scales, every scale finite and positive.
+ * @example const w = int8Weight(Int8Array.of(1, -2, 3, 4), 2, 2, Float32Array.of(0.1, 0.2))
  */
-export function int8Weights(q: Int8Array, N: number, K: number, scales: Float32Array = Float32Array.of(1), reduceRange = true): Int8Weights {
-  if (!(Number.isInteger(N) && N >= 0 && Number.isInteger(K) && K >= 0) || q.length !== N * K) {
-    throw new Error(`int8Weights: ${q.length} values do not fill [${N}, ${K}]`);
+export function int8Weight(q: Int8Array, rows: number, cols: number, scales: Float32Array = Float32Array.of(1), reduceRange = true): Int8Weight {
+  if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0) || q.length !== rows * cols) {
+    throw new Error(`int8Weight: ${q.length} values do not fill [${rows}, ${cols}]`);
   }
-  if (scales.length !== 1 && scales.length !== N) throw new Error(`int8Weights: ${scales.length} scales for ${N} output channels (expected 1 or ${N})`);
+  if (scales.length !== 1 && scales.length !== rows) throw new Error(`int8Weight: ${scales.length} scales for ${rows} output channels (expected 1 or ${rows})`);
   const bad = scales.findIndex((s) => !(Number.isFinite(s) && s > 0));
-  if (bad >= 0) throw new Error(`int8Weights: scale ${bad} is ${scales[bad]}; scales must be finite and positive`);
-  return { q, N, K, scales, reduceRange, packs: new Map() };
+  if (bad >= 0) throw new Error(`int8Weight: scale ${bad} is ${scales[bad]}; scales must be finite and positive`);
+  return { q, rows, cols, scales, reduceRange, packs: new Map() };
 }
 
 /** C = A·Wᵀ for quantized layers (the js backend's entry): packs W into float64 pairs once, then `gemmInt8Packed`. */
-export function gemmInt8(M: number, A: Int16Array, w: Int8Weights, C: Int32Array): void {
+export function gemmInt8(M: number, A: Int16Array, w: Int8Weight, C: Int32Array): void {
   let packed = w.packs.get('js') as Float64Array | undefined;
-  if (!packed) w.packs.set('js', (packed = packInt8Pairs(w.q, w.N, w.K)));
-  gemmInt8Packed(M, w.N, w.K, A, packed, C);
+  if (!packed) w.packs.set('js', (packed = packInt8Pairs(w.q, w.rows, w.cols)));
+  gemmInt8Packed(M, w.rows, w.cols, A, packed, C);
 }

@@ -1,6 +1,6 @@
 import type { ConvGeometry } from './conv.js';
 import type { PoolWindow } from './conv-pool.js';
-import { gemmInt8, type Int8Weights } from './int8.js';
+import { gemmInt8, type Int8Weight } from './int8.js';
 
 /**
  * The float ends of an int8 layer, as PyTorch's dynamic quantization computes them: the
@@ -106,8 +106,8 @@ function scratch(activations: number, sums: number): { a: Int16Array; acc: Int32
  * A whole int8 Linear layer: y `[M, N]` = x `[M, K]`·Wᵀ + b with int8 weights (and their
  * scales) and the activations quantized from their own range; `relu` applies max(0, ·).
  */
-export function int8Linear(x: Float32Array, M: number, w: Int8Weights, bias: Float32Array | null, relu: boolean, y: Float32Array): void {
-  const { N, K } = w;
+export function int8Linear(x: Float32Array, M: number, w: Int8Weight, bias: Float32Array | null, relu: boolean, y: Float32Array): void {
+  const { rows: N, cols: K } = w;
   const { a, acc } = scratch(M * K, M * N);
   const aq = activationQuant(x.subarray(0, M * K), w.reduceRange);
   quantizeActivations(x, aq, a, M, K);
@@ -128,10 +128,10 @@ export function int8Linear(x: Float32Array, M: number, w: Int8Weights, bias: Flo
  * and adding the bias keep the order.
  */
 export function int8Conv2d(
-  x: Float32Array, N: number, w: Int8Weights, bias: Float32Array | null, g: ConvGeometry, pool: PoolWindow | null, y: Float32Array,
+  x: Float32Array, N: number, w: Int8Weight, bias: Float32Array | null, g: ConvGeometry, pool: PoolWindow | null, y: Float32Array,
 ): void {
   const { C, H, W, KH, KW, SH, SW, PH, PW, OH, OW } = g;
-  const OC = w.N, CKK = w.K, L = OH * OW, size = C * H * W;
+  const OC = w.rows, CKK = w.cols, L = OH * OW, size = C * H * W;
   const q = new Int16Array(N * size);
   const aq = activationQuant(x.subarray(0, N * size), w.reduceRange);
   quantizeActivations(x, aq, q, 1, N * size);

@@ -1,6 +1,6 @@
 import type { ConvGeometry } from '../../conv.js';
 import type { PoolWindow } from '../../conv-pool.js';
-import type { Int8Weights } from '../../int8.js';
+import type { Int8Weight } from '../../int8.js';
 import { dequantFactors, quantFromRange, type ActivationQuant } from '../../quant.js';
 import { roundUp, type ScratchFrame } from '../heap.js';
 import { SPLIT_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
@@ -16,9 +16,9 @@ interface WidePack {
 }
 
 /** Widens and pads `w` once, and keeps it resident for as long as `w` lives. */
-function widePack(m: WasmModule, w: Int8Weights): WidePack {
+function widePack(m: WasmModule, w: Int8Weight): WidePack {
   return m.packOf(w, 'wide', () => {
-    const { N, K } = w;
+    const { rows: N, cols: K } = w;
     const Kp = (K + 7) & ~7;
     const wide = new Int16Array(N * Kp);
     for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) wide[j * Kp + k] = w.q[j * K + k];
@@ -36,9 +36,9 @@ interface BytePack {
 }
 
 /** Pads `w` to 16-byte rows and sums each row, once, resident for as long as `w` lives. */
-function bytePack(m: WasmModule, w: Int8Weights): BytePack {
+function bytePack(m: WasmModule, w: Int8Weight): BytePack {
   return m.packOf(w, 'u7', () => {
-    const { N, K } = w;
+    const { rows: N, cols: K } = w;
     const Kp = roundUp(K, 16);
     const bytes = new Int8Array(N * Kp);
     const rowSums = new Int32Array(N);
@@ -79,9 +79,9 @@ function splitU7(m: WasmModule, frame: ScratchFrame, pack: BytePack, M: number, 
  * z: the relaxed build's kernel alone (gemmU7I8), for benchmarks and tests; layers reach it
  * through `int8Linear`. Throws on the plain build, which has no i8 × i7 dot product.
  */
-export function gemmInt8U7(m: WasmModule, M: number, Q: Uint8Array, z: number, w: Int8Weights, C: Int32Array): void {
+export function gemmInt8U7(m: WasmModule, M: number, Q: Uint8Array, z: number, w: Int8Weight, C: Int32Array): void {
   if (m.simd !== 'relaxed') throw new Error('gemmInt8U7: needs the relaxed-SIMD build');
-  const { N, K } = w;
+  const { rows: N, cols: K } = w;
   const pack = bytePack(m, w);
   const frame = m.heap.frame();
   const q = frame.zeros(M * pack.Kp);
@@ -97,8 +97,8 @@ export function gemmInt8U7(m: WasmModule, M: number, Q: Uint8Array, z: number, w
  * activations minus their zero point, W int8 weights, exact int32 sums. Large products are
  * split by columns across the threads.
  */
-export function gemmInt8(m: WasmModule, M: number, A: Int16Array, w: Int8Weights, C: Int32Array): void {
-  const { N, K } = w;
+export function gemmInt8(m: WasmModule, M: number, A: Int16Array, w: Int8Weight, C: Int32Array): void {
+  const { rows: N, cols: K } = w;
   const pack = widePack(m, w);
   const Kp = pack.Kp;
   const frame = m.heap.frame();
@@ -139,8 +139,8 @@ function quantizeInto(m: WasmModule, frame: ScratchFrame, x: number, M: number, 
  * activations' range, their quantization, the integer GEMM on the resident weights, and
  * the dequantization with bias (and ReLU) all run in wasm memory; only x goes in and y out.
  */
-export function int8Linear(m: WasmModule, x: Float32Array, M: number, w: Int8Weights, bias: Float32Array | null, relu: boolean, y: Float32Array): void {
-  const { N, K } = w;
+export function int8Linear(m: WasmModule, x: Float32Array, M: number, w: Int8Weight, bias: Float32Array | null, relu: boolean, y: Float32Array): void {
+  const { rows: N, cols: K } = w;
   // 7-bit activations fit relaxed SIMD's i8 × i7 dot product; otherwise both are widened to 16 bits.
   const bytes = m.simd === 'relaxed' && w.reduceRange ? bytePack(m, w) : null;
   const wide = bytes ? null : widePack(m, w);
@@ -164,11 +164,11 @@ interface ConvPack {
   pairs: Int16Array;
 }
 
-function convPack(m: WasmModule, w: Int8Weights): ConvPack {
+function convPack(m: WasmModule, w: Int8Weight): ConvPack {
   return m.packOf(w, 'conv', () => {
-    const Kp = (w.K + 1) & ~1, OCp = (w.N + 31) & ~31;
+    const Kp = (w.cols + 1) & ~1, OCp = (w.rows + 31) & ~31;
     const pairs = new Int16Array(Kp * OCp);
-    for (let o = 0; o < w.N; o++) for (let k = 0; k < w.K; k++) pairs[((k >> 1) * OCp + o) * 2 + (k & 1)] = w.q[o * w.K + k];
+    for (let o = 0; o < w.rows; o++) for (let k = 0; k < w.cols; k++) pairs[((k >> 1) * OCp + o) * 2 + (k & 1)] = w.q[o * w.cols + k];
     return { Kp, OCp, at: m.heap.residentCopy(w, pairs), pairs };
   });
 }
@@ -185,12 +185,12 @@ interface ConvQuadPack {
   sums: Int32Array;
 }
 
-function convQuadPack(m: WasmModule, w: Int8Weights): ConvQuadPack {
+function convQuadPack(m: WasmModule, w: Int8Weight): ConvQuadPack {
   return m.packOf(w, 'conv-u7', () => {
-    const Kp = roundUp(w.K, 4), OCp = (w.N + 31) & ~31;
+    const Kp = roundUp(w.cols, 4), OCp = (w.rows + 31) & ~31;
     const quads = new Int8Array(Kp * OCp);
     const sums = new Int32Array(OCp);
-    for (let o = 0; o < w.N; o++) for (let k = 0; k < w.K; k++) sums[o] += quads[((k >> 2) * OCp + o) * 4 + (k & 3)] = w.q[o * w.K + k];
+    for (let o = 0; o < w.rows; o++) for (let k = 0; k < w.cols; k++) sums[o] += quads[((k >> 2) * OCp + o) * 4 + (k & 3)] = w.q[o * w.cols + k];
     return { Kp, OCp, at: m.heap.residentCopy(w, quads), quads, sums };
   });
 }
@@ -204,9 +204,9 @@ function convQuadPack(m: WasmModule, w: Int8Weights): ConvQuadPack {
  * (convU7I8); otherwise both sides are widened to 16 bits (convI16). Same sums either way.
  */
 export function int8Conv2d(
-  m: WasmModule, x: Float32Array, N: number, w: Int8Weights, bias: Float32Array | null, g: ConvGeometry, pool: PoolWindow | null, y: Float32Array,
+  m: WasmModule, x: Float32Array, N: number, w: Int8Weight, bias: Float32Array | null, g: ConvGeometry, pool: PoolWindow | null, y: Float32Array,
 ): void {
-  const OC = w.N, L = g.OH * g.OW, size = g.C * g.H * g.W, outSize = OC * (pool ? pool.OH * pool.OW : L);
+  const OC = w.rows, L = g.OH * g.OW, size = g.C * g.H * g.W, outSize = OC * (pool ? pool.OH * pool.OW : L);
   // The resident packs are made before the call's scratch frame opens.
   const quadPack = m.simd === 'relaxed' && w.reduceRange ? convQuadPack(m, w) : null;
   const pairPack = quadPack ? null : convPack(m, w);
