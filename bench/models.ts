@@ -10,6 +10,7 @@ import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { alternatingTimings } from '../src/compress/measure.js';
 import type { BenchOptions, BenchResult } from './harness.js';
+import { runPlanned } from '../src/nn/plan.js';
 
 /** Prunes a model to `sparsity` (global magnitude ranking), leaving it dense. */
 const pruned = (sparsity: number) => (m: Module): Module => {
@@ -57,17 +58,17 @@ export async function benchModels(options: BenchOptions): Promise<BenchResult[]>
   for (const [model, variants, make, image] of suites) {
     for (const batch of options.quick ? [1, 64] : [1, 64, 10000]) {
       const x = batchOf(batch, image);
-      const dense = noGrad(() => make().forward(x)).data;
+      const dense = noGrad(() => runPlanned(make(), x)).data;
       const models = variants.map(([name, compress, reference]) => {
         const m = noGrad(() => compress(make()));
-        const got = noGrad(() => m.forward(x)).data;
-        const want = reference ? noGrad(() => reference(make()).forward(x)).data : dense;
+        const got = noGrad(() => runPlanned(m, x)).data;
+        const want = reference ? noGrad(() => runPlanned(reference(make()), x)).data : dense;
         const err = sqnr(want, got);
         if (!(err > (reference ? 80 : 20))) throw new Error(`models bench: ${model} ${name} b${batch} is off its reference (SQNR ${err.toFixed(1)} dB)`);
         return m;
       });
       const sampling = batch >= 10000 ? { minRounds: 5, minSeconds: 0 } : { minRounds: options.quick ? 5 : 15, minSeconds: options.quick ? 0.1 : 0.5 };
-      const timings = noGrad(() => alternatingTimings(models.map((m) => () => m.forward(x)), sampling));
+      const timings = noGrad(() => alternatingTimings(models.map((m) => () => runPlanned(m, x)), sampling));
       results.push(...timings.map((t, i) => ({
         family: 'models', name: `${model} ${variants[i][0]} b${batch}`, median: t.median, spread: (t.q3 - t.q1) / t.median, samples: t.rounds,
         rate: batch / t.median, unit: 'images/s', ratio: timings[0].median / t.median, baseline: `${model} ${variants[0][0]} b${batch}`,

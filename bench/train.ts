@@ -6,6 +6,7 @@ import { Adam } from '../src/optim/adam.js';
 import { crossEntropy } from '../src/tensor/ops/loss.js';
 import { Rng } from '../src/tensor/random.js';
 import { backends, measure, withBackend, type BenchOptions, type BenchResult } from './harness.js';
+import { runPlanned } from '../src/nn/plan.js';
 
 /** Training throughput (images/s) of the notebook's models: one Adam step on a batch of 64 real MNIST images per call. */
 export async function benchTrain(options: BenchOptions): Promise<BenchResult[]> {
@@ -26,7 +27,7 @@ export async function benchTrain(options: BenchOptions): Promise<BenchResult[]> 
       const step = (): void => {
         const batch = batches[i++ % batches.length];
         opt.zeroGrad();
-        const loss = crossEntropy(model.forward(batch.x), batch.labels);
+        const loss = crossEntropy(runPlanned(model, batch.x), batch.labels);
         loss.backward();
         opt.step();
         last = loss.item();

@@ -28,7 +28,8 @@ export { conv2d, conv2dMaxPool, maxPool2d, type Conv2dOptions, type MaxPool2dOpt
 export { logSoftmax, softmax, crossEntropy, klDiv, klDivSoftTargets, type KlReduction } from './tensor/ops/loss.js';
 
 // nn: layers, containers and the notebook's models.
-export { Module, type StateDict, type StateEntry } from './nn/module.js';
+export { Module, type StateDict, type StateEntry, type Step } from './nn/module.js';
+export { plan, runPlanned, type Stage, type FusesRelu, type FusesMaxPool } from './nn/plan.js';
 export { Linear, Conv2d, MaxPool2d, ReLU, Flatten, Sequential, type LayerOptions, type Conv2dLayerOptions } from './nn/layers.js';
 export { MLP, SimpleNet, StudentNet, TeacherNet, LeNet300100, LeNet5 } from './nn/models.js';
 export { manualSeed } from './nn/init.js';

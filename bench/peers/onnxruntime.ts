@@ -10,6 +10,7 @@ import { noGrad } from '../../src/tensor/autograd.js';
 import { Rng } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { alternating, type BenchOptions, type BenchResult, type Contender } from '../harness.js';
+import { runPlanned } from '../../src/nn/plan.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -49,8 +50,8 @@ export async function benchOnnxruntime(options: BenchOptions): Promise<BenchResu
   const models: [string, Module][] = [['dense fp32', dense], ['95% sparse as CSR', toSparse(sparse).eval()], ['int8', quantizeDynamic(dense.clone()).eval()]];
   const batches64 = batchesOf(x, 64);
   for (const [label, model] of models) {
-    contenders.push({ name: `slimtensor ${label}, batch 10000`, run: () => noGrad(() => model.forward(x)) });
-    contenders.push({ name: `slimtensor ${label}, batches of 64`, run: () => noGrad(() => { for (const b of batches64) model.forward(b); }) });
+    contenders.push({ name: `slimtensor ${label}, batch 10000`, run: () => noGrad(() => runPlanned(model, x)) });
+    contenders.push({ name: `slimtensor ${label}, batches of 64`, run: () => noGrad(() => { for (const b of batches64) runPlanned(model, b); }) });
   }
   const results = await alternating('peers', contenders, options.quick ? 3 : 9, test.count, 'images/s');
   const base = results.find((r) => r.name === 'onnxruntime 2 thread(s), dense, batch 10000')!;

@@ -15,6 +15,7 @@ import { crossEntropy } from '../../src/tensor/ops/loss.js';
 import { Rng } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import type { BenchOptions, BenchResult } from '../harness.js';
+import { runPlanned } from '../../src/nn/plan.js';
 
 /** What torch_steps.py prints: its version, threads, and each work item's median in ms. */
 interface TorchTimes {
@@ -81,7 +82,7 @@ function stepMs(model: Module, batches: Batch[]): number {
   return medianMs(() => {
     const b = batches[i++ % batches.length];
     opt.zeroGrad();
-    crossEntropy(model.forward(b.x), b.labels).backward();
+    crossEntropy(runPlanned(model, b.x), b.labels).backward();
     opt.step();
   }, 200, 20);
 }
@@ -129,8 +130,8 @@ export async function benchPytorch(options: BenchOptions): Promise<BenchResult[]
         torch: '', threads: backendInfo().threads, gemmGflops: NaN,
         simpleNetStepMs: stepMs(net, batches),
         teacherStepMs: stepMs(new TeacherNet(new Rng(0)), batches),
-        simpleNet10kBatch10000Ms: medianMs(() => noGrad(() => net.eval().forward(x)), options.quick ? 3 : 9, 2),
-        simpleNet10kBatch64Ms: medianMs(() => noGrad(() => { for (const c of chunks) net.forward(c); }), options.quick ? 3 : 9, 2),
+        simpleNet10kBatch10000Ms: medianMs(() => noGrad(() => runPlanned(net.eval(), x)), options.quick ? 3 : 9, 2),
+        simpleNet10kBatch64Ms: medianMs(() => noGrad(() => { for (const c of chunks) runPlanned(net, c); }), options.quick ? 3 : 9, 2),
       });
     }
   } finally {

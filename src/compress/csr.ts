@@ -182,7 +182,7 @@ export class SparseLinear extends Module implements CompressedLayer {
   }
 
   /**
-   * This layer as a link of a chain of sparse layers (see MLP.forward and `sparseChain`).
+   * This layer as a link of a chain of sparse layers (see `plan` and `sparseChain`).
    * @internal
    */
   csrStage(): { weight: CsrMatrix; bias: Tensor | null } {

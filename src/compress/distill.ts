@@ -2,6 +2,7 @@ import { toTensorSet, type Dataset } from '../data/dataset.js';
 import type { Batch } from '../data/loader.js';
 import { batchesOf } from '../data/tensor-set.js';
 import type { Module } from '../nn/module.js';
+import { runPlanned } from '../nn/plan.js';
 import { noGrad } from '../tensor/autograd.js';
 import { add, mul } from '../tensor/ops/elementwise.js';
 import { crossEntropy, klDivSoftTargets } from '../tensor/ops/loss.js';
@@ -59,7 +60,7 @@ export function precomputeLogits(teacher: Module, set: Dataset): Tensor {
   try {
     noGrad(() => {
       for (const b of batchesOf(x, 1000)) {
-        const y = teacher.forward(b);
+        const y = runPlanned(teacher, b);
         classes = y.shape[1];
         parts.push(y.data);
       }

@@ -1,5 +1,6 @@
 import { batchesOf, sliceRows } from '../data/tensor-set.js';
 import type { Module } from '../nn/module.js';
+import { runPlanned } from '../nn/plan.js';
 import { noGrad } from '../tensor/autograd.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -77,8 +78,9 @@ export interface ForwardWorkload {
 
 /**
  * Each model's median seconds per forward pass on the first `batchSize` rows of `x` (or per
- * pass over all of `x` in batches, with `wholeSet`), timed side by side in evaluation mode
- * without a graph; every model's mode is restored afterwards.
+ * pass over all of `x` in batches, with `wholeSet`), through its plan (as it is served),
+ * timed side by side in evaluation mode without a graph; every model's mode is restored
+ * afterwards.
  * @example const [dense, sparse] = forwardMedians([net, toSparse(net.clone())], testSet.x, { batchSize: 64 })
  */
 export function forwardMedians(models: readonly Module[], x: Tensor, workload: ForwardWorkload, options: TimingOptions = {}): number[] {
@@ -86,7 +88,7 @@ export function forwardMedians(models: readonly Module[], x: Tensor, workload: F
   const modes = models.map((m) => m.training);
   models.forEach((m) => m.eval());
   try {
-    return noGrad(() => alternatingTimings(models.map((m) => () => batches.forEach((b) => m.forward(b))), options).map((t) => t.median));
+    return noGrad(() => alternatingTimings(models.map((m) => () => batches.forEach((b) => runPlanned(m, b))), options).map((t) => t.median));
   } finally {
     models.forEach((m, i) => m.train(modes[i]));
   }

@@ -19,6 +19,7 @@ import { trainClassifier, type EpochRow } from '../train/classifier.js';
 import { evaluate } from '../train/evaluate.js';
 import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
 import type { SectionConfig } from './section.js';
+import { runPlanned } from '../nn/plan.js';
 
 /** The gap widths `--index-bits` takes. */
 export const INDEX_BITS = ['auto', '1', '2', '3', '4', '5', '6', '7', '8'] as const;
@@ -114,8 +115,8 @@ export async function runDeepCompress(config: SectionConfig<DeepCompressOptions>
   const { bytes, costs } = encodeDeepCompressed(config.model, shared.fileLayers(config.indexBits === 'auto' ? 'auto' : Number(config.indexBits)));
   const { file, fileBytes, decoded } = await writeAndLoad(bytes, config.out, `${config.model}.deep-compressed.safetensors`);
   const decodedMatches = batchesOf(data.testSet.x, 1000).every((x) => noGrad(() => {
-    const a = net.forward(x).data;
-    const b = decoded.forward(x).data;
+    const a = runPlanned(net, x).data;
+    const b = runPlanned(decoded, x).data;
     return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
   }));
   const accuracy: StageAccuracy = { dense, pruned, clustered, shared: sharedAccuracy, decoded: evaluate(decoded, data.testSet) };

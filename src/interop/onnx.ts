@@ -5,7 +5,7 @@ import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
 import { FactorizedLinear } from '../compress/low-rank.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
 import { LeNet5, MLP, TeacherNet } from '../nn/models.js';
-import type { Module } from '../nn/module.js';
+import { Module } from '../nn/module.js';
 
 /**
  * ONNX export: a model as an ONNX graph (opset 13, IR 7) that onnxruntime and other
@@ -18,10 +18,10 @@ import type { Module } from '../nn/module.js';
  * - Conv2d → Conv, MaxPool2d → MaxPool, ReLU → Relu, Flatten → Flatten (axis 1);
  * - int8 Linear and Conv2d → their 7-bit activation quantization, MatMulInteger or
  *   ConvInteger, the scales and the bias: slimtensor's int8 layers op for op.
- * The notebook's models are written in the order of their forward: MLP = Flatten, then
- * each layer with a Relu between; TeacherNet = Conv, MaxPool, Relu, Flatten, Gemm, Relu, Gemm
- * (its ReLU after the pool, which is the same function as before it); LeNet5 = Conv,
- * MaxPool, Conv, MaxPool, Flatten, Gemm, Relu, Gemm.
+ * A model is written step by step as its `steps()` lists its forward (the list its
+ * `forward` and `plan` run): MLP = Flatten, then each layer with a Relu between; TeacherNet
+ * = Conv, Relu, MaxPool, Flatten, Gemm, Relu, Gemm; LeNet5 = Conv, MaxPool, Conv, MaxPool,
+ * Flatten, Gemm, Relu, Gemm.
  * A layer without an ONNX form here is refused by name, never written approximately.
  */
 
@@ -167,30 +167,12 @@ function emitLayer(g: GraphBuilder, name: string, layer: Module, x: string): str
   throw new Error(`exportOnnx: layer '${name}' is a ${layer.constructor.name}, which has no ONNX form here`);
 }
 
-/** The model's forward as a chain of layers, in the order it runs them. */
+/** The model's forward as the chain of layers its `steps()` lists: the same steps it runs. */
 function emitModel(g: GraphBuilder, model: Module, x: string): string {
-  if (model instanceof MLP) {
-    let h = g.node('Flatten', [x], [int('axis', 1)], 'flatten');
-    model.namedChildren().forEach(([name, layer], i, all) => {
-      h = emitLayer(g, name, layer, h);
-      if (i + 1 < all.length) h = g.node('Relu', [h], [], `${name}.relu`);
-    });
-    return h;
-  }
-  if (model instanceof TeacherNet) {
-    let h = emitLayer(g, 'conv1', model.conv1, x);
-    h = g.node('Relu', [emitLayer(g, 'pool', model.pool, h)], [], 'pool.relu');
-    h = emitLayer(g, 'fc1', model.fc1, g.node('Flatten', [h], [int('axis', 1)], 'flatten'));
-    return emitLayer(g, 'fc2', model.fc2, g.node('Relu', [h], [], 'fc1.relu'));
-  }
-  if (model instanceof LeNet5) {
-    const pool = (h: string, name: string): string => g.node('MaxPool', [h], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])], name);
-    const h = pool(emitLayer(g, 'conv2', model.conv2, pool(emitLayer(g, 'conv1', model.conv1, x), 'pool1')), 'pool2');
-    const f = emitLayer(g, 'fc1', model.fc1, g.node('Flatten', [h], [int('axis', 1)], 'flatten'));
-    return emitLayer(g, 'fc2', model.fc2, g.node('Relu', [f], [], 'fc1.relu'));
-  }
-  if (model instanceof Sequential) return emitLayer(g, 'seq', model, x);
-  throw new Error(`exportOnnx: a ${model.constructor.name} has no ONNX export (MLP, TeacherNet, LeNet5 and Sequential do)`);
+  if (!(model instanceof Module)) throw new Error(`exportOnnx: expected a Module, got ${String(model)}`);
+  const steps = model.steps();
+  if (!steps) throw new Error(`exportOnnx: a ${model.constructor.name} lists no steps() to export (MLP, TeacherNet, LeNet5 and Sequential do)`);
+  return steps.reduce((h, [name, layer]) => emitLayer(g, name, layer, h), x);
 }
 
 /** A float tensor's type with a symbolic batch dimension. */

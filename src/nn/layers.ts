@@ -5,7 +5,7 @@ import { flatten } from '../tensor/ops/view.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { biasUniform, kaimingUniform, rngOf } from './init.js';
-import { Module } from './module.js';
+import { Module, type Step } from './module.js';
 
 /** Options shared by layers with parameters. */
 export interface LayerOptions {
@@ -106,11 +106,6 @@ export class Conv2d extends Module {
   }
 }
 
-/** A layer that can compute maxPool2d(forward(x), pool) in one pass. */
-export interface FusesMaxPool {
-  forwardMaxPool(x: Tensor, pool: MaxPool2dOptions): Tensor;
-}
-
 /**
  * Max pooling layer, as PyTorch's `nn.MaxPool2d(kernel, stride = kernel)`.
  * @example new MaxPool2d(5).forward(x) // [64, 32, 24, 24] → [64, 32, 4, 4]
@@ -176,6 +171,11 @@ export class Sequential extends Module {
     if (!(String(i) === name && i >= 0 && i < this.layers.length)) throw new Error(`Sequential.setChild: there is no layer '${name}'`);
     if (!(module instanceof Module)) throw new Error(`Sequential.setChild: layer '${name}' must be a Module, got ${String(module)}`);
     this.layers[i] = module;
+  }
+
+  /** Each layer in turn, named by its index. */
+  override steps(): Step[] {
+    return this.namedChildren();
   }
 
   forward(x: Tensor): Tensor {

@@ -1,40 +1,16 @@
-import { maxPool2d, type MaxPool2dOptions } from '../tensor/ops/conv.js';
-import { relu } from '../tensor/ops/elementwise.js';
-import { sparseChain, type SparseStage } from '../tensor/ops/sparse.js';
-import { flatten } from '../tensor/ops/view.js';
 import { Rng } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { defaultRng, rngOf } from './init.js';
-import { Conv2d, Linear, MaxPool2d, type FusesMaxPool } from './layers.js';
-import { Module } from './module.js';
+import { Conv2d, Flatten, Linear, MaxPool2d, ReLU } from './layers.js';
+import { Module, type Step } from './module.js';
 
-/** A layer that can compute relu(forward(x)) in one pass. */
-export interface FusesRelu {
-  forwardRelu(x: Tensor): Tensor;
-}
+/** The parameter-free steps the models share: they hold nothing, so one of each serves all. */
+const RELU = new ReLU();
+const FLATTEN = new Flatten();
 
-/** relu(layer.forward(x)), in one pass where the layer can apply the ReLU itself (a Linear in its product's epilogue, an int8 layer while scaling its sums back). */
-export function forwardRelu(layer: Module, x: Tensor): Tensor {
-  const fused = (layer as Partial<FusesRelu>).forwardRelu;
-  return typeof fused === 'function' ? fused.call(layer, x) : relu(layer.forward(x));
-}
-
-/** maxPool2d(layer.forward(x), pool), in one pass where the layer can pool its own output (a Conv2d through `conv2dMaxPool`, an int8 one by pooling its integer sums). */
-export function forwardMaxPool(layer: Module, x: Tensor, pool: MaxPool2dOptions): Tensor {
-  const fused = (layer as Partial<FusesMaxPool>).forwardMaxPool;
-  return typeof fused === 'function' ? fused.call(layer, x, pool) : maxPool2d(layer.forward(x), pool);
-}
-
-/** A layer that can be one link of a chain of sparse layers (a SparseLinear). */
-export interface SparseChainLink {
-  csrStage(): Omit<SparseStage, 'relu'>;
-}
-
-/** How many layers from `start` on can run as one sparse chain. */
-function sparseRun(layers: Module[], start: number): number {
-  let end = start;
-  while (end < layers.length && typeof (layers[end] as Partial<SparseChainLink>).csrStage === 'function') end++;
-  return end - start;
+/** Runs `steps` in order: the forward of every model below, as its `steps()` writes it. */
+function runSteps(steps: readonly Step[], x: Tensor): Tensor {
+  return steps.reduce((h, [, layer]) => layer.forward(h), x);
 }
 
 /**
@@ -77,24 +53,15 @@ export class MLP extends Module {
     return copy;
   }
 
-  /**
-   * Each layer with a ReLU after all but the last. Consecutive sparse layers run as one
-   * `sparseChain` (the same values; the batch stays transposed from the first to the last).
-   */
+  /** flatten → fc1 → ReLU → fc2 → ReLU → … → fcN: a ReLU after every layer but the last. */
+  override steps(): Step[] {
+    const layers = this.namedChildren();
+    const after = (i: number, name: string): Step[] => (i + 1 < layers.length ? [[`${name}.relu`, RELU]] : []);
+    return [['flatten', FLATTEN], ...layers.flatMap(([name, layer], i): Step[] => [[name, layer], ...after(i, name)])];
+  }
+
   forward(x: Tensor): Tensor {
-    const layers = this.layers;
-    let h = flatten(x, 1);
-    for (let i = 0; i < layers.length;) {
-      const run = sparseRun(layers, i);
-      if (run > 1) {
-        h = sparseChain(h, layers.slice(i, i + run).map((l, k) => ({ ...(l as unknown as SparseChainLink).csrStage(), relu: i + k + 1 < layers.length })));
-        i += run;
-        continue;
-      }
-      h = i + 1 < layers.length ? forwardRelu(layers[i], h) : layers[i].forward(h);
-      i++;
-    }
-    return h;
+    return runSteps(this.steps(), x);
   }
 }
 
@@ -131,21 +98,16 @@ export class TeacherNet extends Module {
   }
 
   /**
-   * conv1 → ReLU → max-pool → fc1 → ReLU → fc2. ReLU is applied after the pooling: max and
-   * ReLU commute (ReLU is monotone), so the result and its gradient are the same, and the
-   * ReLU touches 25× fewer values (4×4 per channel instead of 24×24). When conv1 can pool
-   * its own output (the float Conv2d through `conv2dMaxPool`, whose backward visits only
-   * the pooled winners; the int8 one by pooling its integer sums) and pool is a plain
-   * MaxPool2d, the two run as one pass.
+   * conv1 → ReLU → pool → flatten → fc1 → ReLU → fc2, the notebook's forward. Its plan
+   * (`plan`) runs conv1 and the pool as one pass that pools as it convolves, with the ReLU
+   * on the pooled values (max and ReLU commute).
    */
+  override steps(): Step[] {
+    return [['conv1', this.conv1], ['conv1.relu', RELU], ['pool', this.pool], ['flatten', FLATTEN], ['fc1', this.fc1], ['fc1.relu', RELU], ['fc2', this.fc2]];
+  }
+
   forward(x: Tensor): Tensor {
-    const { conv1, pool } = this;
-    let h = pool instanceof MaxPool2d
-      ? forwardMaxPool(conv1, x, { kernelSize: pool.kernelSize, stride: pool.stride })
-      : pool.forward(conv1.forward(x));
-    h = relu(h);
-    h = forwardRelu(this.fc1, flatten(h, 1));
-    return this.fc2.forward(h);
+    return runSteps(this.steps(), x);
   }
 }
 
@@ -191,6 +153,9 @@ export class LeNet300100 extends MLP {
   }
 }
 
+/** LeNet-5's 2 × 2 pooling, shared by both its convolutions. */
+const POOL2 = new MaxPool2d(2, 2);
+
 /**
  * LeNet-5 as Caffe's MNIST example defines it (and Deep Compression prunes it): conv1 =
  * Conv2d(1→20, k5), MaxPool(2), conv2 = Conv2d(20→50, k5), MaxPool(2), fc1 = Linear(800→500),
@@ -217,10 +182,12 @@ export class LeNet5 extends Module {
     this.fc2 = new Linear(500, 10, { rng });
   }
 
-  /** conv1 → pool → conv2 → pool → fc1 → ReLU → fc2; each convolution pools its own output where it can. */
+  /** conv1 → pool → conv2 → pool → flatten → fc1 → ReLU → fc2 (its plan pools each convolution as it runs). */
+  override steps(): Step[] {
+    return [['conv1', this.conv1], ['pool1', POOL2], ['conv2', this.conv2], ['pool2', POOL2], ['flatten', FLATTEN], ['fc1', this.fc1], ['fc1.relu', RELU], ['fc2', this.fc2]];
+  }
+
   forward(x: Tensor): Tensor {
-    const pool = { kernelSize: 2, stride: 2 };
-    const h = forwardMaxPool(this.conv2, forwardMaxPool(this.conv1, x, pool), pool);
-    return this.fc2.forward(forwardRelu(this.fc1, flatten(h, 1)));
+    return runSteps(this.steps(), x);
   }
 }

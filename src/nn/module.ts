@@ -14,6 +14,9 @@ export interface StateEntry {
 /** Names → arrays, in registration order; what `stateDict()` returns and safetensors stores. */
 export type StateDict = Map<string, StateEntry>;
 
+/** One step of a model's forward: its name (`fc1`, `fc1.relu`) and the layer that computes it. */
+export type Step = [name: string, layer: Module];
+
 /**
  * Base class of every layer and model, as PyTorch's `nn.Module`.
  *
@@ -35,6 +38,15 @@ export abstract class Module {
 
   /** Runs the module on a batch. */
   abstract forward(x: Tensor): Tensor;
+
+  /**
+   * The forward as a list of steps, in order, when the module is a chain of layers (the
+   * notebook's models, Sequential); null otherwise. `plan` fuses its runs and the ONNX
+   * exporter writes it, so the model's math is written once.
+   */
+  steps(): Step[] | null {
+    return null;
+  }
 
   /** Direct children, as [name, module]. */
   namedChildren(): [string, Module][] {

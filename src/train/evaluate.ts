@@ -1,6 +1,7 @@
 import { batchesOf, type TensorSet } from '../data/tensor-set.js';
 import { toTensorSet, type Dataset } from '../data/dataset.js';
 import { Module } from '../nn/module.js';
+import { runPlanned } from '../nn/plan.js';
 import { noGrad } from '../tensor/autograd.js';
 import { fmt } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -45,7 +46,7 @@ export function evaluate(model: Module, data: Dataset | TensorSet, batchSize = 1
       let correct = 0;
       for (const [i, xb] of batchesOf(set.x, batchSize).entries()) {
         const start = i * batchSize;
-        correct += countCorrect(model.forward(xb), set.labels.subarray(start, start + xb.shape[0]));
+        correct += countCorrect(runPlanned(model, xb), set.labels.subarray(start, start + xb.shape[0]));
       }
       return correct / set.x.shape[0];
     });

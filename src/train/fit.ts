@@ -2,6 +2,7 @@ import { checkDataset, type Dataset } from '../data/dataset.js';
 import { DataLoader, type Batch } from '../data/loader.js';
 import type { TensorSet } from '../data/tensor-set.js';
 import { Module } from '../nn/module.js';
+import { runPlanned } from '../nn/plan.js';
 import { Adam } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
@@ -34,7 +35,8 @@ export interface EpochStats {
 }
 
 /**
- * One pass over `loader`: forward, loss, backward, optimizer step per batch.
+ * One pass over `loader`: forward (through the model's plan, its fused kernels), loss,
+ * backward, optimizer step per batch.
  * @example const { loss } = trainEpoch(model, trainLoader, new Adam(model.parameters()));
  */
 export function trainEpoch(model: Module, loader: DataLoader, optimizer: Optimizer, options: TrainEpochOptions = {}): EpochStats {
@@ -47,7 +49,7 @@ export function trainEpoch(model: Module, loader: DataLoader, optimizer: Optimiz
   let images = 0;
   for (const batch of loader) {
     optimizer.zeroGrad();
-    const loss = lossFn(model.forward(batch.x), batch);
+    const loss = lossFn(runPlanned(model, batch.x), batch);
     loss.backward();
     optimizer.step();
     options.afterStep?.();
