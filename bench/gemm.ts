@@ -43,8 +43,8 @@ const PEAK_ROUNDS = 4_000_000;
  */
 function benchPeak(options: BenchOptions): BenchResult[] {
   return Object.entries(MODULES).map(([name, m]) => {
-    const run = (): void => m.split('fmaPeak', m.threads, () => [PEAK_ROUNDS]);
-    if (m.exports.fmaPeak(10) !== 48) throw new Error(`gemm bench: ${name} fmaPeak is wrong`);
+    const run = (): void => m.split('fmaPeak', m.threads, () => ({ iters: PEAK_ROUNDS }));
+    if (m.call('fmaPeak', { iters: 10 }) !== 48) throw new Error(`gemm bench: ${name} fmaPeak is wrong`);
     // A call runs in the tier it started in: warm up until the optimized code is in place.
     for (let i = 0; i < 5; i++) run();
     return measure('gemm', `${name} multiply-add peak (12 chains in registers)`, run, (m.threads * PEAK_ROUNDS * 96) / 1e9, 'GFLOP/s', options);

@@ -64,7 +64,7 @@ describe('wasm helper threads fail loudly', () => {
     const m = WasmModule.load({ threads: 2 }).module!;
     const far = 2 ** 31; // past the end of the memory
     // Share 0 (this thread) has no columns; share 1 (the helper) reads out of bounds.
-    expect(() => m.split('gemm', 2, (p) => [0, 0, 4, 8, 4, far, far, far, 0, far, p === 0 ? 0 : 0, p === 0 ? 0 : 8])).toThrow(
+    expect(() => m.split('gemm', 2, (p) => ({ transA: 0, transB: 0, M: 4, N: 8, K: 4, a: far, b: far, c: far, accumulate: 0, scratch: far, j0: 0, j1: p === 0 ? 0 : 8 }))).toThrow(
       /wasm: helper thread 1 failed in gemm: .*out of bounds/,
     );
     const rng = new Rng(3);

@@ -228,7 +228,6 @@ describe('the Deep Compression file', () => {
   });
 
   it('refuses consistent-looking but wrong structure even when the CRCs are recomputed', () => {
-    const net = new MLP([4, 3], new Rng(0));
     const groups = Int32Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? -1 : i % 2));
     const make = (codebook: Float32Array): Uint8Array => encodeDeepCompressed('lenet-300-100', [{ name: 'fc1', shape: [3, 4], codebook, groups, bias: null, indexBits: 3 }]).bytes;
     expect(() => decodeDeepCompressed(make(Float32Array.of(1, NaN)), 'x')).toThrow(/x: .*codebook holds a value that is not finite/);

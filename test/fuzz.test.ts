@@ -144,7 +144,6 @@ describe('fuzz: mutated checkpoints and IDX files are refused clearly or load in
   }
 
   it('IDX files: 120 seeded mutations of a small MNIST test split', async () => {
-    const source = tempDir('fuzz-idx-source');
     const count = 6;
     const images = new Uint8Array(16 + count * 784);
     new DataView(images.buffer).setUint32(0, 0x803);

@@ -119,7 +119,7 @@ describe('int8 quantization', () => {
       const path = join(dir, 'q.safetensors');
       await saveModel(model, path);
       const back = await loadCompressedModel(skeleton, path);
-      const x = new Tensor(randomArray(shape.reduce((a, b) => a * b, 1), rng), [...shape]);
+      const x = new Tensor(randomArray(shape.reduce((a: number, b: number) => a * b, 1), rng), [...shape]);
       expect(back.forward(x).data).toEqual(model.forward(x).data);
       expect(back.numParameters()).toBe(model.numParameters());
     }

@@ -1,10 +1,12 @@
-import { compileBuild, simdLevel, threadCount, type CompiledBuild, type SimdLevel, type WasmExports } from './build.js';
+import { compileBuild, simdLevel, threadCount, type CompiledBuild, type SimdLevel } from './build.js';
+import { argList, SPLIT_KERNELS, type Args, type ExportName, type SplitKernel, type WasmExports } from './exports.js';
 import { MAX_PAGES, WasmHeap } from './heap.js';
 import { HelperThreads } from './helpers.js';
 
-/** The exports helper threads may run: the kernels that take a share (a column or image range) of a call. */
-const SPLIT_KERNELS = ['gemm', 'linearEpilogue', 'gemv', 'gemmI16', 'gemmU7I8', 'convPool', 'convPoolBackward', 'convForward', 'convBackward', 'csrGemv', 'csrGemm', 'csrGemmT', 'transposePad', 'convI16', 'convU7I8', 'adamStepAt', 'fmaPeak'] as const;
-export type SplitKernel = (typeof SPLIT_KERNELS)[number];
+export type { SplitKernel } from './exports.js';
+
+/** One kernel call of `runJobs`: a split kernel and its arguments by name. */
+export type Job = { [K in SplitKernel]: readonly [K, Args<K>] }[SplitKernel];
 
 /** Kernel calls of at least this many multiply-adds are split across the threads. */
 export const SPLIT_MIN_MACS = 512 * 1024;
@@ -86,8 +88,13 @@ export class WasmModule {
    * Runs `kernel` in `parts` shares: share p ≥ 1 on helper p − 1, share 0 on this thread,
    * with the arguments `args(p)` (at least one share, on this thread).
    */
-  split(kernel: SplitKernel, parts: number, args: (part: number) => number[]): void {
-    this.runJobs(Array.from({ length: Math.max(1, parts) }, (_, p) => [kernel, args(p)] as const));
+  split<K extends SplitKernel>(kernel: K, parts: number, args: (part: number) => Args<K>): void {
+    this.runJobs(Array.from({ length: Math.max(1, parts) }, (_, p) => [kernel, args(p)] as unknown as Job));
+  }
+
+  /** Calls export `name` on this thread with its arguments by name; returns what it returns (a size, or nothing). */
+  call<K extends ExportName>(name: K, args: Args<K>): number {
+    return this.exports[name](...argList(name, args));
   }
 
   /**
@@ -96,11 +103,12 @@ export class WasmModule {
    * is joined even when this thread's job throws, so no helper still writes into the
    * scratch when the call returns.
    */
-  runJobs(jobs: readonly (readonly [SplitKernel, number[]])[]): void {
-    for (let p = 1; p < jobs.length; p++) this.helpers.start(p - 1, jobs[p][0], jobs[p][1]);
+  runJobs(jobs: readonly Job[]): void {
+    const lists = jobs.map(([kernel, args]) => argList(kernel, args as Args<typeof kernel>));
+    for (let p = 1; p < jobs.length; p++) this.helpers.start(p - 1, jobs[p][0], lists[p]);
     let failure: unknown = null;
     try {
-      (this.exports[jobs[0][0]] as (...a: number[]) => void)(...jobs[0][1]);
+      this.exports[jobs[0][0]](...lists[0]);
     } catch (e) {
       failure = e;
     }

@@ -25,7 +25,7 @@ export function adamStep(
   const bounds = shareBounds(n, parts, 4);
   wasm.split('adamStepAt', parts, (i) => {
     const at = bounds[i] * 4;
-    return [pa + at, ga + at, ma + at, va + at, bounds[i + 1] - bounds[i], settings];
+    return { p: pa + at, g: ga + at, m: ma + at, v: va + at, n: bounds[i + 1] - bounds[i], settings };
   });
   frame.finish();
 }

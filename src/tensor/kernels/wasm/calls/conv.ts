@@ -1,7 +1,11 @@
 import type { ConvGeometry } from '../../conv.js';
 import type { PoolWindow } from '../../conv-pool.js';
 import type { ScratchFrame } from '../heap.js';
-import { SPLIT_MIN_MACS, shareBounds, type SplitKernel, type WasmModule } from '../module.js';
+import type { Args } from '../exports.js';
+import { SPLIT_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
+
+/** The convolution kernels, each run on a range of images [n0, n1). */
+type ConvKernel = 'convForward' | 'convBackward' | 'convPool' | 'convPoolBackward';
 
 /**
  * The convolution kernels of assembly/conv.ts over a whole batch, same arguments as their
@@ -17,7 +21,7 @@ export function convForward(
   const job = convJob(m, N, OC, g, null);
   const [xa, wa, ba] = [job.frame.place(x), job.frame.place(w), bias ? job.frame.place(bias) : 0];
   const oa = job.frame.output(out, false, N * OC * g.OH * g.OW);
-  job.run('convForward', (p) => [job.geo, xa, wa, ba, oa, job.scratch[p]]);
+  job.run('convForward', (p) => ({ geo: job.geo, x: xa, w: wa, bias: ba, out: oa, scratch: job.scratch[p] }));
 }
 
 /** conv2d backward (kernels/conv.ts conv2dBackward). */
@@ -28,7 +32,7 @@ export function convBackward(
   const job = convJob(m, N, OC, g, null, { dw, db });
   const [xa, wa, dya] = [job.frame.place(x), job.frame.place(w), job.frame.place(dy)];
   const dxa = dx ? job.frame.output(dx, true, N * g.C * g.H * g.W) : 0; // gradients add to what is there
-  job.run('convBackward', (p) => [job.geo, xa, wa, dya, dxa, job.dw[p], job.db[p], job.scratch[p]]);
+  job.run('convBackward', (p) => ({ geo: job.geo, x: xa, w: wa, dy: dya, dx: dxa, dw: job.dw[p], db: job.db[p], scratch: job.scratch[p] }));
 }
 
 /** The fused convolution and max pooling (kernels/conv-pool.ts convPoolForward): only the pooled values and their positions come back. */
@@ -40,7 +44,7 @@ export function convPool(
   const job = convJob(m, N, OC, g, pool);
   const [xa, wa, ba] = [job.frame.place(x), job.frame.place(w), bias ? job.frame.place(bias) : 0];
   const [oa, ia] = [job.frame.output(out, false, size), job.frame.output(argmax, false, size)];
-  job.run('convPool', (p) => [job.geo, xa, wa, ba, oa, ia, job.scratch[p]]);
+  job.run('convPool', (p) => ({ geo: job.geo, x: xa, w: wa, bias: ba, out: oa, argmax: ia, scratch: job.scratch[p] }));
 }
 
 /** The backward of `convPool` (kernels/conv-pool.ts convPoolBackward): one conv output visited per pooled value. */
@@ -51,7 +55,7 @@ export function convPoolBackward(
   const job = convJob(m, N, OC, g, pool, { dw, db }, (g.OH * g.OW) / (pool.OH * pool.OW));
   const [xa, wa, da, ia] = [job.frame.place(x), job.frame.place(w), job.frame.place(dout), job.frame.place(argmax)];
   const dxa = dx ? job.frame.output(dx, true, N * g.C * g.H * g.W) : 0; // gradients add to what is there
-  job.run('convPoolBackward', (p) => [job.geo, xa, wa, da, ia, dxa, job.dw[p], job.db[p], job.scratch[p]]);
+  job.run('convPoolBackward', (p) => ({ geo: job.geo, x: xa, w: wa, dout: da, argmax: ia, dx: dxa, dw: job.dw[p], db: job.db[p], scratch: job.scratch[p] }));
 }
 
 /**
@@ -86,7 +90,7 @@ function convJob(
   const work = (N * OC * g.OH * g.OW * g.C * g.KH * g.KW) / saving;
   const parts = work >= SPLIT_MIN_MACS ? Math.min(m.threads, N) : 1;
   const sizeW = OC * g.C * g.KH * g.KW;
-  const scratchBytes = m.exports.convScratch(geo);
+  const scratchBytes = m.call('convScratch', { geo });
   const shares = Array.from({ length: parts }, () => ({
     scratch: frame.zeros(scratchBytes),
     dw: grads?.dw ? frame.zeros(sizeW * 4) : 0,
@@ -97,9 +101,9 @@ function convJob(
     scratch: shares.map((s) => s.scratch),
     dw: shares.map((s) => s.dw),
     db: shares.map((s) => s.db),
-    run(kernel: SplitKernel, args: (part: number) => number[]): void {
+    run<K extends ConvKernel>(kernel: K, args: (part: number) => Omit<Args<K>, 'n0' | 'n1'>): void {
       const bounds = shareBounds(N, parts);
-      m.split(kernel, parts, (p) => [...args(p), bounds[p], bounds[p + 1]]);
+      m.split(kernel, parts, (p) => ({ ...args(p), n0: bounds[p], n1: bounds[p + 1] }) as unknown as Args<K>);
       frame.finish();
       for (const share of shares) {
         if (grads?.dw) addFrom(m, share.dw, grads.dw, sizeW);

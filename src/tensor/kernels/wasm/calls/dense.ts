@@ -55,22 +55,22 @@ export function linearBackward(
   const frame = m.heap.frame();
   // The masked gradient goes to scratch of its own: dy may be resident, and is not ours to change.
   const g = y ? frame.take(N * outF * 4) : frame.place(dy, N * outF);
-  if (y) m.exports.reluMask(frame.place(dy, N * outF), frame.place(y, N * outF), g, N * outF);
+  if (y) m.call('reluMask', { dy: frame.place(dy, N * outF), y: frame.place(y, N * outF), out: g, n: N * outF });
   const wa = dx ? frame.place(W, outF * inF) : 0;
   const xa = dW ? frame.place(x, N * inF) : 0;
   const dxa = dx ? frame.output(dx, false, N * inF) : 0;
   const dWa = dW ? frame.output(dW, addW, outF * inF) : 0;
   if (dx && dW && m.threads > 1 && N > GEMV_MAX_ROWS && N * inF * outF >= SPLIT_MIN_MACS) {
-    const [sx, sw] = [frame.take(m.exports.packBytes(N, inF, outF)), frame.take(m.exports.packBytes(outF, inF, N))];
+    const [sx, sw] = [frame.take(m.call('packBytes', { M: N, N: inF, K: outF })), frame.take(m.call('packBytes', { M: outF, N: inF, K: N }))];
     m.runJobs([
-      ['gemm', [0, 0, N, inF, outF, g, wa, dxa, 0, sx, 0, inF]],
-      ['gemm', [1, 0, outF, inF, N, g, xa, dWa, +addW, sw, 0, inF]],
+      ['gemm', { transA: 0, transB: 0, M: N, N: inF, K: outF, a: g, b: wa, c: dxa, accumulate: 0, scratch: sx, j0: 0, j1: inF }],
+      ['gemm', { transA: 1, transB: 0, M: outF, N: inF, K: N, a: g, b: xa, c: dWa, accumulate: +addW, scratch: sw, j0: 0, j1: inF }],
     ]);
   } else {
     if (dx) product(m, frame, false, false, N, inF, outF, g, wa, dxa, false);
     if (dW) product(m, frame, true, false, outF, inF, N, g, xa, dWa, addW);
   }
-  if (db) m.exports.sumRows(g, N, outF, frame.output(db, addB, outF), +addB);
+  if (db) m.call('sumRows', { x: g, rows: N, cols: outF, out: frame.output(db, addB, outF), accumulate: +addB });
   frame.finish();
 }
 
@@ -107,16 +107,16 @@ function product(
     if (transA) a = rowsOf(m, frame, a, M, K);
     const parts = N * K >= GEMV_SPLIT_MIN ? Math.max(1, Math.min(m.threads, Math.floor(N / 16))) : 1;
     const bounds = shareBounds(N, parts, 16);
-    m.split('gemv', parts, (p) => [+transB, M, N, K, a, b, c, +accumulate, bounds[p], bounds[p + 1]]);
+    m.split('gemv', parts, (p) => ({ transB: +transB, M, N, K, a, b, c, accumulate: +accumulate, j0: bounds[p], j1: bounds[p + 1] }));
     if (bias || relu) epilogueRows(m, c, M, N, bias, relu);
     return;
   }
   const parts = M * N * K >= SPLIT_MIN_MACS ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
-  const pack = m.exports.packBytes(M, N, K);
+  const pack = m.call('packBytes', { M, N, K });
   const scratch = Array.from({ length: parts }, () => frame.take(pack));
   const bounds = shareBounds(N, parts, 8);
-  if (bias || relu) m.split('linearEpilogue', parts, (p) => [+transA, +transB, M, N, K, a, b, c, +accumulate, scratch[p], bounds[p], bounds[p + 1], bias, +relu]);
-  else m.split('gemm', parts, (p) => [+transA, +transB, M, N, K, a, b, c, +accumulate, scratch[p], bounds[p], bounds[p + 1]]);
+  if (bias || relu) m.split('linearEpilogue', parts, (p) => ({ transA: +transA, transB: +transB, M, N, K, a, b, c, accumulate: +accumulate, scratch: scratch[p], j0: bounds[p], j1: bounds[p + 1], bias, relu: +relu }));
+  else m.split('gemm', parts, (p) => ({ transA: +transA, transB: +transB, M, N, K, a, b, c, accumulate: +accumulate, scratch: scratch[p], j0: bounds[p], j1: bounds[p + 1] }));
 }
 
 /** C[i, j] += bias[j] and/or max(C, 0) over the few rows a GEMV made, where they lie. */
@@ -148,13 +148,13 @@ function rowsOf(m: WasmModule, frame: ScratchFrame, a: number, M: number, K: num
  */
 export function relu(m: WasmModule, x: Float32Array, out: Float32Array): void {
   const frame = m.heap.frame();
-  m.exports.reluF32(frame.place(x), frame.output(out, false, x.length), x.length);
+  m.call('reluF32', { x: frame.place(x), out: frame.output(out, false, x.length), n: x.length });
   frame.finish();
 }
 
 /** dx = 0 where y ≤ 0, else dy, in SIMD (same arguments as kernels/elementwise.ts reluBackward). */
 export function reluBackward(m: WasmModule, dy: Float32Array, y: Float32Array, dx: Float32Array): void {
   const frame = m.heap.frame();
-  m.exports.reluMask(frame.place(dy), frame.place(y, dy.length), frame.output(dx, false, dy.length), dy.length);
+  m.call('reluMask', { dy: frame.place(dy), y: frame.place(y, dy.length), out: frame.output(dx, false, dy.length), n: dy.length });
   frame.finish();
 }

@@ -59,7 +59,7 @@ function bytePack(m: WasmModule, w: Int8Weight): BytePack {
  */
 function productU7(m: WasmModule, frame: ScratchFrame, pack: BytePack, M: number, N: number, K: number, xa: number, aq: ActivationQuant, acc: number): void {
   const q = frame.take(M * pack.Kp);
-  m.exports.quantizeU8(xa, M, K, pack.Kp, Math.fround(1 / aq.scale), aq.zeroPoint, aq.qmax, q);
+  m.call('quantizeU8', { x: xa, M, K, Kp: pack.Kp, inv: Math.fround(1 / aq.scale), z: aq.zeroPoint, qmax: aq.qmax, out: q });
   splitU7(m, frame, pack, M, N, q, aq.zeroPoint, acc);
 }
 
@@ -71,7 +71,7 @@ function splitU7(m: WasmModule, frame: ScratchFrame, pack: BytePack, M: number, 
   const large = M <= GEMV_MAX_ROWS ? N * pack.Kp >= GEMV_SPLIT_MIN : M * N * pack.Kp >= SPLIT_MIN_MACS;
   const parts = large ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
   const bounds = shareBounds(N, parts, 8);
-  m.split('gemmU7I8', parts, (p) => [M, N, pack.Kp, q, at, acc, bounds[p], bounds[p + 1], z, sums]);
+  m.split('gemmU7I8', parts, (p) => ({ M, N, Kp: pack.Kp, a: q, w: at, c: acc, j0: bounds[p], j1: bounds[p + 1], z, rowSums: sums }));
 }
 
 /**
@@ -116,13 +116,13 @@ function integerProduct(m: WasmModule, frame: ScratchFrame, pack: WidePack, M: n
   const wa = pack.at ?? frame.place(pack.wide);
   const parts = M * N * pack.Kp >= SPLIT_MIN_MACS ? Math.max(1, Math.min(m.threads, Math.floor(N / 8))) : 1;
   const bounds = shareBounds(N, parts, 8);
-  m.split('gemmI16', parts, (p) => [M, N, pack.Kp, a, wa, acc, bounds[p], bounds[p + 1]]);
+  m.split('gemmI16', parts, (p) => ({ M, N, Kp: pack.Kp, a, w: wa, c: acc, j0: bounds[p], j1: bounds[p + 1] }));
 }
 
 /** The range of n floats at `at`, and the activation parameters it gives (kernels/quant.ts quantFromRange). */
 function quantOf(m: WasmModule, frame: ScratchFrame, at: number, n: number, reduceRange: boolean): ActivationQuant {
   const range = frame.take(8);
-  m.exports.rangeF32(at, n, range);
+  m.call('rangeF32', { x: at, n, out: range });
   const [lo, hi] = m.heap.view(Float32Array, range, 2);
   return quantFromRange(lo, hi, reduceRange);
 }
@@ -130,7 +130,7 @@ function quantOf(m: WasmModule, frame: ScratchFrame, at: number, n: number, redu
 /** Quantizes `[M, K]` floats at `x` into `[M, Kp]` int16 minus the zero point; returns their address. */
 function quantizeInto(m: WasmModule, frame: ScratchFrame, x: number, M: number, K: number, Kp: number, aq: ActivationQuant): number {
   const q = frame.take(M * Kp * 2);
-  m.exports.quantizeI16(x, M, K, Kp, Math.fround(1 / aq.scale), aq.qmin - aq.zeroPoint, aq.qmax - aq.zeroPoint, q);
+  m.call('quantizeI16', { x, M, K, Kp, inv: Math.fround(1 / aq.scale), lo: aq.qmin - aq.zeroPoint, hi: aq.qmax - aq.zeroPoint, out: q });
   return q;
 }
 
@@ -152,7 +152,7 @@ export function int8Linear(m: WasmModule, x: Float32Array, M: number, w: Int8Wei
   else integerProduct(m, frame, wide!, M, N, quantizeInto(m, frame, xa, M, K, wide!.Kp, aq), acc);
   const factor = frame.place(dequantFactors(aq.scale, w.scales, N));
   const ya = frame.output(y, false, M * N);
-  m.exports.dequantRows(acc, M, N, factor, bias ? frame.place(bias) : 0, +relu, ya);
+  m.call('dequantRows', { acc, M, N, factor, bias: bias ? frame.place(bias) : 0, relu: +relu, y: ya });
   frame.finish();
 }
 
@@ -223,23 +223,23 @@ export function int8Conv2d(
     // Bytes q (not q − z); 16 more than the batch, zeros, for the 8-byte row copies at its end.
     const qBytes = roundUp(N * size, 16) + 16;
     const q = frame.take(qBytes);
-    m.exports.quantizeU8(xa, 1, N * size, qBytes, Math.fround(1 / aq.scale), aq.zeroPoint, aq.qmax, q);
+    m.call('quantizeU8', { x: xa, M: 1, K: N * size, Kp: qBytes, inv: Math.fround(1 / aq.scale), z: aq.zeroPoint, qmax: aq.qmax, out: q });
     const wa = pack.at ?? frame.place(pack.quads);
     const zSums = frame.place(pack.sums.map((s) => aq.zeroPoint * s));
     const parts = N * L * pack.OCp * pack.Kp >= SPLIT_MIN_MACS ? Math.min(m.threads, N) : 1;
-    const scratchBytes = m.exports.convU7I8Scratch(geo, pack.Kp, pack.OCp);
+    const scratchBytes = m.call('convU7I8Scratch', { geo, Kp: pack.Kp, OCp: pack.OCp });
     const scratch = Array.from({ length: parts }, () => frame.take(scratchBytes));
     const bounds = shareBounds(N, parts);
-    m.split('convU7I8', parts, (p) => [q, geo, wa, pack.Kp, pack.OCp, aq.zeroPoint, zSums, factor, ba, ya, outBytes, scratch[p], bounds[p], bounds[p + 1]]);
+    m.split('convU7I8', parts, (p) => ({ q, geo, w: wa, Kp: pack.Kp, OCp: pack.OCp, z: aq.zeroPoint, zSums, factor, bias: ba, y: ya, outBytes, scratch: scratch[p], n0: bounds[p], n1: bounds[p + 1] }));
   } else {
     const pack = pairPack!;
     const q = quantizeInto(m, frame, xa, 1, N * size, roundUp(N * size, 8), aq);
     const wa = pack.at ?? frame.place(pack.pairs);
     const parts = N * L * pack.OCp * pack.Kp >= SPLIT_MIN_MACS ? Math.min(m.threads, N) : 1;
-    const scratchBytes = m.exports.convI16Scratch(geo, pack.Kp, pack.OCp);
+    const scratchBytes = m.call('convI16Scratch', { geo, Kp: pack.Kp, OCp: pack.OCp });
     const scratch = Array.from({ length: parts }, () => frame.take(scratchBytes));
     const bounds = shareBounds(N, parts);
-    m.split('convI16', parts, (p) => [q, geo, wa, pack.Kp, pack.OCp, factor, ba, ya, outBytes, scratch[p], bounds[p], bounds[p + 1]]);
+    m.split('convI16', parts, (p) => ({ q, geo, w: wa, Kp: pack.Kp, OCp: pack.OCp, factor, bias: ba, y: ya, outBytes, scratch: scratch[p], n0: bounds[p], n1: bounds[p + 1] }));
   }
   frame.finish();
 }

@@ -67,11 +67,11 @@ export function csrLinear(m: WasmModule, w: CsrWeights, x: Float32Array, N: numb
   const parts = w.values.length * N >= CSR_SPLIT_MIN ? Math.min(m.threads, rows) : 1;
   const bounds = rowBoundsByEntries(w.rowPtr, rows, parts);
   if (N === 1) {
-    m.split('csrGemv', parts, (p) => [width, at.rowPtr, at.idx, at.val, xa, ya, bounds[p], bounds[p + 1], ba, +relu]);
+    m.split('csrGemv', parts, (p) => ({ width, rowPtr: at.rowPtr, idx: at.idx, val: at.val, x: xa, y: ya, r0: bounds[p], r1: bounds[p + 1], bias: ba, relu: +relu }));
   } else {
     const Np = (N + 3) & ~3;
     const xT = transposed(m, frame, xa, N, cols, Np);
-    m.split('csrGemm', parts, (p) => [width, at.rowPtr, at.idx, at.val, xT, N, Np, ya, rows, bounds[p], bounds[p + 1], ba, +relu]);
+    m.split('csrGemm', parts, (p) => ({ width, rowPtr: at.rowPtr, idx: at.idx, val: at.val, xT, N, Np, y: ya, rows, r0: bounds[p], r1: bounds[p + 1], bias: ba, relu: +relu }));
   }
   frame.finish();
 }
@@ -81,7 +81,7 @@ function transposed(m: WasmModule, frame: ScratchFrame, xa: number, N: number, c
   const xT = frame.take(cols * Np * 4);
   const parts = N * cols >= CSR_SPLIT_MIN * 4 ? Math.max(1, Math.min(m.threads, cols >> 2)) : 1;
   const bounds = shareBounds(cols, parts, 4);
-  m.split('transposePad', parts, (p) => [xa, N, cols, Np, xT, bounds[p], bounds[p + 1]]);
+  m.split('transposePad', parts, (p) => ({ x: xa, N, cols, Np, xT, c0: bounds[p], c1: bounds[p + 1] }));
   return xT;
 }
 
@@ -115,10 +115,10 @@ export function csrChain(m: WasmModule, stages: readonly CsrStage[], x: Float32A
     const xT = hT;
     if (i + 1 < stages.length) {
       const yT = (hT = frame.take(w.rows * Np * 4));
-      m.split('csrGemmT', parts, (p) => [width, at.rowPtr, at.idx, at.val, xT, Np, yT, bounds[p], bounds[p + 1], ba, +relu]);
+      m.split('csrGemmT', parts, (p) => ({ width, rowPtr: at.rowPtr, idx: at.idx, val: at.val, xT, Np, yT, r0: bounds[p], r1: bounds[p + 1], bias: ba, relu: +relu }));
     } else {
       const ya = frame.output(y, false, N * w.rows);
-      m.split('csrGemm', parts, (p) => [width, at.rowPtr, at.idx, at.val, xT, N, Np, ya, w.rows, bounds[p], bounds[p + 1], ba, +relu]);
+      m.split('csrGemm', parts, (p) => ({ width, rowPtr: at.rowPtr, idx: at.idx, val: at.val, xT, N, Np, y: ya, rows: w.rows, r0: bounds[p], r1: bounds[p + 1], bias: ba, relu: +relu }));
     }
   }
   frame.finish();
@@ -148,7 +148,7 @@ function gatherChain(m: WasmModule, stages: readonly CsrStage[], x: Float32Array
     layers.forEach(({ w, at, ba, relu, bounds, parts }, i) => {
       const out = i + 1 < layers.length ? between[i & 1] : ya + n * rows * 4;
       const width = w.colIndices.BYTES_PER_ELEMENT, input = h;
-      m.split('csrGemv', parts, (p) => [width, at.rowPtr, at.idx, at.val, input, out, bounds[p], bounds[p + 1], ba, relu]);
+      m.split('csrGemv', parts, (p) => ({ width, rowPtr: at.rowPtr, idx: at.idx, val: at.val, x: input, y: out, r0: bounds[p], r1: bounds[p + 1], bias: ba, relu }));
       h = out;
     });
   }

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { relaxedSimdSupported } from '../src/tensor/kernels/wasm/build.js';
+import { argList, EXPORTS, SPLIT_KERNELS } from '../src/tensor/kernels/wasm/exports.js';
+import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
+
+/**
+ * The wasm boundary is declared once (kernels/wasm/exports.ts): the table must be the
+ * compiled module's exports, each with as many parameters as the module's function takes,
+ * in both builds.
+ */
+
+const builds = (['plain', 'relaxed'] as const).filter((simd) => simd === 'plain' || relaxedSimdSupported());
+
+describe('the table of wasm exports', () => {
+  for (const simd of builds) {
+    it(`lists every function the ${simd} build exports, with its parameter count`, () => {
+      const m = WasmModule.load({ threads: 1, simd }).module!;
+      const exported = Object.entries(m.exports as unknown as Record<string, unknown>).filter(([, v]) => typeof v === 'function');
+      expect(exported.map(([name]) => name).sort()).toEqual(Object.keys(EXPORTS).sort());
+      for (const [name, fn] of exported) {
+        expect((fn as (...a: number[]) => unknown).length, name).toBe(EXPORTS[name as keyof typeof EXPORTS].params.length);
+      }
+    });
+  }
+
+  it('turns named arguments into the order the export takes, and names the split kernels', () => {
+    expect(argList('sumRows', { cols: 3, rows: 2, x: 8, accumulate: 1, out: 16 })).toEqual([8, 2, 3, 16, 1]);
+    expect(SPLIT_KERNELS).toContain('gemm');
+    expect(SPLIT_KERNELS).not.toContain('packBytes');
+  });
+});
+
+/** Compiled, never run: `npm run typecheck` fails if a call with its arguments out of order or misnamed type-checks. */
+export function typeChecks(m: WasmModule): void {
+  // @ts-expect-error: the arguments are named, not a positional list
+  m.call('sumRows', [8, 2, 3, 16, 1]);
+  // @ts-expect-error: a misnamed argument
+  m.call('sumRows', { x: 8, rows: 2, colums: 3, out: 16, accumulate: 1 });
+  // @ts-expect-error: a missing argument
+  m.split('gemv', 1, () => ({ transB: 0, M: 1, N: 1, K: 1, a: 0, b: 0, c: 0, accumulate: 0, j0: 0 }));
+}
