@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { loadCompressedState, modelFromBytes, modelToBytes, skeletonOf } from '../compress/checkpoint.js';
+import { loadCompressedState, modelFromBytes, modelToBytes } from '../compress/checkpoint.js';
 import { deepCompressedModel } from '../compress/deep-compression-models.js';
 import { exportOnnx, type OnnxOptions } from '../interop/onnx.js';
 import { checkFinite } from '../nn/checkpoint.js';
@@ -105,4 +105,3 @@ export async function loadDeepCompressed(path: string, options: { sparse?: boole
   return deepCompressedModel(await readBytes(path, 'the file'), path, options);
 }
 
-export { skeletonOf };
