@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,9 @@ describe('the packed package', () => {
     expect(files).toContain('dist/wasm/kernels-relaxed.wasm');
     const stray = files.filter((f) => /^(test|bench|scratch|examples|docs|assembly|src)\/|^dist\/bench\/|fixtures|\.map$|\.test\./.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')));
     expect(stray).toEqual([]);
+    // Every module shipped is built from a source file that exists (no stale output of a renamed or deleted one).
+    const orphans = files.filter((f) => /^dist\/src\/.*\.js$/.test(f)).filter((f) => !existsSync(join(ROOT, f.replace(/^dist\//, '').replace(/\.js$/, '.ts'))));
+    expect(orphans).toEqual([]);
   });
 
   it('imports from plain JavaScript: trains, prunes, runs as CSR, saves and exports', () => {
