@@ -1,5 +1,6 @@
 import Benchmark from 'benchmark';
 import { cpus } from 'node:os';
+import { alternatingTimingsAsync } from '../src/compress/measure.js';
 import { backendInfo, useBackend } from '../src/tensor/kernels/index.js';
 import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
 
@@ -75,23 +76,15 @@ export interface Contender {
 }
 
 /**
- * Times contenders in alternating rounds (each round runs every one once, after a warm-up
- * round), so a drift of the shared machine hits all alike; returns each one's median,
- * with `work / median` as its rate in `unit`.
+ * Times contenders in alternating rounds with the protocol every section uses
+ * (`compress/measure.ts`): one untimed round, then `rounds` timed ones, each contender's
+ * call awaited in turn; returns each one's median, with `work / median` as its rate in `unit`.
  */
 export async function alternating(family: string, contenders: Contender[], rounds: number, work: number, unit: string): Promise<BenchResult[]> {
-  const times = contenders.map(() => [] as number[]);
-  for (let r = -1; r < rounds; r++) {
-    for (const [i, c] of contenders.entries()) {
-      const t0 = performance.now();
-      await c.run();
-      if (r >= 0) times[i].push((performance.now() - t0) / 1000);
-    }
-  }
+  const timings = await alternatingTimingsAsync(contenders.map((c) => () => c.run()), { warmUpSeconds: 0, minRounds: rounds, maxRounds: rounds, minSeconds: 0 });
   return contenders.map((c, i): BenchResult => {
-    const sorted = times[i].sort((a, b) => a - b);
-    const median = quantile(sorted, 0.5);
-    return { family, name: c.name, median, spread: (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / median, samples: sorted.length, rate: work / median, unit };
+    const t = timings[i];
+    return { family, name: c.name, median: t.median, spread: (t.q3 - t.q1) / t.median, samples: t.rounds, rate: work / t.median, unit };
   });
 }
 

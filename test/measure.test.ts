@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alternatingTimings, forwardMedians } from '../src/compress/measure.js';
+import { alternatingTimings, alternatingTimingsAsync, forwardMedians } from '../src/compress/measure.js';
 import { compareLatency } from '../src/compress/latency.js';
 import { Module } from '../src/nn/module.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -59,5 +59,18 @@ describe('the timing protocol', () => {
     expect(calls).toBe(10); // one warm-up call and nine timed ones
     expect(t.q1).toBeLessThanOrEqual(t.median);
     expect(t.median).toBeLessThanOrEqual(t.q3);
+  });
+
+  it('awaits asynchronous contenders one at a time, still in turn', async () => {
+    const log: string[] = [];
+    const slow = async (name: string): Promise<void> => {
+      log.push(`${name} start`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      log.push(`${name} end`);
+    };
+    const [a, b] = await alternatingTimingsAsync([() => slow('a'), () => slow('b')], { minRounds: 2, maxRounds: 2, minSeconds: 0, warmUpSeconds: 0 });
+    expect(log).toEqual(Array.from({ length: 3 }, () => ['a start', 'a end', 'b start', 'b end']).flat()); // one warm-up round, two timed
+    expect(a.rounds).toBe(2);
+    expect(b.median).toBeGreaterThanOrEqual(0.0009);
   });
 });

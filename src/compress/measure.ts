@@ -44,28 +44,80 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[lo] + (sorted[Math.ceil(i)] - sorted[lo]) * (i - lo);
 }
 
+/** The bookkeeping of one measurement: when warming up ends, when timing ends, the times per contender. */
+class Rounds {
+  private readonly times: number[][];
+  private readonly start = performance.now();
+  private warm = 0;
+  private timingStart = 0;
+
+  constructor(contenders: number, private readonly options: Required<TimingOptions>) {
+    this.times = Array.from({ length: contenders }, () => []);
+  }
+
+  /** Whether another untimed round is due (at least one, then until warmUpSeconds have passed). */
+  warmingUp(): boolean {
+    const more = this.warm < 1 || (this.warm < 500 && performance.now() - this.start < this.options.warmUpSeconds * 1000);
+    if (more) this.warm++;
+    else this.timingStart ||= performance.now();
+    return more;
+  }
+
+  /** Whether another timed round is due (at least minRounds, then until minSeconds have passed, at most maxRounds). */
+  timing(): boolean {
+    const { minRounds, maxRounds, minSeconds } = this.options;
+    const n = this.times[0].length;
+    return n < minRounds || (n < maxRounds && performance.now() - this.timingStart < minSeconds * 1000);
+  }
+
+  record(i: number, seconds: number): void {
+    this.times[i].push(seconds);
+  }
+
+  result(): Timing[] {
+    return this.times.map((t) => {
+      const sorted = [...t].sort((a, b) => a - b);
+      return { median: quantile(sorted, 0.5), q1: quantile(sorted, 0.25), q3: quantile(sorted, 0.75), rounds: sorted.length };
+    });
+  }
+}
+
+const withDefaults = (o: TimingOptions): Required<TimingOptions> => ({ warmUpSeconds: 0.03, minRounds: 7, minSeconds: 0.15, maxRounds: 200, ...o });
+
 /**
  * Times `runs` in alternating rounds after a warm-up (see the protocol above) and returns
  * each one's timing, in order.
  * @example const [a, b] = alternatingTimings([() => dense.forward(x), () => sparse.forward(x)])
  */
 export function alternatingTimings(runs: readonly (() => unknown)[], options: TimingOptions = {}): Timing[] {
-  const { warmUpSeconds = 0.03, minRounds = 7, minSeconds = 0.15, maxRounds = 200 } = options;
-  const warm = performance.now();
-  for (let w = 0; w < 1 || (w < 500 && performance.now() - warm < warmUpSeconds * 1000); w++) runs.forEach((run) => run());
-  const times = runs.map((): number[] => []);
-  const start = performance.now();
-  while (times[0].length < minRounds || (times[0].length < maxRounds && performance.now() - start < minSeconds * 1000)) {
+  const rounds = new Rounds(runs.length, withDefaults(options));
+  while (rounds.warmingUp()) runs.forEach((run) => run());
+  while (rounds.timing()) {
     runs.forEach((run, i) => {
       const t0 = performance.now();
       run();
-      times[i].push((performance.now() - t0) / 1000);
+      rounds.record(i, (performance.now() - t0) / 1000);
     });
   }
-  return times.map((t) => {
-    const sorted = [...t].sort((a, b) => a - b);
-    return { median: quantile(sorted, 0.5), q1: quantile(sorted, 0.25), q3: quantile(sorted, 0.75), rounds: sorted.length };
-  });
+  return rounds.result();
+}
+
+/**
+ * `alternatingTimings` for contenders that answer asynchronously (a peer runtime's
+ * session.run): each call is awaited before the next starts.
+ * @example const [ours, theirs] = await alternatingTimingsAsync([() => net.forward(x), () => session.run(feeds)])
+ */
+export async function alternatingTimingsAsync(runs: readonly (() => unknown)[], options: TimingOptions = {}): Promise<Timing[]> {
+  const rounds = new Rounds(runs.length, withDefaults(options));
+  while (rounds.warmingUp()) for (const run of runs) await run();
+  while (rounds.timing()) {
+    for (const [i, run] of runs.entries()) {
+      const t0 = performance.now();
+      await run();
+      rounds.record(i, (performance.now() - t0) / 1000);
+    }
+  }
+  return rounds.result();
 }
 
 /** What one round runs each model on. */
