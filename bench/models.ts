@@ -1,6 +1,6 @@
 import { toSparse } from '../src/compress/csr.js';
 import { Pruner } from '../src/compress/prune.js';
-import { sqnr } from '../src/compress/int8.js';
+import { sqnr } from '../src/compress/quantize-weight.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
 import { loadMnist } from '../src/node/mnist.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';

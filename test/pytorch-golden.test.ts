@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { QuantizedLinear } from '../src/compress/int8-layers.js';
 import { Conv2d, Linear } from '../src/nn/layers.js';
 import { Adam } from '../src/optim/adam.js';
-import { activationQuant } from '../src/tensor/kernels/quant.js';
+import { activationQuant } from '../src/tensor/kernels/quantize.js';
 import { conv2d, maxPool2d } from '../src/tensor/ops/conv.js';
 import { div, mul, relu } from '../src/tensor/ops/elementwise.js';
 import { crossEntropy, crossEntropyComposed, klDiv, klDivSoftTargets, logSoftmax, softmax } from '../src/tensor/ops/loss.js';

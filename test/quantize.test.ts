@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCompressedModel } from '../src/node/files.js';
-import { dequantizeWeight, quantizeWeight, sqnr } from '../src/compress/int8.js';
+import { dequantizeWeight, quantizeWeight, sqnr } from '../src/compress/quantize-weight.js';
 import { QuantizedConv2d, QuantizedLinear } from '../src/compress/int8-layers.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
-import { activationQuant, quantizeActivations } from '../src/tensor/kernels/quant.js';
+import { activationQuant, quantizeActivations } from '../src/tensor/kernels/quantize.js';
 import { saveModel } from '../src/node/files.js';
 import { Conv2d, Linear } from '../src/nn/layers.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';

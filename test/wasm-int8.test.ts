@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { quantizeWeight } from '../src/compress/int8.js';
+import { quantizeWeight } from '../src/compress/quantize-weight.js';
 import { QuantizedConv2d, QuantizedLinear, quantizedCodec } from '../src/compress/int8-layers.js';
 import type { ConvGeometry } from '../src/tensor/kernels/conv.js';
 import type { PoolWindow } from '../src/tensor/kernels/conv-pool.js';
 import { maxPool2d } from '../src/tensor/ops/conv.js';
 import { gemmInt8Naive, int8Weight } from '../src/tensor/kernels/int8.js';
 import { gemmInt8U7 } from '../src/tensor/kernels/wasm/calls/int8.js';
-import { activationQuant, quantFromRange, int8Conv2d, int8Linear, quantizeActivations } from '../src/tensor/kernels/quant.js';
+import { int8Conv2d, int8Linear } from '../src/tensor/kernels/int8-layers.js';
+import { activationQuant, quantFromRange, quantizeActivations } from '../src/tensor/kernels/quantize.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { relaxedSimdSupported } from '../src/tensor/kernels/wasm/build.js';
@@ -192,7 +193,7 @@ describe('the relaxed i8 × i7 dot product in both of V8\'s tiers', () => {
       if (!relaxedSimdSupported()) return expect(WasmModule.load({ threads: 1 }).module!.simd).toBe('plain');
       const code = `
         import { int8Weight } from './src/tensor/kernels/int8.ts';
-        import { int8Conv2d, int8Linear } from './src/tensor/kernels/quant.ts';
+        import { int8Conv2d, int8Linear } from './src/tensor/kernels/int8-layers.ts';
         import { wasmCalls } from './src/tensor/kernels/wasm/calls/index.ts';
         import { WasmModule } from './src/tensor/kernels/wasm/module.ts';
         const m = WasmModule.load({ threads: 1, simd: 'relaxed' }).module;

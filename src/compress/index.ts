@@ -20,7 +20,7 @@ export { FactorizedLinear, breakEvenRank, energyKept, rankForEnergy, matrixChain
 // Dynamic int8 quantization (section 5).
 export { quantizeDynamic, type QuantizeOptions } from './quantize.js';
 export { QuantizedConv2d, QuantizedLinear, type Int8Options } from './int8-layers.js';
-export { sqnr, quantizeWeight, dequantizeWeight } from './int8.js';
+export { sqnr, quantizeWeight, dequantizeWeight } from './quantize-weight.js';
 export { int8Weight, type Int8Weight } from '../tensor/kernels/int8.js';
 // Deep Compression (Han et al. 2016): dead units, weight sharing, the coded file.
 export { removeDeadUnits, type DeadUnits } from './dead-units.js';

@@ -6,7 +6,7 @@ import { quantizedConv2d, quantizedConv2dMaxPool, quantizedLinear } from '../ten
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { CompressedLayer, LayerCodec } from './codec.js';
-import { quantizeWeight } from './int8.js';
+import { quantizeWeight } from './quantize-weight.js';
 
 /** How a float layer becomes int8: one weight scale per tensor or per output channel, and 7- or 8-bit activations. */
 export interface Int8Options {

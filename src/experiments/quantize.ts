@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dequantizeWeight, sqnr } from '../compress/int8.js';
+import { dequantizeWeight, sqnr } from '../compress/quantize-weight.js';
 import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
 import { modelBytes } from '../compress/latency.js';
 import { forwardMedians, SET_TIMING, TIMING_BATCH } from '../compress/measure.js';

@@ -5,7 +5,7 @@ import { gemmBlocked } from './gemm.js';
 import { gemmInt8 } from './int8.js';
 import { linearBackward, linearForward } from './linear.js';
 import { lowRankLinear } from './lowrank.js';
-import { int8Conv2d, int8Linear } from './quant.js';
+import { int8Conv2d, int8Linear } from './int8-layers.js';
 import { maxPool2d, maxPool2dBackward } from './pool.js';
 import { csrChain, csrLinear } from './sparse.js';
 

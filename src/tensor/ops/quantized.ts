@@ -7,7 +7,7 @@ import { convGeometry, poolWindow, type Conv2dOptions, type MaxPool2dOptions } f
 /**
  * A fully connected layer with int8 weights, as PyTorch's dynamic quantized Linear:
  * y = x·Wᵀ + b, the activations quantized per call from their own range, the product in
- * exact int32, then scaled back to float (kernels/quant.ts). `relu` fuses a following
+ * exact int32, then scaled back to float (kernels/int8-layers.ts). `relu` fuses a following
  * ReLU. Inference only. x `[N, in]`, W `[out, in]` int8, bias `[out]` or null → `[N, out]`.
  * @example quantizedLinear(x, int8Weights(q, 512, 784, scales), fc1.bias) // [64, 784] → [64, 512]
  */
@@ -25,7 +25,7 @@ export function quantizedLinear(x: Tensor, weight: Int8Weight, bias: Tensor | nu
 
 /**
  * A 2-D convolution with int8 filters: the batch quantized once from its range, unfolded
- * and multiplied in exact int32, then scaled back (kernels/quant.ts int8Conv2d). Inference
+ * and multiplied in exact int32, then scaled back (kernels/int8-layers.ts int8Conv2d). Inference
  * only. x `[N, C, H, W]`, filters `[OC, C·KH·KW]` int8 of shape `weightShape`
  * `[OC, C, KH, KW]`, bias `[OC]` or null → `[N, OC, OH, OW]`.
  */

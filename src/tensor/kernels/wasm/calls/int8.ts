@@ -1,7 +1,7 @@
 import type { ConvGeometry } from '../../conv.js';
 import type { PoolWindow } from '../../conv-pool.js';
 import type { Int8Weight } from '../../int8.js';
-import { dequantFactors, quantFromRange, type ActivationQuant } from '../../quant.js';
+import { dequantFactors, quantFromRange, type ActivationQuant } from '../../quantize.js';
 import { roundUp, type ScratchFrame } from '../heap.js';
 import { SPLIT_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
 import { geometryWords } from './conv.js';
@@ -119,7 +119,7 @@ function integerProduct(m: WasmModule, frame: ScratchFrame, pack: WidePack, M: n
   m.split('gemmI16', parts, (p) => ({ M, N, Kp: pack.Kp, a, w: wa, c: acc, j0: bounds[p], j1: bounds[p + 1] }));
 }
 
-/** The range of n floats at `at`, and the activation parameters it gives (kernels/quant.ts quantFromRange). */
+/** The range of n floats at `at`, and the activation parameters it gives (kernels/quantize.ts quantFromRange). */
 function quantOf(m: WasmModule, frame: ScratchFrame, at: number, n: number, reduceRange: boolean): ActivationQuant {
   const range = frame.take(8);
   m.call('rangeF32', { x: at, n, out: range });
@@ -135,7 +135,7 @@ function quantizeInto(m: WasmModule, frame: ScratchFrame, x: number, M: number, 
 }
 
 /**
- * A whole int8 Linear layer in wasm (same arguments as kernels/quant.ts int8Linear): the
+ * A whole int8 Linear layer in wasm (same arguments as kernels/int8-layers.ts int8Linear): the
  * activations' range, their quantization, the integer GEMM on the resident weights, and
  * the dequantization with bias (and ReLU) all run in wasm memory; only x goes in and y out.
  */
@@ -196,7 +196,7 @@ function convQuadPack(m: WasmModule, w: Int8Weight): ConvQuadPack {
 }
 
 /**
- * A whole int8 convolution in wasm (same arguments as kernels/quant.ts int8Conv2d): the
+ * A whole int8 convolution in wasm (same arguments as kernels/int8-layers.ts int8Conv2d): the
  * batch is quantized once, then each thread takes a share of the images and, image by
  * image, multiplies each output position's patch by the resident filters (32 channels at
  * a time) and scales the sums back straight into `[N, OC, OH, OW]`, max-pooling them

@@ -1,5 +1,5 @@
 import { int8Weight, type Int8Weight } from '../tensor/kernels/int8.js';
-import { roundHalfEven } from '../tensor/kernels/quant.js';
+import { roundHalfEven } from '../tensor/kernels/quantize.js';
 
 /**
  * int8 weights, as PyTorch's dynamic quantization stores them: symmetric, w ≈ s·q with
