@@ -162,6 +162,7 @@ export const activationPrune = defineSection({
       ...r.sweep.map((x) => ({ source: 'slimtensor', params: x.newParams, accuracy: x.accuracy * 100 })),
       ...NOTEBOOK.activation.sweep.map(([, accuracy, red]) => ({ source: 'notebook', params: Math.round(NOTEBOOK.activation.params * (1 - red)), accuracy })),
     ], { x: ['parameters', 'params'], y: ['test accuracy (%)', 'accuracy'], series: 'source' })],
+    base: 'SimpleNet',
     bytes: r.sweep.map((x) => ({ name: `threshold ${x.threshold}`, method: 'activation pruning', bytes: 4 * x.newParams, accuracy: x.accuracy * 100 })),
     speed: r.sweep.map((x) => ({ name: `threshold ${x.threshold}`, method: 'activation pruning', accuracy: x.accuracy * 100, ms1: x.latency1 * 1000, ms64: x.latencyBatch * 1000 })),
   }),

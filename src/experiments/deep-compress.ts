@@ -126,7 +126,8 @@ export const deepCompress = defineSection({
       title: '6. Deep Compression (beyond the notebook)',
       lines: [summary(r), '', formatMarkdown(rows, STAGE_COLUMNS), '', 'chart:deep-compression.svg', '', formatMarkdown(r.layers, layerColumns(r))],
       charts: [stagesChart(r)],
-      bytes: [{ name: `${r.model} deep compression`, method: 'deep compression (LeNet)', bytes: r.fileBytes, accuracy: r.accuracy.decoded * 100 }],
+      base: r.model === 'lenet-5' ? 'LeNet-5' : 'LeNet-300-100',
+    bytes: [{ name: `${r.model} deep compression`, method: 'deep compression (LeNet)', bytes: r.fileBytes, accuracy: r.accuracy.decoded * 100 }],
       speed: [],
     };
   },

@@ -139,6 +139,9 @@ const gainLine = (r: DistillResult, temperature: number, alpha: number): string 
   `KD (T=${temperature}, α=${alpha}) minus labels only: ${r.kdGainPoints >= 0 ? '+' : ''}${r.kdGainPoints.toFixed(2)} points` +
   ` (${r.kdGainPoints > 0 ? 'distillation helped' : r.kdGainPoints < 0 ? 'distillation did worse' : 'no difference'} on this seed).`;
 
+/** The panel a model of this section sits in: the teacher CNN's, or the student MLP's. */
+const baseOf = (m: DistillRow): string => (m.model === 'teacher' ? 'TeacherNet' : 'StudentNet');
+
 const columnsOf = (r: DistillResult): Column<DistillRow>[] => distillColumns(r.models[0].batchSize, r.testImages);
 
 const DEFAULTS: DistillOptions = { temperature: 4, alpha: 0.5, sweepTemperatures: [] };
@@ -167,9 +170,10 @@ export const distill = defineSection({
       '', formatMarkdown(r.models, columnsOf(r)), '', gainLine(r, DEFAULTS.temperature, DEFAULTS.alpha),
     ],
     charts: [],
-    bytes: r.models.map((m) => ({ name: m.model, method: 'distillation', bytes: m.bytes, accuracy: m.accuracy * 100 })),
+    base: 'StudentNet',
+    bytes: r.models.map((m) => ({ name: m.model, method: m.model === 'teacher' ? 'teacher CNN (fp32)' : 'distilled student', base: baseOf(m), bytes: m.bytes, accuracy: m.accuracy * 100 })),
     speed: r.models.map((m) => ({
-      name: m.model, method: m.model === 'teacher' ? 'teacher CNN (fp32)' : 'distilled student', accuracy: m.accuracy * 100, ms1: m.latency1 * 1000, ms64: m.latencyBatch * 1000,
+      name: m.model, method: m.model === 'teacher' ? 'teacher CNN (fp32)' : 'distilled student', base: baseOf(m), accuracy: m.accuracy * 100, ms1: m.latency1 * 1000, ms64: m.latencyBatch * 1000,
     })),
   }),
 });

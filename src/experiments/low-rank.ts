@@ -272,6 +272,7 @@ export const lowRank = defineSection({
       lineChart('lowrank-spectrum.svg', 'Singular values of fc3 (256 → 128)', r.spectrum.map((sigma, i) => ({ index: i + 1, sigma })),
         { x: ['index i', 'index'], y: ['singular value σᵢ', 'sigma'], yZero: true }),
     ],
+    base: 'SimpleNet',
     bytes: [
       ...r.sweep.map((x) => ({ name: `fc3 rank ${x.rank}`, method: 'low-rank fc3', bytes: 4 * (r.original.params - x.originalParams + x.newParams), accuracy: x.accuracy * 100 })),
       ...r.energy.map((e) => ({ name: `energy ${e.energy}`, method: 'low-rank, all layers', bytes: 4 * e.params, accuracy: (e.fineTuned ?? e.accuracy) * 100 })),

@@ -259,6 +259,7 @@ export const prune = defineSection({
       ...r.sweep.map((x) => ({ source: 'slimtensor', zeros: x.zeroPercent, accuracy: x.accuracy * 100 })),
       ...NOTEBOOK.prune.sweep.map(([, accuracy, zeros]) => ({ source: 'notebook', zeros, accuracy })),
     ], { x: ['weights set to zero (%)', 'zeros'], y: ['test accuracy (%)', 'accuracy'], series: 'source' })],
+    base: 'SimpleNet',
     bytes: [
       ...r.sweep.map((x) => ({ name: `λ=${x.threshold}`, method: 'magnitude pruning (CSR)', bytes: x.csrBytesNarrow + r.biasBytes, accuracy: x.accuracy * 100 })),
       ...r.fineTune.map((x) => ({ name: `${(x.sparsity * 100).toFixed(0)}% + fine-tune`, method: 'pruning + fine-tuning (CSR)', bytes: x.csrBytes + r.biasBytes, accuracy: x.accuracy * 100 })),

@@ -205,7 +205,8 @@ export const quantize = defineSection({
     charts: [barCharts('quantization.svg', 'fp32 vs int8: accuracy, size, latency (batch 64)',
       r.rows.map((x) => ({ model: x.model, scheme: x.scheme, accuracy: x.accuracy * 100, kib: x.weightBytes / 1024, ms: x.latency64 * 1000 })), ['model', 'model'], 'scheme',
       [['test accuracy (%)', 'accuracy'], ['weights (KiB)', 'kib'], ['ms per batch of 64', 'ms']])],
-    bytes: r.rows.map((x) => ({ name: `${x.model} ${x.scheme}`, method: x.scheme === 'fp32' ? 'fp32 baseline' : 'int8 quantization', bytes: x.weightBytes, accuracy: x.accuracy * 100 })),
-    speed: r.rows.map((x) => ({ name: `${x.model} ${x.scheme}`, method: methodOf(x), accuracy: x.accuracy * 100, ms1: x.latency1 * 1000, ms64: x.latency64 * 1000 })),
+    base: 'SimpleNet',
+    bytes: r.rows.map((x) => ({ name: `${x.model} ${x.scheme}`, method: methodOf(x), base: x.model === 'teacher' ? 'TeacherNet' : 'SimpleNet', bytes: x.weightBytes, accuracy: x.accuracy * 100 })),
+    speed: r.rows.map((x) => ({ name: `${x.model} ${x.scheme}`, method: methodOf(x), base: x.model === 'teacher' ? 'TeacherNet' : 'SimpleNet', accuracy: x.accuracy * 100, ms1: x.latency1 * 1000, ms64: x.latency64 * 1000 })),
   }),
 });

@@ -1,9 +1,11 @@
-import { scatterChart, scatterPanels, type Chart } from './charts.js';
+import { frontPanels, type Chart } from './charts.js';
 
 /** A model on the accuracy-vs-bytes chart. */
 export interface BytesPoint {
   name: string;
   method: string;
+  /** The model it was compressed from (one panel per base model); default: its part's `base`. */
+  base?: string;
   bytes: number;
   /** Percent. */
   accuracy: number;
@@ -13,6 +15,8 @@ export interface BytesPoint {
 export interface SpeedPoint {
   name: string;
   method: string;
+  /** The model it was compressed from; default: its part's `base`. */
+  base?: string;
   /** Percent. */
   accuracy: number;
   ms1: number;
@@ -27,6 +31,8 @@ export interface ReportPart {
   /** Markdown; a line `chart:<file>` stands for that chart's image. */
   lines: string[];
   charts: Chart[];
+  /** The model its points were compressed from, where a point does not name its own. */
+  base?: string;
   bytes: BytesPoint[];
   speed: SpeedPoint[];
 }
@@ -54,16 +60,16 @@ function tradeoffCharts(parts: ReportPart[]): Chart[] {
     const best = Math.max(...points.map((p) => p.accuracy));
     return points.filter((p) => p.accuracy >= best - 15);
   };
-  const bytes = parts.flatMap((p) => p.bytes);
+  const based = <P extends { base?: string }>(p: ReportPart, points: P[]): (P & { base: string })[] => points.map((x) => ({ ...x, base: x.base ?? p.base ?? 'model' }));
+  const bytes = parts.flatMap((p) => based(p, p.bytes));
   if (bytes.length > 0) {
-    out.push(scatterChart('tradeoff-accuracy-vs-bytes.svg', 'Every compressed model: accuracy vs bytes', useful(bytes),
-      { x: ['bytes of the model (log scale)', 'bytes'], y: ['test accuracy (%)', 'accuracy'], series: 'method' }));
+    out.push(frontPanels('tradeoff-accuracy-vs-bytes.svg', 'Every compressed model: accuracy vs bytes, one panel per base model', useful(bytes),
+      ['test accuracy (%)', 'accuracy'], [['bytes of the model (log scale)', 'bytes']]));
   }
-  const speed = parts.flatMap((p) => p.speed);
+  const speed = parts.flatMap((p) => based(p, p.speed));
   if (speed.length > 0) {
-    out.push(scatterPanels('tradeoff-accuracy-vs-latency.svg', 'Every compressed model: accuracy vs forward time (default backend)',
-      useful(speed), ['test accuracy (%)', 'accuracy'], 'method',
-      [['ms per image at batch 1 (log scale)', 'ms1'], ['ms per batch of 64 (log scale)', 'ms64']]));
+    out.push(frontPanels('tradeoff-accuracy-vs-latency.svg', 'Every compressed model: accuracy vs forward time (default backend), one panel per base model',
+      useful(speed), ['test accuracy (%)', 'accuracy'], [['ms per image at batch 1 (log scale)', 'ms1'], ['ms per batch of 64 (log scale)', 'ms64']]));
   }
   return out;
 }
