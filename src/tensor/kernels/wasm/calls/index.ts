@@ -6,11 +6,11 @@ import { gemm, linearBackward, linearForward, lowRankLinear, relu, reluBackward 
 import { gemmInt8, int8Conv2d, int8Linear } from './int8.js';
 import { csrChain, csrLinear } from './sparse.js';
 
-/** The kernel calls of one wasm module, with the signatures of the kernel interface. */
-export type WasmCalls = Pick<Kernels, 'gemm' | 'linearForward' | 'linearBackward' | 'relu' | 'reluBackward' | 'gemmInt8' | 'conv2dForward' | 'conv2dBackward' | 'convPoolForward' | 'convPoolBackward' | 'adamStep' | 'allocState' | 'csrLinear' | 'csrChain' | 'int8Linear' | 'int8Conv2d' | 'lowRankLinear'>;
+/** The kernel calls of one wasm module: the entries of the kernel interface that wasm runs, with its signatures. */
+export type WasmCalls = ReturnType<typeof wasmCalls>;
 
-/** Binds every wasm kernel call to module `m`. */
-export function wasmCalls(m: WasmModule): WasmCalls {
+/** Binds every wasm kernel call to module `m` (each checked against the kernel interface's signature). */
+export function wasmCalls(m: WasmModule) {
   return {
     gemm: (...a) => gemm(m, ...a),
     linearForward: (...a) => linearForward(m, ...a),
@@ -28,6 +28,6 @@ export function wasmCalls(m: WasmModule): WasmCalls {
     adamStep: (...a) => adamStep(m, ...a),
     csrLinear: (...a) => csrLinear(m, ...a),
     csrChain: (...a) => csrChain(m, ...a),
-    allocState: (n) => m.heap.allocFloat32(n) ?? new Float32Array(n),
-  };
+    allocState: (n: number) => m.heap.allocFloat32(n) ?? new Float32Array(n),
+  } satisfies Partial<Kernels>;
 }
