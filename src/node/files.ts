@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { loadCompressedState, modelFromBytes, modelToBytes } from '../compress/checkpoint.js';
+import { modelFromBytes, modelToBytes } from '../compress/checkpoint.js';
 import { deepCompressedModel } from '../compress/deep-compression-models.js';
 import { exportOnnx, type OnnxOptions } from '../interop/onnx.js';
 import { checkFinite } from '../nn/checkpoint.js';
@@ -61,7 +61,7 @@ export async function saveModel(model: Module, path: string, metadata?: Record<s
  */
 export async function loadModel(path: string, model?: Module): Promise<Module> {
   if (typeof path !== 'string' || path === '') throw new Error(`loadModel: expected a file path, got ${JSON.stringify(path)}`);
-  return named('loadModel', async () => modelFromBytes(await readBytes(path, 'safetensors file'), { model, source: path }));
+  return named('loadModel', () => readModel(path, model));
 }
 
 /**
@@ -89,15 +89,19 @@ export async function loadWeights(model: Module, path: string): Promise<Record<s
   return metadata;
 }
 
-/** `loadCompressedState` from a file: `model` with the file's compressed layers swapped in. */
-export async function loadCompressedModel<M extends Module>(model: M, path: string): Promise<M> {
-  const { state } = await loadSafetensors(path);
-  return loadCompressedState(model, state, path);
+/** The model in file `path`, into `model` when given (`modelFromBytes`): what `loadModel` and the CLI's loaders read, errors naming only the file. */
+async function readModel(path: string, model?: Module): Promise<Module> {
+  return modelFromBytes(await readBytes(path, 'safetensors file'), { model, source: path });
 }
 
-/** Any model slimtensor saves, its architecture read from the file (`skeletonOf`, or a Deep Compression file's metadata). */
+/** `model` with the file's compressed layers swapped in (`loadModel` with a model, for the CLI). */
+export async function loadCompressedModel<M extends Module>(model: M, path: string): Promise<M> {
+  return (await readModel(path, model)) as M;
+}
+
+/** Any model slimtensor saves, its architecture read from the file (`loadModel` without one, for the CLI). */
 export async function loadAnyModel(path: string): Promise<Module> {
-  return modelFromBytes(await readBytes(path, 'safetensors file'), { source: path });
+  return readModel(path);
 }
 
 /** A Deep Compression file as a runnable model (`deepCompressedModel`), dense or with CSR layers. */
