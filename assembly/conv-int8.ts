@@ -93,7 +93,8 @@ function gatherPatch(image: usize, geo: usize, oh: i32, ow: i32, Kp: i32, out: u
 // The sums of four output positions (patches at p0..p3) for 8 channels from o, into rows
 // r0..r3 of the image's sums: per pair of taps, two vectors of filters serve all four
 // positions (6 loads for 8 dot products, against 9 when a position runs alone).
-@inline function fourPositions(p0: usize, p1: usize, p2: usize, p3: usize, w: usize, Kp: i32, OCp: i32, o: i32, r0: usize, r1: usize, r2: usize, r3: usize): void {
+@inline function fourPositions(p0: usize, p1: usize, p2: usize, p3: usize, w: usize, Kp: i32, OCp: i32, o: i32, r0: usize, r1: usize,
+    r2: usize, r3: usize): void {
   let a0 = i32x4.splat(0), a1 = i32x4.splat(0), b0 = i32x4.splat(0), b1 = i32x4.splat(0);
   let c0 = i32x4.splat(0), c1 = i32x4.splat(0), d0 = i32x4.splat(0), d1 = i32x4.splat(0);
   let wp = w + (<usize>o << 2);
@@ -128,7 +129,8 @@ function gatherPatch(image: usize, geo: usize, oh: i32, ow: i32, Kp: i32, out: u
  * max-pooled) into y, image n at `y + n·outBytes`. `scratch` holds `convI16Scratch`
  * bytes for this thread.
  */
-export function convI16(q: usize, geo: usize, w: usize, Kp: i32, OCp: i32, factor: usize, bias: usize, y: usize, outBytes: i32, scratch: usize, n0: i32, n1: i32): void {
+export function convI16(q: usize, geo: usize, w: usize, Kp: i32, OCp: i32, factor: usize, bias: usize, y: usize, outBytes: i32,
+    scratch: usize, n0: i32, n1: i32): void {
   const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W);
   const OW = pooledCols(geo), L = pooledRows(geo) * OW; // the positions some window reaches
   const patchBytes = ((<usize>Kp << 1) + 63) & ~<usize>63; // whole cache lines (see convU7I8)
@@ -145,7 +147,8 @@ export function convI16(q: usize, geo: usize, w: usize, Kp: i32, OCp: i32, facto
       gatherPatch(image, geo, (l + 2) / OW, (l + 2) % OW, Kp, p2);
       gatherPatch(image, geo, (l + 3) / OW, (l + 3) % OW, Kp, p3);
       const r0 = acc + <usize>l * rowBytes;
-      for (let o = 0; o < OCp; o += 8) fourPositions(p0, p1, p2, p3, w, Kp, OCp, o, r0, r0 + rowBytes, r0 + 2 * rowBytes, r0 + 3 * rowBytes);
+      for (let o = 0; o < OCp; o += 8) fourPositions(p0, p1, p2, p3, w, Kp, OCp, o, r0, r0 + rowBytes, r0 + 2 * rowBytes,
+          r0 + 3 * rowBytes);
     }
     // The last few positions alone (the same tile, the missing ones pointing at the first).
     for (; l < L; l++) {
@@ -211,7 +214,8 @@ function gatherPatchU7(image: usize, geo: usize, oh: i32, ow: i32, Kp: i32, z: i
 // The sums of four output positions (patches at p0..p3) for 8 channels from o, minus
 // z·Σw, into rows r0..r3 of the image's sums: per quad of taps, two vectors of filters
 // (4 channels × 4 taps each) serve all four positions, each position's quad broadcast.
-@inline function fourPositionsU7(p0: usize, p1: usize, p2: usize, p3: usize, w: usize, Kp: i32, OCp: i32, o: i32, zSums: usize, r0: usize, r1: usize, r2: usize, r3: usize): void {
+@inline function fourPositionsU7(p0: usize, p1: usize, p2: usize, p3: usize, w: usize, Kp: i32, OCp: i32, o: i32, zSums: usize,
+    r0: usize, r1: usize, r2: usize, r3: usize): void {
   let a0 = i32x4.splat(0), a1 = i32x4.splat(0), b0 = i32x4.splat(0), b1 = i32x4.splat(0);
   let c0 = i32x4.splat(0), c1 = i32x4.splat(0), d0 = i32x4.splat(0), d1 = i32x4.splat(0);
   let wp = w + (<usize>o << 2);
@@ -245,7 +249,8 @@ function gatherPatchU7(image: usize, geo: usize, oh: i32, ow: i32, Kp: i32, z: i
  * sums: Σ w·(q − z) = Σ w·q − z·Σw, the padding holding z. The rest as convI16;
  * `scratch` holds `convU7I8Scratch` bytes for this thread.
  */
-export function convU7I8(q: usize, geo: usize, w: usize, Kp: i32, OCp: i32, z: i32, zSums: usize, factor: usize, bias: usize, y: usize, outBytes: i32, scratch: usize, n0: i32, n1: i32): void {
+export function convU7I8(q: usize, geo: usize, w: usize, Kp: i32, OCp: i32, z: i32, zSums: usize, factor: usize, bias: usize, y: usize,
+    outBytes: i32, scratch: usize, n0: i32, n1: i32): void {
   const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W);
   const OW = pooledCols(geo), L = pooledRows(geo) * OW; // the positions some window reaches
   // Each patch starts a cache line, with a line of slack for the row copies' overrun. At
@@ -264,7 +269,8 @@ export function convU7I8(q: usize, geo: usize, w: usize, Kp: i32, OCp: i32, z: i
       gatherPatchU7(image, geo, (l + 2) / OW, (l + 2) % OW, Kp, z, p2);
       gatherPatchU7(image, geo, (l + 3) / OW, (l + 3) % OW, Kp, z, p3);
       const r0 = acc + <usize>l * rowBytes;
-      for (let o = 0; o < OCp; o += 8) fourPositionsU7(p0, p1, p2, p3, w, Kp, OCp, o, zSums, r0, r0 + rowBytes, r0 + 2 * rowBytes, r0 + 3 * rowBytes);
+      for (let o = 0; o < OCp; o += 8) fourPositionsU7(p0, p1, p2, p3, w, Kp, OCp, o, zSums, r0, r0 + rowBytes, r0 + 2 * rowBytes,
+          r0 + 3 * rowBytes);
     }
     for (; l < L; l++) {
       gatherPatchU7(image, geo, l / OW, l % OW, Kp, z, p0);

@@ -103,7 +103,8 @@ export function convPool(geo: usize, x: usize, w: usize, bias: usize, out: usize
  * update to the one before on the same 25 addresses (a load, an add and a store each), and
  * took 5.5 ms for a batch of 64 here; the sums take a fraction of that.
  */
-export function convPoolBackward(geo: usize, x: usize, w: usize, dout: usize, argmax: usize, dx: usize, dw: usize, db: usize, scratch: usize, n0: i32, n1: i32): void {
+export function convPoolBackward(geo: usize, x: usize, w: usize, dout: usize, argmax: usize, dx: usize, dw: usize, db: usize,
+    scratch: usize, n0: i32, n1: i32): void {
   const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W), KH = geoAt(geo, Geo.KH), KW = geoAt(geo, Geo.KW);
   const SH = geoAt(geo, Geo.SH), SW = geoAt(geo, Geo.SW), PH = geoAt(geo, Geo.PH), PW = geoAt(geo, Geo.PW);
   const OW = geoAt(geo, Geo.OW), L = geoAt(geo, Geo.OH) * OW, OC = geoAt(geo, Geo.OC);

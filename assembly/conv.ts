@@ -32,7 +32,8 @@ export function convScratch(geo: usize): i32 {
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
 
-// kernels/conv.ts im2col (also used by conv-pool.ts): row (c, kh, kw) of `col` [C·KH·KW, OH·OW] holds the pixel each output position multiplies.
+// kernels/conv.ts im2col (also used by conv-pool.ts): row (c, kh, kw) of `col` [C·KH·KW, OH·OW] holds the pixel each output position
+// multiplies.
 export function im2col(x: usize, geo: usize, col: usize): void {
   im2colTopLeft(x, geo, col, geoAt(geo, Geo.OH), geoAt(geo, Geo.OW));
 }
@@ -131,7 +132,8 @@ export function convForward(geo: usize, x: usize, w: usize, bias: usize, out: us
  * dw += dy·colᵀ, db += Σ dy, dx += col2im(wᵀ·dy). dy [N, OC, OH, OW]; dx, dw, db 0 when
  * not wanted; threads working on other images must be given their own dw and db.
  */
-export function convBackward(geo: usize, x: usize, w: usize, dy: usize, dx: usize, dw: usize, db: usize, scratch: usize, n0: i32, n1: i32): void {
+export function convBackward(geo: usize, x: usize, w: usize, dy: usize, dx: usize, dw: usize, db: usize, scratch: usize, n0: i32,
+    n1: i32): void {
   const C = geoAt(geo, Geo.C), H = geoAt(geo, Geo.H), W = geoAt(geo, Geo.W);
   const CKK = C * geoAt(geo, Geo.KH) * geoAt(geo, Geo.KW);
   const L = geoAt(geo, Geo.OH) * geoAt(geo, Geo.OW);

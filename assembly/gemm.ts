@@ -178,7 +178,8 @@ function microKernel(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, mr: i32,
  * `scratch` (packBytes(M, N, K) bytes) are byte addresses in this module's memory. Two
  * threads sharing the memory compute disjoint column ranges of one product at once.
  */
-export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, accumulate: bool, scratch: usize, j0: i32, j1: i32): void {
+export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, accumulate: bool, scratch: usize,
+    j0: i32, j1: i32): void {
   linearEpilogue(transA, transB, M, N, K, a, b, c, accumulate, scratch, j0, j1, 0, false);
 }
 
@@ -186,7 +187,8 @@ export function gemm(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usiz
  * gemm, then C[i, j] += bias[j] (when `bias` is not 0) and C = max(C, 0) (when `relu`),
  * both applied to each tile as it is finished: a fused Linear (+ ReLU) forward.
  */
-export function linearEpilogue(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, accumulate: bool, scratch: usize, j0: i32, j1: i32, bias: usize, relu: bool): void {
+export function linearEpilogue(transA: bool, transB: bool, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, accumulate: bool,
+    scratch: usize, j0: i32, j1: i32, bias: usize, relu: bool): void {
   if (M == 0 || j1 <= j0) return;
   if (K == 0) {
     for (let i = 0; i < M; i++) {
@@ -218,7 +220,8 @@ export function linearEpilogue(transA: bool, transB: bool, M: i32, N: i32, K: i3
         for (let ir = ic; ir < i1; ir += MR) {
           const mr = min(MR, i1 - ir);
           const pa = pA + (<usize>((ir - ic) / MR) * <usize>(kc * MR) << 2);
-          microKernel(kc, pa, pb, c + (<usize>(ir * N + jr) << 2), N, mr, nr, overwrite, last && bias ? bias + (<usize>jr << 2) : 0, last && relu);
+          microKernel(kc, pa, pb, c + (<usize>(ir * N + jr) << 2), N, mr, nr, overwrite, last && bias ? bias + (<usize>jr << 2) : 0,
+              last && relu);
         }
       }
     }

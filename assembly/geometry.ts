@@ -1,12 +1,9 @@
-// A convolution's geometry as the kernels read it: 18 int32 at a byte address, in the
-// order of this enum. src/tensor/kernels/wasm/calls/conv.ts writes them from the same
-// names (GEOMETRY_FIELDS), and test/wasm.test.ts holds the two lists to each other.
-//   C, H, W            the input image [C, H, W]
-//   KH, KW, SH, SW     the kernel and its strides
-//   PH, PW             zero padding on each side
-//   OH, OW, OC         the output size and the number of filters
-//   PKH … POW          the pooling window, its strides and the pooled size (0: no pooling)
-export enum Geo { C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, OC, PKH, PKW, PSH, PSW, POH, POW }
+// A convolution's geometry as the kernels read it: int32 words at a byte address, in the
+// order of the enum Geo, declared once in src/tensor/kernels/wasm/geometry.ts (a file both
+// asc and tsc compile) for these kernels and for the TypeScript that writes the words.
+import { Geo } from '../src/tensor/kernels/wasm/geometry';
+
+export { Geo };
 
 /** Field `field` of the geometry at byte address `geo`. */
 @inline export function geoAt(geo: usize, field: Geo): i32 {

@@ -124,7 +124,8 @@ export function gemmU7I8(M: i32, N: i32, Kp: i32, a: usize, w: usize, c: usize, 
           s10 = dotU7(y0, x1, s10); s11 = dotU7(y1, x1, s11); s12 = dotU7(y2, x1, s12); s13 = dotU7(y3, x1, s13);
         }
         const o = <usize>j << 2;
-        const r0 = z * load<i32>(rowSums + o), r1 = z * load<i32>(rowSums + o, 4), r2 = z * load<i32>(rowSums + o, 8), r3 = z * load<i32>(rowSums + o, 12);
+        const r0 = z * load<i32>(rowSums + o), r1 = z * load<i32>(rowSums + o, 4), r2 = z * load<i32>(rowSums + o, 8),
+            r3 = z * load<i32>(rowSums + o, 12);
         store<i32>(c0 + o, hsum(s00) - r0); store<i32>(c0 + o, hsum(s01) - r1, 4);
         store<i32>(c0 + o, hsum(s02) - r2, 8); store<i32>(c0 + o, hsum(s03) - r3, 12);
         store<i32>(c1 + o, hsum(s10) - r0); store<i32>(c1 + o, hsum(s11) - r1, 4);

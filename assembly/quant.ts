@@ -64,9 +64,12 @@ export function quantizeU8(x: usize, M: i32, K: i32, Kp: i32, inv: f32, z: i32, 
     for (; k + 15 < K; k += 16) {
       const p = src + (<usize>k << 2);
       const a = i32x4.add(i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), vinv))), vhi), vlo), vz);
-      const b = i32x4.add(i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), vinv))), vhi), vlo), vz);
-      const c = i32x4.add(i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), vinv))), vhi), vlo), vz);
-      const d = i32x4.add(i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), vinv))), vhi), vlo), vz);
+      const b = i32x4.add(i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), vinv))), vhi), vlo),
+          vz);
+      const c = i32x4.add(i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), vinv))), vhi), vlo),
+          vz);
+      const d = i32x4.add(i32x4.max_s(i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), vinv))), vhi), vlo),
+          vz);
       v128.store(dst + <usize>k, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, d)));
     }
     for (; k < K; k++) store<u8>(dst + <usize>k, <u8>(quantizeOne(load<f32>(src + (<usize>k << 2)), inv, -z, qmax - z) + z));

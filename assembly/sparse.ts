@@ -57,7 +57,8 @@ function gatherRows<T>(rowPtr: usize, idx: usize, val: usize, x: usize, y: usize
  * y `[rows]`, `bias` `[rows]` or 0 for none. `width` is the byte width of the column
  * indices (1, 2 or 4); all pointers are byte addresses in this memory.
  */
-export function csrGemv(width: i32, rowPtr: usize, idx: usize, val: usize, x: usize, y: usize, r0: i32, r1: i32, bias: usize, relu: bool): void {
+export function csrGemv(width: i32, rowPtr: usize, idx: usize, val: usize, x: usize, y: usize, r0: i32, r1: i32, bias: usize,
+    relu: bool): void {
   if (width == 1) gatherRows<u8>(rowPtr, idx, val, x, y, r0, r1, bias, relu);
   else if (width == 2) gatherRows<u16>(rowPtr, idx, val, x, y, r0, r1, bias, relu);
   else gatherRows<i32>(rowPtr, idx, val, x, y, r0, r1, bias, relu);
@@ -82,7 +83,8 @@ const NB: i32 = 64;
   else storeColumn(y, s, n, N, r, rows);
 }
 
-function batchRows<T>(rowPtr: usize, idx: usize, val: usize, xT: usize, N: i32, Np: i32, y: usize, rows: i32, r0: i32, r1: i32, bias: usize, relu: bool, transposed: bool): void {
+function batchRows<T>(rowPtr: usize, idx: usize, val: usize, xT: usize, N: i32, Np: i32, y: usize, rows: i32, r0: i32, r1: i32,
+    bias: usize, relu: bool, transposed: bool): void {
   const lineBytes = <usize>Np << 2;
   for (let n0 = 0; n0 < Np; n0 += NB) {
     const n1 = min(Np, n0 + NB);
@@ -108,7 +110,8 @@ function batchRows<T>(rowPtr: usize, idx: usize, val: usize, xT: usize, N: i32, 
       for (; n < n1; n += 4) {
         let s = f32x4.splat(0);
         const base = xT + (<usize>n << 2);
-        for (let p = start; p < end; p++) s = madd(v128.load32_splat(val + (<usize>p << 2)), v128.load(base + colAt<T>(idx, p) * lineBytes), s);
+        for (let p = start; p < end; p++) s = madd(v128.load32_splat(val + (<usize>p << 2)), v128.load(base + colAt<T>(idx,
+            p) * lineBytes), s);
         storeSums(y, epilogue(s, bias, r, relu), n, N, Np, r, rows, transposed);
       }
     }
@@ -120,7 +123,8 @@ function batchRows<T>(rowPtr: usize, idx: usize, val: usize, xT: usize, N: i32, 
  * the batch transposed and padded to Np (a multiple of 4) columns, y `[N, rows]`, `bias`
  * `[rows]` or 0 for none.
  */
-export function csrGemm(width: i32, rowPtr: usize, idx: usize, val: usize, xT: usize, N: i32, Np: i32, y: usize, rows: i32, r0: i32, r1: i32, bias: usize, relu: bool): void {
+export function csrGemm(width: i32, rowPtr: usize, idx: usize, val: usize, xT: usize, N: i32, Np: i32, y: usize, rows: i32, r0: i32,
+    r1: i32, bias: usize, relu: bool): void {
   if (width == 1) batchRows<u8>(rowPtr, idx, val, xT, N, Np, y, rows, r0, r1, bias, relu, false);
   else if (width == 2) batchRows<u16>(rowPtr, idx, val, xT, N, Np, y, rows, r0, r1, bias, relu, false);
   else batchRows<i32>(rowPtr, idx, val, xT, N, Np, y, rows, r0, r1, bias, relu, false);
@@ -139,10 +143,12 @@ export function transposePad(x: usize, N: i32, cols: i32, Np: i32, xT: usize, c0
     let c = c0;
     for (; c < c4; c += 4) {
       const at = src + (<usize>c << 2);
-      storeTransposed(v128.load(at), v128.load(at + row), v128.load(at + 2 * row), v128.load(at + 3 * row), xT + <usize>c * line + (<usize>n << 2), line);
+      storeTransposed(v128.load(at), v128.load(at + row), v128.load(at + 2 * row), v128.load(at + 3 * row),
+          xT + <usize>c * line + (<usize>n << 2), line);
     }
     for (; c < c1; c++) {
-      for (let i = 0; i < 4; i++) store<f32>(xT + <usize>c * line + (<usize>(n + i) << 2), load<f32>(x + (<usize>((n + i) * cols + c) << 2)));
+      for (let i = 0; i < 4; i++) store<f32>(xT + <usize>c * line + (<usize>(n + i) << 2),
+          load<f32>(x + (<usize>((n + i) * cols + c) << 2)));
     }
   }
   for (let c = c0; c < c1; c++) {
@@ -158,7 +164,8 @@ export function transposePad(x: usize, N: i32, cols: i32, Np: i32, xT: usize, c0
  * of sparse layers: the yT of one layer is the xT of the next, so a batch is transposed
  * once on the way in, never between layers (padding lanes hold bias/ReLU values nobody reads).
  */
-export function csrGemmT(width: i32, rowPtr: usize, idx: usize, val: usize, xT: usize, Np: i32, yT: usize, r0: i32, r1: i32, bias: usize, relu: bool): void {
+export function csrGemmT(width: i32, rowPtr: usize, idx: usize, val: usize, xT: usize, Np: i32, yT: usize, r0: i32, r1: i32, bias: usize,
+    relu: bool): void {
   // N = Np and rows are unused when the output is transposed: every lane is stored.
   if (width == 1) batchRows<u8>(rowPtr, idx, val, xT, Np, Np, yT, 0, r0, r1, bias, relu, true);
   else if (width == 2) batchRows<u16>(rowPtr, idx, val, xT, Np, Np, yT, 0, r0, r1, bias, relu, true);

@@ -1,10 +1,10 @@
 import { CsrMatrix } from '../src/compress/csr.js';
 import { gemmBlocked } from '../src/tensor/kernels/gemm.js';
 import { csrLinear } from '../src/tensor/kernels/sparse.js';
-import { Rng } from '../src/tensor/random.js';
-import { measure, type BenchOptions, type BenchResult } from './harness.js';
-import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
+import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
+import { Rng } from '../src/tensor/random.js';
+import { type BenchOptions, type BenchResult, measure } from './harness.js';
 
 const ROWS = 512;
 const COLS = 784;
@@ -42,15 +42,28 @@ export function benchCsr(options: BenchOptions): BenchResult[] {
     const x = Float32Array.from({ length: N * COLS }, () => rng.uniformRange(-1, 1));
     const y = new Float32Array(N * ROWS);
     const flops = (2 * N * ROWS * COLS) / 1e9;
-    const dense: BenchResult[] = [measure('csr', `dense js b${N}`, () => gemmBlocked(false, true, N, ROWS, COLS, x, weight, y, false), flops, 'GFLOP/s', options)];
+    const dense: BenchResult[] = [
+      measure('csr', `dense js b${N}`, () => gemmBlocked(false, true, N, ROWS, COLS, x, weight, y, false), flops, 'GFLOP/s', options),
+    ];
     if (wasm.kernels && wasm.module) {
       const gemm = wasm.kernels.gemm;
-      dense.push(measure('csr', `dense wasm b${N}`, () => gemm(false, true, N, ROWS, COLS, x, weight, y, false), flops, 'GFLOP/s', options));
+      dense.push(
+        measure('csr', `dense wasm b${N}`, () => gemm(false, true, N, ROWS, COLS, x, weight, y, false), flops, 'GFLOP/s', options),
+      );
       const resident = wasm.module.heap.allocFloat32(weight.length);
       if (resident) {
         resident.set(weight);
         const calls = wasmCalls(wasm.module);
-        dense.push(measure('csr', `dense wasm resident b${N}`, () => calls.gemm(false, true, N, ROWS, COLS, x, resident, y, false), flops, 'GFLOP/s', options));
+        dense.push(
+          measure(
+            'csr',
+            `dense wasm resident b${N}`,
+            () => calls.gemm(false, true, N, ROWS, COLS, x, resident, y, false),
+            flops,
+            'GFLOP/s',
+            options,
+          ),
+        );
       }
     }
     const best = dense.reduce((a, b) => (b.rate > a.rate ? b : a));
@@ -72,7 +85,8 @@ export function benchCsr(options: BenchOptions): BenchResult[] {
         y.fill(NaN);
         run(csr);
         const bad = y.findIndex((v, i) => !(Math.abs(v - want[i]) <= 1e-3));
-        if (bad >= 0) throw new Error(`csr bench: the ${name} CSR kernel is wrong at ${s * 100}% b${N} (element ${bad}: ${y[bad]} vs ${want[bad]})`);
+        if (bad >= 0)
+          throw new Error(`csr bench: the ${name} CSR kernel is wrong at ${s * 100}% b${N} (element ${bad}: ${y[bad]} vs ${want[bad]})`);
         const r = vsBest(measure('csr', `csr ${name} ${(s * 100).toFixed(0)}% b${N}`, () => run(csr), flops, 'GFLOP/s', options));
         results.push(r);
         points.get(name)!.push({ sparsity: s, speedup: r.ratio! });
@@ -80,7 +94,15 @@ export function benchCsr(options: BenchOptions): BenchResult[] {
     }
     for (const [name, line] of points) {
       const at = crossover(line);
-      results.push({ family: 'csr', name: `crossover csr ${name} vs best dense b${N}`, median: NaN, spread: NaN, samples: 0, rate: at === null ? NaN : at * 100, unit: 'sparsity %' });
+      results.push({
+        family: 'csr',
+        name: `crossover csr ${name} vs best dense b${N}`,
+        median: NaN,
+        spread: NaN,
+        samples: 0,
+        rate: at === null ? NaN : at * 100,
+        unit: 'sparsity %',
+      });
     }
   }
   return results;

@@ -4,7 +4,7 @@ import { relaxedSimdSupported } from '../src/tensor/kernels/wasm/build.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { Rng } from '../src/tensor/random.js';
-import { measure, measureSlow, withRatios, type BenchOptions, type BenchResult } from './harness.js';
+import { type BenchOptions, type BenchResult, measure, measureSlow, withRatios } from './harness.js';
 
 /**
  * The GEMM shapes that matter: Linear's forward at batch 64 (x·Wᵀ), a square one, and
@@ -47,7 +47,14 @@ function benchPeak(options: BenchOptions): BenchResult[] {
     if (m.call('fmaPeak', { iters: 10 }) !== 48) throw new Error(`gemm bench: ${name} fmaPeak is wrong`);
     // A call runs in the tier it started in: warm up until the optimized code is in place.
     for (let i = 0; i < 5; i++) run();
-    return measure('gemm', `${name} multiply-add peak (12 chains in registers)`, run, (m.threads * PEAK_ROUNDS * 96) / 1e9, 'GFLOP/s', options);
+    return measure(
+      'gemm',
+      `${name} multiply-add peak (12 chains in registers)`,
+      run,
+      (m.threads * PEAK_ROUNDS * 96) / 1e9,
+      'GFLOP/s',
+      options,
+    );
   });
 }
 
@@ -66,11 +73,15 @@ export function benchGemm(options: BenchOptions): BenchResult[] {
       const C = new Float32Array(M * N);
       gemm(false, transB, M, N, K, A, B, C, false);
       for (let i = 0; i < C.length; i++) {
-        if (!(Math.abs(C[i] - want[i]) <= 1e-3 * Math.sqrt(K))) throw new Error(`gemm bench: ${name} is wrong at ${label} (element ${i}: ${C[i]} vs ${want[i]})`);
+        if (!(Math.abs(C[i] - want[i]) <= 1e-3 * Math.sqrt(K)))
+          throw new Error(`gemm bench: ${name} is wrong at ${label} (element ${i}: ${C[i]} vs ${want[i]})`);
       }
       const run = (): void => gemm(false, transB, M, N, K, A, B, C, false);
       const flops = (2 * M * N * K) / 1e9;
-      const r = big && name.startsWith('js') ? measureSlow('gemm', name, run, flops, 'GFLOP/s') : measure('gemm', name, run, flops, 'GFLOP/s', options);
+      const r =
+        big && name.startsWith('js')
+          ? measureSlow('gemm', name, run, flops, 'GFLOP/s')
+          : measure('gemm', name, run, flops, 'GFLOP/s', options);
       shapeResults.push({ ...r, name: `${name} ${label}` });
     }
     const base = shapeResults[0].name;

@@ -3,7 +3,7 @@ import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
 import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { Rng } from '../src/tensor/random.js';
-import { measure, type BenchOptions, type BenchResult } from './harness.js';
+import { type BenchOptions, type BenchResult, measure } from './harness.js';
 
 /** The notebook MLP's layers (x·Wᵀ, W `[N, K]`) at one to three rows. */
 const SHAPES = [
@@ -45,7 +45,9 @@ export function benchGemv(options: BenchOptions): BenchResult[] {
       gemm(false, true, M, N, K, A, weights, C, false);
       const bad = C.findIndex((v, i) => !(Math.abs(v - want[i]) <= 1e-3 * Math.sqrt(K)));
       if (bad >= 0) throw new Error(`gemv bench: ${name} is wrong at ${label} (element ${bad}: ${C[bad]} vs ${want[bad]})`);
-      rows.push(measure('gemv', `${name} ${label}`, () => gemm(false, true, M, N, K, A, weights, C, false), (4 * N * K) / 1e9, 'GB/s', options));
+      rows.push(
+        measure('gemv', `${name} ${label}`, () => gemm(false, true, M, N, K, A, weights, C, false), (4 * N * K) / 1e9, 'GB/s', options),
+      );
     }
     results.push(...rows.map((r) => ({ ...r, ratio: r.rate / rows[0].rate, baseline: rows[0].name })));
   }

@@ -1,5 +1,5 @@
-import Benchmark from 'benchmark';
 import { cpus } from 'node:os';
+import Benchmark from 'benchmark';
 import { alternatingTimingsAsync } from '../src/compress/measure.js';
 import { backendInfo, useBackend } from '../src/tensor/kernels/index.js';
 import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
@@ -66,7 +66,15 @@ export function measureSlow(family: string, name: string, fn: () => void, work: 
   }
   times.sort((a, b) => a - b);
   const median = quantile(times, 0.5);
-  return { family, name, median, spread: (quantile(times, 0.75) - quantile(times, 0.25)) / median, samples: calls, rate: work / median, unit };
+  return {
+    family,
+    name,
+    median,
+    spread: (quantile(times, 0.75) - quantile(times, 0.25)) / median,
+    samples: calls,
+    rate: work / median,
+    unit,
+  };
 }
 
 /** One contender of `alternating`: a name, one call (awaited, so async peers fit) and its work. */
@@ -80,8 +88,17 @@ export interface Contender {
  * (`compress/measure.ts`): one untimed round, then `rounds` timed ones, each contender's
  * call awaited in turn; returns each one's median, with `work / median` as its rate in `unit`.
  */
-export async function alternating(family: string, contenders: Contender[], rounds: number, work: number, unit: string): Promise<BenchResult[]> {
-  const timings = await alternatingTimingsAsync(contenders.map((c) => () => c.run()), { warmUpSeconds: 0, minRounds: rounds, maxRounds: rounds, minSeconds: 0 });
+export async function alternating(
+  family: string,
+  contenders: Contender[],
+  rounds: number,
+  work: number,
+  unit: string,
+): Promise<BenchResult[]> {
+  const timings = await alternatingTimingsAsync(
+    contenders.map((c) => () => c.run()),
+    { warmUpSeconds: 0, minRounds: rounds, maxRounds: rounds, minSeconds: 0 },
+  );
   return contenders.map((c, i): BenchResult => {
     const t = timings[i];
     return { family, name: c.name, median: t.median, spread: (t.q3 - t.q1) / t.median, samples: t.rounds, rate: work / t.median, unit };

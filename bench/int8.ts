@@ -4,7 +4,7 @@ import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { gemmInt8U7 } from '../src/tensor/kernels/wasm/calls/int8.js';
 import { Rng } from '../src/tensor/random.js';
-import { measure, type BenchOptions, type BenchResult } from './harness.js';
+import { type BenchOptions, type BenchResult, measure } from './harness.js';
 
 /** Linear's forward shapes (x·Wᵀ) of the notebook's MLP at batch 64, and fc1 at batch 1000. */
 const SHAPES = [
@@ -29,12 +29,15 @@ export function benchInt8(options: BenchOptions): BenchResult[] {
     const A = Int16Array.from({ length: M * K }, () => rng.int(511) - 255);
     const B = Int8Array.from({ length: N * K }, () => rng.int(255) - 127);
     const packed = packInt8Pairs(B, N, K);
-    const want = new Int32Array(M * N), got = new Int32Array(M * N);
+    const want = new Int32Array(M * N),
+      got = new Int32Array(M * N);
     gemmInt8Naive(M, N, K, A, B, want);
     gemmInt8Packed(M, N, K, A, packed, got);
     const bad = want.findIndex((v, i) => v !== got[i]);
     if (bad >= 0) throw new Error(`int8 bench: the packed kernel is wrong at ${label} (element ${bad}: ${got[bad]} vs ${want[bad]})`);
-    const Af = Float32Array.from(A), Bf = Float32Array.from(B), C = new Float32Array(M * N);
+    const Af = Float32Array.from(A),
+      Bf = Float32Array.from(B),
+      C = new Float32Array(M * N);
     const ops = (2 * M * N * K) / 1e9;
     const fp32 = measure('int8', `fp32 blocked ${label}`, () => gemmBlocked(false, true, M, N, K, Af, Bf, C, false), ops, 'GOP/s', options);
     const int8 = measure('int8', `int8 packed ${label}`, () => gemmInt8Packed(M, N, K, A, packed, got), ops, 'GOP/s', options);
@@ -54,11 +57,26 @@ export function benchInt8(options: BenchOptions): BenchResult[] {
         const Q = Uint8Array.from({ length: M * K }, () => rng.int(128));
         const z = 60;
         const wantU7 = new Int32Array(M * N);
-        gemmInt8Naive(M, N, K, Int16Array.from(Q, (v) => v - z), B, wantU7);
+        gemmInt8Naive(
+          M,
+          N,
+          K,
+          Int16Array.from(Q, (v) => v - z),
+          B,
+          wantU7,
+        );
         gemmInt8U7(module, M, Q, z, w, got);
         const wrong = wantU7.findIndex((v, i) => v !== got[i]);
-        if (wrong >= 0) throw new Error(`int8 bench: the i8 × i7 kernel is wrong at ${label} (element ${wrong}: ${got[wrong]} vs ${wantU7[wrong]})`);
-        const u7 = measure('int8', `int8 wasm, i8 × i7 dot (relaxed) ${label}`, () => gemmInt8U7(module, M, Q, z, w, got), ops, 'GOP/s', options);
+        if (wrong >= 0)
+          throw new Error(`int8 bench: the i8 × i7 kernel is wrong at ${label} (element ${wrong}: ${got[wrong]} vs ${wantU7[wrong]})`);
+        const u7 = measure(
+          'int8',
+          `int8 wasm, i8 × i7 dot (relaxed) ${label}`,
+          () => gemmInt8U7(module, M, Q, z, w, got),
+          ops,
+          'GOP/s',
+          options,
+        );
         results.push({ ...u7, ratio: u7.rate / f32w.rate, baseline: f32w.name });
       }
     }

@@ -4,7 +4,7 @@ import { noGrad } from '../src/tensor/autograd.js';
 import { linear } from '../src/tensor/ops/matmul.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { measure, type BenchOptions, type BenchResult } from './harness.js';
+import { type BenchOptions, type BenchResult, measure } from './harness.js';
 
 const RANKS = [128, 100, 85, 64, 40, 32, 16, 8];
 

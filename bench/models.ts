@@ -1,22 +1,24 @@
 import { toSparse } from '../src/compress/csr.js';
+import { alternatingTimings } from '../src/compress/measure.js';
 import { Pruner } from '../src/compress/prune.js';
-import { sqnr } from '../src/compress/quantize-weight.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
-import { loadMnist } from '../src/node/mnist.js';
+import { sqnr } from '../src/compress/quantize-weight.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
+import { runPlanned } from '../src/nn/plan.js';
+import { loadMnist } from '../src/node/mnist.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { alternatingTimings } from '../src/compress/measure.js';
 import type { BenchOptions, BenchResult } from './harness.js';
-import { runPlanned } from '../src/nn/plan.js';
 
 /** Prunes a model to `sparsity` (global magnitude ranking), leaving it dense. */
-const pruned = (sparsity: number) => (m: Module): Module => {
-  new Pruner(m).pruneToSparsity(sparsity, { scope: 'global' });
-  return m;
-};
+const pruned =
+  (sparsity: number) =>
+  (m: Module): Module => {
+    new Pruner(m).pruneToSparsity(sparsity, { scope: 'global' });
+    return m;
+  };
 
 /**
  * How a model is compressed, from a fresh copy of the same seeded weights, and the model
@@ -64,15 +66,31 @@ export async function benchModels(options: BenchOptions): Promise<BenchResult[]>
         const got = noGrad(() => runPlanned(m, x)).data;
         const want = reference ? noGrad(() => runPlanned(reference(make()), x)).data : dense;
         const err = sqnr(want, got);
-        if (!(err > (reference ? 80 : 20))) throw new Error(`models bench: ${model} ${name} b${batch} is off its reference (SQNR ${err.toFixed(1)} dB)`);
+        if (!(err > (reference ? 80 : 20)))
+          throw new Error(`models bench: ${model} ${name} b${batch} is off its reference (SQNR ${err.toFixed(1)} dB)`);
         return m;
       });
-      const sampling = batch >= 10000 ? { minRounds: 5, minSeconds: 0 } : { minRounds: options.quick ? 5 : 15, minSeconds: options.quick ? 0.1 : 0.5 };
-      const timings = noGrad(() => alternatingTimings(models.map((m) => () => runPlanned(m, x)), sampling));
-      results.push(...timings.map((t, i) => ({
-        family: 'models', name: `${model} ${variants[i][0]} b${batch}`, median: t.median, spread: (t.q3 - t.q1) / t.median, samples: t.rounds,
-        rate: batch / t.median, unit: 'images/s', ratio: timings[0].median / t.median, baseline: `${model} ${variants[0][0]} b${batch}`,
-      })));
+      const sampling =
+        batch >= 10000 ? { minRounds: 5, minSeconds: 0 } : { minRounds: options.quick ? 5 : 15, minSeconds: options.quick ? 0.1 : 0.5 };
+      const timings = noGrad(() =>
+        alternatingTimings(
+          models.map((m) => () => runPlanned(m, x)),
+          sampling,
+        ),
+      );
+      results.push(
+        ...timings.map((t, i) => ({
+          family: 'models',
+          name: `${model} ${variants[i][0]} b${batch}`,
+          median: t.median,
+          spread: (t.q3 - t.q1) / t.median,
+          samples: t.rounds,
+          rate: batch / t.median,
+          unit: 'images/s',
+          ratio: timings[0].median / t.median,
+          baseline: `${model} ${variants[0][0]} b${batch}`,
+        })),
+      );
     }
   }
   return results;

@@ -1,12 +1,12 @@
 import { toSparse } from '../src/compress/csr.js';
 import { Pruner } from '../src/compress/prune.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
-import { loadMnist } from '../src/node/mnist.js';
-import { exportOnnx, onnxEncoder, type OnnxOptions } from '../src/interop/onnx.js';
+import { exportOnnx, type OnnxOptions, onnxEncoder } from '../src/interop/onnx.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
+import { loadMnist } from '../src/node/mnist.js';
 import { Rng } from '../src/tensor/random.js';
-import { alternating, measure, type BenchOptions, type BenchResult, type Contender } from './harness.js';
+import { alternating, type BenchOptions, type BenchResult, type Contender, measure } from './harness.js';
 
 /**
  * ONNX export: how long `exportOnnx` takes for each kind of model `npm start` writes (the

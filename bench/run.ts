@@ -2,12 +2,13 @@ import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/node/atomic.js';
 import type { PeersRun } from '../src/report/peers.js';
-import { formatMarkdown, formatTable, toSignificant, type Column } from '../src/report/table.js';
+import { type Column, formatMarkdown, formatTable, toSignificant } from '../src/report/table.js';
 import { benchConv } from './conv.js';
 import { benchCsr } from './csr.js';
 import { benchElementwise } from './elementwise.js';
 import { benchGemm } from './gemm.js';
 import { benchGemv } from './gemv.js';
+import { type BenchOptions, type BenchResult, environment } from './harness.js';
 import { benchInt8 } from './int8.js';
 import { benchLowRank } from './lowrank.js';
 import { benchModels } from './models.js';
@@ -16,7 +17,6 @@ import { benchOnnxruntime } from './peers/onnxruntime.js';
 import { benchPytorch } from './peers/pytorch.js';
 import { benchNotebookTraining } from './peers/training.js';
 import { benchSvd } from './svd.js';
-import { environment, type BenchOptions, type BenchResult } from './harness.js';
 import { benchTrain } from './train.js';
 
 const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<BenchResult[]>> = {
@@ -42,16 +42,27 @@ const USAGE = `usage: npm run bench -- [family ...] [--quick] [--json FILE] [--m
 families: ${Object.keys(FAMILIES).join(', ')} (default: all; ${[...ON_REQUEST].join(', ')} runs only when named, as it takes minutes)
 `;
 
-async function main(): Promise<number> {
-  let parsed;
+/** The command line, parsed; null (after printing the usage) when it cannot be. */
+function parseCommandLine() {
   try {
-    parsed = parseArgs({
-      options: { quick: { type: 'boolean' }, json: { type: 'string' }, markdown: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true,
+    return parseArgs({
+      options: {
+        quick: { type: 'boolean' },
+        json: { type: 'string' },
+        markdown: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
     });
   } catch (e) {
     process.stderr.write(`bench: ${(e as Error).message}\n${USAGE}`);
-    return 2;
+    return null;
   }
+}
+
+async function main(): Promise<number> {
+  const parsed = parseCommandLine();
+  if (!parsed) return 2;
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(USAGE);
@@ -80,10 +91,14 @@ async function main(): Promise<number> {
   if (values.markdown) {
     const command = `npm run bench --${positionals.length > 0 ? ` ${positionals.join(' ')}` : ''}${options.quick ? ' --quick' : ''}`;
     const head = [
-      '# slimtensor benchmarks', '',
-      `Written by \`${command} --markdown FILE\` on ${String(env.date).slice(0, 10)} in ${((performance.now() - started) / 60000).toFixed(1)} min: ` +
-        `${env.cpu}, ${env.cores} cores, Node ${env.node}, default backend ${env.backend}${env.simd !== 'none' ? ` (${env.simd} SIMD)` : ''}, ${env.threads} thread(s).`,
-      'Medians; "spread ±%" is half the interquartile range as a percentage of the median; every ratio is against the baseline named in that family, measured in the same run. What each family measures is in the README.',
+      '# slimtensor benchmarks',
+      '',
+      `Written by \`${command} --markdown FILE\` on ${String(env.date).slice(0, 10)} in ` +
+        `${((performance.now() - started) / 60000).toFixed(1)} min: ` +
+        `${env.cpu}, ${env.cores} cores, Node ${env.node}, default backend ` +
+        `${env.backend}${env.simd !== 'none' ? ` (${env.simd} SIMD)` : ''}, ${env.threads} thread(s).`,
+      'Medians; "spread ±%" is half the interquartile range as a percentage of the median; every ratio is against the baseline named in ' +
+        'that family, measured in the same run. What each family measures is in the README.',
       '',
     ];
     await writeFileAtomic(values.markdown, `${[...head, ...sections].join('\n')}`);
@@ -122,7 +137,10 @@ function rateDigits(results: BenchResult[]): number {
   return results.every((r) => r.rate >= 100) ? 0 : 2;
 }
 
-main().then((code) => (process.exitCode = code), (e: unknown) => {
-  process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => (process.exitCode = code),
+  (e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,12 +1,12 @@
-import { DataLoader, type Batch } from '../src/data/loader.js';
-import { loadMnist } from '../src/node/mnist.js';
+import { type Batch, DataLoader } from '../src/data/loader.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
+import { runPlanned } from '../src/nn/plan.js';
+import { loadMnist } from '../src/node/mnist.js';
 import { Adam } from '../src/optim/adam.js';
 import { crossEntropy } from '../src/tensor/ops/loss.js';
 import { Rng } from '../src/tensor/random.js';
-import { backends, measure, withBackend, type BenchOptions, type BenchResult } from './harness.js';
-import { runPlanned } from '../src/nn/plan.js';
+import { type BenchOptions, type BenchResult, backends, measure, withBackend } from './harness.js';
 
 /** Training throughput (images/s) of the notebook's models: one Adam step on a batch of 64 real MNIST images per call. */
 export async function benchTrain(options: BenchOptions): Promise<BenchResult[]> {

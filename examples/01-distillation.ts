@@ -9,7 +9,20 @@
  * accuracies equal `slimtensor distill`'s rows for the teacher, student-kd-notebook and
  * student-labels (`npm start` prints them too): the same code path, not a copy of it.
  */
-import { compareLatency, distillationLoss, evaluate, fit, modelBytes, precomputeLogits, Rng, StudentNet, teacherRows, TeacherNet, crossEntropy, type FitEpoch } from 'slimtensor';
+import {
+  compareLatency,
+  crossEntropy,
+  distillationLoss,
+  evaluate,
+  type FitEpoch,
+  fit,
+  modelBytes,
+  precomputeLogits,
+  Rng,
+  StudentNet,
+  TeacherNet,
+  teacherRows,
+} from 'slimtensor';
 import { loadMnist } from 'slimtensor/node';
 
 const quick = process.argv.includes('--quick');
@@ -50,11 +63,17 @@ const student = new StudentNet(new Rng(SEED + 100));
 // computed once (`precomputeLogits`) and each batch picks its rows: the same numbers as
 // calling the teacher on every batch, at a fraction of the cost.
 const teacherLogits = precomputeLogits(teacher, trainset);
-console.log('\nStudent, trained on the teacher\'s soft targets');
+console.log("\nStudent, trained on the teacher's soft targets");
 // The notebook prints running_loss / len(testloader) here, a slip (the loader it averages
 // over is the training one); slimtensor prints the mean over the training batches.
 fit(student, trainset, {
-  epochs: EPOCHS, batchSize: 64, lr: 0.001, seed: SEED + 100, evalSet: testset, name: 'student', onEpoch: printEpoch,
+  epochs: EPOCHS,
+  batchSize: 64,
+  lr: 0.001,
+  seed: SEED + 100,
+  evalSet: testset,
+  name: 'student',
+  onEpoch: printEpoch,
   loss: (studentLogits, batch) => distillationLoss(studentLogits, teacherRows(teacherLogits, batch), null),
 });
 
@@ -63,7 +82,8 @@ fit(student, trainset, {
 // difference is what distillation did. The notebook never ran the baseline.
 const hinton = new StudentNet(new Rng(SEED + 100));
 fit(hinton, trainset, {
-  epochs: EPOCHS, seed: SEED + 100,
+  epochs: EPOCHS,
+  seed: SEED + 100,
   loss: (logits, batch) => distillationLoss(logits, teacherRows(teacherLogits, batch), batch.labels, { temperature: 4, alpha: 0.5 }),
 });
 const baseline = new StudentNet(new Rng(SEED + 100));
@@ -76,15 +96,23 @@ fit(baseline, trainset, { epochs: EPOCHS, seed: SEED + 100, loss: (logits, batch
 const speed = compareLatency(teacher, student, testset, { batchSize: 64 });
 const rows = [
   ['teacher', teacher, evaluate(teacher, testset), speed.base],
-  ['student (KD, the notebook\'s loss)', student, evaluate(student, testset), speed.model],
+  ["student (KD, the notebook's loss)", student, evaluate(student, testset), speed.model],
   ['student (KD, T=4 α=0.5)', hinton, evaluate(hinton, testset), null],
   ['student (labels only)', baseline, evaluate(baseline, testset), null],
 ] as const;
 console.log();
-console.table(rows.map(([model, net, accuracy, seconds]) => ({
-  model, params: net.numParameters(), 'accuracy %': Number((accuracy * 100).toFixed(2)), KiB: Number((modelBytes(net) / 1024).toFixed(1)),
-  'ms / batch 64': seconds === null ? '' : Number((seconds * 1000).toFixed(3)),
-})));
-console.log(`The student runs ${speed.speedUp.toFixed(2)}× as fast as the teacher (${(speed.base * 1000).toFixed(3)} ms ÷ ${(speed.model * 1000).toFixed(3)} ms per batch of 64).`);
+console.table(
+  rows.map(([model, net, accuracy, seconds]) => ({
+    model,
+    params: net.numParameters(),
+    'accuracy %': Number((accuracy * 100).toFixed(2)),
+    KiB: Number((modelBytes(net) / 1024).toFixed(1)),
+    'ms / batch 64': seconds === null ? '' : Number((seconds * 1000).toFixed(3)),
+  })),
+);
+console.log(
+  `The student runs ${speed.speedUp.toFixed(2)}× as fast as the teacher (${(speed.base * 1000).toFixed(3)} ms ÷ ` +
+    `${(speed.model * 1000).toFixed(3)} ms per batch of 64).`,
+);
 const gain = (rows[2][2] - rows[3][2]) * 100;
 console.log(`KD (T=4, α=0.5) minus labels only: ${gain >= 0 ? '+' : ''}${gain.toFixed(2)} points on this seed.`);

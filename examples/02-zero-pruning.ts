@@ -10,7 +10,20 @@
  * The notebook trains a new SimpleNet in this section; `npm start` trains one for sections
  * 2–5 and shares it, which is the same network for the same seed.
  */
-import { compareLatency, CsrMatrix, evaluate, fit, modelFromBytes, modelToBytes, Pruner, Rng, SimpleNet, toSparse, type Linear, type MLP } from 'slimtensor';
+import {
+  CsrMatrix,
+  compareLatency,
+  evaluate,
+  fit,
+  type Linear,
+  type MLP,
+  modelFromBytes,
+  modelToBytes,
+  Pruner,
+  Rng,
+  SimpleNet,
+  toSparse,
+} from 'slimtensor';
 import { loadMnist } from 'slimtensor/node';
 
 const quick = process.argv.includes('--quick');
@@ -27,7 +40,12 @@ const testset = await loadMnist('test', { limit: quick ? 1000 : undefined });
 // prints the mean over the epoch's batches.)
 const net = new SimpleNet(new Rng(SEED));
 fit(net, trainset, {
-  epochs: EPOCHS, batchSize: 64, lr: 0.001, seed: SEED, evalSet: testset, name: 'simple-net',
+  epochs: EPOCHS,
+  batchSize: 64,
+  lr: 0.001,
+  seed: SEED,
+  evalSet: testset,
+  name: 'simple-net',
   onEpoch: (e) => console.log(`Epoch ${e.epoch}, Loss: ${e.loss}, Accuracy: ${(e.accuracy! * 100).toFixed(2)}%`),
 });
 
@@ -47,10 +65,15 @@ const results = thresholds.map((threshold) => {
 
 // In [20]: results = pd.DataFrame(results, columns=["Threshold", "Accuracy", "Original Params", "Zero Params"])
 //          results["Zero percentage"] = 100 * results["Zero Params"] / results["Original Params"]
-console.table(results.map((r) => ({
-  Threshold: r.threshold, Accuracy: Number(r.accuracy.toFixed(4)), 'Original Params': r.originalParams, 'Zero Params': r.zeroParams,
-  'Zero percentage': Number(((100 * r.zeroParams) / r.originalParams).toFixed(6)),
-})));
+console.table(
+  results.map((r) => ({
+    Threshold: r.threshold,
+    Accuracy: Number(r.accuracy.toFixed(4)),
+    'Original Params': r.originalParams,
+    'Zero Params': r.zeroParams,
+    'Zero percentage': Number(((100 * r.zeroParams) / r.originalParams).toFixed(6)),
+  })),
+);
 
 // In [21]: threshold = 0.03; net = torch.load('net.pt'); param.data[torch.abs(param.data) < threshold] = 0
 const pruned = modelFromBytes(saved) as MLP;
@@ -69,8 +92,10 @@ const denseMB = weights.reduce((n, w) => n + w.data.byteLength, 0) / MB;
 const valuesMB = sparseWeights.reduce((n, w) => n + w.bytes().values, 0) / MB;
 const csrMB = sparseWeights.reduce((n, w) => n + w.bytes().total, 0) / MB;
 const narrowMB = weights.reduce((n, w) => n + CsrMatrix.fromDense(w.data, w.shape[0], w.shape[1]).bytes().total, 0) / MB;
-console.log(`\nλ = 0.03: dense ${denseMB.toFixed(4)} MB; CSR values only ${valuesMB.toFixed(4)} MB (the notebook's figure), ` +
-  `with int32 indices and row pointers ${csrMB.toFixed(4)} MB, with 16-bit indices ${narrowMB.toFixed(4)} MB.`);
+console.log(
+  `\nλ = 0.03: dense ${denseMB.toFixed(4)} MB; CSR values only ${valuesMB.toFixed(4)} MB (the notebook's figure), ` +
+    `with int32 indices and row pointers ${csrMB.toFixed(4)} MB, with 16-bit indices ${narrowMB.toFixed(4)} MB.`,
+);
 
 // Beyond the notebook: prune in rounds toward 95% zeros, ranking all layers' weights
 // together, and fine-tune one epoch after each round with the masks held (Han et al. 2015).
@@ -90,5 +115,8 @@ const sparse = toSparse(modelFromBytes(modelToBytes(tuned)));
 const dense = modelFromBytes(saved); // the trained network before any pruning
 for (const batchSize of [1, 64]) {
   const t = compareLatency(dense, sparse, testset, { batchSize });
-  console.log(`batch ${batchSize}: dense ${(t.base * 1000).toFixed(3)} ms, ${(schedule.at(-1)! * 100).toFixed(0)}% sparse as CSR ${(t.model * 1000).toFixed(3)} ms: ${t.speedUp.toFixed(2)}×`);
+  console.log(
+    `batch ${batchSize}: dense ${(t.base * 1000).toFixed(3)} ms, ${(schedule.at(-1)! * 100).toFixed(0)}% sparse as CSR ` +
+      `${(t.model * 1000).toFixed(3)} ms: ${t.speedUp.toFixed(2)}×`,
+  );
 }

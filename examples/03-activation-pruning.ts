@@ -11,7 +11,7 @@
  * section 3). The notebook trains a new SimpleNet here; `npm start` shares one across
  * sections 2–5, the same network for the same seed.
  */
-import { activationStats, compareLatency, evaluate, fit, neuronScores, removeNeurons, Rng, SimpleNet } from 'slimtensor';
+import { activationStats, compareLatency, evaluate, fit, neuronScores, Rng, removeNeurons, SimpleNet } from 'slimtensor';
 import { loadMnist } from 'slimtensor/node';
 
 const quick = process.argv.includes('--quick');
@@ -25,7 +25,12 @@ const testset = await loadMnist('test', { limit: quick ? 1000 : undefined });
 // In [27]: net = SimpleNet(); optimizer = optim.Adam(net.parameters(), lr=0.001); for epoch in range(5): ...
 const net = new SimpleNet(new Rng(SEED));
 fit(net, trainset, {
-  epochs: EPOCHS, batchSize: 64, lr: 0.001, seed: SEED, evalSet: testset, name: 'simple-net',
+  epochs: EPOCHS,
+  batchSize: 64,
+  lr: 0.001,
+  seed: SEED,
+  evalSet: testset,
+  name: 'simple-net',
   onEpoch: (e) => console.log(`Epoch ${e.epoch}, Loss: ${e.loss}, Accuracy: ${(e.accuracy! * 100).toFixed(2)}%`),
 });
 
@@ -50,9 +55,18 @@ const results = thresholds.map((threshold) => {
 
 // In [30]: results = pd.DataFrame(results, columns=["Threshold", "Accuracy", "Original Params", "New Params", "Inference Time"])
 //          results["Size Reduction"] = 1 - results["New Params"] / results["Original Params"]
-console.table(results.map((r) => ({
-  Threshold: r.threshold, Accuracy: Number((r.accuracy * 100).toFixed(2)), 'Original Params': originalTotalParams, 'New Params': r.newParams,
-  'Inference Time ms': Number((r.time.model * 1000).toFixed(3)), 'Size Reduction': Number((1 - r.newParams / originalTotalParams).toFixed(6)),
-  'Speed-up': Number(r.time.speedUp.toFixed(2)), Kept: r.kept.map((k) => k.length).join('-'),
-})));
-console.log('Inference Time: one forward pass of a batch of 64, model only; Speed-up: the original\'s time ÷ this one\'s, timed side by side.');
+console.table(
+  results.map((r) => ({
+    Threshold: r.threshold,
+    Accuracy: Number((r.accuracy * 100).toFixed(2)),
+    'Original Params': originalTotalParams,
+    'New Params': r.newParams,
+    'Inference Time ms': Number((r.time.model * 1000).toFixed(3)),
+    'Size Reduction': Number((1 - r.newParams / originalTotalParams).toFixed(6)),
+    'Speed-up': Number(r.time.speedUp.toFixed(2)),
+    Kept: r.kept.map((k) => k.length).join('-'),
+  })),
+);
+console.log(
+  "Inference Time: one forward pass of a batch of 64, model only; Speed-up: the original's time ÷ this one's, timed side by side.",
+);

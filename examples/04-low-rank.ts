@@ -11,7 +11,7 @@
  * same network for the same seed. Where the notebook multiplies the factors back into one
  * dense matrix (so nothing gets smaller or faster), slimtensor runs them as two products.
  */
-import { compareLatency, evaluate, FactorizedLinear, fit, matrixChainOrder, Rng, SimpleNet, svd, type Linear } from 'slimtensor';
+import { compareLatency, evaluate, FactorizedLinear, fit, type Linear, matrixChainOrder, Rng, SimpleNet, svd } from 'slimtensor';
 import { loadMnist } from 'slimtensor/node';
 
 const quick = process.argv.includes('--quick');
@@ -24,7 +24,12 @@ const testset = await loadMnist('test', { limit: quick ? 1000 : undefined });
 // In [33]: net = SimpleNet(); optimizer = optim.Adam(net.parameters(), lr=0.001); for epoch in range(5): ...
 const net = new SimpleNet(new Rng(SEED));
 fit(net, trainset, {
-  epochs: EPOCHS, batchSize: 64, lr: 0.001, seed: SEED, evalSet: testset, name: 'simple-net',
+  epochs: EPOCHS,
+  batchSize: 64,
+  lr: 0.001,
+  seed: SEED,
+  evalSet: testset,
+  name: 'simple-net',
   onEpoch: (e) => console.log(`Epoch ${e.epoch}, Loss: ${e.loss}, Accuracy: ${(e.accuracy! * 100).toFixed(2)}%`),
 });
 
@@ -48,7 +53,9 @@ const results = rankValues.map((rank) => {
   // weight_list = [batch_size, 256, rank, rank, 128]; total_operations = MatrixChainOrder(weight_list, 1, 4)
   const notebookOperations = rank === 128 ? batchSize * 256 * 128 : matrixChainOrder([batchSize, 256, rank, rank, 128]).cost;
   return {
-    rank, accuracy: evaluate(trial, testset), notebookOperations,
+    rank,
+    accuracy: evaluate(trial, testset),
+    notebookOperations,
     // What runs: x·V_r, then ·(U_r·Σ_r)ᵀ (Σ folded into one factor).
     operations: matrixChainOrder([batchSize, 256, rank, 128]).cost,
     // new_total_params = 128*rank + rank**2 + rank*256   (Σ counted as r² though it is diagonal)
@@ -58,11 +65,21 @@ const results = rankValues.map((rank) => {
   };
 });
 
-// In [36]: results = pd.DataFrame(results, columns=["Threshold", "Accuracy", "Original Params", "New Params", "Operations", "Inference Time"])
-console.table(results.map((r) => ({
-  Rank: r.rank, Accuracy: Number((r.accuracy * 100).toFixed(2)), 'Original Params': 128 * 256, 'New Params': r.newParams,
-  'Notebook Params': r.notebookParams, Operations: r.operations, 'Notebook Operations': r.notebookOperations,
-  'Net ms b64': Number((r.time.model * 1000).toFixed(3)), 'Speed-up': Number(r.time.speedUp.toFixed(2)),
-})));
-console.log(`Net ms b64: the whole network with this fc3, one batch of 64, model only; Speed-up: the dense network's time ÷ this one's, timed side by side.
+// In [36]: results = pd.DataFrame(results, columns=["Threshold", "Accuracy", "Original Params", "New Params", "Operations", "Inference
+// Time"])
+console.table(
+  results.map((r) => ({
+    Rank: r.rank,
+    Accuracy: Number((r.accuracy * 100).toFixed(2)),
+    'Original Params': 128 * 256,
+    'New Params': r.newParams,
+    'Notebook Params': r.notebookParams,
+    Operations: r.operations,
+    'Notebook Operations': r.notebookOperations,
+    'Net ms b64': Number((r.time.model * 1000).toFixed(3)),
+    'Speed-up': Number(r.time.speedUp.toFixed(2)),
+  })),
+);
+console.log(`Net ms b64: the whole network with this fc3, one batch of 64, model only.
+Speed-up: the dense network's time ÷ this one's, timed side by side.
 Below rank ${Math.floor((128 * 256) / (128 + 256))} the two factors hold fewer weights than the dense 128 × 256 matrix.`);

@@ -25,7 +25,12 @@ const testset = await loadMnist('test', { limit: quick ? 1000 : undefined });
 // (Section 4's In [33]: net = SimpleNet(); ... trained for 5 epochs.)
 const net = new SimpleNet(new Rng(SEED));
 fit(net, trainset, {
-  epochs: EPOCHS, batchSize: 64, lr: 0.001, seed: SEED, evalSet: testset, name: 'simple-net',
+  epochs: EPOCHS,
+  batchSize: 64,
+  lr: 0.001,
+  seed: SEED,
+  evalSet: testset,
+  name: 'simple-net',
   onEpoch: (e) => console.log(`Epoch ${e.epoch}, Loss: ${e.loss}, Accuracy: ${(e.accuracy! * 100).toFixed(2)}%`),
 });
 
@@ -42,14 +47,28 @@ console.log(`\nint8 accuracy: ${(evaluate(quantizedModel, testset) * 100).toFixe
 // Beyond the notebook: what int8 saves. Bytes count every stored array (int8 weights,
 // float scales, float biases); the file is the safetensors file `saveModel` writes. The
 // latency is the model alone, beside fp32 in alternating rounds, at batch 1 and 64.
-const rows = [['fp32', net], ['int8 per tensor', quantizedModel], ['int8 per channel', perChannel]] as const;
-console.table(rows.map(([scheme, model]) => {
-  const b1 = compareLatency(net, model, testset, { batchSize: 1 });
-  const b64 = compareLatency(net, model, testset, { batchSize: 64 });
-  return {
-    scheme, 'accuracy %': Number((evaluate(model, testset) * 100).toFixed(2)), bytes: modelBytes(model), 'file bytes': modelToBytes(model).byteLength,
-    'ms b1': Number((b1.model * 1000).toFixed(3)), 'vs fp32 b1': Number(b1.speedUp.toFixed(2)),
-    'ms b64': Number((b64.model * 1000).toFixed(3)), 'vs fp32 b64': Number(b64.speedUp.toFixed(2)),
-  };
-}));
-console.log(`The int8 weights are ${(modelBytes(net) / modelBytes(quantizedModel)).toFixed(2)}× smaller than fp32 (fp32 against itself shows how much the timing moves).`);
+const rows = [
+  ['fp32', net],
+  ['int8 per tensor', quantizedModel],
+  ['int8 per channel', perChannel],
+] as const;
+console.table(
+  rows.map(([scheme, model]) => {
+    const b1 = compareLatency(net, model, testset, { batchSize: 1 });
+    const b64 = compareLatency(net, model, testset, { batchSize: 64 });
+    return {
+      scheme,
+      'accuracy %': Number((evaluate(model, testset) * 100).toFixed(2)),
+      bytes: modelBytes(model),
+      'file bytes': modelToBytes(model).byteLength,
+      'ms b1': Number((b1.model * 1000).toFixed(3)),
+      'vs fp32 b1': Number(b1.speedUp.toFixed(2)),
+      'ms b64': Number((b64.model * 1000).toFixed(3)),
+      'vs fp32 b64': Number(b64.speedUp.toFixed(2)),
+    };
+  }),
+);
+console.log(
+  `The int8 weights are ${(modelBytes(net) / modelBytes(quantizedModel)).toFixed(2)}× smaller than fp32 (fp32 against itself shows how ` +
+    `much the timing moves).`,
+);

@@ -14,7 +14,20 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEEP_COMPRESSION_MODELS, encodeDeepCompressed, evaluate, fit, LeNet300100, pruneWithRetraining, removeDeadUnits, Rng, roundToFloat16, SharedWeights, SharedWeightsAdam, type Linear } from 'slimtensor';
+import {
+  DEEP_COMPRESSION_MODELS,
+  encodeDeepCompressed,
+  evaluate,
+  fit,
+  LeNet300100,
+  type Linear,
+  pruneWithRetraining,
+  Rng,
+  removeDeadUnits,
+  roundToFloat16,
+  SharedWeights,
+  SharedWeightsAdam,
+} from 'slimtensor';
 import { loadMnist, loadModel, writeFileAtomic } from 'slimtensor/node';
 
 const quick = process.argv.includes('--quick');
@@ -40,10 +53,17 @@ const dense = evaluate(net, testset);
 //    its target on a cubic schedule over the first half, the masks held after every step.
 const { pruner } = pruneWithRetraining(net, trainset, {
   final: { fc1: 1 - paper.keep[0], fc2: 1 - paper.keep[1], fc3: 1 - paper.keep[2] },
-  epochs: quick ? 1 : 3, seed: SEED + 1, evalSet: testset, name: 'pruning', log: console.log,
+  epochs: quick ? 1 : 3,
+  seed: SEED + 1,
+  evalSet: testset,
+  name: 'pruning',
+  log: console.log,
 });
 // Units left with no input or no reader are folded into the next bias, exactly.
-const dead = removeDeadUnits([[fc1, fc2], [fc2, fc3]]);
+const dead = removeDeadUnits([
+  [fc1, fc2],
+  [fc2, fc3],
+]);
 const pruned = evaluate(net, testset);
 
 // 3. "Trained quantization and weight sharing": k-means over each layer's surviving weights
@@ -72,7 +92,11 @@ if (outAt < 0) await rm(dir, { recursive: true, force: true });
 // Table 1 of the paper, ours beside it.
 const denseBytes = costs.reduce((n, c) => n + c.dense, 0) / 8;
 const stage = (name: string, size: number, paperRatio: number, accuracy: number) => ({
-  stage: name, KB: Number((size / KB).toFixed(1)), ratio: Number((denseBytes / size).toFixed(1)), 'paper ratio': paperRatio, 'error %': error(accuracy),
+  stage: name,
+  KB: Number((size / KB).toFixed(1)),
+  ratio: Number((denseBytes / size).toFixed(1)),
+  'paper ratio': paperRatio,
+  'error %': error(accuracy),
 });
 const sum = (key: 'pruned' | 'quantized' | 'huffman'): number => costs.reduce((n, c) => n + c[key], 0) / 8;
 console.log();
@@ -83,10 +107,22 @@ console.table([
   stage('+ Huffman', sum('huffman'), paper.paper.ratio, sharedAccuracy),
   stage('the file on disk', fileBytes, paper.paper.ratio, decodedAccuracy),
 ]);
-console.table(costs.map((c) => ({
-  layer: c.name, weights: c.weights, 'kept %': Number(((100 * c.kept) / c.weights).toFixed(1)), 'weight bits': c.bits, 'index bits': c.indexBits,
-  'value bits/w': Number(c.valueBitsPerWeight.toFixed(2)), 'index bits/w': Number(c.indexBitsPerWeight.toFixed(2)), KB: Number((c.huffman / 8 / KB).toFixed(2)),
-})));
-console.log(`LeNet-300-100: ${(denseBytes / KB).toFixed(0)} KB → ${(fileBytes / KB).toFixed(1)} KB on disk, ${(denseBytes / fileBytes).toFixed(1)}× ` +
-  `(paper ${paper.paper.ratio}×); error ${error(dense)} dense → ${error(decodedAccuracy)} from the file; ` +
-  `k-means alone ${error(clustered)}; ${dead.dead} dead and ${dead.unread} unread units folded away; ${(100 * (1 - pruner.stats().at(-1)!.sparsity)).toFixed(1)}% of the weights kept.`);
+console.table(
+  costs.map((c) => ({
+    layer: c.name,
+    weights: c.weights,
+    'kept %': Number(((100 * c.kept) / c.weights).toFixed(1)),
+    'weight bits': c.bits,
+    'index bits': c.indexBits,
+    'value bits/w': Number(c.valueBitsPerWeight.toFixed(2)),
+    'index bits/w': Number(c.indexBitsPerWeight.toFixed(2)),
+    KB: Number((c.huffman / 8 / KB).toFixed(2)),
+  })),
+);
+console.log(
+  `LeNet-300-100: ${(denseBytes / KB).toFixed(0)} KB → ${(fileBytes / KB).toFixed(1)} KB on disk, ` +
+    `${(denseBytes / fileBytes).toFixed(1)}× ` +
+    `(paper ${paper.paper.ratio}×); error ${error(dense)} dense → ${error(decodedAccuracy)} from the file; ` +
+    `k-means alone ${error(clustered)}; ${dead.dead} dead and ${dead.unread} unread units folded away; ` +
+    `${(100 * (1 - pruner.stats().at(-1)!.sparsity)).toFixed(1)}% of the weights kept.`,
+);

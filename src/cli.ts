@@ -1,15 +1,15 @@
 import { parseArgs } from 'node:util';
-import { UsageError, type Command, type Io } from './cli/args.js';
-import { checkBackendEnvironment } from './tensor/kernels/index.js';
 import { allCommand } from './cli/all.js';
-import { reportCommand } from './cli/report.js';
+import { type Command, type Io, UsageError } from './cli/args.js';
 import { exportCommand } from './cli/export.js';
+import { reportCommand } from './cli/report.js';
 import { sectionCommand } from './cli/section-command.js';
 import { trainCommand } from './cli/train.js';
-import { SECTIONS } from './experiments/sections.js';
 import type { Section } from './experiments/section.js';
+import { SECTIONS } from './experiments/sections.js';
+import { checkBackendEnvironment } from './tensor/kernels/index.js';
 
-export { UsageError, type Io } from './cli/args.js';
+export { type Io, UsageError } from './cli/args.js';
 
 /** Every subcommand, in the order the usage lists them. */
 const COMMANDS: Command[] = [trainCommand, ...SECTIONS.map((s) => sectionCommand(s as Section)), allCommand, reportCommand, exportCommand];

@@ -6,6 +6,8 @@ function fail(e: unknown): void {
   process.exitCode = 1;
 }
 
-import('./cli.js').then(({ main }) => main(process.argv.slice(2))).then((code) => {
-  process.exitCode = code;
-}, fail);
+import('./cli.js')
+  .then(({ main }) => main(process.argv.slice(2)))
+  .then((code) => {
+    process.exitCode = code;
+  }, fail);

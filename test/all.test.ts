@@ -2,16 +2,31 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { equivalentWork } from '../src/experiments/run-all.js';
-import { runCli } from './run-cli.js';
 import { tempDir } from './helpers.js';
+import { runCli } from './run-cli.js';
 
 describe('slimtensor all', () => {
   it('--quick on a small slice fills the run folder: every section, valid JSON, SVG charts with named axes, report', async () => {
     const dir = tempDir('all');
     const out = join(dir, 'run');
-    const peers = { date: '2026-12-01T04:00:00.000Z', machine: 'a test machine', rows: [{ name: 'SimpleNet training step, batch 64: slimtensor', ms: 5.5, ratio: 0.7, baseline: 'PyTorch, 1 thread' }] };
+    const peers = {
+      date: '2026-12-01T04:00:00.000Z',
+      machine: 'a test machine',
+      rows: [{ name: 'SimpleNet training step, batch 64: slimtensor', ms: 5.5, ratio: 0.7, baseline: 'PyTorch, 1 thread' }],
+    };
     writeFileSync(join(dir, 'peers.json'), JSON.stringify(peers));
-    const r = await runCli(['all', '--quick', '--train-limit', '600', '--test-limit', '300', '--out', out, '--peers', join(dir, 'peers.json')]);
+    const r = await runCli([
+      'all',
+      '--quick',
+      '--train-limit',
+      '600',
+      '--test-limit',
+      '300',
+      '--out',
+      out,
+      '--peers',
+      join(dir, 'peers.json'),
+    ]);
     expect(r.code).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(Object.keys(results.sections)).toEqual(['distill', 'prune', 'activation-prune', 'low-rank', 'quantize', 'deep-compress']);
@@ -44,7 +59,14 @@ describe('slimtensor all', () => {
       for (const t of titles) expect(svg, `${file}: ${t}`).toContain(`>${t}</text>`);
     }
     const report = readFileSync(join(out, 'report.md'), 'utf8');
-    for (const heading of ['1. Knowledge distillation', '2. Zero (magnitude) pruning', '3. Activation pruning', '4. Low-rank', '5. Dynamic int8', '6. Deep Compression']) {
+    for (const heading of [
+      '1. Knowledge distillation',
+      '2. Zero (magnitude) pruning',
+      '3. Activation pruning',
+      '4. Low-rank',
+      '5. Dynamic int8',
+      '6. Deep Compression',
+    ]) {
       expect(report).toContain(`## ${heading}`);
     }
     expect(report.match(/What the notebook measured wrongly/g)).toHaveLength(5);
@@ -53,7 +75,8 @@ describe('slimtensor all', () => {
     for (const column of ['vs teacher b64', 'speed-up b1', 'speed-up b64', 'net speed-up b64']) expect(report).toContain(column);
     const pruneRows = results.sections.prune.fineTune as { speedup1: number; speedup64: number }[];
     expect(pruneRows.every((row) => row.speedup1 > 0 && row.speedup64 > 0)).toBe(true);
-    for (const row of results.sections.quantize.rows as { latency1: number; speedup1: number }[]) expect(row.latency1 > 0 && row.speedup1 > 0).toBe(true);
+    for (const row of results.sections.quantize.rows as { latency1: number; speedup1: number }[])
+      expect(row.latency1 > 0 && row.speedup1 > 0).toBe(true);
     expect(readdirSync(out).some((f) => f.includes('.tmp'))).toBe(false);
     // Every saved model, dense or compressed, is also written as ONNX.
     const onnx = results.onnx as { model: string; onnx: string | null; skipped?: string }[];
@@ -71,7 +94,9 @@ describe('slimtensor all', () => {
     // The notebook trains SimpleNet in sections 2, 3 and 4; the time of its same work counts all three.
     const s = results.seconds as Record<string, { notebook: number }>;
     const same = Object.values(s).reduce((a, v) => a + v.notebook, 0) + 2 * s['simple-net'].notebook;
-    expect(report).toContain(`| **the notebook's same work** (SimpleNet trained 3 times, as the notebook does) | ${same.toFixed(1)} s | | |`);
+    expect(report).toContain(
+      `| **the notebook's same work** (SimpleNet trained 3 times, as the notebook does) | ${same.toFixed(1)} s | | |`,
+    );
 
     // `slimtensor report` renders the same report again from results.json, charts in a folder beside it.
     const docs = join(tempDir('all-docs'), 'docs');
@@ -84,9 +109,18 @@ describe('slimtensor all', () => {
   }, 300_000);
 
   it("the notebook's same work counts a SimpleNet training per section that trains its own, only when there is more than one", () => {
-    const seconds = { data: { notebook: 1, extras: 0 }, 'simple-net': { notebook: 10, extras: 0 }, prune: { notebook: 2, extras: 7 }, 'activation-prune': { notebook: 3, extras: 7 }, quantize: { notebook: 5, extras: 7 } };
+    const seconds = {
+      data: { notebook: 1, extras: 0 },
+      'simple-net': { notebook: 10, extras: 0 },
+      prune: { notebook: 2, extras: 7 },
+      'activation-prune': { notebook: 3, extras: 7 },
+      quantize: { notebook: 5, extras: 7 },
+    };
     expect(equivalentWork(seconds)).toEqual({ seconds: 1 + 10 + 2 + 3 + 5 + 10, trainings: 2 });
-    expect(equivalentWork({ ...seconds, 'low-rank': { notebook: 4, extras: 0 } })).toEqual({ seconds: 1 + 10 + 2 + 3 + 5 + 4 + 20, trainings: 3 });
+    expect(equivalentWork({ ...seconds, 'low-rank': { notebook: 4, extras: 0 } })).toEqual({
+      seconds: 1 + 10 + 2 + 3 + 5 + 4 + 20,
+      trainings: 3,
+    });
     const { prune: _, ...onePruning } = seconds;
     expect(equivalentWork(onePruning)).toBeNull();
   });
@@ -98,7 +132,9 @@ describe('slimtensor all', () => {
     writeFileSync(join(dir, 'results.json'), '{"sections": ');
     await expect(runCli(['report', '--run', dir, '--markdown', join(dir, 'R.md')])).rejects.toThrow(/results\.json: not valid JSON/);
     writeFileSync(join(dir, 'results.json'), '{"machine": {}, "seconds": {}, "sections": {"prune": {"sweep": 3}}}');
-    await expect(runCli(['report', '--run', dir, '--markdown', join(dir, 'R.md')])).rejects.toThrow(/results\.json: a section's results are not as/);
+    await expect(runCli(['report', '--run', dir, '--markdown', join(dir, 'R.md')])).rejects.toThrow(
+      /results\.json: a section's results are not as/,
+    );
     expect(existsSync(join(dir, 'R.md'))).toBe(false);
   });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { Linear } from '../src/nn/layers.js';
+import { Adam } from '../src/optim/adam.js';
 import * as T from '../src/tensor/index.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { Linear } from '../src/nn/layers.js';
-import { Adam } from '../src/optim/adam.js';
 import { maxAbsDiff } from './helpers.js';
 
 describe('autograd engine', () => {
@@ -39,7 +39,9 @@ describe('autograd engine', () => {
   it('backward of a non-scalar needs a gradient of the right shape', () => {
     const x = Tensor.from([1, 2], [2], { requiresGrad: true });
     expect(() => T.mul(x, 2).backward()).toThrow(/backward: needs a scalar loss or an explicit gradient, got shape \[2\]/);
-    expect(() => T.mul(x, 2).backward(Tensor.zeros([3]))).toThrow(/backward: gradient of shape \[3\] does not match the output's shape \[2\]/);
+    expect(() => T.mul(x, 2).backward(Tensor.zeros([3]))).toThrow(
+      /backward: gradient of shape \[3\] does not match the output's shape \[2\]/,
+    );
   });
 
   it('frees the graph after backward', () => {
@@ -82,7 +84,10 @@ describe('autograd engine', () => {
 
 describe('Rng', () => {
   it('the same seed gives the same numbers; another seed does not', () => {
-    const draw = (seed: number) => { const r = new Rng(seed); return Array.from({ length: 5 }, () => r.uniform()); };
+    const draw = (seed: number) => {
+      const r = new Rng(seed);
+      return Array.from({ length: 5 }, () => r.uniform());
+    };
     expect(draw(42)).toEqual(draw(42));
     expect(draw(42)).not.toEqual(draw(43));
   });
@@ -90,7 +95,9 @@ describe('Rng', () => {
   it('uniform and normal have the right moments', () => {
     const r = new Rng(1);
     const n = 100000;
-    let su = 0, sn = 0, sn2 = 0;
+    let su = 0,
+      sn = 0,
+      sn2 = 0;
     for (let i = 0; i < n; i++) {
       su += r.uniform();
       const z = r.normal();
@@ -139,8 +146,18 @@ describe('parameter gradients written in place (keepGradInPlace)', () => {
     const { layer, loss, want } = setup();
     loss().backward();
     loss().backward();
-    expect(maxAbsDiff(layer.weight.grad!.data, want[0].map((v) => 2 * v))).toBeLessThan(1e-6);
-    expect(maxAbsDiff(layer.bias!.grad!.data, want[1].map((v) => 2 * v))).toBeLessThan(1e-6);
+    expect(
+      maxAbsDiff(
+        layer.weight.grad!.data,
+        want[0].map((v) => 2 * v),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      maxAbsDiff(
+        layer.bias!.grad!.data,
+        want[1].map((v) => 2 * v),
+      ),
+    ).toBeLessThan(1e-6);
   });
 
   it('adds to a gradient the same pass also returns (a weight used by two ops)', () => {

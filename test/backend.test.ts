@@ -1,20 +1,22 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { Linear } from '../src/nn/layers.js';
 import { backendInfo, checkBackendEnvironment } from '../src/tensor/kernels/index.js';
 import { wasmBackend } from '../src/tensor/kernels/wasm/backend.js';
-import { Linear } from '../src/nn/layers.js';
-import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
-import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
-import { HelperThreads } from '../src/tensor/kernels/wasm/helpers.js';
 import { compileBuild } from '../src/tensor/kernels/wasm/build.js';
+import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { MAX_PAGES } from '../src/tensor/kernels/wasm/heap.js';
-import { randomArray } from './helpers.js';
+import { HelperThreads } from '../src/tensor/kernels/wasm/helpers.js';
+import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 import { Rng } from '../src/tensor/random.js';
+import { randomArray } from './helpers.js';
 
 /** Runs `code` (an ES module body) in a fresh Node process with the given environment; returns its stdout. */
 function runFresh(code: string, env: Record<string, string>): string {
   return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-    cwd: new URL('..', import.meta.url).pathname, env: { ...process.env, ...env }, encoding: 'utf8',
+    cwd: new URL('..', import.meta.url).pathname,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
   });
 }
 
@@ -64,12 +66,27 @@ describe('wasm helper threads fail loudly', () => {
     const m = WasmModule.load({ threads: 2 }).module!;
     const far = 2 ** 31; // past the end of the memory
     // Share 0 (this thread) has no columns; share 1 (the helper) reads out of bounds.
-    expect(() => m.split('gemm', 2, (p) => ({ transA: 0, transB: 0, M: 4, N: 8, K: 4, a: far, b: far, c: far, accumulate: 0, scratch: far, j0: 0, j1: p === 0 ? 0 : 8 }))).toThrow(
-      /wasm: helper thread 1 failed in gemm: .*out of bounds/,
-    );
+    expect(() =>
+      m.split('gemm', 2, (p) => ({
+        transA: 0,
+        transB: 0,
+        M: 4,
+        N: 8,
+        K: 4,
+        a: far,
+        b: far,
+        c: far,
+        accumulate: 0,
+        scratch: far,
+        j0: 0,
+        j1: p === 0 ? 0 : 8,
+      })),
+    ).toThrow(/wasm: helper thread 1 failed in gemm: .*out of bounds/);
     const rng = new Rng(3);
     const [M, N, K] = [64, 64, 256]; // large enough to be split across both threads
-    const A = randomArray(M * K, rng), B = randomArray(K * N, rng), C = new Float32Array(M * N);
+    const A = randomArray(M * K, rng),
+      B = randomArray(K * N, rng),
+      C = new Float32Array(M * N);
     wasmCalls(m).gemm(false, false, M, N, K, A, B, C, false);
     expect(C.some((v) => v !== 0)).toBe(true);
   });
@@ -82,14 +99,20 @@ describe('wasm helper threads fail loudly', () => {
     await exited;
     const rng = new Rng(4);
     const [M, N, K] = [64, 64, 256];
-    const A = randomArray(M * K, rng), B = randomArray(K * N, rng), C = new Float32Array(M * N);
-    expect(() => wasmCalls(m).gemm(false, false, M, N, K, A, B, C, false)).toThrow(/wasm: helper thread 1 exited \(code \d+\); it cannot run gemm/);
+    const A = randomArray(M * K, rng),
+      B = randomArray(K * N, rng),
+      C = new Float32Array(M * N);
+    expect(() => wasmCalls(m).gemm(false, false, M, N, K, A, B, C, false)).toThrow(
+      /wasm: helper thread 1 exited \(code \d+\); it cannot run gemm/,
+    );
   });
 
   it('a helper that cannot start is reported with its own message, not waited for', () => {
     // A module importing a function the helper does not provide: instantiating it fails in the helper.
     const bytes = Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 11, 1, 3, 101, 110, 118, 3, 102, 111, 111, 0, 0);
-    const pool = new HelperThreads(new WebAssembly.Module(bytes), new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }), 1, ['foo']);
+    const pool = new HelperThreads(new WebAssembly.Module(bytes), new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }), 1, [
+      'foo',
+    ]);
     const t0 = Date.now();
     expect(() => pool.start(0, 'foo', [])).toThrow(/wasm: helper thread 1 stopped while starting: .*foo.*; it cannot run foo/);
     expect(Date.now() - t0).toBeLessThan(9000); // the helper's own failure, not the start-up limit
@@ -131,19 +154,23 @@ describe('wasm helper threads fail loudly', () => {
 });
 
 describe('resident parameters', () => {
-  it('a new layer\'s weights live in the active backend\'s memory (wasm: read by the products in place), and loading a state dict keeps them there', () => {
-    const layer = new Linear(300, 40, { rng: new Rng(2) });
-    const module = wasmBackend().module;
-    if (backendInfo().name === 'wasm') {
-      expect(module!.heap.addressOf(layer.weight.data)).toBeDefined();
-      expect(module!.heap.addressOf(layer.bias!.data)).toBeDefined();
-      const before = layer.weight.data;
-      layer.loadStateDict(new Linear(300, 40, { rng: new Rng(3) }).stateDict());
-      expect(layer.weight.data).toBe(before);
-    } else {
-      expect(module?.heap.addressOf(layer.weight.data)).toBeUndefined();
-    }
-    // Either way the values are PyTorch's init bounds, drawn as before.
-    expect(layer.weight.data.every((v) => Math.abs(v) <= 1 / Math.sqrt(300))).toBe(true);
-  });
+  it(
+    "a new layer's weights live in the active backend's memory (wasm: read by the products in place), and loading a state dict keeps " +
+      'them there',
+    () => {
+      const layer = new Linear(300, 40, { rng: new Rng(2) });
+      const module = wasmBackend().module;
+      if (backendInfo().name === 'wasm') {
+        expect(module!.heap.addressOf(layer.weight.data)).toBeDefined();
+        expect(module!.heap.addressOf(layer.bias!.data)).toBeDefined();
+        const before = layer.weight.data;
+        layer.loadStateDict(new Linear(300, 40, { rng: new Rng(3) }).stateDict());
+        expect(layer.weight.data).toBe(before);
+      } else {
+        expect(module?.heap.addressOf(layer.weight.data)).toBeUndefined();
+      }
+      // Either way the values are PyTorch's init bounds, drawn as before.
+      expect(layer.weight.data.every((v) => Math.abs(v) <= 1 / Math.sqrt(300))).toBe(true);
+    },
+  );
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { colourScale, frontPanels, renderSvg, shapeScale } from '../src/report/charts.js';
 
-/** The report's charts: a method keeps its colour and shape from chart to chart, and each panel's Pareto front is the points nothing beats. */
+/**
+ * The report's charts: a method keeps its colour and shape from chart to chart, and each panel's Pareto front is the points nothing beats.
+ */
 describe('charts', () => {
   it('gives a method the same colour and shape whatever else shares the chart', () => {
     const a = colourScale(['int8 quantization', 'dense fp32']);
@@ -9,7 +11,9 @@ describe('charts', () => {
     const colourIn = (s: { domain: string[]; range: string[] }, v: string): string => s.range[s.domain.indexOf(v)];
     expect(colourIn(a, 'int8 quantization')).toBe(colourIn(b, 'int8 quantization'));
     expect(new Set(b.range).size).toBe(3);
-    expect(colourIn(shapeScale(['int8 quantization']), 'int8 quantization')).toBe(colourIn(shapeScale(['fp32', 'int8 quantization']), 'int8 quantization'));
+    expect(colourIn(shapeScale(['int8 quantization']), 'int8 quantization')).toBe(
+      colourIn(shapeScale(['fp32', 'int8 quantization']), 'int8 quantization'),
+    );
   });
 
   it('marks, per base model, the points no smaller or equal point beats, and draws them as an SVG', async () => {

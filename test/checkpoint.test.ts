@@ -1,26 +1,28 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCompressedModel } from '../src/node/files.js';
 import { SparseLinear, toSparse } from '../src/compress/csr.js';
 import { QuantizedLinear } from '../src/compress/int8-layers.js';
-import { Tensor } from '../src/tensor/tensor.js';
 import { FactorizedLinear } from '../src/compress/low-rank.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
 import { Flatten, Linear, ReLU, Sequential } from '../src/nn/layers.js';
-import { saveModel } from '../src/node/files.js';
 import { MLP } from '../src/nn/models.js';
+import { loadCompressedModel, saveModel } from '../src/node/files.js';
 import { Rng } from '../src/tensor/random.js';
+import { Tensor } from '../src/tensor/tensor.js';
 import { tempDir } from './helpers.js';
 
 /** Each compressed type, made from a 30-21-10 MLP (so fc1 is [21, 30] and fc2 [10, 21]). */
 const COMPRESSED: [string, () => MLP][] = [
   ['sparse', () => toSparse(new MLP([30, 21, 10], new Rng(1)))],
   ['int8', () => quantizeDynamic(new MLP([30, 21, 10], new Rng(1)))],
-  ['factorized', () => {
-    const m = new MLP([30, 21, 10], new Rng(1));
-    m.setLayer(0, FactorizedLinear.fromLinear(m.layers[0] as Linear, { rank: 4 }));
-    return m;
-  }],
+  [
+    'factorized',
+    () => {
+      const m = new MLP([30, 21, 10], new Rng(1));
+      m.setLayer(0, FactorizedLinear.fromLinear(m.layers[0] as Linear, { rank: 4 }));
+      return m;
+    },
+  ],
 ];
 
 describe('loadCompressedModel checks each layer against the skeleton', () => {
@@ -42,7 +44,8 @@ describe('loadCompressedModel checks each layer against the skeleton', () => {
 
 describe('swapping layers inside a Sequential (its children live in a list, not in fields)', () => {
   it('quantizeDynamic, toSparse and loadCompressedModel replace the layers forward runs', async () => {
-    const make = (): Sequential => new Sequential(new Flatten(), new Linear(12, 6, { rng: new Rng(3) }), new ReLU(), new Linear(6, 3, { rng: new Rng(4) }));
+    const make = (): Sequential =>
+      new Sequential(new Flatten(), new Linear(12, 6, { rng: new Rng(3) }), new ReLU(), new Linear(6, 3, { rng: new Rng(4) }));
     const q = quantizeDynamic(make());
     expect(q.layers[1]).toBeInstanceOf(QuantizedLinear);
     expect(q.layers[3]).toBeInstanceOf(QuantizedLinear);
@@ -59,4 +62,3 @@ describe('swapping layers inside a Sequential (its children live in a list, not 
     expect(() => new MLP([2, 2]).setChild('fc9', new ReLU())).toThrow(/MLP.setChild: there is no child 'fc9'/);
   });
 });
-

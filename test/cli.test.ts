@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
-import { loadWeights } from '../src/node/files.js';
 import { MLP } from '../src/nn/models.js';
+import { loadWeights } from '../src/node/files.js';
 import { tempDir } from './helpers.js';
+import { runCli } from './run-cli.js';
 
 describe('slimtensor CLI', () => {
   it('bad input is a usage error: exit code 2, the reason and the usage on stderr', async () => {
@@ -59,7 +59,21 @@ describe('slimtensor CLI', () => {
 
   it('train runs end to end on a slice and saves a loadable model and valid JSON', async () => {
     const out = join(tempDir('cli'), 'run');
-    const r = await runCli(['train', '--model', 'mlp', '--epochs', '1', '--train-limit', '640', '--test-limit', '500', '--seed', '3', '--out', out]);
+    const r = await runCli([
+      'train',
+      '--model',
+      'mlp',
+      '--epochs',
+      '1',
+      '--train-limit',
+      '640',
+      '--test-limit',
+      '500',
+      '--seed',
+      '3',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/mlp epoch 1: loss \d+\.\d+, accuracy \d+\.\d+%/);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
@@ -73,7 +87,9 @@ describe('slimtensor CLI', () => {
 
   it('every value flag of every command, given a wrong value, is a usage error that names the flag, before any work', async () => {
     const commands = [...(await runCli(['--help'])).out.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1]);
-    expect(commands).toEqual(expect.arrayContaining(['train', 'distill', 'prune', 'activation-prune', 'low-rank', 'quantize', 'all', 'report']));
+    expect(commands).toEqual(
+      expect.arrayContaining(['train', 'distill', 'prune', 'activation-prune', 'low-rank', 'quantize', 'all', 'report']),
+    );
     const paths = new Set(['out', 'model', 'teacher', 'run', 'markdown']);
     let checked = 0;
     for (const command of commands) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conv2dBackward, conv2dForward, type ConvGeometry } from '../src/tensor/kernels/conv.js';
+import { type ConvGeometry, conv2dBackward, conv2dForward } from '../src/tensor/kernels/conv.js';
 import { convPoolBackward, convPoolForward, type PoolWindow } from '../src/tensor/kernels/conv-pool.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
@@ -10,7 +10,18 @@ import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose, randomArray } from './helpers.js';
 
-interface Case { N: number; C: number; H: number; W: number; OC: number; K: number; S: number; P: number; pool: number; poolStride: number }
+interface Case {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  OC: number;
+  K: number;
+  S: number;
+  P: number;
+  pool: number;
+  poolStride: number;
+}
 
 const CASES: Case[] = [
   { N: 16, C: 1, H: 28, W: 28, OC: 32, K: 5, S: 1, P: 0, pool: 5, poolStride: 5 }, // the teacher (big enough for two threads)
@@ -20,14 +31,16 @@ const CASES: Case[] = [
   { N: 1, C: 2, H: 6, W: 6, OC: 5, K: 3, S: 1, P: 2, pool: 3, poolStride: 2 }, // taps in the padding
   { N: 2, C: 1, H: 5, W: 4, OC: 1, K: 1, S: 1, P: 0, pool: 1, poolStride: 1 },
   { N: 1, C: 1, H: 1, W: 1, OC: 3, K: 1, S: 1, P: 0, pool: 1, poolStride: 1 },
-  { N: 300, C: 1, H: 2, W: 2, OC: 2, K: 2, S: 1, P: 0, pool: 1, poolStride: 1 }, // a scratch of ~40 winners: the wasm backward lists them in chunks
+  // a scratch of ~40 winners: the wasm backward lists them in chunks
+  { N: 300, C: 1, H: 2, W: 2, OC: 2, K: 2, S: 1, P: 0, pool: 1, poolStride: 1 },
 ];
 
 const name = (c: Case): string =>
   `x [${c.N}, ${c.C}, ${c.H}, ${c.W}], ${c.OC} filters ${c.K}x${c.K} stride ${c.S} padding ${c.P}, pool ${c.pool} stride ${c.poolStride}`;
 
 function geometry(c: Case): { g: ConvGeometry; p: PoolWindow } {
-  const OH = Math.floor((c.H + 2 * c.P - c.K) / c.S) + 1, OW = Math.floor((c.W + 2 * c.P - c.K) / c.S) + 1;
+  const OH = Math.floor((c.H + 2 * c.P - c.K) / c.S) + 1,
+    OW = Math.floor((c.W + 2 * c.P - c.K) / c.S) + 1;
   const g = { C: c.C, H: c.H, W: c.W, KH: c.K, KW: c.K, SH: c.S, SW: c.S, PH: c.P, PW: c.P, OH, OW };
   const pooled = (n: number): number => Math.floor((n - c.pool) / c.poolStride) + 1;
   return { g, p: { KH: c.pool, KW: c.pool, SH: c.poolStride, SW: c.poolStride, OH: pooled(OH), OW: pooled(OW) } };
@@ -42,9 +55,13 @@ describe('conv2dMaxPool equals maxPool2d(conv2d(...)) in value and gradient', ()
   for (const c of CASES) {
     it(name(c), () => {
       const [x, w, b] = operands(c, 5);
-      const conv = { stride: c.S, padding: c.P }, pool = { kernelSize: c.pool, stride: c.poolStride };
+      const conv = { stride: c.S, padding: c.P },
+        pool = { kernelSize: c.pool, stride: c.poolStride };
       const run = (f: () => Tensor): Float32Array[] => {
-        for (const t of [x, w, b]) { t.requiresGrad = true; t.grad = null; }
+        for (const t of [x, w, b]) {
+          t.requiresGrad = true;
+          t.grad = null;
+        }
         const y = f();
         // A ReLU after the pooling (as the teacher) leaves zero gradients the fused backward skips.
         sum(relu(y)).backward();
@@ -53,7 +70,9 @@ describe('conv2dMaxPool equals maxPool2d(conv2d(...)) in value and gradient', ()
       const fused = run(() => conv2dMaxPool(x, w, b, conv, pool));
       const composed = run(() => maxPool2d(conv2d(x, w, b, conv), pool));
       expect(fused[0].length).toBe(composed[0].length);
-      fused.forEach((got, i) => expectClose(got, composed[i], 1e-4, 1e-4));
+      fused.forEach((got, i) => {
+        expectClose(got, composed[i], 1e-4, 1e-4);
+      });
     });
   }
 
@@ -78,11 +97,15 @@ describe('wasm convolution kernels (plain and fused with pooling) equal the Type
       it(`${name(c)}, ${threads} thread(s)`, () => {
         const { g, p } = geometry(c);
         const rng = new Rng(9);
-        const x = randomArray(c.N * c.C * c.H * c.W, rng), w = randomArray(c.OC * c.C * c.K * c.K, rng), b = randomArray(c.OC, rng);
+        const x = randomArray(c.N * c.C * c.H * c.W, rng),
+          w = randomArray(c.OC * c.C * c.K * c.K, rng),
+          b = randomArray(c.OC, rng);
         const size = c.N * c.OC * p.OH * p.OW;
-        const want = new Float32Array(size), wantArg = new Int32Array(size);
+        const want = new Float32Array(size),
+          wantArg = new Int32Array(size);
         convPoolForward(x, w, b, c.N, c.OC, g, p, want, wantArg);
-        const got = new Float32Array(size).fill(NaN), gotArg = new Int32Array(size).fill(-1);
+        const got = new Float32Array(size).fill(NaN),
+          gotArg = new Int32Array(size).fill(-1);
         wasm.convPoolForward(x, w, b, c.N, c.OC, g, p, got, gotArg);
         expectClose(got, want, 1e-5, 1e-5);
         expect([...gotArg]).toEqual([...wantArg]);
@@ -90,7 +113,9 @@ describe('wasm convolution kernels (plain and fused with pooling) equal the Type
         // Gradients accumulate into what is there; some pooled gradients are zero.
         const dout = randomArray(size, rng).map((v) => (v < -0.5 ? 0 : v));
         const start = (n: number): Float32Array => randomArray(n, rng);
-        const dx = start(x.length), dw = start(w.length), db = start(c.OC);
+        const dx = start(x.length),
+          dw = start(w.length),
+          db = start(c.OC);
         const [dx2, dw2, db2] = [dx.slice(), dw.slice(), db.slice()];
         convPoolBackward(x, w, dout, wantArg, c.N, c.OC, g, p, dx, dw, db);
         wasm.convPoolBackward(x, w, dout, wantArg, c.N, c.OC, g, p, dx2, dw2, db2);
@@ -106,7 +131,8 @@ describe('wasm convolution kernels (plain and fused with pooling) equal the Type
 
         // The plain convolution, forward and backward.
         const convSize = c.N * c.OC * g.OH * g.OW;
-        const y = new Float32Array(convSize), y2 = new Float32Array(convSize).fill(NaN);
+        const y = new Float32Array(convSize),
+          y2 = new Float32Array(convSize).fill(NaN);
         conv2dForward(x, w, b, c.N, c.OC, g, y);
         wasm.conv2dForward(x, w, b, c.N, c.OC, g, y2);
         expectClose(y2, y, 1e-5, 1e-5);
@@ -115,8 +141,11 @@ describe('wasm convolution kernels (plain and fused with pooling) equal the Type
         const grads2 = grads.map((a) => a.slice());
         conv2dBackward(x, w, dy, c.N, c.OC, g, grads[0], grads[1], grads[2]);
         wasm.conv2dBackward(x, w, dy, c.N, c.OC, g, grads2[0], grads2[1], grads2[2]);
-        grads.forEach((want, i) => expectClose(grads2[i], want, 1e-4, 1e-4));
-        const onlyDw = new Float32Array(w.length), onlyDw2 = new Float32Array(w.length);
+        grads.forEach((want, i) => {
+          expectClose(grads2[i], want, 1e-4, 1e-4);
+        });
+        const onlyDw = new Float32Array(w.length),
+          onlyDw2 = new Float32Array(w.length);
         conv2dBackward(x, w, dy, c.N, c.OC, g, null, onlyDw, null);
         wasm.conv2dBackward(x, w, dy, c.N, c.OC, g, null, onlyDw2, null);
         expectClose(onlyDw2, onlyDw, 1e-4, 1e-4);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conv2dDirect, type ConvGeometry } from '../src/tensor/kernels/conv.js';
+import { type ConvGeometry, conv2dDirect } from '../src/tensor/kernels/conv.js';
 import { conv2d, maxPool2d } from '../src/tensor/ops/conv.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';

@@ -1,23 +1,27 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCompressedModel } from '../src/node/files.js';
 import { breakEvenDensity, CsrMatrix, indexWidth, SparseLinear, toSparse } from '../src/compress/csr.js';
 import { Pruner } from '../src/compress/prune.js';
-import { saveModel } from '../src/node/files.js';
 import { Linear } from '../src/nn/layers.js';
 import { MLP } from '../src/nn/models.js';
+import { loadCompressedModel, saveModel } from '../src/node/files.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
 import { csrLinear, csrLinearNaive } from '../src/tensor/kernels/sparse.js';
-import { Rng } from '../src/tensor/random.js';
 import { sparseChain } from '../src/tensor/ops/sparse.js';
+import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose, randomArray, sparseRandom, tempDir } from './helpers.js';
 
 describe('CSR', () => {
   it('round-trips dense → CSR → dense exactly, with the narrowest index type', () => {
     const rng = new Rng(1);
-    for (const [rows, cols] of [[1, 1], [5, 7], [40, 300], [3, 70000]]) {
+    for (const [rows, cols] of [
+      [1, 1],
+      [5, 7],
+      [40, 300],
+      [3, 70000],
+    ]) {
       const dense = sparseRandom(rows, cols, 0.1, rng);
       const csr = CsrMatrix.fromDense(dense, rows, cols);
       expect(csr.toDense()).toEqual(dense);
@@ -31,7 +35,9 @@ describe('CSR', () => {
 
   it('counts the bytes of every array: values, column indices and row pointers', () => {
     const dense = new Float32Array(4 * 300);
-    dense[5] = 1; dense[700] = 2; dense[1199] = 3;
+    dense[5] = 1;
+    dense[700] = 2;
+    dense[1199] = 3;
     const csr = CsrMatrix.fromDense(dense, 4, 300);
     expect(csr.bytes()).toEqual({ values: 12, colIndices: 6, rowPtr: 20, total: 38 });
     // Break-even density: CSR bytes equal dense bytes there.
@@ -43,7 +49,13 @@ describe('CSR', () => {
 
   it('CSR × dense equals dense × dense (naive and fast kernels, batch 1 and many, empty rows, all zero)', () => {
     const rng = new Rng(2);
-    for (const [rows, cols, N, density] of [[7, 5, 1, 0.5], [33, 70, 64, 0.3], [128, 256, 3, 0.05], [10, 20, 8, 0], [16, 9, 17, 1]]) {
+    for (const [rows, cols, N, density] of [
+      [7, 5, 1, 0.5],
+      [33, 70, 64, 0.3],
+      [128, 256, 3, 0.05],
+      [10, 20, 8, 0],
+      [16, 9, 17, 1],
+    ]) {
       const w = sparseRandom(rows, cols, density, rng);
       const x = randomArray(N * cols, rng);
       const expected = new Float32Array(N * rows);
@@ -59,17 +71,27 @@ describe('CSR', () => {
 
   it('rejects inconsistent arrays with a clear error', () => {
     expect(() => new CsrMatrix(2, 3, new Float32Array(2), new Int32Array(2), Int32Array.of(0, 1, 3))).toThrow(/inconsistent arrays/);
-    expect(() => new CsrMatrix(1, 3, new Float32Array(1), Int32Array.of(3), Int32Array.of(0, 1))).toThrow(/column index 3 .* outside \[0, 3\)/);
+    expect(() => new CsrMatrix(1, 3, new Float32Array(1), Int32Array.of(3), Int32Array.of(0, 1))).toThrow(
+      /column index 3 .* outside \[0, 3\)/,
+    );
     expect(() => new CsrMatrix(2, 3, new Float32Array(2), new Int32Array(2), Int32Array.of(0, 3, 2))).toThrow(/inconsistent|decrease/);
-    expect(() => new CsrMatrix(3, 3, new Float32Array(2), new Int32Array(2), Int32Array.of(0, 2, 1, 2))).toThrow(/row pointers decrease at row 1: 2 then 1/);
-    expect(() => new CsrMatrix(1, 3, new Float32Array(1), Int32Array.of(-1), Int32Array.of(0, 1))).toThrow(/column index -1 at entry 0 is outside \[0, 3\)/);
-    expect(() => new CsrMatrix(1.5, 3, new Float32Array(0), new Int32Array(0), Int32Array.of(0, 0))).toThrow(/CsrMatrix: \[1.5, 3\] is not a matrix shape/);
+    expect(() => new CsrMatrix(3, 3, new Float32Array(2), new Int32Array(2), Int32Array.of(0, 2, 1, 2))).toThrow(
+      /row pointers decrease at row 1: 2 then 1/,
+    );
+    expect(() => new CsrMatrix(1, 3, new Float32Array(1), Int32Array.of(-1), Int32Array.of(0, 1))).toThrow(
+      /column index -1 at entry 0 is outside \[0, 3\)/,
+    );
+    expect(() => new CsrMatrix(1.5, 3, new Float32Array(0), new Int32Array(0), Int32Array.of(0, 0))).toThrow(
+      /CsrMatrix: \[1.5, 3\] is not a matrix shape/,
+    );
   });
 
-  it('SparseLinear gives the pruned Linear\'s outputs, counts stored parameters, and refuses wrong shapes', () => {
+  it("SparseLinear gives the pruned Linear's outputs, counts stored parameters, and refuses wrong shapes", () => {
     const rng = new Rng(3);
     const layer = new Linear(50, 20, { rng });
-    layer.weight.data.forEach((v, i) => { if (Math.abs(v) < 0.08) layer.weight.data[i] = 0; });
+    layer.weight.data.forEach((v, i) => {
+      if (Math.abs(v) < 0.08) layer.weight.data[i] = 0;
+    });
     const sparse = SparseLinear.fromLinear(layer);
     const x = new Tensor(randomArray(6 * 50, rng), [6, 50]);
     expectClose(sparse.forward(x).data, noGrad(() => layer.forward(x)).data, 1e-5, 1e-6);
@@ -96,38 +118,66 @@ describe('CSR', () => {
 });
 
 describe('a chain of sparse layers (sparseChain, what an MLP of SparseLinears runs)', () => {
-  it('gives the layer-by-layer outputs on every backend path (1–3 layers, batch 1 to 150, with and without biases); a mixed MLP chains only its sparse run', () => {
-    const rng = new Rng(8);
-    for (const sizes of [[30, 20, 10], [70, 33, 17, 9]]) {
-      for (const N of [1, 3, 4, 17, 150]) {
-        const model = new MLP(sizes, rng);
-        new Pruner(model).pruneToSparsity(0.7);
-        if (N === 4) (model.layers[1] as Linear).bias!.data.fill(0);
-        const x = new Tensor(randomArray(N * sizes[0], rng), [N, sizes[0]]);
-        const dense = noGrad(() => model.forward(x)).data;
-        const sparse = toSparse(model.clone());
-        if (N === 4) (sparse.layers[1] as SparseLinear).bias = null; // a layer without a bias
-        // Layer by layer, as sparseLinear runs each SparseLinear on its own.
-        let h = x;
-        sparse.layers.forEach((l, i) => { h = i + 1 < sparse.layers.length ? (l as SparseLinear).forwardRelu(h) : l.forward(h); });
-        const chained = sparse.forward(x).data;
-        expectClose(chained, h.data, 1e-5, 1e-6);
-        expectClose(chained, dense, 1e-5, 1e-6);
-        // Only the first two layers sparse: they chain, the dense rest follows.
-        const mixed = model.clone();
-        mixed.setLayer(0, SparseLinear.fromLinear(mixed.layers[0] as Linear));
-        mixed.setLayer(1, SparseLinear.fromLinear(mixed.layers[1] as Linear));
-        expectClose(mixed.forward(x).data, dense, 1e-5, 1e-6);
+  it(
+    'gives the layer-by-layer outputs on every backend path (1–3 layers, batch 1 to 150, with and without biases); a mixed MLP chains ' +
+      'only its sparse run',
+    () => {
+      const rng = new Rng(8);
+      for (const sizes of [
+        [30, 20, 10],
+        [70, 33, 17, 9],
+      ]) {
+        for (const N of [1, 3, 4, 17, 150]) {
+          const model = new MLP(sizes, rng);
+          new Pruner(model).pruneToSparsity(0.7);
+          if (N === 4) (model.layers[1] as Linear).bias!.data.fill(0);
+          const x = new Tensor(randomArray(N * sizes[0], rng), [N, sizes[0]]);
+          const dense = noGrad(() => model.forward(x)).data;
+          const sparse = toSparse(model.clone());
+          if (N === 4) (sparse.layers[1] as SparseLinear).bias = null; // a layer without a bias
+          // Layer by layer, as sparseLinear runs each SparseLinear on its own.
+          let h = x;
+          sparse.layers.forEach((l, i) => {
+            h = i + 1 < sparse.layers.length ? (l as SparseLinear).forwardRelu(h) : l.forward(h);
+          });
+          const chained = sparse.forward(x).data;
+          expectClose(chained, h.data, 1e-5, 1e-6);
+          expectClose(chained, dense, 1e-5, 1e-6);
+          // Only the first two layers sparse: they chain, the dense rest follows.
+          const mixed = model.clone();
+          mixed.setLayer(0, SparseLinear.fromLinear(mixed.layers[0] as Linear));
+          mixed.setLayer(1, SparseLinear.fromLinear(mixed.layers[1] as Linear));
+          expectClose(mixed.forward(x).data, dense, 1e-5, 1e-6);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('refuses layers that do not chain, and a bias of the wrong size, naming the layer', () => {
-    const a = CsrMatrix.fromDense(new Float32Array(6), 2, 3), b = CsrMatrix.fromDense(new Float32Array(8), 4, 2), c = CsrMatrix.fromDense(new Float32Array(6), 2, 3);
+    const a = CsrMatrix.fromDense(new Float32Array(6), 2, 3),
+      b = CsrMatrix.fromDense(new Float32Array(8), 4, 2),
+      c = CsrMatrix.fromDense(new Float32Array(6), 2, 3);
     const x = Tensor.zeros([5, 3]);
-    expect(() => sparseChain(x, [{ weight: a, bias: null, relu: true }, { weight: c, bias: null, relu: false }])).toThrow(/sparseChain: layer 0 \[2, 3\] does not chain into layer 1 \[2, 3\]/);
-    expect(() => sparseChain(x, [{ weight: a, bias: Tensor.zeros([3]), relu: true }, { weight: b, bias: null, relu: false }])).toThrow(/sparseChain: bias \[3\] of layer 0 does not match weight \[2, 3\]/);
-    expect(() => sparseChain(Tensor.zeros([5, 4]), [{ weight: a, bias: null, relu: false }])).toThrow(/sparseChain: input \[5, 4\] does not match weight \[2, 3\]/);
-    expect(sparseChain(x, [{ weight: a, bias: null, relu: true }, { weight: b, bias: null, relu: false }]).shape).toEqual([5, 4]);
+    expect(() =>
+      sparseChain(x, [
+        { weight: a, bias: null, relu: true },
+        { weight: c, bias: null, relu: false },
+      ]),
+    ).toThrow(/sparseChain: layer 0 \[2, 3\] does not chain into layer 1 \[2, 3\]/);
+    expect(() =>
+      sparseChain(x, [
+        { weight: a, bias: Tensor.zeros([3]), relu: true },
+        { weight: b, bias: null, relu: false },
+      ]),
+    ).toThrow(/sparseChain: bias \[3\] of layer 0 does not match weight \[2, 3\]/);
+    expect(() => sparseChain(Tensor.zeros([5, 4]), [{ weight: a, bias: null, relu: false }])).toThrow(
+      /sparseChain: input \[5, 4\] does not match weight \[2, 3\]/,
+    );
+    expect(
+      sparseChain(x, [
+        { weight: a, bias: null, relu: true },
+        { weight: b, bias: null, relu: false },
+      ]).shape,
+    ).toEqual([5, 4]);
   });
 });

@@ -1,9 +1,9 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readIdx } from '../src/node/idx.js';
 import { DataLoader } from '../src/data/loader.js';
-import { loadMnist, mnistDataDir, type MnistSplit } from '../src/node/mnist.js';
+import { readIdx } from '../src/node/idx.js';
+import { loadMnist, type MnistSplit, mnistDataDir } from '../src/node/mnist.js';
 import { tempDir } from './helpers.js';
 
 /** Writes an IDX file of unsigned bytes with the given shape (and optionally other bytes). */
@@ -11,7 +11,9 @@ function idxBytes(shape: number[], values: number[], type = 0x08): Buffer {
   const header = Buffer.alloc(4 + 4 * shape.length);
   header[2] = type;
   header[3] = shape.length;
-  shape.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  shape.forEach((d, i) => {
+    header.writeUInt32BE(d, 4 + 4 * i);
+  });
   return Buffer.concat([header, Buffer.from(values)]);
 }
 
@@ -49,14 +51,18 @@ describe('IDX reader', () => {
     const d = tempDir('mnist');
     copyFileSync(join(src, 't10k-images-idx3-ubyte'), join(d, 't10k-images-idx3-ubyte'));
     writeFileSync(join(d, 't10k-labels-idx1-ubyte'), idxBytes([3], [1, 2, 3]));
-    await expect(loadMnist('test', { dir: d })).rejects.toThrow(/t10k-labels-idx1-ubyte: has 3 labels but .*t10k-images-idx3-ubyte has 10000 images/);
+    await expect(loadMnist('test', { dir: d })).rejects.toThrow(
+      /t10k-labels-idx1-ubyte: has 3 labels but .*t10k-images-idx3-ubyte has 10000 images/,
+    );
     writeFileSync(join(d, 't10k-labels-idx1-ubyte'), idxBytes([10000], new Array(10000).fill(12)));
     await expect(loadMnist('test', { dir: d })).rejects.toThrow(/label 12 at index 0 is not a digit/);
   });
 
   it('a truncated copy of the real image file is refused', async () => {
     const bytes = readFileSync(join(mnistDataDir(), 't10k-images-idx3-ubyte'));
-    await expect(readIdx(write('cut-images', bytes.subarray(0, 5000)))).rejects.toThrow(/cut-images: truncated: shape \[10000, 28, 28\] needs 7840016 bytes, file has 5000/);
+    await expect(readIdx(write('cut-images', bytes.subarray(0, 5000)))).rejects.toThrow(
+      /cut-images: truncated: shape \[10000, 28, 28\] needs 7840016 bytes, file has 5000/,
+    );
   });
 });
 
@@ -69,18 +75,27 @@ describe('MNIST', () => {
   it('loads the test split normalized to [-1, 1]', () => {
     expect(test.count).toBe(10000);
     expect(test.images.length).toBe(10000 * 784);
-    let lo = Infinity, hi = -Infinity;
-    for (const v of test.images) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const v of test.images) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
     expect(lo).toBe(-1);
     expect(hi).toBe(1);
     expect(test.labels[0]).toBe(7); // the famous first test digit
     const counts = new Array(10).fill(0);
-    test.labels.forEach((y) => counts[y]++);
+    test.labels.forEach((y) => {
+      counts[y]++;
+    });
     expect(counts.every((c) => c > 800)).toBe(true);
   });
 
   it('refuses a split with 0 images, or images that are not 28×28, naming the file', async () => {
-    for (const [dims, message] of [[[0, 28, 28], /t10k-images-idx3-ubyte: holds 0 images/], [[2, 14, 14], /t10k-images-idx3-ubyte: holds 14×14 images; MNIST's are 28×28/]] as const) {
+    for (const [dims, message] of [
+      [[0, 28, 28], /t10k-images-idx3-ubyte: holds 0 images/],
+      [[2, 14, 14], /t10k-images-idx3-ubyte: holds 14×14 images; MNIST's are 28×28/],
+    ] as const) {
       const dir = tempDir('mnist-bad');
       writeFileSync(join(dir, 't10k-images-idx3-ubyte'), idxBytes([...dims], new Array(dims[0] * dims[1] * dims[2]).fill(0)));
       writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), idxBytes([dims[0]], new Array(dims[0]).fill(1)));
@@ -98,7 +113,11 @@ describe('MNIST', () => {
 
 describe('DataLoader', () => {
   const n = 10;
-  const dataset = { images: Float32Array.from({ length: n * 4 }, (_, i) => Math.floor(i / 4)), labels: Int32Array.from({ length: n }, (_, i) => i), count: n };
+  const dataset = {
+    images: Float32Array.from({ length: n * 4 }, (_, i) => Math.floor(i / 4)),
+    labels: Int32Array.from({ length: n }, (_, i) => i),
+    count: n,
+  };
   const opts = { batchSize: 4, sampleShape: [2, 2] };
 
   it('batches in order without shuffling, the last batch smaller', () => {
@@ -119,7 +138,9 @@ describe('DataLoader', () => {
     expect(order(a)).not.toEqual(first);
     // images follow their labels through the shuffle
     for (const batch of new DataLoader(dataset, { ...opts, shuffle: true, seed: 9 })) {
-      batch.labels.forEach((y, i) => expect(batch.x.data[i * 4]).toBe(y));
+      batch.labels.forEach((y, i) => {
+        expect(batch.x.data[i * 4]).toBe(y);
+      });
     }
   });
 
@@ -129,7 +150,9 @@ describe('DataLoader', () => {
   });
 
   it('refuses inconsistent data', () => {
-    expect(() => new DataLoader({ ...dataset, count: 11 }, opts)).toThrow(/DataLoader: 40 values do not hold 11 examples of shape \[2, 2\]/);
+    expect(() => new DataLoader({ ...dataset, count: 11 }, opts)).toThrow(
+      /DataLoader: 40 values do not hold 11 examples of shape \[2, 2\]/,
+    );
     expect(() => new DataLoader(dataset, { ...opts, batchSize: 0 })).toThrow(/batchSize must be a positive integer/);
   });
 });

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { BitReader, BitWriter } from '../src/compress/bits.js';
-import { kmeans1d, linearCentroids, nearest } from '../src/compress/kmeans.js';
 import {
-  canonicalCodes, checkLengths, huffmanDecode, huffmanEncode, huffmanLengths, MAX_CODE_LENGTH, packLengths, unpackLengths,
+  canonicalCodes,
+  checkLengths,
+  huffmanDecode,
+  huffmanEncode,
+  huffmanLengths,
+  MAX_CODE_LENGTH,
+  packLengths,
+  unpackLengths,
 } from '../src/compress/huffman.js';
+import { kmeans1d, linearCentroids, nearest } from '../src/compress/kmeans.js';
 import { decodeRelative, encodeRelative } from '../src/compress/relative-index.js';
 import { crc32 } from '../src/io/crc32.js';
 import { fromFloat16Bits, roundToFloat16, toFloat16Bits } from '../src/io/float16.js';
@@ -91,7 +98,9 @@ describe('canonical Huffman coding', () => {
   it('round-trips random symbol streams', () => {
     const rng = new Rng(11);
     for (const size of [2, 7, 64, 256]) {
-      const symbols = Uint16Array.from({ length: 3000 }, () => Math.min(size - 1, Math.floor(-Math.log(rng.uniform() + 1e-12) * size / 6)));
+      const symbols = Uint16Array.from({ length: 3000 }, () =>
+        Math.min(size - 1, Math.floor((-Math.log(rng.uniform() + 1e-12) * size) / 6)),
+      );
       const counts = new Float64Array(size);
       for (const s of symbols) counts[s]++;
       const lengths = huffmanLengths(counts);
@@ -177,7 +186,18 @@ describe('CRC-32', () => {
 
 describe('half precision', () => {
   it('encodes and decodes IEEE binary16, rounding to nearest even', () => {
-    const cases: [number, number][] = [[1, 0x3c00], [-2, 0xc000], [65504, 0x7bff], [1 / 3, 0x3555], [2 ** -24, 0x0001], [2 ** -14, 0x0400], [0, 0], [-0, 0x8000], [1e6, 0x7c00], [Infinity, 0x7c00]];
+    const cases: [number, number][] = [
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [65504, 0x7bff],
+      [1 / 3, 0x3555],
+      [2 ** -24, 0x0001],
+      [2 ** -14, 0x0400],
+      [0, 0],
+      [-0, 0x8000],
+      [1e6, 0x7c00],
+      [Infinity, 0x7c00],
+    ];
     for (const [x, h] of cases) {
       expect(toFloat16Bits(x), String(x)).toBe(h);
       expect(Object.is(fromFloat16Bits(h), x) || !Number.isFinite(x) || x === 1e6 || x === 1 / 3).toBe(true);

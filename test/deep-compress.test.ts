@@ -1,24 +1,20 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { SparseLinear } from '../src/compress/csr.js';
 import { removeDeadUnits } from '../src/compress/dead-units.js';
-import { decodeDeepCompressed, encodeDeepCompressed } from '../src/compress/deep-compression-file.js';
-import { loadDeepCompressed } from '../src/node/files.js';
-import { polynomialSparsity, Pruner } from '../src/compress/prune.js';
+import { Pruner, polynomialSparsity } from '../src/compress/prune.js';
 import { SharedWeights, SharedWeightsAdam } from '../src/compress/weight-sharing.js';
-import { loadMnistData, type MnistData } from '../src/node/mnist.js';
-import { runDeepCompress } from '../src/experiments/deep-compress-pipeline.js';
 import { stageRows } from '../src/experiments/deep-compress.js';
-import { Conv2d, Linear } from '../src/nn/layers.js';
+import { runDeepCompress } from '../src/experiments/deep-compress-pipeline.js';
+import type { Conv2d, Linear } from '../src/nn/layers.js';
 import { LeNet5, LeNet300100, MLP } from '../src/nn/models.js';
+import { loadMnistData, type MnistData } from '../src/node/mnist.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { conv2d, maxPool2d } from '../src/tensor/ops/conv.js';
 import { relu } from '../src/tensor/ops/elementwise.js';
-import { linear } from '../src/tensor/ops/matmul.js';
 import { crossEntropy } from '../src/tensor/ops/loss.js';
-import { roundToFloat16 } from '../src/io/float16.js';
+import { linear } from '../src/tensor/ops/matmul.js';
 import { flatten } from '../src/tensor/ops/view.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -35,11 +31,20 @@ function prunedMlp(seed: number): { net: MLP; x: Tensor } {
 }
 
 describe('the models of Deep Compression', () => {
-  it('have the paper\'s parameter counts (1070 KB and 1720 KB as float32)', () => {
+  it("have the paper's parameter counts (1070 KB and 1720 KB as float32)", () => {
     expect(new LeNet300100(new Rng(0)).numParameters()).toBe(266610);
     const lenet5 = new LeNet5(new Rng(0));
     expect(lenet5.numParameters()).toBe(431080);
-    expect(lenet5.namedParameters().map(([n]) => n)).toEqual(['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+    expect(lenet5.namedParameters().map(([n]) => n)).toEqual([
+      'conv1.weight',
+      'conv1.bias',
+      'conv2.weight',
+      'conv2.bias',
+      'fc1.weight',
+      'fc1.bias',
+      'fc2.weight',
+      'fc2.bias',
+    ]);
   });
 
   it('LeNet-5 computes conv → pool → conv → pool → fc → ReLU → fc, its fused convolutions equal to the plain ops', () => {
@@ -97,7 +102,7 @@ describe('weight sharing', () => {
     expect(net.parameters().map((p) => p.data.map((v) => (v === 0 ? 1 : 0)))).toEqual(zeros);
   });
 
-  it('gives each centroid the sum of its weights\' gradients, which matches finite differences of the loss', () => {
+  it("gives each centroid the sum of its weights' gradients, which matches finite differences of the loss", () => {
     const { net, x } = prunedMlp(6);
     const shared = new SharedWeights(net, () => 2);
     const loss = (): number => noGrad(() => crossEntropy(net.forward(x), LABELS).item());
@@ -158,121 +163,13 @@ describe('dead and unread units', () => {
     expect(removed).toEqual({ dead: 1, unread: 1, weights: 3 + 5 });
     for (let o = 0; o < 3; o++) expect(fc2.weight.data[o * 4]).toBe(0);
     expect([...fc1.weight.data.slice(10, 15)]).toEqual([0, 0, 0, 0, 0]);
-    expectClose(noGrad(() => net.forward(x).data), before, 1e-6, 1e-6);
+    expectClose(
+      noGrad(() => net.forward(x).data),
+      before,
+      1e-6,
+      1e-6,
+    );
     expect(removeDeadUnits([[fc1, fc2]])).toEqual({ dead: 0, unread: 0, weights: 0 });
-  });
-});
-
-describe('the Deep Compression file', () => {
-  /** A pruned, weight-shared LeNet-300-100 with seeded weights, and its file's bytes. */
-  function encoded(seed: number): { net: MLP; bytes: Uint8Array; shared: SharedWeights } {
-    const net = new LeNet300100(new Rng(seed));
-    new Pruner(net).pruneLayersTo({ fc1: 0.92, fc2: 0.91, fc3: 0.74 });
-    const shared = new SharedWeights(net, (name) => (name === 'fc3' ? 2 : 5));
-    // The file holds centroids and biases in float16: round the model's to match.
-    shared.roundCentroids(roundToFloat16);
-    const layers = new Map(net.namedModules());
-    for (const l of layers.values()) if (l instanceof Linear) l.bias!.data.set(l.bias!.data.map(roundToFloat16));
-    const { bytes } = encodeDeepCompressed('lenet-300-100', shared.layers.map((l) => ({
-      name: l.name, shape: l.weight.shape, codebook: l.centroids.data, groups: l.groups,
-      bias: (layers.get(l.name) as Linear).bias!.data, indexBits: l.name === 'fc2' ? 5 : 'auto',
-    })));
-    return { net, bytes, shared };
-  }
-
-  it('decodes to exactly the shared weights and biases it encoded, storing only the centroids in use', () => {
-    const { net, bytes } = encoded(1);
-    const { model, state } = decodeDeepCompressed(bytes);
-    expect(model).toBe('lenet-300-100');
-    for (const [name, p] of net.namedParameters()) expect([...state.get(name)!.data]).toEqual([...p.data]);
-    // fc3 keeps 260 weights in 4 groups; a layer using 2 of its 4 centroids stores 2.
-    const few = encodeDeepCompressed('x', [{ name: 'fc1', shape: [2, 3], codebook: Float32Array.of(-1, -0.5, 0.5, 1), groups: Int32Array.of(0, -1, 3, 3, -1, 0), bias: null, indexBits: 2 }]);
-    const header = JSON.parse(new TextDecoder().decode(few.bytes.subarray(8, 8 + Number(new DataView(few.bytes.buffer).getBigUint64(0, true))))) as Record<string, { shape: number[] }>;
-    expect(header['fc1.codebook'].shape).toEqual([2]);
-    expect([...decodeDeepCompressed(few.bytes).state.get('fc1.weight')!.data]).toEqual([-1, 0, 1, 1, 0, -1]);
-  });
-
-  it('loads into a runnable model, dense or sparse, with the same logits', async () => {
-    const { net, bytes } = encoded(2);
-    const path = join(tempDir('deepc'), 'net.safetensors');
-    writeFileSync(path, bytes);
-    const x = Tensor.from(randomArray(4 * 784, new Rng(3)), [4, 784]);
-    const want = noGrad(() => net.forward(x).data);
-    const dense = await loadDeepCompressed(path);
-    expect([...noGrad(() => dense.forward(x).data)]).toEqual([...want]);
-    const sparse = await loadDeepCompressed(path, { sparse: true });
-    expect((sparse as MLP).layers.every((l) => l instanceof SparseLinear)).toBe(true);
-    expectClose(noGrad(() => sparse.forward(x).data), want, 1e-5, 1e-5);
-  });
-
-  it('refuses a corrupted bit stream, codebook, code table or layer list, naming the file', () => {
-    const { bytes } = encoded(3);
-    const text = new TextDecoder().decode(bytes.subarray(0, 2000));
-    const dataStart = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
-    const offsetOf = (tensor: string): number => {
-      const header = JSON.parse(text.slice(8, dataStart)) as Record<string, { data_offsets: number[] }>;
-      return dataStart + header[tensor].data_offsets[0];
-    };
-    const flip = (at: number): Uint8Array => {
-      const copy = bytes.slice();
-      copy[at] ^= 0x10;
-      return copy;
-    };
-    const fc1Codes = offsetOf('fc1.codes');
-    expect(() => decodeDeepCompressed(flip(offsetOf('fc1.codebook') + 2), 'net.dc')).toThrow(/^net\.dc: .*layer fc1: its tensors do not match their CRC-32/);
-    expect(() => decodeDeepCompressed(flip(fc1Codes + 40), 'net.dc')).toThrow(/net\.dc: .*CRC-32/); // the row bitmap
-    expect(() => decodeDeepCompressed(flip(fc1Codes + 150), 'net.dc')).toThrow(/net\.dc: .*CRC-32/); // a code table
-    expect(() => decodeDeepCompressed(flip(bytes.length - 1300), 'net.dc')).toThrow(/net\.dc: .*CRC-32/); // a stream
-    const list = text.indexOf('kept=');
-    expect(() => decodeDeepCompressed(flip(list + 5), 'net.dc')).toThrow(/net\.dc: .*layer list does not match its CRC-32/);
-  });
-
-  it('refuses consistent-looking but wrong structure even when the CRCs are recomputed', () => {
-    const groups = Int32Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? -1 : i % 2));
-    const make = (codebook: Float32Array): Uint8Array => encodeDeepCompressed('lenet-300-100', [{ name: 'fc1', shape: [3, 4], codebook, groups, bias: null, indexBits: 3 }]).bytes;
-    expect(() => decodeDeepCompressed(make(Float32Array.of(1, NaN)), 'x')).toThrow(/x: .*codebook holds a value that is not finite/);
-    const fine = decodeDeepCompressed(make(Float32Array.of(-1, 1)), 'x');
-    expect([...fine.state.get('fc1.weight')!.data]).toEqual([...groups].map((g) => (g < 0 ? 0 : g ? 1 : -1)));
-  });
-
-  it('codes an empty layer (every weight pruned) and a layer with one weight', () => {
-    const empty = { name: 'fc1', shape: [3, 4], codebook: Float32Array.of(-1, 1), groups: new Int32Array(12).fill(-1), bias: Float32Array.of(0.5, -0.25, 0), indexBits: 'auto' as const };
-    const one = { name: 'fc2', shape: [2, 3], codebook: Float32Array.of(-1, 1), groups: Int32Array.of(-1, -1, -1, -1, 1, -1), bias: null, indexBits: 'auto' as const };
-    const { bytes, costs } = encodeDeepCompressed('x', [empty, one]);
-    expect(costs.map((c) => c.kept)).toEqual([0, 1]);
-    const { state } = decodeDeepCompressed(bytes);
-    expect([...state.get('fc1.weight')!.data]).toEqual(new Array(12).fill(0));
-    expect([...state.get('fc1.bias')!.data]).toEqual([0.5, -0.25, 0]);
-    expect([...state.get('fc2.weight')!.data]).toEqual([0, 0, 0, 0, 1, 0]);
-  });
-
-  it('stores only the live rows\' biases when every row without weights has a zero bias', () => {
-    const groups = Int32Array.of(0, 1, -1, -1, -1, -1, 1, -1, 0); // row 1 keeps nothing
-    const layer = (bias: Float32Array) => ({ name: 'fc1', shape: [3, 3], codebook: Float32Array.of(-0.5, 0.5), groups, bias, indexBits: 2 as const });
-    const biasShape = (bytes: Uint8Array): number[] => {
-      const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
-      return (JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { shape: number[] }>)['fc1.bias'].shape;
-    };
-    for (const [bias, stored] of [[Float32Array.of(0.25, 0, -1), [2]], [Float32Array.of(0.25, 0.5, -1), [3]]] as const) {
-      const { bytes } = encodeDeepCompressed('x', [layer(bias)]);
-      expect(biasShape(bytes)).toEqual(stored);
-      expect([...decodeDeepCompressed(bytes).state.get('fc1.bias')!.data]).toEqual([...bias]);
-    }
-  });
-
-  it('refuses files that are not Deep Compression files, and a model it cannot build', async () => {
-    const dir = tempDir('deepc-bad');
-    const plain = join(dir, 'plain.safetensors');
-    writeFileSync(plain, readFileSync(new URL('./fixtures/pytorch/teacher.safetensors', import.meta.url)));
-    await expect(loadDeepCompressed(plain)).rejects.toThrow(new RegExp(`${plain}: not a valid Deep Compression file: its metadata names the format`));
-    await expect(loadDeepCompressed(join(dir, 'missing'))).rejects.toThrow(/missing: cannot read the file \(ENOENT\)/);
-    const layer = { name: 'fc1', shape: [3, 4], codebook: Float32Array.of(-1, 1), groups: new Int32Array(12), bias: null, indexBits: 2 };
-    const alien = join(dir, 'alien.safetensors');
-    writeFileSync(alien, encodeDeepCompressed('alexnet', [layer]).bytes);
-    await expect(loadDeepCompressed(alien)).rejects.toThrow(/alien\.safetensors: unknown model 'alexnet'/);
-    const misfit = join(dir, 'misfit.safetensors');
-    writeFileSync(misfit, encodeDeepCompressed('lenet-5', [layer]).bytes);
-    await expect(loadDeepCompressed(misfit)).rejects.toThrow(/misfit\.safetensors: the layers do not fit a lenet-5/);
   });
 });
 
@@ -284,9 +181,14 @@ describe('deep-compress experiment', () => {
 
   it('runs the pipeline on a slice: targets kept, stages shrink, the file decodes to the model it encoded', async () => {
     const out = tempDir('deep-compress');
-    const r = await runDeepCompress({ epochs: 1, seed: 0, batchSize: 64, lr: 1e-3, out, model: 'lenet-300-100', indexBits: 'auto', pruneEpochs: 1, clusterEpochs: 1 }, data);
+    const r = await runDeepCompress(
+      { epochs: 1, seed: 0, batchSize: 64, lr: 1e-3, out, model: 'lenet-300-100', indexBits: 'auto', pruneEpochs: 1, clusterEpochs: 1 },
+      data,
+    );
     const kept = r.layers.map((l) => l.kept / l.weights);
-    [0.08, 0.09, 0.26].forEach((k, i) => expect(kept[i]).toBeLessThanOrEqual(k + 1e-3));
+    [0.08, 0.09, 0.26].forEach((k, i) => {
+      expect(kept[i]).toBeLessThanOrEqual(k + 1e-3);
+    });
     expect(r.layers.map((l) => l.bits)).toEqual([6, 6, 6]);
     expect(r.decodedMatches).toBe(true);
     expect(r.accuracy.decoded).toBe(r.accuracy.shared);
@@ -298,10 +200,13 @@ describe('deep-compress experiment', () => {
     expect(json.fileBytes).toBe(r.fileBytes);
   });
 
-  it('the command prints the tables beside the paper\'s and writes the JSON, the chart and the file', async () => {
+  it("the command prints the tables beside the paper's and writes the JSON, the chart and the file", async () => {
     const out = join(tempDir('deep-compress-cli'), 'run');
     const text: string[] = [];
-    const code = await main(['deep-compress', '--quick', '--train-limit', '600', '--test-limit', '200', '--out', out], { out: (t) => text.push(t), err: (t) => text.push(t) });
+    const code = await main(['deep-compress', '--quick', '--train-limit', '600', '--test-limit', '200', '--out', out], {
+      out: (t) => text.push(t),
+      err: (t) => text.push(t),
+    });
     expect(code, text.join('')).toBe(0);
     expect(text.join('')).toMatch(/lenet-300-100: 1066 KB → .* KB on disk, .*× \(paper: 1070 KB → 27 KB, 40×\)/);
     expect(text.join('')).toContain('+ quantization (fixed-width codes)');

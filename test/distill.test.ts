@@ -18,13 +18,16 @@ function byDefinition(s: number[][], t: number[][], labels: number[], T: number,
     ce -= Math.log(softmax(row, 1)[labels[i]]);
     const p = softmax(t[i], T);
     const q = softmax(row, T);
-    p.forEach((pj, j) => (kl += pj === 0 ? 0 : pj * Math.log(pj / q[j])));
+    p.forEach((pj, j) => {
+      kl += pj === 0 ? 0 : pj * Math.log(pj / q[j]);
+    });
   });
   const n = s.length;
   return alpha * (ce / n) + (1 - alpha) * T * T * (kl / n);
 }
 
-const rows = (t: Tensor): number[][] => Array.from({ length: t.shape[0] }, (_, i) => Array.from(t.data.subarray(i * t.shape[1], (i + 1) * t.shape[1])));
+const rows = (t: Tensor): number[][] =>
+  Array.from({ length: t.shape[0] }, (_, i) => Array.from(t.data.subarray(i * t.shape[1], (i + 1) * t.shape[1])));
 
 describe('distillationLoss', () => {
   const rng = new Rng(21);
@@ -32,7 +35,13 @@ describe('distillationLoss', () => {
   const t = Tensor.randn([6, 10], rng, 3);
   const labels = Array.from({ length: 6 }, () => rng.int(10));
 
-  for (const [T, alpha] of [[1, 0], [1, 1], [4, 0.5], [2, 0.1], [8, 0]] as const) {
+  for (const [T, alpha] of [
+    [1, 0],
+    [1, 1],
+    [4, 0.5],
+    [2, 0.1],
+    [8, 0],
+  ] as const) {
     it(`equals its definition at T=${T}, α=${alpha}`, () => {
       const got = distillationLoss(s, t, labels, { temperature: T, alpha }).item();
       expect(got).toBeCloseTo(byDefinition(rows(s), rows(t), labels, T, alpha), 5);
@@ -51,7 +60,9 @@ describe('distillationLoss', () => {
   });
 
   it('refuses bad input', () => {
-    expect(() => distillationLoss(s, Tensor.zeros([6, 12]), labels)).toThrow(/distillationLoss: student logits \[6, 10\] and teacher logits \[6, 12\]/);
+    expect(() => distillationLoss(s, Tensor.zeros([6, 12]), labels)).toThrow(
+      /distillationLoss: student logits \[6, 10\] and teacher logits \[6, 12\]/,
+    );
     expect(() => distillationLoss(s, t, labels, { temperature: 0 })).toThrow(/temperature must be a number > 0, got 0/);
     expect(() => distillationLoss(s, t, labels, { temperature: -2 })).toThrow(/temperature must be a number > 0, got -2/);
     expect(() => distillationLoss(s, t, labels, { alpha: 1.5 })).toThrow(/alpha must lie in \[0, 1\], got 1.5/);

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
 import { tempDir } from './helpers.js';
+import { runCli } from './run-cli.js';
 
 /**
  * The scripts of examples/, run as a user runs them (`npx tsx examples/… --quick`, importing
@@ -15,7 +15,11 @@ import { tempDir } from './helpers.js';
 const ROOT = resolve(__dirname, '..');
 
 function runExample(name: string, ...args: string[]): string {
-  return execFileSync(process.execPath, ['--import', 'tsx', join('examples', `${name}.ts`), '--quick', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  return execFileSync(process.execPath, ['--import', 'tsx', join('examples', `${name}.ts`), '--quick', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 16 * 2 ** 20,
+  });
 }
 
 /** The section's results as `slimtensor <section> --quick --out DIR` writes them. */
@@ -37,7 +41,13 @@ function tables(output: string): Table[] {
   const found: Table[] = [];
   let current: string[][] = [];
   for (const line of output.split('\n')) {
-    if (line.startsWith('│')) current.push(line.split('│').slice(2, -1).map((c) => c.trim().replace(/^'(.*)'$/, '$1')));
+    if (line.startsWith('│'))
+      current.push(
+        line
+          .split('│')
+          .slice(2, -1)
+          .map((c) => c.trim().replace(/^'(.*)'$/, '$1')),
+      );
     if (line.startsWith('└')) {
       found.push({ columns: current[0], rows: current.slice(1) });
       current = [];
@@ -48,7 +58,11 @@ function tables(output: string): Table[] {
 
 /** The notebook's epoch lines: `Epoch 1, Loss: 0.23, Accuracy: 97.60%`. */
 function epochs(output: string): { epoch: number; loss: number; accuracy: string }[] {
-  return [...output.matchAll(/^Epoch (\d+), Loss: ([\d.e+-]+), Accuracy: ([\d.]+)%$/gm)].map((m) => ({ epoch: Number(m[1]), loss: Number(m[2]), accuracy: m[3] }));
+  return [...output.matchAll(/^Epoch (\d+), Loss: ([\d.e+-]+), Accuracy: ([\d.]+)%$/gm)].map((m) => ({
+    epoch: Number(m[1]),
+    loss: Number(m[2]),
+    accuracy: m[3],
+  }));
 }
 
 const column = (t: Table, name: string): string[] => {
@@ -63,21 +77,32 @@ const shown = (x: number, digits: number): string => String(Number(x.toFixed(dig
 describe('examples/, each against the CLI on the same slice and seed', () => {
   it('01-distillation: the epochs, the summary table, the same accuracies as slimtensor distill', async () => {
     const out = runExample('01-distillation');
-    const cli = await cliResult<{ epochs: { model: string; loss: number; accuracy: number }[]; models: { model: string; accuracy: number }[] }>('distill', 'distill.json');
+    const cli = await cliResult<{
+      epochs: { model: string; loss: number; accuracy: number }[];
+      models: { model: string; accuracy: number }[];
+    }>('distill', 'distill.json');
     const acc = (name: string): number => cli.models.find((m) => m.model === name)!.accuracy;
     expect(epochs(out).map((e) => e.accuracy)).toEqual([pct(acc('teacher')), pct(acc('student-kd-notebook'))]);
-    expect(epochs(out).map((e) => e.loss)).toEqual(cli.epochs.filter((e) => e.model === 'teacher' || e.model === 'student-kd-notebook').map((e) => e.loss));
+    expect(epochs(out).map((e) => e.loss)).toEqual(
+      cli.epochs.filter((e) => e.model === 'teacher' || e.model === 'student-kd-notebook').map((e) => e.loss),
+    );
     const [summary] = tables(out);
     expect(summary.columns).toEqual(['model', 'params', 'accuracy %', 'KiB', 'ms / batch 64']);
     expect(column(summary, 'params')).toEqual(['67786', '101770', '101770', '101770']); // the notebook's models
-    expect(column(summary, 'accuracy %')).toEqual(['teacher', 'student-kd-notebook', 'student-kd', 'student-labels'].map((m) => shown(acc(m) * 100, 2)));
+    expect(column(summary, 'accuracy %')).toEqual(
+      ['teacher', 'student-kd-notebook', 'student-kd', 'student-labels'].map((m) => shown(acc(m) * 100, 2)),
+    );
     for (const a of column(summary, 'accuracy %')) expect(Number(a)).toBeGreaterThan(50);
     expect(out).toMatch(/The student runs \d+\.\d\d× as fast as the teacher/);
   });
 
-  it('02-zero-pruning: the notebook\'s sweep table (its rows and columns), sizes, the same accuracies as slimtensor prune', async () => {
+  it("02-zero-pruning: the notebook's sweep table (its rows and columns), sizes, the same accuracies as slimtensor prune", async () => {
     const out = runExample('02-zero-pruning');
-    const cli = await cliResult<{ training: { accuracy: number }[]; sweep: { threshold: number; accuracy: number; zeros: number }[]; fineTune: { accuracy: number }[] }>('prune', 'prune.json');
+    const cli = await cliResult<{
+      training: { accuracy: number }[];
+      sweep: { threshold: number; accuracy: number; zeros: number }[];
+      fineTune: { accuracy: number }[];
+    }>('prune', 'prune.json');
     expect(epochs(out).map((e) => e.accuracy)).toEqual(cli.training.map((e) => pct(e.accuracy)));
     const [sweep] = tables(out);
     expect(sweep.columns).toEqual(['Threshold', 'Accuracy', 'Original Params', 'Zero Params', 'Zero percentage']);
@@ -86,41 +111,85 @@ describe('examples/, each against the CLI on the same slice and seed', () => {
     expect(column(sweep, 'Accuracy')).toEqual(cli.sweep.map((r) => shown(r.accuracy, 4)));
     expect(column(sweep, 'Zero Params')).toEqual(cli.sweep.map((r) => String(r.zeros)));
     expect(Number(column(sweep, 'Accuracy')[0])).toBeGreaterThan(0.5);
-    expect(out).toMatch(/λ = 0\.03: dense 2\.1611 MB; CSR values only 0\.\d+ MB \(the notebook's figure\), with int32 indices and row pointers \d\.\d+ MB/);
-    expect([...out.matchAll(/zeros: accuracy ([\d.]+)% after fine-tuning/g)].map((m) => m[1])).toEqual(cli.fineTune.map((r) => pct(r.accuracy)));
+    expect(out).toMatch(
+      /λ = 0\.03: dense 2\.1611 MB; CSR values only 0\.\d+ MB \(the notebook's figure\), with int32 indices and row pointers \d\.\d+ MB/,
+    );
+    expect([...out.matchAll(/zeros: accuracy ([\d.]+)% after fine-tuning/g)].map((m) => m[1])).toEqual(
+      cli.fineTune.map((r) => pct(r.accuracy)),
+    );
   });
 
-  it('03-activation-pruning: the notebook\'s columns and thresholds, the same accuracies and parameters as slimtensor activation-prune', async () => {
-    const out = runExample('03-activation-pruning');
-    const cli = await cliResult<{ training: { accuracy: number }[]; sweep: { accuracy: number; newParams: number }[] }>('activation-prune', 'activation-prune.json');
-    expect(epochs(out).map((e) => e.accuracy)).toEqual(cli.training.map((e) => pct(e.accuracy)));
-    const [sweep] = tables(out);
-    expect(sweep.columns.slice(0, 6)).toEqual(['Threshold', 'Accuracy', 'Original Params', 'New Params', 'Inference Time ms', 'Size Reduction']);
-    expect(column(sweep, 'Threshold')).toEqual(['0', '0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9', '1']);
-    expect(column(sweep, 'Original Params').every((v) => v === '567434')).toBe(true);
-    expect(column(sweep, 'Accuracy')).toEqual(cli.sweep.map((r) => shown(r.accuracy * 100, 2)));
-    expect(column(sweep, 'New Params')).toEqual(cli.sweep.map((r) => String(r.newParams)));
-  });
+  it(
+    "03-activation-pruning: the notebook's columns and thresholds, the same accuracies and parameters as slimtensor " + 'activation-prune',
+    async () => {
+      const out = runExample('03-activation-pruning');
+      const cli = await cliResult<{ training: { accuracy: number }[]; sweep: { accuracy: number; newParams: number }[] }>(
+        'activation-prune',
+        'activation-prune.json',
+      );
+      expect(epochs(out).map((e) => e.accuracy)).toEqual(cli.training.map((e) => pct(e.accuracy)));
+      const [sweep] = tables(out);
+      expect(sweep.columns.slice(0, 6)).toEqual([
+        'Threshold',
+        'Accuracy',
+        'Original Params',
+        'New Params',
+        'Inference Time ms',
+        'Size Reduction',
+      ]);
+      expect(column(sweep, 'Threshold')).toEqual(['0', '0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9', '1']);
+      expect(column(sweep, 'Original Params').every((v) => v === '567434')).toBe(true);
+      expect(column(sweep, 'Accuracy')).toEqual(cli.sweep.map((r) => shown(r.accuracy * 100, 2)));
+      expect(column(sweep, 'New Params')).toEqual(cli.sweep.map((r) => String(r.newParams)));
+    },
+  );
 
-  it('04-low-rank: the notebook\'s ranks and counts beside the honest ones, the same accuracies as slimtensor low-rank', async () => {
+  it("04-low-rank: the notebook's ranks and counts beside the honest ones, the same accuracies as slimtensor low-rank", async () => {
     const out = runExample('04-low-rank');
-    const cli = await cliResult<{ training: { accuracy: number }[]; sweep: { rank: number; accuracy: number; newParams: number; notebookParams: number; operations: number; notebookOperations: number }[] }>('low-rank', 'low-rank.json');
+    const cli = await cliResult<{
+      training: { accuracy: number }[];
+      sweep: {
+        rank: number;
+        accuracy: number;
+        newParams: number;
+        notebookParams: number;
+        operations: number;
+        notebookOperations: number;
+      }[];
+    }>('low-rank', 'low-rank.json');
     expect(epochs(out).map((e) => e.accuracy)).toEqual(cli.training.map((e) => pct(e.accuracy)));
     const [sweep] = tables(out);
-    expect(sweep.columns.slice(0, 7)).toEqual(['Rank', 'Accuracy', 'Original Params', 'New Params', 'Notebook Params', 'Operations', 'Notebook Operations']);
+    expect(sweep.columns.slice(0, 7)).toEqual([
+      'Rank',
+      'Accuracy',
+      'Original Params',
+      'New Params',
+      'Notebook Params',
+      'Operations',
+      'Notebook Operations',
+    ]);
     expect(column(sweep, 'Rank')).toEqual(['128', '100', '90', '80', '60', '50', '40', '30', '20', '10', '5', '2', '1']);
     expect(column(sweep, 'Accuracy')).toEqual(cli.sweep.map((r) => shown(r.accuracy * 100, 2)));
     for (const key of ['newParams', 'notebookParams', 'operations', 'notebookOperations'] as const) {
-      const name = { newParams: 'New Params', notebookParams: 'Notebook Params', operations: 'Operations', notebookOperations: 'Notebook Operations' }[key];
+      const name = {
+        newParams: 'New Params',
+        notebookParams: 'Notebook Params',
+        operations: 'Operations',
+        notebookOperations: 'Notebook Operations',
+      }[key];
       expect(column(sweep, name)).toEqual(cli.sweep.map((r) => String(r[key])));
     }
     // The notebook's own figures for its cells: 48,400 parameters and 1,548,800 operations at rank 100.
     expect(sweep.rows[1].slice(4, 7)).toEqual(['48400', '1228800', '1548800']);
   });
 
-  it('05-quantization: the int8 accuracy, bytes and file bytes equal slimtensor quantize\'s', async () => {
+  it("05-quantization: the int8 accuracy, bytes and file bytes equal slimtensor quantize's", async () => {
     const out = runExample('05-quantization');
-    const cli = await cliResult<{ rows: { model: string; scheme: string; accuracy: number; weightBytes: number; fileBytes: number }[] }>('quantize', 'quantize.json', '--no-teacher');
+    const cli = await cliResult<{ rows: { model: string; scheme: string; accuracy: number; weightBytes: number; fileBytes: number }[] }>(
+      'quantize',
+      'quantize.json',
+      '--no-teacher',
+    );
     const int8 = cli.rows.find((r) => r.scheme === 'int8 per-tensor')!;
     expect(out).toContain(`int8 accuracy: ${pct(int8.accuracy)}%`);
     const [table] = tables(out);
@@ -128,8 +197,12 @@ describe('examples/, each against the CLI on the same slice and seed', () => {
     expect(column(table, 'accuracy %')).toEqual(cli.rows.map((r) => shown(r.accuracy * 100, 2)));
     expect(column(table, 'bytes')).toEqual(cli.rows.map((r) => String(r.weightBytes)));
     // The file adds its header (tensor names, shapes, offsets) to the arrays; the CLI's also holds a model name.
-    column(table, 'file bytes').forEach((b, i) => expect(Number(b) - cli.rows[i].weightBytes).toBeGreaterThan(0));
-    column(table, 'file bytes').forEach((b, i) => expect(Number(b)).toBeLessThanOrEqual(cli.rows[i].fileBytes));
+    column(table, 'file bytes').forEach((b, i) => {
+      expect(Number(b) - cli.rows[i].weightBytes).toBeGreaterThan(0);
+    });
+    column(table, 'file bytes').forEach((b, i) => {
+      expect(Number(b)).toBeLessThanOrEqual(cli.rows[i].fileBytes);
+    });
     expect(out).toMatch(/The int8 weights are 3\.9\d× smaller than fp32/);
   });
 
@@ -140,19 +213,26 @@ describe('examples/, each against the CLI on the same slice and seed', () => {
     });
 
     it("Table 1's stages, the file's size and every accuracy equal slimtensor deep-compress's", async () => {
-      const cli = await cliResult<{ accuracy: Record<'dense' | 'pruned' | 'shared' | 'decoded', number>; fileBytes: number }>('deep-compress', 'deep-compress.json');
+      const cli = await cliResult<{ accuracy: Record<'dense' | 'pruned' | 'shared' | 'decoded', number>; fileBytes: number }>(
+        'deep-compress',
+        'deep-compress.json',
+      );
       const [stages] = tables(out);
       expect(column(stages, 'stage')).toEqual(['dense float32', 'pruned', '+ quantization', '+ Huffman', 'the file on disk']);
       const error = (a: number): string => `${(100 * (1 - a)).toFixed(2)}%`;
-      expect(column(stages, 'error %')).toEqual([cli.accuracy.dense, cli.accuracy.pruned, cli.accuracy.shared, cli.accuracy.shared, cli.accuracy.decoded].map(error));
+      expect(column(stages, 'error %')).toEqual(
+        [cli.accuracy.dense, cli.accuracy.pruned, cli.accuracy.shared, cli.accuracy.shared, cli.accuracy.decoded].map(error),
+      );
       expect(column(stages, 'KB').at(-1)).toBe(shown(cli.fileBytes / 1000, 1));
       expect(Number(column(stages, 'ratio').at(-1))).toBeGreaterThan(30);
     });
 
-    it('the per-layer table keeps about the paper\'s share of weights', () => {
+    it("the per-layer table keeps about the paper's share of weights", () => {
       const [, layers] = tables(out);
       expect(column(layers, 'layer')).toEqual(['fc1', 'fc2', 'fc3']);
-      column(layers, 'kept %').forEach((k, i) => expect(Math.abs(Number(k) - [8, 9, 26][i])).toBeLessThan(1.5));
+      column(layers, 'kept %').forEach((k, i) => {
+        expect(Math.abs(Number(k) - [8, 9, 26][i])).toBeLessThan(1.5);
+      });
     });
   });
 });

@@ -2,17 +2,28 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { loadMnistData } from '../src/node/mnist.js';
 import { runActivationPrune } from '../src/experiments/activation-prune.js';
+import { loadMnistData } from '../src/node/mnist.js';
 import { tempDir } from './helpers.js';
 
 describe('section 3: activation-prune experiment', () => {
   it('runs on a slice: fewer neurons as the threshold rises, params counted from the kept sizes', async () => {
     const data = await loadMnistData({ trainLimit: 1500, testLimit: 500 });
     const out = tempDir('act');
-    const r = await runActivationPrune({
-      epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, out, thresholds: [0, 0.3, 5], score: 'mean', fineTune: [0.3], fineTuneEpochs: 1,
-    }, data);
+    const r = await runActivationPrune(
+      {
+        epochs: 2,
+        seed: 0,
+        batchSize: 64,
+        lr: 1e-3,
+        out,
+        thresholds: [0, 0.3, 5],
+        score: 'mean',
+        fineTune: [0.3],
+        fineTuneEpochs: 1,
+      },
+      data,
+    );
     expect(r.sweep[0]).toMatchObject({ kept: [512, 256, 128], newParams: 567434, sizeReduction: 0, accuracy: r.baseAccuracy });
     for (const row of r.sweep) {
       const sizes = [784, ...row.kept, 10];

@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { loadMnistData, type MnistData } from '../src/node/mnist.js';
 import { precomputeLogits } from '../src/compress/distill.js';
 import { runDistill } from '../src/experiments/distill.js';
-import { loadWeights } from '../src/node/files.js';
 import { StudentNet, TeacherNet } from '../src/nn/models.js';
+import { loadWeights } from '../src/node/files.js';
+import { loadMnistData, type MnistData } from '../src/node/mnist.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -27,9 +27,20 @@ describe('section 1: distillation experiment', () => {
 
   it('runs end to end on a slice: teacher, three students, summary and saved models', async () => {
     const out = tempDir('distill');
-    const result = await runDistill({ epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, temperature: 4, alpha: 0.5, sweepTemperatures: [], out }, data);
-    expect(result.epochs.map((e) => e.model)).toEqual(['teacher', 'teacher', 'student-kd-notebook', 'student-kd-notebook',
-      'student-kd', 'student-kd', 'student-labels', 'student-labels']);
+    const result = await runDistill(
+      { epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, temperature: 4, alpha: 0.5, sweepTemperatures: [], out },
+      data,
+    );
+    expect(result.epochs.map((e) => e.model)).toEqual([
+      'teacher',
+      'teacher',
+      'student-kd-notebook',
+      'student-kd-notebook',
+      'student-kd',
+      'student-kd',
+      'student-labels',
+      'student-labels',
+    ]);
     const byName = Object.fromEntries(result.models.map((m) => [m.model, m]));
     expect(byName.teacher.params).toBe(67786);
     expect(byName['student-kd'].params).toBe(101770);
@@ -68,7 +79,12 @@ describe('section 1: distillation experiment', () => {
     expect(out).toMatch(/teacher\s+1\s/);
     expect(out).toMatch(/student-kd-T2/);
     expect(out).toMatch(/KD \(T=4, α=0.5\) minus labels only: [+-]\d+\.\d\d points/);
-    for (const bad of [['--temperature', '0'], ['--alpha', '1.5'], ['--sweep-temperature', '1,,2'], ['--epochs', 'x']]) {
+    for (const bad of [
+      ['--temperature', '0'],
+      ['--alpha', '1.5'],
+      ['--sweep-temperature', '1,,2'],
+      ['--epochs', 'x'],
+    ]) {
       err = '';
       expect(await main(['distill', ...bad], io), bad.join(' ')).toBe(2);
       expect(err).toMatch(/usage: slimtensor distill/);

@@ -2,13 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { loadCompressedModel } from '../src/node/files.js';
 import { SparseLinear } from '../src/compress/csr.js';
-import { evaluate } from '../src/train/evaluate.js';
-import { loadMnistData, type MnistData } from '../src/node/mnist.js';
-import { SimpleNet } from '../src/nn/models.js';
-import { Rng } from '../src/tensor/random.js';
 import { runPrune } from '../src/experiments/prune.js';
+import { SimpleNet } from '../src/nn/models.js';
+import { loadCompressedModel } from '../src/node/files.js';
+import { loadMnistData, type MnistData } from '../src/node/mnist.js';
+import { Rng } from '../src/tensor/random.js';
+import { evaluate } from '../src/train/evaluate.js';
 import { tempDir } from './helpers.js';
 
 describe('section 2: prune experiment', () => {
@@ -19,10 +19,20 @@ describe('section 2: prune experiment', () => {
 
   it('runs on a slice: the sweep counts zeros and every CSR array, rounds hold their masks', async () => {
     const out = tempDir('prune');
-    const r = await runPrune({
-      epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, out,
-      thresholds: [0, 0.03, 0.1], fineTuneSchedule: [0.5, 0.9], fineTuneEpochs: 1, scope: 'global',
-    }, data);
+    const r = await runPrune(
+      {
+        epochs: 2,
+        seed: 0,
+        batchSize: 64,
+        lr: 1e-3,
+        out,
+        thresholds: [0, 0.03, 0.1],
+        fineTuneSchedule: [0.5, 0.9],
+        fineTuneEpochs: 1,
+        scope: 'global',
+      },
+      data,
+    );
     expect(r.sweep.map((s) => s.threshold)).toEqual([0, 0.03, 0.1]);
     expect(r.sweep[0]).toMatchObject({ zeros: 0, weights: 566528, accuracy: r.baseAccuracy, denseBytes: 566528 * 4 });
     for (const row of r.sweep) {
@@ -56,7 +66,12 @@ describe('section 2: prune experiment', () => {
     expect(text).toMatch(/loaded .*mlp\.safetensors/);
     expect(text).toMatch(/CSR int32 MB/);
     expect(text).not.toMatch(/fine-tune rounds/);
-    for (const bad of [['--thresholds', '-0.1'], ['--schedule', '1'], ['--scope', 'row'], ['--model', join(out, 'nope')]]) {
+    for (const bad of [
+      ['--thresholds', '-0.1'],
+      ['--schedule', '1'],
+      ['--scope', 'row'],
+      ['--model', join(out, 'nope')],
+    ]) {
       err = '';
       expect(await main(['prune', ...bad], io), bad.join(' ')).toBe(2);
       expect(err).toMatch(/usage: slimtensor prune/);

@@ -2,13 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { loadCompressedModel } from '../src/node/files.js';
-import { evaluate } from '../src/train/evaluate.js';
 import { QuantizedLinear } from '../src/compress/int8-layers.js';
-import { loadMnistData } from '../src/node/mnist.js';
-import { SimpleNet } from '../src/nn/models.js';
-import { Rng } from '../src/tensor/random.js';
 import { runQuantize } from '../src/experiments/quantize.js';
+import { SimpleNet } from '../src/nn/models.js';
+import { loadCompressedModel } from '../src/node/files.js';
+import { loadMnistData } from '../src/node/mnist.js';
+import { Rng } from '../src/tensor/random.js';
+import { evaluate } from '../src/train/evaluate.js';
 import { tempDir } from './helpers.js';
 
 describe('section 5: quantize experiment', () => {
@@ -17,7 +17,12 @@ describe('section 5: quantize experiment', () => {
     const out = tempDir('quant');
     const r = await runQuantize({ epochs: 2, seed: 0, batchSize: 64, lr: 1e-3, out, skipTeacher: false }, data);
     expect(r.rows.map((x) => `${x.model} ${x.scheme}`)).toEqual([
-      'simple-net fp32', 'simple-net int8 per-tensor', 'simple-net int8 per-channel', 'teacher fp32', 'teacher int8 per-tensor', 'teacher int8 per-channel',
+      'simple-net fp32',
+      'simple-net int8 per-tensor',
+      'simple-net int8 per-channel',
+      'teacher fp32',
+      'teacher int8 per-tensor',
+      'teacher int8 per-channel',
     ]);
     for (const model of ['simple-net', 'teacher']) {
       const [fp32, ...int8] = r.rows.filter((x) => x.model === model);

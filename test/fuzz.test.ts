@@ -1,15 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCompressedModel } from '../src/node/files.js';
 import { toSparse } from '../src/compress/csr.js';
 import { FactorizedLinear } from '../src/compress/low-rank.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
-import { loadMnist } from '../src/node/mnist.js';
-import { loadWeights, saveModel } from '../src/node/files.js';
 import type { Linear } from '../src/nn/layers.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
+import { loadCompressedModel, loadWeights, saveModel } from '../src/node/files.js';
+import { loadMnist } from '../src/node/mnist.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -41,9 +40,18 @@ function mutate(bytes: Uint8Array, headerEnd: number): Uint8Array {
       return out.subarray(0, rng.int(out.length));
     case 2: // append junk
       return Uint8Array.from([...out, ...Array.from({ length: 1 + rng.int(16) }, () => rng.int(256))]);
-    case 3: { // a float of the data set to NaN or ±Infinity (little-endian bytes of 0x7fc00000, 0x7f800000, 0xff800000)
+    case 3: {
+      // a float of the data set to NaN or ±Infinity (little-endian bytes of 0x7fc00000, 0x7f800000, 0xff800000)
       const at = headerEnd + 4 * rng.int(Math.max(1, Math.floor((out.length - headerEnd) / 4)));
-      if (at + 4 <= out.length) out.set(pick([[0, 0, 0xc0, 0x7f], [0, 0, 0x80, 0x7f], [0, 0, 0x80, 0xff]]), at);
+      if (at + 4 <= out.length)
+        out.set(
+          pick([
+            [0, 0, 0xc0, 0x7f],
+            [0, 0, 0x80, 0x7f],
+            [0, 0, 0x80, 0xff],
+          ]),
+          at,
+        );
       return out;
     }
     default: // one byte of the header set to a character that breaks or bends the JSON
@@ -57,15 +65,30 @@ function editHeader(bytes: Uint8Array): Uint8Array {
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   const names = Object.keys(header).filter((k) => k !== '__metadata__');
-  const a = header[pick(names)], b = header[pick(names)];
+  const a = header[pick(names)],
+    b = header[pick(names)];
   switch (rng.int(7)) {
-    case 0: [a.data_offsets, b.data_offsets] = [b.data_offsets, a.data_offsets]; break;
-    case 1: a.shape = a.shape.map((d: number) => d + pick([-1, 1, 2])); break;
-    case 2: a.dtype = pick(['F16', 'BF16', 'constructor', '__proto__', 'toString', 'I8', 'U16', 'F64', 'I32', 7]); break;
-    case 3: delete a[pick(['dtype', 'shape', 'data_offsets'])]; break;
-    case 4: header.__metadata__ = pick([7, [], { a: 1 }, null, 'x']); break;
-    case 5: a.data_offsets = pick([[0, 1e300], [-4, 8], [2 ** 53, 2 ** 53 + 4], 'x', [1, 2, 3]]); break;
-    default: header[pick(['__proto__', 'constructor', 'hasOwnProperty'])] = { dtype: 'F32', shape: [1], data_offsets: [0, 4] }; break;
+    case 0:
+      [a.data_offsets, b.data_offsets] = [b.data_offsets, a.data_offsets];
+      break;
+    case 1:
+      a.shape = a.shape.map((d: number) => d + pick([-1, 1, 2]));
+      break;
+    case 2:
+      a.dtype = pick(['F16', 'BF16', 'constructor', '__proto__', 'toString', 'I8', 'U16', 'F64', 'I32', 7]);
+      break;
+    case 3:
+      delete a[pick(['dtype', 'shape', 'data_offsets'])];
+      break;
+    case 4:
+      header.__metadata__ = pick([7, [], { a: 1 }, null, 'x']);
+      break;
+    case 5:
+      a.data_offsets = pick([[0, 1e300], [-4, 8], [2 ** 53, 2 ** 53 + 4], 'x', [1, 2, 3]]);
+      break;
+    default:
+      header[pick(['__proto__', 'constructor', 'hasOwnProperty'])] = { dtype: 'F32', shape: [1], data_offsets: [0, 4] };
+      break;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const out = new Uint8Array(8 + json.length + bytes.length - 8 - n);
@@ -85,7 +108,8 @@ function expectNamedError(e: unknown, path: string): void {
 /** Largest magnitude of any finite float the model holds: past 1e15 an overflow to ±Infinity is the honest output. */
 function largestFloat(model: Module): number {
   let m = 0;
-  for (const e of model.stateDict().values()) if (e.dtype === 'F32') for (const v of e.data) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+  for (const e of model.stateDict().values())
+    if (e.dtype === 'F32') for (const v of e.data) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
   return m;
 }
 
@@ -101,16 +125,31 @@ const mlp = (): MLP => new MLP([20, 12, 5], new Rng(3));
 const SUBJECTS: Subject[] = [
   { name: 'dense', model: mlp, skeleton: mlp, load: (m, p) => loadWeights(m, p), input: Tensor.ones([2, 20]) },
   { name: 'sparse', model: () => toSparse(mlp()), skeleton: mlp, load: loadCompressedModel, input: Tensor.ones([2, 20]) },
-  { name: 'int8', model: () => quantizeDynamic(mlp(), { perChannel: true }), skeleton: mlp, load: loadCompressedModel, input: Tensor.ones([2, 20]) },
   {
-    name: 'factorized', skeleton: mlp, load: loadCompressedModel, input: Tensor.ones([2, 20]),
+    name: 'int8',
+    model: () => quantizeDynamic(mlp(), { perChannel: true }),
+    skeleton: mlp,
+    load: loadCompressedModel,
+    input: Tensor.ones([2, 20]),
+  },
+  {
+    name: 'factorized',
+    skeleton: mlp,
+    load: loadCompressedModel,
+    input: Tensor.ones([2, 20]),
     model: () => {
       const m = mlp();
       m.setLayer(0, FactorizedLinear.fromLinear(m.layers[0] as Linear, { rank: 3 }));
       return m;
     },
   },
-  { name: 'int8 teacher', model: () => quantizeDynamic(new TeacherNet(new Rng(4)), { conv: true }), skeleton: () => new TeacherNet(), load: loadCompressedModel, input: Tensor.ones([1, 1, 28, 28]) },
+  {
+    name: 'int8 teacher',
+    model: () => quantizeDynamic(new TeacherNet(new Rng(4)), { conv: true }),
+    skeleton: () => new TeacherNet(),
+    load: loadCompressedModel,
+    input: Tensor.ones([1, 1, 28, 28]),
+  },
 ];
 
 describe('fuzz: mutated checkpoints and IDX files are refused clearly or load into a working model', () => {
@@ -121,7 +160,8 @@ describe('fuzz: mutated checkpoints and IDX files are refused clearly or load in
       await saveModel(subject.model(), good);
       const bytes = readFileSync(good);
       const headerEnd = 8 + Number(bytes.readBigUInt64LE(0));
-      let refused = 0, loaded = 0;
+      let refused = 0,
+        loaded = 0;
       for (let i = 0; i < 80; i++) {
         const path = join(dir, `case-${i}.safetensors`);
         writeFileSync(path, i % 3 === 2 ? editHeader(bytes) : mutate(bytes, headerEnd));
@@ -147,13 +187,18 @@ describe('fuzz: mutated checkpoints and IDX files are refused clearly or load in
     const count = 6;
     const images = new Uint8Array(16 + count * 784);
     new DataView(images.buffer).setUint32(0, 0x803);
-    [count, 28, 28].forEach((d, i) => new DataView(images.buffer).setUint32(4 + 4 * i, d));
-    images.forEach((_, i) => i >= 16 && (images[i] = (i * 37) % 256));
+    [count, 28, 28].forEach((d, i) => {
+      new DataView(images.buffer).setUint32(4 + 4 * i, d);
+    });
+    images.forEach((_, i) => {
+      if (i >= 16) images[i] = (i * 37) % 256;
+    });
     const labels = new Uint8Array(8 + count);
     new DataView(labels.buffer).setUint32(0, 0x801);
     new DataView(labels.buffer).setUint32(4, count);
     labels.set([3, 1, 4, 1, 5, 9], 8);
-    let refused = 0, loaded = 0;
+    let refused = 0,
+      loaded = 0;
     for (let i = 0; i < 120; i++) {
       const dir = tempDir('fuzz-idx');
       const [target, other] = i % 2 ? [labels, images] : [images, labels];

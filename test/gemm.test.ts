@@ -5,10 +5,26 @@ import { Rng } from '../src/tensor/random.js';
 import { maxAbsDiff, randomArray } from './helpers.js';
 
 const SIZES: [number, number, number][] = [
-  [1, 1, 1], [1, 7, 3], [7, 1, 5], [3, 5, 1], [4, 4, 4], [5, 9, 13], [65, 33, 17],
-  [64, 512, 784], [7, 65, 300], [130, 10, 257], [2, 784, 1], [1, 512, 784], [3, 300, 70],
+  [1, 1, 1],
+  [1, 7, 3],
+  [7, 1, 5],
+  [3, 5, 1],
+  [4, 4, 4],
+  [5, 9, 13],
+  [65, 33, 17],
+  [64, 512, 784],
+  [7, 65, 300],
+  [130, 10, 257],
+  [2, 784, 1],
+  [1, 512, 784],
+  [3, 300, 70],
 ];
-const LAYOUTS: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
+const LAYOUTS: [boolean, boolean][] = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+];
 
 describe('gemmBlocked equals gemmNaive', () => {
   const rng = new Rng(7);

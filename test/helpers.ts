@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { noGrad } from '../src/tensor/autograd.js';
-import { Rng } from '../src/tensor/random.js';
+import type { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 
 /** Largest |a − b| over two arrays of equal length. */

@@ -48,11 +48,13 @@ function importGraph(entry: string): Map<string, string[]> {
 }
 
 describe('the core entry reaches Node only through the platform module', () => {
-  it("no file the core entry reaches imports a node: module, except src/platform/", () => {
+  it('no file the core entry reaches imports a node: module, except src/platform/', () => {
     const graph = importGraph('src/index.ts');
     expect(graph.size).toBeGreaterThan(60);
     expect([...graph.keys()]).toContain('src/tensor/kernels/wasm/helpers.ts');
-    const offenders = [...graph].filter(([file, builtin]) => builtin.length > 0 && !file.startsWith('src/platform/')).map(([file, b]) => `${file}: ${b.join(', ')}`);
+    const offenders = [...graph]
+      .filter(([file, builtin]) => builtin.length > 0 && !file.startsWith('src/platform/'))
+      .map(([file, b]) => `${file}: ${b.join(', ')}`);
     expect(offenders).toEqual([]);
     // The one door: the platform module does import Node (so the walk sees node: imports at all).
     expect(graph.get('src/platform/node.ts')).toContain('node:worker_threads');
@@ -103,10 +105,13 @@ describe('importing the package', () => {
       const compress = await import('slimtensor/compress');
       const node = await import('slimtensor/node');
       console.log(JSON.stringify({
-        root: ['Linear', 'Adam', 'SGD', 'SimpleNet', 'TeacherNet', 'StudentNet', 'LeNet300100', 'LeNet5', 'fit', 'evaluate', 'DataLoader', 'init', 'Pruner', 'toSparse', 'exportOnnx', 'modelLatency', 'modelBytes'].filter((k) => typeof root[k] !== 'function'),
+        root: ['Linear', 'Adam', 'SGD', 'SimpleNet', 'TeacherNet', 'StudentNet', 'LeNet300100', 'LeNet5', 'fit', 'evaluate',
+          'DataLoader', 'init', 'Pruner', 'toSparse', 'exportOnnx', 'modelLatency', 'modelBytes']
+          .filter((k) => typeof root[k] !== 'function'),
         compress: Object.keys(compress).filter((k) => root[k] !== compress[k]),
         node: ['loadMnist', 'saveModel', 'loadModel', 'saveOnnx'].filter((k) => typeof node[k] !== 'function'),
-        leaks: ['trainClassifier', 'timeIt', 'speedUpOver', 'HelperThreads', 'useBackend', 'saveModel', 'loadMnist'].filter((k) => k in root),
+        leaks: ['trainClassifier', 'timeIt', 'speedUpOver', 'HelperThreads', 'useBackend', 'saveModel', 'loadMnist']
+          .filter((k) => k in root),
       }));`);
     expect(JSON.parse(out)).toEqual({ root: [], compress: [], node: [], leaks: [] });
   });
@@ -114,7 +119,8 @@ describe('importing the package', () => {
 
 describe('init', () => {
   it('reports what it chose, refuses other threads once started, switches backends, and names bad options', () => {
-    const out = runScript(`
+    const out = runScript(
+      `
       import { init, backendInfo, Tensor, matmul } from 'slimtensor';
       const errors = [];
       const tryInit = async (o) => { try { await init(o); } catch (e) { errors.push(e.message); } };
@@ -128,7 +134,9 @@ describe('init', () => {
       const x = Tensor.ones([4, 4]);
       const value = matmul(x, x).data[0];
       const back = await init({ backend: 'wasm' });
-      console.log(JSON.stringify({ first, again, js, back, value, info: backendInfo(), errors }));`, { SLIMTENSOR_BACKEND: undefined, SLIMTENSOR_THREADS: undefined });
+      console.log(JSON.stringify({ first, again, js, back, value, info: backendInfo(), errors }));`,
+      { SLIMTENSOR_BACKEND: undefined, SLIMTENSOR_THREADS: undefined },
+    );
     const r = JSON.parse(out);
     expect(r.first).toMatchObject({ name: 'wasm', threads: 1 });
     expect(r.again).toEqual(r.first);
@@ -144,7 +152,8 @@ describe('init', () => {
   });
 
   it('where the platform compiles only asynchronously, a kernel call before init says so, and init then starts the engine', () => {
-    const out = runScript(`
+    const out = runScript(
+      `
       import { setPlatform, platform } from './src/platform/index.ts';
       const node = platform();
       setPlatform({ ...node, name: 'a page', wasmBytesSync: undefined });
@@ -153,7 +162,10 @@ describe('init', () => {
       try { matmul(Tensor.ones([2, 2]), Tensor.ones([2, 2])); } catch (e) { message = e.message; }
       const info = await init({ threads: 1 });
       const y = matmul(Tensor.ones([64, 64]), Tensor.ones([64, 64]));
-      console.log(JSON.stringify({ message, info, y: y.data[0] }));`, { SLIMTENSOR_BACKEND: undefined }, true);
+      console.log(JSON.stringify({ message, info, y: y.data[0] }));`,
+      { SLIMTENSOR_BACKEND: undefined },
+      true,
+    );
     const r = JSON.parse(out);
     expect(r.message).toBe('slimtensor: call `await init()` before the first kernel call (a page compiles WebAssembly asynchronously)');
     expect(r.info).toMatchObject({ name: 'wasm', threads: 1 });

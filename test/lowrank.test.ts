@@ -1,21 +1,20 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCompressedModel } from '../src/node/files.js';
 import { breakEvenRank, energyKept, FactorizedLinear, matrixChainOrder, rankForEnergy } from '../src/compress/low-rank.js';
 import { svd } from '../src/compress/svd.js';
-import { saveModel } from '../src/node/files.js';
 import { Linear } from '../src/nn/layers.js';
 import { MLP } from '../src/nn/models.js';
+import { loadCompressedModel, saveModel } from '../src/node/files.js';
 import { noGrad } from '../src/tensor/autograd.js';
-import { sum } from '../src/tensor/ops/reduce.js';
-import { mul } from '../src/tensor/ops/elementwise.js';
-import { Rng } from '../src/tensor/random.js';
-import { Tensor } from '../src/tensor/tensor.js';
 import { gemmNaive } from '../src/tensor/kernels/gemm-naive.js';
 import { lowRankLinear } from '../src/tensor/kernels/lowrank.js';
 import { wasmCalls } from '../src/tensor/kernels/wasm/calls/index.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
+import { mul } from '../src/tensor/ops/elementwise.js';
 import { lowRankLinear as lowRankOp } from '../src/tensor/ops/matmul.js';
+import { sum } from '../src/tensor/ops/reduce.js';
+import { Rng } from '../src/tensor/random.js';
+import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose, gradCheck, randomArray, tempDir } from './helpers.js';
 
 /** The notebook's exponential recursion, for comparison on small chains. */
@@ -60,7 +59,11 @@ describe('low-rank factorization', () => {
     const layer = FactorizedLinear.fromLinear(new Linear(6, 5, { rng }), { rank: 2 });
     const x = new Tensor(randomArray(3 * 6, rng), [3, 6]);
     const weights = new Tensor(randomArray(15, rng), [3, 5]);
-    gradCheck((down, up, bias) => sum(mul(new FactorizedLinear(down, up, bias).forward(x), weights)), [layer.down, layer.up, layer.bias!], rng);
+    gradCheck(
+      (down, up, bias) => sum(mul(new FactorizedLinear(down, up, bias).forward(x), weights)),
+      [layer.down, layer.up, layer.bias!],
+      rng,
+    );
   });
 
   it('matrix-chain order by DP equals the recursion and the notebook figures', () => {
@@ -85,7 +88,9 @@ describe('low-rank factorization', () => {
     expect(noGrad(() => back.forward(x)).data).toEqual(noGrad(() => model.forward(x)).data);
 
     const layer = new Linear(12, 8, { rng });
-    expect(() => FactorizedLinear.fromLinear(layer, { rank: 0 })).toThrow(/rank must be an integer in \[1, 8\] for a \[8, 12\] weight, got 0/);
+    expect(() => FactorizedLinear.fromLinear(layer, { rank: 0 })).toThrow(
+      /rank must be an integer in \[1, 8\] for a \[8, 12\] weight, got 0/,
+    );
     expect(() => FactorizedLinear.fromLinear(layer, { rank: 9 })).toThrow(/got 9/);
     expect(() => FactorizedLinear.fromLinear(layer, { energy: 0 })).toThrow(/energy must lie in \(0, 1\], got 0/);
     expect(() => FactorizedLinear.fromLinear(layer, { energy: 1.2 })).toThrow(/got 1.2/);
@@ -97,9 +102,18 @@ describe('the low-rank kernel', () => {
   it('equals two products, in TypeScript and in wasm on one thread or two, batch 1 to 64', () => {
     const rng = new Rng(12);
     const calls = [1, 2].map((threads) => wasmCalls(WasmModule.load({ threads }).module!));
-    for (const [N, inF, outF, r] of [[1, 256, 128, 40], [3, 20, 7, 1], [64, 256, 128, 40], [64, 784, 512, 128], [5, 33, 65, 9]]) {
-      const x = randomArray(N * inF, rng), down = randomArray(r * inF, rng), up = randomArray(outF * r, rng);
-      const t = new Float32Array(N * r), want = new Float32Array(N * outF);
+    for (const [N, inF, outF, r] of [
+      [1, 256, 128, 40],
+      [3, 20, 7, 1],
+      [64, 256, 128, 40],
+      [64, 784, 512, 128],
+      [5, 33, 65, 9],
+    ]) {
+      const x = randomArray(N * inF, rng),
+        down = randomArray(r * inF, rng),
+        up = randomArray(outF * r, rng);
+      const t = new Float32Array(N * r),
+        want = new Float32Array(N * outF);
       gemmNaive(false, true, N, r, inF, x, down, t, false);
       gemmNaive(false, true, N, outF, r, t, up, want, false);
       const bias = randomArray(outF, rng);
@@ -129,6 +143,8 @@ describe('the low-rank kernel', () => {
     const relu = (t: Tensor): number[] => [...t.data].map((v) => Math.max(0, v));
     expectClose(noGrad(() => layer.forwardRelu(x)).data, Float32Array.from(relu(composed)), 1e-5, 1e-6);
     expectClose(layer.forwardRelu(x).data, Float32Array.from(relu(composed)), 1e-5, 1e-6);
-    expect(() => lowRankOp(x, layer.up, layer.down, null)).toThrow(/lowRankLinear: input \[4, 30\], down \[20, 6\] and up \[6, 30\] do not chain/);
+    expect(() => lowRankOp(x, layer.up, layer.down, null)).toThrow(
+      /lowRankLinear: input \[4, 30\], down \[20, 6\] and up \[6, 30\] do not chain/,
+    );
   });
 });

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { alternatingTimings, alternatingTimingsAsync, forwardMedians } from '../src/compress/measure.js';
 import { compareLatency } from '../src/compress/latency.js';
+import { alternatingTimings, alternatingTimingsAsync, forwardMedians } from '../src/compress/measure.js';
 import { Module } from '../src/nn/module.js';
 import { Tensor } from '../src/tensor/tensor.js';
 
 /** A model that records each forward pass (its name and batch size) in a shared log, taking `spin` ms each. */
 class Recorder extends Module {
-  constructor(readonly label: string, readonly log: string[], readonly spin = 0) {
+  constructor(
+    readonly label: string,
+    readonly log: string[],
+    readonly spin = 0,
+  ) {
     super();
   }
 
@@ -32,20 +36,31 @@ describe('the timing protocol', () => {
 
   it('with wholeSet, a round runs every batch of x through each model', () => {
     const log: string[] = [];
-    forwardMedians([new Recorder('m', log)], Tensor.zeros([10, 3]), { batchSize: 4, wholeSet: true }, { minRounds: 1, minSeconds: 0, warmUpSeconds: 0 });
+    forwardMedians(
+      [new Recorder('m', log)],
+      Tensor.zeros([10, 3]),
+      { batchSize: 4, wholeSet: true },
+      { minRounds: 1, minSeconds: 0, warmUpSeconds: 0 },
+    );
     expect(log).toEqual(['m4', 'm4', 'm2', 'm4', 'm4', 'm2']);
   });
 
   it('warms up for warmUpSeconds before it times, still alternating', () => {
     const log: string[] = [];
-    forwardMedians([new Recorder('a', log), new Recorder('b', log)], Tensor.zeros([8, 3]), { batchSize: 1 }, { minRounds: 3, minSeconds: 0, warmUpSeconds: 0.01 });
+    forwardMedians(
+      [new Recorder('a', log), new Recorder('b', log)],
+      Tensor.zeros([8, 3]),
+      { batchSize: 1 },
+      { minRounds: 3, minSeconds: 0, warmUpSeconds: 0.01 },
+    );
     expect(log.length).toBeGreaterThan(8); // more than one warm-up round and 3 timed ones
     expect(log.every((e, i) => e === (i % 2 ? 'b1' : 'a1'))).toBe(true);
   });
 
   it('medians tell a slow contender from a fast one, and the ratio is taken between them', () => {
     const log: string[] = [];
-    const slow = new Recorder('slow', log, 2), fast = new Recorder('fast', log, 0.2);
+    const slow = new Recorder('slow', log, 2),
+      fast = new Recorder('fast', log, 0.2);
     const c = compareLatency(slow, fast, Tensor.zeros([4, 3]), { batchSize: 1 });
     expect(c.base).toBeGreaterThan(c.model);
     expect(c.speedUp).toBe(c.base / c.model);
@@ -68,7 +83,12 @@ describe('the timing protocol', () => {
       await new Promise((resolve) => setTimeout(resolve, 1));
       log.push(`${name} end`);
     };
-    const [a, b] = await alternatingTimingsAsync([() => slow('a'), () => slow('b')], { minRounds: 2, maxRounds: 2, minSeconds: 0, warmUpSeconds: 0 });
+    const [a, b] = await alternatingTimingsAsync([() => slow('a'), () => slow('b')], {
+      minRounds: 2,
+      maxRounds: 2,
+      minSeconds: 0,
+      warmUpSeconds: 0,
+    });
     expect(log).toEqual(Array.from({ length: 3 }, () => ['a start', 'a end', 'b start', 'b end']).flat()); // one warm-up round, two timed
     expect(a.rounds).toBe(2);
     expect(b.median).toBeGreaterThanOrEqual(0.0009);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { activationStats, neuronScores, removeNeurons } from '../src/compress/neurons.js';
-import { Linear } from '../src/nn/layers.js';
+import type { Linear } from '../src/nn/layers.js';
 import { MLP } from '../src/nn/models.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { linear } from '../src/tensor/ops/matmul.js';
@@ -35,10 +35,14 @@ describe('neuron (activation) pruning', () => {
     const stats = activationStats(net, new Tensor(images, [50, 12]), 7); // odd batch size: the last batch is partial
     const h1 = noGrad(() => linear(new Tensor(images, [50, 12]), (net.layers[0] as Linear).weight, (net.layers[0] as Linear).bias));
     for (const j of [0, 5, 15]) {
-      let sum = 0, on = 0;
+      let sum = 0,
+        on = 0;
       for (let n = 0; n < 50; n++) {
         const v = h1.data[n * 16 + j];
-        if (v > 0) { sum += v; on++; }
+        if (v > 0) {
+          sum += v;
+          on++;
+        }
       }
       expect(stats.mean[0][j]).toBeCloseTo(sum / 50, 5);
       expect(stats.activeFraction[0][j]).toBeCloseTo(on / 50, 6);

@@ -1,16 +1,16 @@
-import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadWeights, saveModel } from '../src/node/files.js';
 import { Conv2d, Flatten, Linear, ReLU, Sequential } from '../src/nn/layers.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/nn/safetensors.js';
-import { Rng } from '../src/tensor/random.js';
+import { loadWeights, saveModel } from '../src/node/files.js';
 import { conv2d, maxPool2d } from '../src/tensor/ops/conv.js';
 import { relu } from '../src/tensor/ops/elementwise.js';
 import { linear } from '../src/tensor/ops/matmul.js';
 import { sum } from '../src/tensor/ops/reduce.js';
 import { flatten } from '../src/tensor/ops/view.js';
+import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose, tempDir } from './helpers.js';
 
@@ -21,10 +21,22 @@ describe('modules', () => {
     const mlp = new MLP([784, 512, 256, 128, 10], new Rng(0));
     expect(mlp.numParameters()).toBe(567434);
     expect(mlp.namedParameters().map(([n]) => n)).toEqual([
-      'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias', 'fc4.weight', 'fc4.bias',
+      'fc1.weight',
+      'fc1.bias',
+      'fc2.weight',
+      'fc2.bias',
+      'fc3.weight',
+      'fc3.bias',
+      'fc4.weight',
+      'fc4.bias',
     ]);
     expect(new TeacherNet(new Rng(0)).namedParameters().map(([n]) => n)).toEqual([
-      'conv1.weight', 'conv1.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias',
+      'conv1.weight',
+      'conv1.bias',
+      'fc1.weight',
+      'fc1.bias',
+      'fc2.weight',
+      'fc2.bias',
     ]);
   });
 
@@ -120,16 +132,36 @@ describe('safetensors', () => {
     const good = encodeSafetensors(new TeacherNet(new Rng(1)).stateDict());
     const cases: [string, Uint8Array, RegExp][] = [
       ['short', good.subarray(0, 5), /too short/],
-      ['bad-length', (() => { const b = good.slice(); new DataView(b.buffer).setBigUint64(0, 1n << 40n, true); return b; })(), /header length \d+ exceeds the file/],
-      ['not-json', (() => { const b = good.slice(); b[8] = 0x41; return b; })(), /header is not JSON/],
+      [
+        'bad-length',
+        (() => {
+          const b = good.slice();
+          new DataView(b.buffer).setBigUint64(0, 1n << 40n, true);
+          return b;
+        })(),
+        /header length \d+ exceeds the file/,
+      ],
+      [
+        'not-json',
+        (() => {
+          const b = good.slice();
+          b[8] = 0x41;
+          return b;
+        })(),
+        /header is not JSON/,
+      ],
       ['truncated', good.subarray(0, good.length - 10), /lies outside the \d+ data bytes/],
     ];
     for (const [name, bytes, message] of cases) {
       const path = join(dir, `${name}.safetensors`);
       writeFileSync(path, bytes);
-      await expect(loadWeights(new TeacherNet(), path)).rejects.toThrow(new RegExp(`${name}\\.safetensors: not a valid safetensors file: .*${message.source}`));
+      await expect(loadWeights(new TeacherNet(), path)).rejects.toThrow(
+        new RegExp(`${name}\\.safetensors: not a valid safetensors file: .*${message.source}`),
+      );
     }
-    await expect(loadWeights(new TeacherNet(), join(dir, 'nope.safetensors'))).rejects.toThrow(/nope\.safetensors: cannot read safetensors file \(ENOENT\)/);
+    await expect(loadWeights(new TeacherNet(), join(dir, 'nope.safetensors'))).rejects.toThrow(
+      /nope\.safetensors: cannot read safetensors file \(ENOENT\)/,
+    );
   });
 
   it('hostile headers: prototype-named dtypes, a missing data_offsets, non-string metadata, and NaN weights are refused by name', () => {
@@ -141,7 +173,9 @@ describe('safetensors', () => {
       return out;
     };
     for (const dtype of ['constructor', '__proto__', 'toString']) {
-      expect(() => decodeSafetensors(header({ w: { dtype, shape: [2], data_offsets: [0, 8] } }), 'f')).toThrow(new RegExp(`f: .*tensor 'w' has unsupported dtype "${dtype}"`));
+      expect(() => decodeSafetensors(header({ w: { dtype, shape: [2], data_offsets: [0, 8] } }), 'f')).toThrow(
+        new RegExp(`f: .*tensor 'w' has unsupported dtype "${dtype}"`),
+      );
     }
     expect(() => decodeSafetensors(header({ w: { dtype: 'F32', shape: [2] } }), 'f')).toThrow(/f: .*tensor 'w' has no data_offsets/);
     expect(() => decodeSafetensors(header({ w: 7 }), 'f')).toThrow(/f: .*tensor 'w' is described by 7, not an object/);
@@ -166,7 +200,9 @@ describe('safetensors', () => {
     state.get('fc1.weight')!.data[4] = NaN;
     const path = join(dir, 'nan.safetensors');
     writeFileSync(path, encodeSafetensors(state));
-    await expect(loadWeights(new MLP([3, 2]), path)).rejects.toThrow(/nan\.safetensors: tensor 'fc1.weight' holds NaN at index 4; a model's weights must be finite/);
+    await expect(loadWeights(new MLP([3, 2]), path)).rejects.toThrow(
+      /nan\.safetensors: tensor 'fc1.weight' holds NaN at index 4; a model's weights must be finite/,
+    );
   });
 
   it('a file missing a tensor, or holding the wrong dtype, is refused by name', async () => {
@@ -188,7 +224,9 @@ describe('TeacherNet pools before its ReLU, fused with the convolution', () => {
     const net = new TeacherNet(new Rng(3));
     const x = Tensor.uniform([3, 1, 28, 28], -1, 1, new Rng(4));
     const notebookOrder = (): Tensor => {
-      const c = net.conv1 as Conv2d, f1 = net.fc1 as Linear, f2 = net.fc2 as Linear;
+      const c = net.conv1 as Conv2d,
+        f1 = net.fc1 as Linear,
+        f2 = net.fc2 as Linear;
       const h = maxPool2d(relu(conv2d(x, c.weight, c.bias)), { kernelSize: 5 });
       return linear(relu(linear(flatten(h, 1), f1.weight, f1.bias)), f2.weight, f2.bias);
     };
@@ -201,6 +239,8 @@ describe('TeacherNet pools before its ReLU, fused with the convolution', () => {
     const ours = run(() => net.forward(x));
     const theirs = run(notebookOrder);
     // Close, not bit-equal: the fused conv + pool sums the weight gradient in another order.
-    ours.forEach((a, i) => expectClose(a, theirs[i], 1e-4, 1e-5));
+    ours.forEach((a, i) => {
+      expectClose(a, theirs[i], 1e-4, 1e-5);
+    });
   });
 });

@@ -1,23 +1,23 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
 import { toSparse } from '../src/compress/csr.js';
 import { FactorizedLinear } from '../src/compress/low-rank.js';
-import { removeNeurons, neuronScores, activationStats } from '../src/compress/neurons.js';
+import { activationStats, neuronScores, removeNeurons } from '../src/compress/neurons.js';
 import { Pruner } from '../src/compress/prune.js';
-import { loadMnistData } from '../src/node/mnist.js';
+import { quantizeDynamic } from '../src/compress/quantize.js';
 import { exportOnnx } from '../src/interop/onnx.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../src/nn/layers.js';
 import { LeNet5, LeNet300100, MLP, TeacherNet } from '../src/nn/models.js';
 import { Module } from '../src/nn/module.js';
+import { saveModel } from '../src/node/files.js';
+import { loadMnistData } from '../src/node/mnist.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
-import { Tensor } from '../src/tensor/tensor.js';
-import { quantizeDynamic } from '../src/compress/quantize.js';
+import type { Tensor } from '../src/tensor/tensor.js';
 import { trainClassifier } from '../src/train/classifier.js';
-import { saveModel } from '../src/node/files.js';
 import { tempDir } from './helpers.js';
 import { runCli } from './run-cli.js';
 
@@ -39,7 +39,8 @@ async function expectSameAsOnnx(model: Module, label: string): Promise<void> {
   const want = noGrad(() => model.eval().forward(x)).data;
   const got = await runOnnx(await exportOnnx(model), x);
   expect(got.length, label).toBe(want.length);
-  // Relative to the logits' scale (max |logit|): the two runtimes sum in different orders, so a logit near 0 has no relative accuracy of its own.
+  // Relative to the logits' scale (max |logit|): the two runtimes sum in different orders, so a logit near 0 has no relative accuracy of
+  // its own.
   const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const worst = want.reduce((m, v, i) => Math.max(m, Math.abs(got[i] - v)), 0) / scale;
   expect(scale, label).toBeGreaterThan(0);
@@ -53,13 +54,13 @@ function prunedTo(sparsity: number, net: MLP): MLP {
 }
 
 describe('ONNX export, run by onnxruntime-node', () => {
-  it('SimpleNet, the distillation student and the teacher CNN give slimtensor\'s logits', async () => {
+  it("SimpleNet, the distillation student and the teacher CNN give slimtensor's logits", async () => {
     await expectSameAsOnnx(new MLP([784, 512, 256, 128, 10], new Rng(1)), 'SimpleNet');
     await expectSameAsOnnx(new MLP([784, 128, 10], new Rng(2)), 'student');
     await expectSameAsOnnx(new TeacherNet(new Rng(3)), 'teacher');
   });
 
-  it('the two LeNets of Deep Compression give slimtensor\'s logits', async () => {
+  it("the two LeNets of Deep Compression give slimtensor's logits", async () => {
     await expectSameAsOnnx(new LeNet300100(new Rng(4)), 'LeNet-300-100');
     await expectSameAsOnnx(new LeNet5(new Rng(5)), 'LeNet-5');
   });
@@ -99,7 +100,9 @@ describe('ONNX export, run by onnxruntime-node', () => {
       expect(t.dims!.map(Number)).toEqual(layer.weight.shape);
       expect(t.indices!.dataType).toBe(onnxProto.onnx.TensorProto.DataType.INT64);
       const rebuilt = new Float32Array(layer.weight.size);
-      positions.forEach((p, k) => { rebuilt[Number(p)] = values[k]; });
+      positions.forEach((p, k) => {
+        rebuilt[Number(p)] = values[k];
+      });
       expect(rebuilt).toEqual(layer.weight.data);
       expect([...positions].every((p, k) => k === 0 || p > positions[k - 1])).toBe(true);
     }
@@ -109,11 +112,18 @@ describe('ONNX export, run by onnxruntime-node', () => {
 
   it('a Sequential of every plain layer kind, with stride and padding', async () => {
     const rng = new Rng(7);
-    const seq = new Sequential(new Conv2d(1, 4, 3, { rng, stride: 2, padding: 1 }), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(4 * 7 * 7, 10, { rng }));
+    const seq = new Sequential(
+      new Conv2d(1, 4, 3, { rng, stride: 2, padding: 1 }),
+      new ReLU(),
+      new MaxPool2d(2),
+      new Flatten(),
+      new Linear(4 * 7 * 7, 10, { rng }),
+    );
     await expectSameAsOnnx(seq, 'sequential');
   });
 
-  it('int8 Linear layers (7-bit activations, per tensor and per channel) give slimtensor\'s outputs; a trained int8 SimpleNet agrees on the whole test set', async () => {
+  it("int8 Linear layers (7-bit activations, per tensor and per channel) give slimtensor's outputs; a trained int8 SimpleNet agrees on " +
+    'the whole test set', async () => {
     await expectSameAsOnnx(quantizeDynamic(new MLP([784, 64, 32, 10], new Rng(9))), 'int8 per tensor');
     await expectSameAsOnnx(quantizeDynamic(new MLP([784, 64, 32, 10], new Rng(9)), { perChannel: true }), 'int8 per channel');
     const full = await loadMnistData({ trainLimit: 3000 });
@@ -122,13 +132,17 @@ describe('ONNX export, run by onnxruntime-node', () => {
     const int8 = quantizeDynamic(net);
     const a = noGrad(() => int8.forward(full.testSet.x)).data;
     const b = await runOnnx(await exportOnnx(int8), full.testSet.x);
-    const argmax = (v: Float32Array, i: number): number => { let best = 0; for (let c = 1; c < 10; c++) if (v[i * 10 + c] > v[i * 10 + best]) best = c; return best; };
+    const argmax = (v: Float32Array, i: number): number => {
+      let best = 0;
+      for (let c = 1; c < 10; c++) if (v[i * 10 + c] > v[i * 10 + best]) best = c;
+      return best;
+    };
     let agree = 0;
     for (let i = 0; i < full.test.count; i++) if (argmax(a, i) === argmax(b, i)) agree++;
     expect(agree / full.test.count).toBeGreaterThanOrEqual(0.999);
   }, 120_000);
 
-  it('int8 with 8-bit activations goes through ONNX\'s DynamicQuantizeLinear, within its quantization error', async () => {
+  it("int8 with 8-bit activations goes through ONNX's DynamicQuantizeLinear, within its quantization error", async () => {
     const layer = new Linear(784, 32, { rng: new Rng(11) });
     const q = quantizeDynamic(new Sequential(new Flatten(), layer), { reduceRange: false });
     const ours = noGrad(() => q.forward(x)).data;
@@ -142,11 +156,22 @@ describe('ONNX export, run by onnxruntime-node', () => {
     }
   });
 
-  it('the int8 teacher (int8 Conv2d and Linear), per tensor and per channel, gives slimtensor\'s logits', async () => {
+  it("the int8 teacher (int8 Conv2d and Linear), per tensor and per channel, gives slimtensor's logits", async () => {
     await expectSameAsOnnx(quantizeDynamic(new TeacherNet(new Rng(8)), { conv: true }), 'int8 teacher');
     await expectSameAsOnnx(quantizeDynamic(new TeacherNet(new Rng(8)), { conv: true, perChannel: true }), 'int8 teacher per channel');
     const rng = new Rng(15);
-    await expectSameAsOnnx(quantizeDynamic(new Sequential(new Conv2d(1, 4, 3, { rng, stride: 2, padding: 1 }), new ReLU(), new Flatten(), new Linear(4 * 14 * 14, 10, { rng })), { conv: true }), 'int8 conv, stride and padding');
+    await expectSameAsOnnx(
+      quantizeDynamic(
+        new Sequential(
+          new Conv2d(1, 4, 3, { rng, stride: 2, padding: 1 }),
+          new ReLU(),
+          new Flatten(),
+          new Linear(4 * 14 * 14, 10, { rng }),
+        ),
+        { conv: true },
+      ),
+      'int8 conv, stride and padding',
+    );
   });
 
   it('a layer without an ONNX form is refused by name, never written approximately', async () => {
@@ -160,42 +185,50 @@ describe('ONNX export, run by onnxruntime-node', () => {
     await expect(exportOnnx(new Custom(new Linear(2, 2), new Identity()))).rejects.toThrow(/exportOnnx: layer '1' is a Identity/);
   });
 
-  it('slimtensor export writes any saved model (dense or compressed, MLP or teacher) as ONNX that onnxruntime runs as slimtensor does', async () => {
-    const dir = tempDir('export');
-    const factorized = new MLP([784, 48, 24, 10], new Rng(12));
-    factorized.setLayer(1, FactorizedLinear.fromLinear(factorized.layers[1] as Linear, { rank: 6 }));
-    const models: [string, Module][] = [
-      ['dense', new MLP([784, 48, 24, 10], new Rng(12))],
-      ['sparse', toSparse(prunedTo(0.8, new MLP([784, 48, 24, 10], new Rng(12))))],
-      ['int8', quantizeDynamic(new MLP([784, 48, 24, 10], new Rng(12)), { perChannel: true })],
-      ['factorized', factorized],
-      ['narrow', new MLP([784, 17, 5, 10], new Rng(13))],
-      ['teacher', new TeacherNet(new Rng(14))],
-    ];
-    for (const [name, model] of models) {
-      const file = join(dir, `${name}.safetensors`);
-      await saveModel(model, file);
-      const r = await runCli(['export', '--model', file, '--out', join(dir, `${name}.onnx`)]);
-      expect(r.code, r.err).toBe(0);
-      expect(r.out).toMatch(new RegExp(`wrote .*${name}\\.onnx: (MLP|TeacherNet), \\d+ bytes`));
-      const want = noGrad(() => (model.eval().forward(x))).data;
-      const got = await runOnnx(readFileSync(join(dir, `${name}.onnx`)), x);
-      const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      expect(want.reduce((m, v, i) => Math.max(m, Math.abs(got[i] - v)), 0) / scale, name).toBeLessThan(1e-5);
-    }
-    // --all: every model of a folder, each beside its safetensors.
-    const sparseFile = join(dir, 'sparse-initializer.onnx');
-    expect((await runCli(['export', '--model', join(dir, 'sparse.safetensors'), '--out', sparseFile, '--sparse'])).code).toBe(0);
-    expect(readFileSync(sparseFile).length).toBeLessThan(readFileSync(join(dir, 'sparse.onnx')).length);
-    const all = await runCli(['export', '--all', dir]);
-    expect(all.code, all.err).toBe(0);
-    for (const [name] of models) expect(all.out).toContain(`${name}.onnx`);
-    expect((await runCli(['export', '--all', join(dir, 'none')])).err).toMatch(/--all .*none: no such folder/);
-    expect((await runCli(['export', '--model', join(dir, 'nope.safetensors'), '--out', join(dir, 'x.onnx')])).err).toMatch(/--model .*nope\.safetensors: no such file/);
-    expect((await runCli(['export', '--model', join(dir, 'dense.safetensors'), '--out', join(dir, 'x.txt')])).err).toMatch(/--out must name a \.onnx file/);
-    await saveModel(new Sequential(new Linear(2, 2)), join(dir, 'odd.safetensors'));
-    await expect(runCli(['export', '--model', join(dir, 'odd.safetensors'), '--out', join(dir, 'odd.onnx')])).rejects.toThrow(/odd\.safetensors: neither a teacher CNN/);
-    expect(existsSync(join(dir, 'odd.onnx'))).toBe(false);
-  });
+  it(
+    'slimtensor export writes any saved model (dense or compressed, MLP or teacher) as ONNX that onnxruntime runs as slimtensor ' + 'does',
+    async () => {
+      const dir = tempDir('export');
+      const factorized = new MLP([784, 48, 24, 10], new Rng(12));
+      factorized.setLayer(1, FactorizedLinear.fromLinear(factorized.layers[1] as Linear, { rank: 6 }));
+      const models: [string, Module][] = [
+        ['dense', new MLP([784, 48, 24, 10], new Rng(12))],
+        ['sparse', toSparse(prunedTo(0.8, new MLP([784, 48, 24, 10], new Rng(12))))],
+        ['int8', quantizeDynamic(new MLP([784, 48, 24, 10], new Rng(12)), { perChannel: true })],
+        ['factorized', factorized],
+        ['narrow', new MLP([784, 17, 5, 10], new Rng(13))],
+        ['teacher', new TeacherNet(new Rng(14))],
+      ];
+      for (const [name, model] of models) {
+        const file = join(dir, `${name}.safetensors`);
+        await saveModel(model, file);
+        const r = await runCli(['export', '--model', file, '--out', join(dir, `${name}.onnx`)]);
+        expect(r.code, r.err).toBe(0);
+        expect(r.out).toMatch(new RegExp(`wrote .*${name}\\.onnx: (MLP|TeacherNet), \\d+ bytes`));
+        const want = noGrad(() => model.eval().forward(x)).data;
+        const got = await runOnnx(readFileSync(join(dir, `${name}.onnx`)), x);
+        const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        expect(want.reduce((m, v, i) => Math.max(m, Math.abs(got[i] - v)), 0) / scale, name).toBeLessThan(1e-5);
+      }
+      // --all: every model of a folder, each beside its safetensors.
+      const sparseFile = join(dir, 'sparse-initializer.onnx');
+      expect((await runCli(['export', '--model', join(dir, 'sparse.safetensors'), '--out', sparseFile, '--sparse'])).code).toBe(0);
+      expect(readFileSync(sparseFile).length).toBeLessThan(readFileSync(join(dir, 'sparse.onnx')).length);
+      const all = await runCli(['export', '--all', dir]);
+      expect(all.code, all.err).toBe(0);
+      for (const [name] of models) expect(all.out).toContain(`${name}.onnx`);
+      expect((await runCli(['export', '--all', join(dir, 'none')])).err).toMatch(/--all .*none: no such folder/);
+      expect((await runCli(['export', '--model', join(dir, 'nope.safetensors'), '--out', join(dir, 'x.onnx')])).err).toMatch(
+        /--model .*nope\.safetensors: no such file/,
+      );
+      expect((await runCli(['export', '--model', join(dir, 'dense.safetensors'), '--out', join(dir, 'x.txt')])).err).toMatch(
+        /--out must name a \.onnx file/,
+      );
+      await saveModel(new Sequential(new Linear(2, 2)), join(dir, 'odd.safetensors'));
+      await expect(runCli(['export', '--model', join(dir, 'odd.safetensors'), '--out', join(dir, 'odd.onnx')])).rejects.toThrow(
+        /odd\.safetensors: neither a teacher CNN/,
+      );
+      expect(existsSync(join(dir, 'odd.onnx'))).toBe(false);
+    },
+  );
 });
-

@@ -30,8 +30,9 @@ describe('Adam', () => {
     // step 2: g = 1.8, m = 0.9·0.2 + 0.1·1.8 = 0.36, v = 0.999·0.004 + 0.001·3.24 = 0.007236
     quadStep(p, [1]);
     opt.step();
-    const m = 0.36, v = 0.007236;
-    const want = 0.9 - (0.1 / (1 - 0.81)) * m / (Math.sqrt(v) / Math.sqrt(1 - 0.999 ** 2) + 1e-8);
+    const m = 0.36,
+      v = 0.007236;
+    const want = 0.9 - ((0.1 / (1 - 0.81)) * m) / (Math.sqrt(v) / Math.sqrt(1 - 0.999 ** 2) + 1e-8);
     expect(p.data[0]).toBeCloseTo(want, 6);
   });
 
@@ -50,7 +51,9 @@ describe('Adam', () => {
     quadStep(a, [1]);
     opt.step();
     expect(b.data[0]).toBe(5);
-    const copy = new Adam([Tensor.from([a.data[0]], [1], { requiresGrad: true }), Tensor.from([5], [1], { requiresGrad: true })], { lr: 0.1 });
+    const copy = new Adam([Tensor.from([a.data[0]], [1], { requiresGrad: true }), Tensor.from([5], [1], { requiresGrad: true })], {
+      lr: 0.1,
+    });
     copy.loadStateDict(opt.stateDict());
     expect(copy.stepCount).toBe(1);
     opt.zeroGrad();

@@ -13,7 +13,8 @@ import { tempDir } from './helpers.js';
 
 const ROOT = resolve(__dirname, '..');
 const bin = (name: string): string => join(ROOT, 'node_modules', '.bin', name);
-const run = (cmd: string, args: string[], cwd: string): string => execFileSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 32 * 2 ** 20, env: { ...process.env, npm_config_update_notifier: 'false' } });
+const run = (cmd: string, args: string[], cwd: string): string =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 32 * 2 ** 20, env: { ...process.env, npm_config_update_notifier: 'false' } });
 
 describe('the packed package', () => {
   let tarball: string;
@@ -23,7 +24,10 @@ describe('the packed package', () => {
   beforeAll(() => {
     const out = tempDir('pack');
     // The build is the one `npm ci` made (prepare); --ignore-scripts packs it as it is.
-    const [info] = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out], ROOT)) as { filename: string; files: { path: string }[] }[];
+    const [info] = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out], ROOT)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     tarball = join(out, info.filename);
     files = info.files.map((f) => f.path);
     project = tempDir('consumer');
@@ -38,15 +42,23 @@ describe('the packed package', () => {
     expect(files).toContain('dist/src/node/index.js');
     expect(files).toContain('dist/wasm/kernels.wasm');
     expect(files).toContain('dist/wasm/kernels-relaxed.wasm');
-    const stray = files.filter((f) => /^(test|bench|scratch|examples|docs|assembly|src)\/|^dist\/bench\/|fixtures|\.map$|\.test\./.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')));
+    const stray = files.filter(
+      (f) =>
+        /^(test|bench|scratch|examples|docs|assembly|src)\/|^dist\/bench\/|fixtures|\.map$|\.test\./.test(f) ||
+        (f.endsWith('.ts') && !f.endsWith('.d.ts')),
+    );
     expect(stray).toEqual([]);
     // Every module shipped is built from a source file that exists (no stale output of a renamed or deleted one).
-    const orphans = files.filter((f) => /^dist\/src\/.*\.js$/.test(f)).filter((f) => !existsSync(join(ROOT, f.replace(/^dist\//, '').replace(/\.js$/, '.ts'))));
+    const orphans = files
+      .filter((f) => /^dist\/src\/.*\.js$/.test(f))
+      .filter((f) => !existsSync(join(ROOT, f.replace(/^dist\//, '').replace(/\.js$/, '.ts'))));
     expect(orphans).toEqual([]);
   });
 
   it('imports from plain JavaScript: trains, prunes, runs as CSR, saves and exports', () => {
-    writeFileSync(join(project, 'use.mjs'), `
+    writeFileSync(
+      join(project, 'use.mjs'),
+      `
       import { SimpleNet, Rng, Tensor, fit, evaluate, Pruner, toSparse, modelToBytes, modelFromBytes, exportOnnx, init } from 'slimtensor';
       import { saveModel, loadModel } from 'slimtensor/node';
       const info = await init();
@@ -61,8 +73,16 @@ describe('the packed package', () => {
       await saveModel(sparse, 'sparse.safetensors');
       const back = await loadModel('sparse.safetensors');
       const onnx = await exportOnnx(sparse);
-      console.log(JSON.stringify({ info, loss: epoch.loss, same: evaluate(back, set) === evaluate(sparse, set), layers: back.namedChildren().map(([, m]) => m.constructor.name), onnx: onnx.length, again: modelFromBytes(modelToBytes(sparse)).numParameters() === sparse.numParameters() }));
-    `);
+      console.log(JSON.stringify({
+        info,
+        loss: epoch.loss,
+        same: evaluate(back, set) === evaluate(sparse, set),
+        layers: back.namedChildren().map(([, m]) => m.constructor.name),
+        onnx: onnx.length,
+        again: modelFromBytes(modelToBytes(sparse)).numParameters() === sparse.numParameters(),
+      }));
+    `,
+    );
     const r = JSON.parse(run(process.execPath, ['use.mjs'], project));
     expect(r.info.name).toBe(process.env.SLIMTENSOR_BACKEND === 'js' ? 'js' : 'wasm');
     expect(Number.isFinite(r.loss)).toBe(true);
@@ -73,7 +93,9 @@ describe('the packed package', () => {
   });
 
   it('type-checks a TypeScript file against the shipped types (strict, no skipLibCheck, no DOM)', () => {
-    writeFileSync(join(project, 'check.ts'), `
+    writeFileSync(
+      join(project, 'check.ts'),
+      `
       import { SimpleNet, Rng, fit, evaluate, quantizeDynamic, compareLatency, type FitEpoch, type Dataset } from 'slimtensor';
       import { Pruner, SparseLinear } from 'slimtensor/compress';
       import { loadMnist, saveModel } from 'slimtensor/node';
@@ -88,11 +110,24 @@ describe('the packed package', () => {
       // @ts-expect-error: fit takes a Dataset, not a number
       fit(net, 3);
       export { log, accuracy, speedUp, pruner, layer };
-    `);
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022'], types: [], strict: true, noEmit: true, skipLibCheck: false },
-      files: ['check.ts'],
-    }));
+    `,
+    );
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          lib: ['ES2022'],
+          types: [],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+        },
+        files: ['check.ts'],
+      }),
+    );
     // Compiled by this repo's TypeScript: the consumer installs nothing but slimtensor.
     expect(() => run(bin('tsc'), ['-p', 'tsconfig.json'], project)).not.toThrow();
   });

@@ -4,7 +4,7 @@ import { FactorizedLinear } from '../src/compress/low-rank.js';
 import { Pruner } from '../src/compress/prune.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
 import { Linear, ReLU, Sequential } from '../src/nn/layers.js';
-import { LeNet5, MLP, SimpleNet, TeacherNet } from '../src/nn/models.js';
+import { LeNet5, type MLP, SimpleNet, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
 import { plan, runPlanned } from '../src/nn/plan.js';
 import { noGrad } from '../src/tensor/autograd.js';
@@ -85,7 +85,9 @@ describe('plan', () => {
     loss(a.forward(images));
     loss(runPlanned(b, images));
     const grads = (m: Module): Float32Array[] => m.parameters().map((p) => p.grad!.data);
-    grads(b).forEach((g, i) => expectClose(g, grads(a)[i], 1e-3, 1e-4));
+    grads(b).forEach((g, i) => {
+      expectClose(g, grads(a)[i], 1e-3, 1e-4);
+    });
   });
 
   it('plans again when a layer is swapped for its compressed twin', () => {

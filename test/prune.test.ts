@@ -14,7 +14,9 @@ describe('magnitude pruning', () => {
     const before = model.parameters().map((p) => Float32Array.from(p.data));
     const pruner = new Pruner(model).pruneByThreshold(0.05);
     const [w1, b1] = model.parameters();
-    w1.data.forEach((v, i) => expect(v).toBe(Math.abs(before[0][i]) < 0.05 ? 0 : before[0][i]));
+    w1.data.forEach((v, i) => {
+      expect(v).toBe(Math.abs(before[0][i]) < 0.05 ? 0 : before[0][i]);
+    });
     expect(b1.data).toEqual(before[1]);
     const s1 = pruner.stats().at(-1)!;
     pruner.pruneByThreshold(0.01); // a lower λ after a higher one prunes nothing more
@@ -36,7 +38,11 @@ describe('magnitude pruning', () => {
     const layerwise = new MLP([100, 50, 20], new Rng(2));
     for (const s of new Pruner(layerwise).pruneToSparsity(0.7).stats()) expect(s.sparsity).toBeCloseTo(0.7, 2);
     const global = new MLP([100, 50, 20], new Rng(2));
-    const all = global.parameters().filter((p) => p.rank === 2).flatMap((p) => [...p.data].map(Math.abs)).sort((a, b) => a - b);
+    const all = global
+      .parameters()
+      .filter((p) => p.rank === 2)
+      .flatMap((p) => [...p.data].map(Math.abs))
+      .sort((a, b) => a - b);
     const stats = new Pruner(global).pruneToSparsity(0.7, { scope: 'global' }).stats();
     expect(stats.at(-1)!.sparsity).toBeCloseTo(0.7, 3);
     const threshold = all[Math.floor(0.7 * all.length) - 1];
@@ -62,7 +68,11 @@ describe('magnitude pruning', () => {
       pruner.apply();
     }
     const masks = pruner.targets.map((t) => t.mask);
-    pruner.targets.forEach((t, k) => t.weight.data.forEach((v, i) => { if (!masks[k][i]) expect(v).toBe(0); }));
+    pruner.targets.forEach((t, k) => {
+      t.weight.data.forEach((v, i) => {
+        if (!masks[k][i]) expect(v).toBe(0);
+      });
+    });
     expect(pruner.stats().at(-1)!.zeros).toBe(zerosBefore);
   });
 

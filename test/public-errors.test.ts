@@ -34,24 +34,52 @@ const SYNC: [string, () => unknown, RegExp][] = [
   ['manualSeed', () => S.manualSeed(Number.POSITIVE_INFINITY), /seed must be a finite number, got Infinity/],
   ['noGrad', () => S.noGrad(nonsense()), /expected a function to run, got 5/],
   ['DataLoader', () => new S.DataLoader(set, { batchSize: 0 }), /batchSize must be a positive integer, got 0/],
-  ['DataLoader', () => new S.DataLoader({ images: new Float32Array(700), labels: [1], count: 1 }), /700 values do not hold 1 examples of shape \[1, 28, 28\]/],
+  [
+    'DataLoader',
+    () => new S.DataLoader({ images: new Float32Array(700), labels: [1], count: 1 }),
+    /700 values do not hold 1 examples of shape \[1, 28, 28\]/,
+  ],
   ['subset', () => S.subset(set, 3, 1), /\[3, 1\) is not a range of the 4 examples/],
   ['fit', () => S.fit(net(), null as never), /expected a dataset .*got null/],
   ['fit', () => S.fit(net(), set, { epochs: -1 }), /epochs must be an integer ≥ 0, got -1/],
   ['fit', () => S.fit(net(), set, { lr: Number.NaN }), /lr must be a positive number, got NaN/],
   ['evaluate', () => S.evaluate(nonsense(), set), /expected a Module, got 5/],
   ['evaluate', () => S.evaluate(net(), { images: new Float32Array(0), labels: [], count: 0 }), /the set is empty/],
-  ['distillationLoss', () => S.distillationLoss(Tensor.zeros([2, 10]), Tensor.zeros([3, 10]), null), /student logits \[2, 10\] and teacher logits \[3, 10\]/],
-  ['distillationLoss', () => S.distillationLoss(Tensor.zeros([2, 10]), Tensor.zeros([2, 10]), null, { temperature: 0 }), /temperature must be a number > 0, got 0/],
-  ['precomputeLogits', () => S.precomputeLogits(new S.TeacherNet(new Rng(0)), { count: 3 } as never), /expected a dataset .*keys \[count\]/],
-  ['teacherRows', () => S.teacherRows(Tensor.zeros([2, 10]), { indices: Int32Array.of(5), size: 1 } as never), /example 5 is not a row of logits \[2, 10\]/],
+  [
+    'distillationLoss',
+    () => S.distillationLoss(Tensor.zeros([2, 10]), Tensor.zeros([3, 10]), null),
+    /student logits \[2, 10\] and teacher logits \[3, 10\]/,
+  ],
+  [
+    'distillationLoss',
+    () => S.distillationLoss(Tensor.zeros([2, 10]), Tensor.zeros([2, 10]), null, { temperature: 0 }),
+    /temperature must be a number > 0, got 0/,
+  ],
+  [
+    'precomputeLogits',
+    () => S.precomputeLogits(new S.TeacherNet(new Rng(0)), { count: 3 } as never),
+    /expected a dataset .*keys \[count\]/,
+  ],
+  [
+    'teacherRows',
+    () => S.teacherRows(Tensor.zeros([2, 10]), { indices: Int32Array.of(5), size: 1 } as never),
+    /example 5 is not a row of logits \[2, 10\]/,
+  ],
   ['Pruner', () => new S.Pruner(new S.ReLU()), /the model has no Linear or Conv2d layers to prune/],
   ['pruneToSparsity', () => new S.Pruner(net()).pruneToSparsity(1.5), /sparsity must lie in \[0, 1\), got 1\.5/],
   ['pruneToSparsity', () => new S.Pruner(net()).pruneToSparsity(-0.1), /sparsity must lie in \[0, 1\), got -0\.1/],
   ['pruneByThreshold', () => new S.Pruner(net()).pruneByThreshold(Number.NaN), /λ must be a number ≥ 0, got NaN/],
   ['pruneLayersTo', () => new S.Pruner(net()).pruneLayersTo({ fc9: 0.5 }), /there is no layer 'fc9'/],
-  ['pruneWithRetraining', () => S.pruneWithRetraining(net(), set, { final: { fc1: 1 } }), /the sparsity of fc1 must lie in \[0, 1\), got 1/],
-  ['polynomialSparsity', () => S.polynomialSparsity(1, { final: 1.2, begin: 0, end: 10 }), /sparsities must lie in \[0, 1\), got initial 0 and final 1\.2/],
+  [
+    'pruneWithRetraining',
+    () => S.pruneWithRetraining(net(), set, { final: { fc1: 1 } }),
+    /the sparsity of fc1 must lie in \[0, 1\), got 1/,
+  ],
+  [
+    'polynomialSparsity',
+    () => S.polynomialSparsity(1, { final: 1.2, begin: 0, end: 10 }),
+    /sparsities must lie in \[0, 1\), got initial 0 and final 1\.2/,
+  ],
   ['toSparse', () => S.toSparse(new S.ReLU()), /a ReLU has no Linear layer to store as CSR/],
   ['toSparse', () => S.toSparse(net(), { minSparsity: 2 }), /minSparsity must lie in \[0, 1\], got 2/],
   ['CsrMatrix.fromDense', () => S.CsrMatrix.fromDense(new Float32Array(5), 2, 2), /5 values do not fill \[2, 2\]/],
@@ -60,8 +88,16 @@ const SYNC: [string, () => unknown, RegExp][] = [
   ['removeNeurons', () => S.removeNeurons(net(), nonsense(), 0.1), /scores must be one Float32Array per hidden layer .*got 5/],
   ['neuronScores', () => S.neuronScores(net(), 'mean'), /score 'mean' needs activation statistics/],
   ['svd', () => S.svd(new Float32Array(5), 2, 2), /5 values do not fill \[2, 2\]/],
-  ['FactorizedLinear.fromLinear', () => S.FactorizedLinear.fromLinear(new S.Linear(4, 4), { energy: 2 }), /energy must lie in \(0, 1\], got 2/],
-  ['FactorizedLinear.fromLinear', () => S.FactorizedLinear.fromLinear(new S.ReLU() as never, { rank: 2 }), /expected a dense Linear, got ReLU/],
+  [
+    'FactorizedLinear.fromLinear',
+    () => S.FactorizedLinear.fromLinear(new S.Linear(4, 4), { energy: 2 }),
+    /energy must lie in \(0, 1\], got 2/,
+  ],
+  [
+    'FactorizedLinear.fromLinear',
+    () => S.FactorizedLinear.fromLinear(new S.ReLU() as never, { rank: 2 }),
+    /expected a dense Linear, got ReLU/,
+  ],
   ['FactorizedLinear', () => S.FactorizedLinear.fromLinear(new S.Linear(4, 4), { rank: 9 }), /rank must be an integer in \[1, 4\] .*got 9/],
   ['breakEvenRank', () => S.breakEvenRank(0, 4), /sizes must be positive integers, got 0 × 4/],
   ['matrixChainOrder', () => S.matrixChainOrder([2]), /needs at least two positive integer sizes, got \[2\]/],
@@ -69,7 +105,11 @@ const SYNC: [string, () => unknown, RegExp][] = [
   ['SharedWeights', () => new S.SharedWeights(net(), () => 0), /bits of layer fc1 must be an integer in \[1, 16\], got 0/],
   ['encodeSafetensors', () => S.encodeSafetensors(nonsense()), /expected a state dict .*got 5/],
   ['modelToBytes', () => S.modelToBytes(nonsense()), /expected a Module, got 5/],
-  ['modelFromBytes', () => S.modelFromBytes(new TextEncoder().encode('hello, not a model')), /not a valid safetensors file: header length \d+ exceeds the file \(18 bytes\)/],
+  [
+    'modelFromBytes',
+    () => S.modelFromBytes(new TextEncoder().encode('hello, not a model')),
+    /not a valid safetensors file: header length \d+ exceeds the file \(18 bytes\)/,
+  ],
   ['modelFromBytes', () => S.modelFromBytes(nonsense()), /expected the bytes of a model as a Uint8Array, got 5/],
   ['decodeDeepCompressed', () => S.decodeDeepCompressed(new Uint8Array(3)), /not a valid safetensors file: 3 bytes is too short/],
   ['modelLatency', () => S.modelLatency(net(), Tensor.zeros([0, 784])), /at least one row, got shape \[0, 784\]/],
@@ -106,7 +146,10 @@ describe('bad input to the public entry points', () => {
 
   it.each(ASYNC)('%s (async): %s', async (name, call, says) => {
     const dir = tempDir('bad-input');
-    const thrown = await call(dir).then(() => null, (e: unknown) => e);
+    const thrown = await call(dir).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(thrown, `${name} accepted it`).toBeInstanceOf(Error);
     expect((thrown as Error).constructor).toBe(Error);
     expect((thrown as Error).message.startsWith(`${name}: `), (thrown as Error).message).toBe(true);

@@ -1,10 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAnyModel } from '../src/node/files.js';
-import { loadWeights } from '../src/node/files.js';
 import { TeacherNet } from '../src/nn/models.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/nn/safetensors.js';
+import { loadAnyModel, loadWeights } from '../src/node/files.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { tempDir } from './helpers.js';
@@ -20,7 +19,7 @@ const record = JSON.parse(readFileSync(join(FIXTURES, 'checkpoints.json'), 'utf8
 const input = new Tensor(Float32Array.from(record.input.data), record.input.shape);
 
 describe('PyTorch checkpoints in', () => {
-  it('loadWeights reads the PyTorch teacher\'s state_dict, names as PyTorch gives them, and computes PyTorch\'s outputs', async () => {
+  it("loadWeights reads the PyTorch teacher's state_dict, names as PyTorch gives them, and computes PyTorch's outputs", async () => {
     const f = record.models.teacher;
     const teacher = new TeacherNet();
     const metadata = await loadWeights(teacher, join(FIXTURES, f.file));
@@ -40,6 +39,8 @@ describe('PyTorch checkpoints in', () => {
     state.set('conv1.num_batches_tracked', { dtype: 'I32', shape: [], data: Int32Array.of(0) });
     const path = join(tempDir('pt'), 'edited.safetensors');
     writeFileSync(path, encodeSafetensors(state));
-    await expect(loadWeights(new TeacherNet(), path)).rejects.toThrow(/edited\.safetensors: loadStateDict: missing tensor 'fc2\.bias'; unexpected tensor 'conv1\.num_batches_tracked'/);
+    await expect(loadWeights(new TeacherNet(), path)).rejects.toThrow(
+      /edited\.safetensors: loadStateDict: missing tensor 'fc2\.bias'; unexpected tensor 'conv1\.num_batches_tracked'/,
+    );
   });
 });

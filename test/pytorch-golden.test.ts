@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { QuantizedLinear } from '../src/compress/int8-layers.js';
 import { Conv2d, Linear } from '../src/nn/layers.js';
 import { Adam } from '../src/optim/adam.js';
+import { noGrad } from '../src/tensor/autograd.js';
 import { activationQuant } from '../src/tensor/kernels/quantize.js';
 import { conv2d, maxPool2d } from '../src/tensor/ops/conv.js';
 import { div, mul, relu } from '../src/tensor/ops/elementwise.js';
@@ -12,7 +13,6 @@ import { linear, linearRelu } from '../src/tensor/ops/matmul.js';
 import { max, sum } from '../src/tensor/ops/reduce.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { noGrad } from '../src/tensor/autograd.js';
 
 /**
  * slimtensor held to PyTorch 1.13: the values in fixtures/pytorch/golden.json were made by
@@ -56,15 +56,19 @@ describe('as PyTorch 1.13 (golden values from test/fixtures/pytorch)', () => {
     expectGolden(b.grad!, f.dbias, 'dbias');
   });
 
-  it('relu: negatives become 0, a NaN stays NaN, −0 stays −0; the gradient is cut where the output is ≤ 0 (a NaN passes it), bit for bit', () => {
-    const f = golden.relu;
-    const x = tensor(f.x, true);
-    const y = relu(x);
-    expect([...y.data].map(String)).toEqual([...values(f.y)].map(String));
-    expect([...y.data].map((v) => (Object.is(v, -0) ? -1 : 1))).toEqual(f.signs);
-    y.backward(Tensor.from([1, 2, 3, 4, 5, 6, 7], [7]));
-    expect([...x.grad!.data]).toEqual([...values(f.dx)]);
-  });
+  it(
+    'relu: negatives become 0, a NaN stays NaN, −0 stays −0; the gradient is cut where the output is ≤ 0 (a NaN passes it), bit for ' +
+      'bit',
+    () => {
+      const f = golden.relu;
+      const x = tensor(f.x, true);
+      const y = relu(x);
+      expect([...y.data].map(String)).toEqual([...values(f.y)].map(String));
+      expect([...y.data].map((v) => (Object.is(v, -0) ? -1 : 1))).toEqual(f.signs);
+      y.backward(Tensor.from([1, 2, 3, 4, 5, 6, 7], [7]));
+      expect([...x.grad!.data]).toEqual([...values(f.dx)]);
+    },
+  );
 
   it('linearRelu (bias and ReLU fused into the product) gives relu(F.linear) and its three gradients', () => {
     const f = golden.linearRelu;
@@ -131,7 +135,11 @@ describe('as PyTorch 1.13 (golden values from test/fixtures/pytorch)', () => {
     for (const key of ['klDivT1', 'klDivT4']) {
       const f = golden[key];
       const s = tensor(f.student, true);
-      const loss = klDiv(logSoftmax(div(s, f.temperature), 1), noGrad(() => softmax(div(tensor(f.teacher), f.temperature), 1)), 'batchmean');
+      const loss = klDiv(
+        logSoftmax(div(s, f.temperature), 1),
+        noGrad(() => softmax(div(tensor(f.teacher), f.temperature), 1)),
+        'batchmean',
+      );
       expect(Math.abs(loss.item() - f.loss), key).toBeLessThanOrEqual(1e-5 * f.loss + 1e-7);
       loss.backward();
       expectGolden(s.grad!, f.dstudent, `${key} dstudent`);
@@ -144,24 +152,28 @@ describe('as PyTorch 1.13 (golden values from test/fixtures/pytorch)', () => {
   });
 
   for (const key of ['adam', 'adamWeightDecay']) {
-    it(`Adam (${key === 'adam' ? 'no weight decay' : 'weight decay 0.01'}): four steps, a parameter without a gradient skips one and keeps its own step count`, () => {
-      const f = golden[key];
-      const p1 = new Tensor(Float32Array.from(f.p1), [f.p1.length], { requiresGrad: true });
-      const p2 = new Tensor(Float32Array.from(f.p2), [f.p2.length], { requiresGrad: true });
-      const opt = new Adam([p1, p2], { lr: f.lr, weightDecay: f.weightDecay });
-      for (const [i, step] of (f.steps as { grad1: number[]; grad2: number[] | null; p1: number[]; p2: number[] }[]).entries()) {
-        opt.zeroGrad();
-        p1.grad = new Tensor(Float32Array.from(step.grad1), [f.p1.length]);
-        p2.grad = step.grad2 ? new Tensor(Float32Array.from(step.grad2), [f.p2.length]) : null;
-        opt.step();
-        expectGolden(p1.data, { shape: [f.p1.length], data: step.p1 }, `step ${i + 1} p1`);
-        expectGolden(p2.data, { shape: [f.p2.length], data: step.p2 }, `step ${i + 1} p2`);
-      }
-      expect(opt.parameterSteps()).toEqual(f.stepCounts);
-    });
+    it(
+      `Adam (${key === 'adam' ? 'no weight decay' : 'weight decay 0.01'}): four steps, a parameter without a gradient skips one and ` +
+        `keeps its own step count`,
+      () => {
+        const f = golden[key];
+        const p1 = new Tensor(Float32Array.from(f.p1), [f.p1.length], { requiresGrad: true });
+        const p2 = new Tensor(Float32Array.from(f.p2), [f.p2.length], { requiresGrad: true });
+        const opt = new Adam([p1, p2], { lr: f.lr, weightDecay: f.weightDecay });
+        for (const [i, step] of (f.steps as { grad1: number[]; grad2: number[] | null; p1: number[]; p2: number[] }[]).entries()) {
+          opt.zeroGrad();
+          p1.grad = new Tensor(Float32Array.from(step.grad1), [f.p1.length]);
+          p2.grad = step.grad2 ? new Tensor(Float32Array.from(step.grad2), [f.p2.length]) : null;
+          opt.step();
+          expectGolden(p1.data, { shape: [f.p1.length], data: step.p1 }, `step ${i + 1} p1`);
+          expectGolden(p2.data, { shape: [f.p2.length], data: step.p2 }, `step ${i + 1} p2`);
+        }
+        expect(opt.parameterSteps()).toEqual(f.stepCounts);
+      },
+    );
   }
 
-  it('default init: Kaiming-uniform weights and biases within ±1/√fan_in, with the spread of a uniform (as PyTorch\'s own draw)', () => {
+  it("default init: Kaiming-uniform weights and biases within ±1/√fan_in, with the spread of a uniform (as PyTorch's own draw)", () => {
     const make: Record<string, (rng: Rng) => { weight: Tensor; bias: Tensor | null }> = {
       'Linear(784, 512)': (rng) => new Linear(784, 512, { rng }),
       'Linear(128, 10)': (rng) => new Linear(128, 10, { rng }),
@@ -179,22 +191,33 @@ describe('as PyTorch 1.13 (golden values from test/fixtures/pytorch)', () => {
       const tolerance = (4 * f.weightBound) / Math.sqrt(w.length);
       expect(Math.abs(std - f.weightStd), f.layer).toBeLessThanOrEqual(tolerance);
       expect(Math.abs(mean), f.layer).toBeLessThanOrEqual(tolerance);
-      expect(layer.bias!.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0), f.layer).toBeLessThanOrEqual(f.biasBound);
+      expect(
+        layer.bias!.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0),
+        f.layer,
+      ).toBeLessThanOrEqual(f.biasBound);
     }
   });
 
   for (const f of golden.quantizeDynamic as Record<string, unknown>[]) {
-    it(`quantize_dynamic of a Linear, ${f.scheme}: int8 weights and scales bit for bit, the activations' scale and zero point, outputs within 1e-5`, () => {
-      const w = f.weight as Stored, b = f.bias as Stored;
-      const layer = new Linear(w.shape[1], w.shape[0]);
-      layer.weight.data.set(values(w));
-      layer.bias!.data.set(values(b));
-      const q = QuantizedLinear.fromFloat(layer, { perChannel: f.scheme === 'per-channel' });
-      expect([...q.weight.q]).toEqual(f.q);
-      expect([...q.weight.scales]).toEqual((f.scales as number[]).map(Math.fround));
-      const x = tensor(f.x as Stored);
-      expect(activationQuant(x.data)).toMatchObject({ scale: Math.fround(f.activationScale as number), zeroPoint: f.activationZeroPoint });
-      expectGolden(q.forward(x), f.y as Stored, 'y');
-    });
+    it(
+      `quantize_dynamic of a Linear, ${f.scheme}: int8 weights and scales bit for bit, the activations' scale and zero point, outputs ` +
+        `within 1e-5`,
+      () => {
+        const w = f.weight as Stored,
+          b = f.bias as Stored;
+        const layer = new Linear(w.shape[1], w.shape[0]);
+        layer.weight.data.set(values(w));
+        layer.bias!.data.set(values(b));
+        const q = QuantizedLinear.fromFloat(layer, { perChannel: f.scheme === 'per-channel' });
+        expect([...q.weight.q]).toEqual(f.q);
+        expect([...q.weight.scales]).toEqual((f.scales as number[]).map(Math.fround));
+        const x = tensor(f.x as Stored);
+        expect(activationQuant(x.data)).toMatchObject({
+          scale: Math.fround(f.activationScale as number),
+          zeroPoint: f.activationZeroPoint,
+        });
+        expectGolden(q.forward(x), f.y as Stored, 'y');
+      },
+    );
   }
 });

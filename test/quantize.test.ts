@@ -1,15 +1,14 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCompressedModel } from '../src/node/files.js';
-import { dequantizeWeight, quantizeWeight, sqnr } from '../src/compress/quantize-weight.js';
 import { QuantizedConv2d, QuantizedLinear } from '../src/compress/int8-layers.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
-import { activationQuant, quantizeActivations } from '../src/tensor/kernels/quantize.js';
-import { saveModel } from '../src/node/files.js';
+import { dequantizeWeight, quantizeWeight, sqnr } from '../src/compress/quantize-weight.js';
 import { Conv2d, Linear } from '../src/nn/layers.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
+import { loadCompressedModel, saveModel } from '../src/node/files.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { gemmInt8Naive, gemmInt8Packed, packInt8Pairs } from '../src/tensor/kernels/int8.js';
+import { activationQuant, quantizeActivations } from '../src/tensor/kernels/quantize.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { randomArray, tempDir } from './helpers.js';
@@ -24,7 +23,9 @@ describe('int8 quantization', () => {
       const q = quantizeWeight(w, 20, 30, perChannel);
       expect(q.scales).toHaveLength(perChannel ? 20 : 1);
       const back = dequantizeWeight(q);
-      w.forEach((v, i) => expect(Math.abs(v - back[i])).toBeLessThanOrEqual(q.scales[perChannel ? Math.floor(i / 30) : 0] / 2 + 1e-7));
+      w.forEach((v, i) => {
+        expect(Math.abs(v - back[i])).toBeLessThanOrEqual(q.scales[perChannel ? Math.floor(i / 30) : 0] / 2 + 1e-7);
+      });
     }
     const perTensor = sqnr(w, dequantizeWeight(quantizeWeight(w, 20, 30, false)));
     const perChannel = sqnr(w, dequantizeWeight(quantizeWeight(w, 20, 30, true)));
@@ -37,7 +38,9 @@ describe('int8 quantization', () => {
     const aq = activationQuant(x);
     const q = new Int16Array(500);
     quantizeActivations(x, aq, q);
-    x.forEach((v, i) => expect(Math.abs(v - q[i] * aq.scale)).toBeLessThanOrEqual(aq.scale / 2 + 1e-6));
+    x.forEach((v, i) => {
+      expect(Math.abs(v - q[i] * aq.scale)).toBeLessThanOrEqual(aq.scale / 2 + 1e-6);
+    });
     const relu = Float32Array.of(0, 0, 1, 2);
     quantizeActivations(relu, activationQuant(relu), q);
     expect(q[0]).toBe(0);
@@ -50,10 +53,17 @@ describe('int8 quantization', () => {
   });
 
   it('the packed int8 GEMM equals the exact integer reference, extremes and K across blocks', () => {
-    for (const [M, N, K] of [[1, 1, 1], [3, 5, 7], [2, 2, 513], [7, 9, 1100], [64, 33, 784]]) {
+    for (const [M, N, K] of [
+      [1, 1, 1],
+      [3, 5, 7],
+      [2, 2, 513],
+      [7, 9, 1100],
+      [64, 33, 784],
+    ]) {
       const A = Int16Array.from({ length: M * K }, (_, i) => (i % 7 === 0 ? 255 : i % 11 === 0 ? -255 : rng.int(511) - 255));
       const B = Int8Array.from({ length: N * K }, (_, i) => (i % 5 === 0 ? 127 : i % 13 === 0 ? -127 : rng.int(255) - 127));
-      const want = new Int32Array(M * N), got = new Int32Array(M * N).fill(12345);
+      const want = new Int32Array(M * N),
+        got = new Int32Array(M * N).fill(12345);
       gemmInt8Naive(M, N, K, A, B, want);
       gemmInt8Packed(M, N, K, A, packInt8Pairs(B, N, K), got);
       expect(got).toEqual(want);
@@ -77,7 +87,8 @@ describe('int8 quantization', () => {
         for (let j = 0; j < 16; j++) {
           const sw = q.weight.scales[perChannel ? j : 0];
           let bound = 1e-5;
-          for (let k = 0; k < 64; k++) bound += Math.abs(x.data[n * 64 + k]) * sw / 2 + (Math.abs(layer.weight.data[j * 64 + k]) + sw / 2) * sx / 2;
+          for (let k = 0; k < 64; k++)
+            bound += (Math.abs(x.data[n * 64 + k]) * sw) / 2 + ((Math.abs(layer.weight.data[j * 64 + k]) + sw / 2) * sx) / 2;
           expect(Math.abs(got[n * 16 + j] - want[n * 16 + j])).toBeLessThanOrEqual(bound);
         }
       }
@@ -115,11 +126,20 @@ describe('int8 quantization', () => {
     const linearOnly = quantizeDynamic(new TeacherNet(rng));
     expect(linearOnly.conv1).toBeInstanceOf(Conv2d);
     expect(linearOnly.fc1).toBeInstanceOf(QuantizedLinear);
-    for (const [model, skeleton, shape] of [[mlp, new MLP([20, 12, 5]), [3, 20]], [teacher, new TeacherNet(), [2, 1, 28, 28]]] as const) {
+    for (const [model, skeleton, shape] of [
+      [mlp, new MLP([20, 12, 5]), [3, 20]],
+      [teacher, new TeacherNet(), [2, 1, 28, 28]],
+    ] as const) {
       const path = join(dir, 'q.safetensors');
       await saveModel(model, path);
       const back = await loadCompressedModel(skeleton, path);
-      const x = new Tensor(randomArray(shape.reduce((a: number, b: number) => a * b, 1), rng), [...shape]);
+      const x = new Tensor(
+        randomArray(
+          shape.reduce((a: number, b: number) => a * b, 1),
+          rng,
+        ),
+        [...shape],
+      );
       expect(back.forward(x).data).toEqual(model.forward(x).data);
       expect(back.numParameters()).toBe(model.numParameters());
     }

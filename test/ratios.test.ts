@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MnistData } from '../src/data/mnist.js';
 import { NOTEBOOK_SETTINGS } from '../src/experiments/config.js';
-import { SECTIONS } from '../src/experiments/sections.js';
 import type { Section, SectionContext } from '../src/experiments/section.js';
+import { SECTIONS } from '../src/experiments/sections.js';
 import { loadMnistData } from '../src/node/mnist.js';
 
 /**
@@ -104,7 +104,8 @@ function checkTable(t: Table, rules: RatioRule[]): number {
       const low = (over - halfUnit(base[o])) / (under + halfUnit(row[u])) - 0.005;
       const high = (over + halfUnit(base[o])) / (under - halfUnit(row[u])) + 0.005;
       expect(printed >= low && printed <= high, `${rule.ratio}: ${row[r]} against ${base[o]} / ${row[u]}`).toBe(true);
-      for (const ms of [base[o], row[u]]) expect(ms.replace(/^0\.0*/, '').replace('.', '').length, `${ms} has fewer than 3 significant digits`).toBeGreaterThanOrEqual(3);
+      for (const ms of [base[o], row[u]])
+        expect(ms.replace(/^0\.0*/, '').replace('.', '').length, `${ms} has fewer than 3 significant digits`).toBeGreaterThanOrEqual(3);
       checked++;
     }
   }

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '../src/node/files.js';
 import { SparseLinear } from '../src/compress/csr.js';
+import { loadModel } from '../src/node/files.js';
 import { loadMnist } from '../src/node/mnist.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -62,7 +62,10 @@ describe("the README's library script", () => {
     const saved = await loadModel(join(project, 'simple-net-90.safetensors'));
     const layers = saved.namedChildren().map(([, m]) => m);
     expect(layers.every((l) => l instanceof SparseLinear)).toBe(true);
-    const zeros = layers.reduce((n, l) => n + (l as SparseLinear).weight.rows * (l as SparseLinear).weight.cols - (l as SparseLinear).weight.nnz, 0);
+    const zeros = layers.reduce(
+      (n, l) => n + (l as SparseLinear).weight.rows * (l as SparseLinear).weight.cols - (l as SparseLinear).weight.nnz,
+      0,
+    );
     expect(zeros / 566528).toBeGreaterThanOrEqual(0.9 - 1e-6); // pruned to 90% of SimpleNet's weights
 
     const onnxPath = join(project, 'simple-net-90.onnx');

@@ -23,7 +23,10 @@ function train(env: Record<string, string>): { losses: number[]; weights: number
     const losses = [0, 1].map((e) => trainEpoch(model, new DataLoader(data, { batchSize: 64, shuffle: true, seed: e }), opt).loss);
     console.log(JSON.stringify({ losses, weights: model.parameters().flatMap((p) => [...p.data]) }));`;
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-    cwd: new URL('..', import.meta.url).pathname, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20,
+    cwd: new URL('..', import.meta.url).pathname,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
   });
   return JSON.parse(out);
 }
@@ -44,7 +47,9 @@ describe('reproducibility', () => {
       expect(other.weights).toHaveLength(runs.js.weights.length);
       const worst = other.weights.reduce((m, w, i) => Math.max(m, Math.abs(w - runs.js.weights[i])), 0);
       expect(worst).toBeLessThan(1e-3); // weights are ~0.05; two epochs of Adam at lr 1e-3 keep reordering error small
-      other.losses.forEach((l, i) => expect(Math.abs(l - runs.js.losses[i])).toBeLessThan(1e-4));
+      other.losses.forEach((l, i) => {
+        expect(Math.abs(l - runs.js.losses[i])).toBeLessThan(1e-4);
+      });
     }
     // Not bit-identical across backends: the check above is a tolerance, not a disguised equality.
     expect(runs.wasm1.weights).not.toEqual(runs.js.weights);

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { svd, SvdConvergenceError, type Svd } from '../src/compress/svd.js';
+import { type Svd, SvdConvergenceError, svd } from '../src/compress/svd.js';
 import { Rng } from '../src/tensor/random.js';
 
 function reconstruct({ U, S, V, m, n, k }: Svd, rank = k): Float64Array {
   const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let acc = 0;
-    for (let r = 0; r < rank; r++) acc += U[i * k + r] * S[r] * V[j * k + r];
-    out[i * n + j] = acc;
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let r = 0; r < rank; r++) acc += U[i * k + r] * S[r] * V[j * k + r];
+      out[i * n + j] = acc;
+    }
   return out;
 }
 
@@ -21,11 +22,12 @@ function frobenius(a: ArrayLike<number>, b?: ArrayLike<number>): number {
 /** max |XᵀX − I| for X `[rows, k]`. */
 function orthogonalityError(X: Float64Array, rows: number, k: number): number {
   let worst = 0;
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) {
-    let d = 0;
-    for (let i = 0; i < rows; i++) d += X[i * k + a] * X[i * k + b];
-    worst = Math.max(worst, Math.abs(d - (a === b ? 1 : 0)));
-  }
+  for (let a = 0; a < k; a++)
+    for (let b = 0; b < k; b++) {
+      let d = 0;
+      for (let i = 0; i < rows; i++) d += X[i * k + a] * X[i * k + b];
+      worst = Math.max(worst, Math.abs(d - (a === b ? 1 : 0)));
+    }
   return worst;
 }
 
@@ -37,7 +39,15 @@ describe('one-sided Jacobi SVD', () => {
   const rng = new Rng(11);
 
   it('reconstructs random tall, wide, square and one-sided matrices; U and V orthonormal; σ sorted', () => {
-    for (const [m, n] of [[1, 1], [1, 5], [5, 1], [6, 6], [40, 13], [13, 40], [128, 256]]) {
+    for (const [m, n] of [
+      [1, 1],
+      [1, 5],
+      [5, 1],
+      [6, 6],
+      [40, 13],
+      [13, 40],
+      [128, 256],
+    ]) {
       const a = randomMatrix(m, n, rng);
       const r = svd(a, m, n);
       expect(r.k).toBe(Math.min(m, n));
@@ -53,7 +63,8 @@ describe('one-sided Jacobi SVD', () => {
     const diag = svd([3, 0, 0, 0, -7, 0, 0, 0, 0.5], 3, 3);
     expect([...diag.S]).toEqual([expect.closeTo(7, 12), expect.closeTo(3, 12), expect.closeTo(0.5, 12)]);
 
-    const u = [1, 2, 2], v = [3, 4]; // |u| = 3, |v| = 5: σ₁ = 15
+    const u = [1, 2, 2],
+      v = [3, 4]; // |u| = 3, |v| = 5: σ₁ = 15
     const outer = u.flatMap((ui) => v.map((vj) => ui * vj));
     const r1 = svd(outer, 3, 2);
     expect(r1.S[0]).toBeCloseTo(15, 12);
@@ -65,20 +76,26 @@ describe('one-sided Jacobi SVD', () => {
     expect(orthogonalityError(zero.U, 4, 3)).toBeLessThan(1e-12);
 
     // A = Q1·diag(5, 2, 1e-3)·Q2ᵀ with rotations Q1, Q2 built by hand.
-    const c = Math.cos(0.3), s = Math.sin(0.3);
+    const c = Math.cos(0.3),
+      s = Math.sin(0.3);
     const Q1 = [c, -s, 0, s, c, 0, 0, 0, 1];
     const Q2 = [1, 0, 0, 0, c, -s, 0, s, c];
     const sig = [5, 2, 1e-3];
     const a = new Float64Array(9);
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let r = 0; r < 3; r++) a[i * 3 + j] += Q1[i * 3 + r] * sig[r] * Q2[j * 3 + r];
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) for (let r = 0; r < 3; r++) a[i * 3 + j] += Q1[i * 3 + r] * sig[r] * Q2[j * 3 + r];
     const known = svd(a, 3, 3);
-    known.S.forEach((v, i) => expect(v).toBeCloseTo(sig[i], 12));
+    known.S.forEach((v, i) => {
+      expect(v).toBeCloseTo(sig[i], 12);
+    });
   });
 
   it('rank-deficient: a 20×10 matrix of rank 3 has 7 zero singular values', () => {
-    const left = randomMatrix(20, 3, rng), right = randomMatrix(3, 10, rng);
+    const left = randomMatrix(20, 3, rng),
+      right = randomMatrix(3, 10, rng);
     const a = new Float64Array(200);
-    for (let i = 0; i < 20; i++) for (let j = 0; j < 10; j++) for (let r = 0; r < 3; r++) a[i * 10 + j] += left[i * 3 + r] * right[r * 10 + j];
+    for (let i = 0; i < 20; i++)
+      for (let j = 0; j < 10; j++) for (let r = 0; r < 3; r++) a[i * 10 + j] += left[i * 3 + r] * right[r * 10 + j];
     const r = svd(a, 20, 10);
     expect(r.S[2]).toBeGreaterThan(1e-3);
     for (let i = 3; i < 10; i++) expect(r.S[i]).toBeLessThan(1e-10);

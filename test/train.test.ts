@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataLoader } from '../src/data/loader.js';
-import { loadMnist, type MnistSplit } from '../src/node/mnist.js';
+import type { TensorSet } from '../src/data/tensor-set.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
+import { loadMnist, type MnistSplit } from '../src/node/mnist.js';
 import { Adam } from '../src/optim/adam.js';
 import { Rng } from '../src/tensor/random.js';
-import { evaluate, countCorrect } from '../src/train/evaluate.js';
-import { trainEpoch } from '../src/train/fit.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import type { TensorSet } from '../src/data/tensor-set.js';
+import { countCorrect, evaluate } from '../src/train/evaluate.js';
+import { trainEpoch } from '../src/train/fit.js';
 
 describe('training on a slice of MNIST', () => {
   let train: MnistSplit;
@@ -54,7 +54,8 @@ describe('training on a slice of MNIST', () => {
     expect(a.weights).toEqual(b.weights);
     const c = (() => {
       const model = new MLP([784, 64, 10], new Rng(43));
-      return trainEpoch(model, new DataLoader(train, { batchSize: 64, shuffle: true, seed: 7, limit: 640 }), new Adam(model.parameters())).loss;
+      return trainEpoch(model, new DataLoader(train, { batchSize: 64, shuffle: true, seed: 7, limit: 640 }), new Adam(model.parameters()))
+        .loss;
     })();
     expect(c).not.toBe(a.losses[0]);
   });
@@ -80,7 +81,10 @@ describe('countCorrect and evaluate', () => {
 
   it('evaluate restores training mode and equals counting batch by batch', () => {
     const model = new MLP([4, 3], new Rng(1));
-    const x = new Tensor(Float32Array.from({ length: 40 }, (_, i) => Math.sin(i * 1.7)), [10, 4]);
+    const x = new Tensor(
+      Float32Array.from({ length: 40 }, (_, i) => Math.sin(i * 1.7)),
+      [10, 4],
+    );
     const labels = Uint8Array.from({ length: 10 }, (_, i) => i % 3);
     model.train();
     const whole = countCorrect(model.forward(x), labels) / 10;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { relaxedSimdSupported } from '../src/tensor/kernels/wasm/build.js';
+import { geometryWords } from '../src/tensor/kernels/wasm/calls/conv.js';
 import { argList, EXPORTS, SPLIT_KERNELS } from '../src/tensor/kernels/wasm/exports.js';
+import { GEOMETRY_WORDS, Geo } from '../src/tensor/kernels/wasm/geometry.js';
 import { WasmModule } from '../src/tensor/kernels/wasm/module.js';
 
 /**
@@ -31,6 +33,7 @@ describe('the table of wasm exports', () => {
 });
 
 /** Compiled, never run: `npm run typecheck` fails if a call with its arguments out of order or misnamed type-checks. */
+// biome-ignore lint/suspicious/noExportsInTest: exported so that tsc (noUnusedLocals) compiles this never-run function
 export function typeChecks(m: WasmModule): void {
   // @ts-expect-error: the arguments are named, not a positional list
   m.call('sumRows', [8, 2, 3, 16, 1]);
@@ -39,3 +42,14 @@ export function typeChecks(m: WasmModule): void {
   // @ts-expect-error: a missing argument
   m.split('gemv', 1, () => ({ transB: 0, M: 1, N: 1, K: 1, a: 0, b: 0, c: 0, accumulate: 0, j0: 0 }));
 }
+
+describe('the conv geometry', () => {
+  it('is written field by field where the enum Geo (compiled into the kernels too) places it', () => {
+    expect(GEOMETRY_WORDS).toBe(Geo.POW + 1);
+    const g = { C: 1, H: 2, W: 3, KH: 4, KW: 5, SH: 6, SW: 7, PH: 8, PW: 9, OH: 10, OW: 11 };
+    const words = geometryWords(12, g, { KH: 13, KW: 14, SH: 15, SW: 16, OH: 17, OW: 18 });
+    expect([...words]).toEqual(Array.from({ length: 18 }, (_, i) => i + 1));
+    expect([words[Geo.C], words[Geo.OC], words[Geo.PKH], words[Geo.POW]]).toEqual([1, 12, 13, 18]);
+    expect([...geometryWords(12, g, null)].slice(Geo.PKH)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+});

@@ -29,46 +29,62 @@ describe('wasm CSR kernels equal the naive reference', () => {
   for (const threads of [1, 2]) {
     const wasm = wasmCalls(WasmModule.load({ threads }).module!);
     for (const c of CASES) {
-      it(`[${c.rows}, ${c.cols}] × batch ${c.N}, density ${c.density}${c.indexBytes ? `, ${c.indexBytes}-byte indices` : ''}, ${threads} thread(s)`, () => {
-        const rng = new Rng(c.rows * 31 + c.N);
-        const csr = CsrMatrix.fromDense(sparseRandom(c.rows, c.cols, c.density, rng), c.rows, c.cols, c.indexBytes);
-        const x = randomArray(c.N * c.cols, rng);
-        const want = new Float32Array(c.N * c.rows);
-        csrLinearNaive(csr, x, c.N, want);
-        for (let call = 0; call < 2; call++) { // the second call runs on the resident copy
-          const got = new Float32Array(c.N * c.rows).fill(NaN);
-          wasm.csrLinear(csr, x, c.N, got);
-          expectClose(got, want, 1e-5, 1e-5);
-        }
-        // With the layer's epilogue: + bias, then ReLU, as the reference kernel applies them.
-        const bias = randomArray(c.rows, rng);
-        const fused = new Float32Array(c.N * c.rows).fill(NaN), reference = new Float32Array(c.N * c.rows);
-        wasm.csrLinear(csr, x, c.N, fused, bias, true);
-        csrLinear(csr, x, c.N, reference, bias, true);
-        expectClose(fused, reference, 1e-5, 1e-5);
-        expectClose(reference, want.map((v, i) => Math.max(0, v + bias[i % c.rows])), 1e-5, 1e-5);
-      });
+      it(
+        `[${c.rows}, ${c.cols}] × batch ${c.N}, density ${c.density}${c.indexBytes ? `, ${c.indexBytes}-byte indices` : ''}, ` +
+          `${threads} thread(s)`,
+        () => {
+          const rng = new Rng(c.rows * 31 + c.N);
+          const csr = CsrMatrix.fromDense(sparseRandom(c.rows, c.cols, c.density, rng), c.rows, c.cols, c.indexBytes);
+          const x = randomArray(c.N * c.cols, rng);
+          const want = new Float32Array(c.N * c.rows);
+          csrLinearNaive(csr, x, c.N, want);
+          for (let call = 0; call < 2; call++) {
+            // the second call runs on the resident copy
+            const got = new Float32Array(c.N * c.rows).fill(NaN);
+            wasm.csrLinear(csr, x, c.N, got);
+            expectClose(got, want, 1e-5, 1e-5);
+          }
+          // With the layer's epilogue: + bias, then ReLU, as the reference kernel applies them.
+          const bias = randomArray(c.rows, rng);
+          const fused = new Float32Array(c.N * c.rows).fill(NaN),
+            reference = new Float32Array(c.N * c.rows);
+          wasm.csrLinear(csr, x, c.N, fused, bias, true);
+          csrLinear(csr, x, c.N, reference, bias, true);
+          expectClose(fused, reference, 1e-5, 1e-5);
+          expectClose(
+            reference,
+            want.map((v, i) => Math.max(0, v + bias[i % c.rows])),
+            1e-5,
+            1e-5,
+          );
+        },
+      );
     }
   }
 
   for (const threads of [1, 2]) {
-    it(`a chain of 3 sparse layers equals the reference chain (1–3 inputs gathered, a batch kept transposed between layers), ${threads} thread(s)`, () => {
-      const wasm = wasmCalls(WasmModule.load({ threads }).module!);
-      const rng = new Rng(40 + threads);
-      const sizes = [300, 130, 67, 10];
-      for (const N of [1, 2, 3, 4, 17, 150, 1000]) {
-        const stages = sizes.slice(1).map((rows, i) => ({
-          weight: CsrMatrix.fromDense(sparseRandom(rows, sizes[i], 0.15, rng), rows, sizes[i]),
-          bias: i === 1 ? null : randomArray(rows, rng),
-          relu: i < 2,
-        }));
-        const x = randomArray(N * sizes[0], rng);
-        const want = new Float32Array(N * 10), got = new Float32Array(N * 10).fill(NaN);
-        csrChain(stages, x, N, want);
-        wasm.csrChain(stages, x, N, got);
-        expectClose(got, want, 1e-5, 1e-5);
-      }
-    });
+    it(
+      `a chain of 3 sparse layers equals the reference chain (1–3 inputs gathered, a batch kept transposed between layers), ${threads} ` +
+        `thread(s)`,
+      () => {
+        const wasm = wasmCalls(WasmModule.load({ threads }).module!);
+        const rng = new Rng(40 + threads);
+        const sizes = [300, 130, 67, 10];
+        for (const N of [1, 2, 3, 4, 17, 150, 1000]) {
+          const stages = sizes.slice(1).map((rows, i) => ({
+            weight: CsrMatrix.fromDense(sparseRandom(rows, sizes[i], 0.15, rng), rows, sizes[i]),
+            bias: i === 1 ? null : randomArray(rows, rng),
+            relu: i < 2,
+          }));
+          const x = randomArray(N * sizes[0], rng);
+          const want = new Float32Array(N * 10),
+            got = new Float32Array(N * 10).fill(NaN);
+          csrChain(stages, x, N, want);
+          wasm.csrChain(stages, x, N, got);
+          expectClose(got, want, 1e-5, 1e-5);
+        }
+      },
+    );
   }
 
   it('a single non-zero lands in its one output per input', () => {
@@ -96,7 +112,8 @@ describe('resident weights of compressed layers', () => {
     const module = WasmModule.load({ threads: 1 }).module!;
     const wasm = wasmCalls(module);
     const rng = new Rng(5);
-    const x = randomArray(4 * 300, rng), y = new Float32Array(4 * 200);
+    const x = randomArray(4 * 300, rng),
+      y = new Float32Array(4 * 200);
     const dense = sparseRandom(200, 300, 0.3, rng);
     const place = (): void => wasm.csrLinear(CsrMatrix.fromDense(dense, 200, 300), x, 4, y);
     place();

@@ -2,15 +2,15 @@ import { toSparse } from '../../src/compress/csr.js';
 import { Pruner } from '../../src/compress/prune.js';
 import { quantizeDynamic } from '../../src/compress/quantize.js';
 import { batchesOf } from '../../src/data/tensor-set.js';
-import { loadMnist } from '../../src/node/mnist.js';
 import { exportOnnx } from '../../src/interop/onnx.js';
 import { MLP } from '../../src/nn/models.js';
 import type { Module } from '../../src/nn/module.js';
+import { runPlanned } from '../../src/nn/plan.js';
+import { loadMnist } from '../../src/node/mnist.js';
 import { noGrad } from '../../src/tensor/autograd.js';
 import { Rng } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { alternating, type BenchOptions, type BenchResult, type Contender } from '../harness.js';
-import { runPlanned } from '../../src/nn/plan.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -45,13 +45,28 @@ export async function benchOnnxruntime(options: BenchOptions): Promise<BenchResu
     const whole = { input: new ort.Tensor('float32', x.data, x.shape) };
     const batches = batchesOf(x, 64).map((b) => ({ input: new ort.Tensor('float32', b.data, b.shape) }));
     contenders.push({ name: `onnxruntime ${threads} thread(s), dense, batch 10000`, run: () => session.run(whole) });
-    contenders.push({ name: `onnxruntime ${threads} thread(s), dense, batches of 64`, run: async () => { for (const b of batches) await session.run(b); } });
+    contenders.push({
+      name: `onnxruntime ${threads} thread(s), dense, batches of 64`,
+      run: async () => {
+        for (const b of batches) await session.run(b);
+      },
+    });
   }
-  const models: [string, Module][] = [['dense fp32', dense], ['95% sparse as CSR', toSparse(sparse).eval()], ['int8', quantizeDynamic(dense.clone()).eval()]];
+  const models: [string, Module][] = [
+    ['dense fp32', dense],
+    ['95% sparse as CSR', toSparse(sparse).eval()],
+    ['int8', quantizeDynamic(dense.clone()).eval()],
+  ];
   const batches64 = batchesOf(x, 64);
   for (const [label, model] of models) {
     contenders.push({ name: `slimtensor ${label}, batch 10000`, run: () => noGrad(() => runPlanned(model, x)) });
-    contenders.push({ name: `slimtensor ${label}, batches of 64`, run: () => noGrad(() => { for (const b of batches64) runPlanned(model, b); }) });
+    contenders.push({
+      name: `slimtensor ${label}, batches of 64`,
+      run: () =>
+        noGrad(() => {
+          for (const b of batches64) runPlanned(model, b);
+        }),
+    });
   }
   const results = await alternating('peers', contenders, options.quick ? 3 : 9, test.count, 'images/s');
   const base = results.find((r) => r.name === 'onnxruntime 2 thread(s), dense, batch 10000')!;

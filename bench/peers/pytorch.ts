@@ -3,11 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DataLoader, type Batch } from '../../src/data/loader.js';
+import { type Batch, DataLoader } from '../../src/data/loader.js';
 import { batchesOf } from '../../src/data/tensor-set.js';
-import { loadMnist } from '../../src/node/mnist.js';
 import { MLP, TeacherNet } from '../../src/nn/models.js';
 import type { Module } from '../../src/nn/module.js';
+import { runPlanned } from '../../src/nn/plan.js';
+import { loadMnist } from '../../src/node/mnist.js';
 import { Adam } from '../../src/optim/adam.js';
 import { noGrad } from '../../src/tensor/autograd.js';
 import { backendInfo } from '../../src/tensor/kernels/index.js';
@@ -15,7 +16,6 @@ import { crossEntropy } from '../../src/tensor/ops/loss.js';
 import { Rng } from '../../src/tensor/random.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import type { BenchOptions, BenchResult } from '../harness.js';
-import { runPlanned } from '../../src/nn/plan.js';
 
 /** What torch_steps.py prints: its version, threads, and each work item's median in ms. */
 interface TorchTimes {
@@ -34,7 +34,9 @@ export function pythonWithTorch(): string | null {
     try {
       execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
       return python;
-    } catch { /* try the next one */ }
+    } catch {
+      /* try the next one */
+    }
   }
   return null;
 }
@@ -60,7 +62,13 @@ export function peerScript(name: string): string {
 /** The environment PyTorch runs in on `threads` threads: its thread counts, idle threads that sleep, and the BLAS core type. */
 export function torchEnv(threads: number): NodeJS.ProcessEnv {
   const coreType = openblasCoreType();
-  return { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE', ...(coreType ? { OPENBLAS_CORETYPE: coreType } : {}) };
+  return {
+    ...process.env,
+    OMP_NUM_THREADS: String(threads),
+    OPENBLAS_NUM_THREADS: String(threads),
+    OMP_WAIT_POLICY: 'PASSIVE',
+    ...(coreType ? { OPENBLAS_CORETYPE: coreType } : {}),
+  };
 }
 
 /** Median milliseconds of `calls` calls after `warmup` unmeasured ones, timed call by call as torch_steps.py does. */
@@ -79,12 +87,16 @@ function medianMs(fn: () => void, calls: number, warmup: number): number {
 function stepMs(model: Module, batches: Batch[]): number {
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   let i = 0;
-  return medianMs(() => {
-    const b = batches[i++ % batches.length];
-    opt.zeroGrad();
-    crossEntropy(runPlanned(model, b.x), b.labels).backward();
-    opt.step();
-  }, 200, 20);
+  return medianMs(
+    () => {
+      const b = batches[i++ % batches.length];
+      opt.zeroGrad();
+      crossEntropy(runPlanned(model, b.x), b.labels).backward();
+      opt.step();
+    },
+    200,
+    20,
+  );
 }
 
 /**
@@ -122,25 +134,49 @@ export async function benchPytorch(options: BenchOptions): Promise<BenchResult[]
     writeFileSync(join(folder, 'test-x.f32'), test.images);
     const script = peerScript('torch_steps.py');
     for (let round = 0; round < rounds; round++) {
-      [1, 2].forEach((threads, t) => torch[t].push(JSON.parse(execFileSync(python, [script, folder, String(threads)], {
-        encoding: 'utf8', timeout: 600_000, env: torchEnv(threads),
-      })) as TorchTimes));
+      [1, 2].forEach((threads, t) => {
+        torch[t].push(
+          JSON.parse(
+            execFileSync(python, [script, folder, String(threads)], {
+              encoding: 'utf8',
+              timeout: 600_000,
+              env: torchEnv(threads),
+            }),
+          ) as TorchTimes,
+        );
+      });
       const net = new MLP([784, 512, 256, 128, 10], new Rng(0));
       ours.push({
-        torch: '', threads: backendInfo().threads, gemmGflops: NaN,
+        torch: '',
+        threads: backendInfo().threads,
+        gemmGflops: NaN,
         simpleNetStepMs: stepMs(net, batches),
         teacherStepMs: stepMs(new TeacherNet(new Rng(0)), batches),
         simpleNet10kBatch10000Ms: medianMs(() => noGrad(() => runPlanned(net.eval(), x)), options.quick ? 3 : 9, 2),
-        simpleNet10kBatch64Ms: medianMs(() => noGrad(() => { for (const c of chunks) runPlanned(net, c); }), options.quick ? 3 : 9, 2),
+        simpleNet10kBatch64Ms: medianMs(
+          () =>
+            noGrad(() => {
+              for (const c of chunks) runPlanned(net, c);
+            }),
+          options.quick ? 3 : 9,
+          2,
+        ),
       });
     }
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
   const [torch1, torch2] = torch;
-  process.stdout.write(`peers: PyTorch ${torch1[0].torch}, 512³ product ${torch1[0].gemmGflops.toFixed(0)} / ${torch2[0].gemmGflops.toFixed(0)} GFLOP/s on 1 / 2 threads${coreType ? ` (OPENBLAS_CORETYPE=${coreType})` : ''}, ${rounds} round(s) taking turns\n`);
-  if (torch1[0].gemmGflops < 20) process.stdout.write('peers: PyTorch multiplies through a slow BLAS (the reference libblas?); apt-get install libopenblas0-pthread for a fair peer\n');
-  const median = (runs: TorchTimes[], key: keyof TorchTimes): number => runs.map((r) => r[key] as number).sort((a, b) => a - b)[runs.length >> 1];
+  process.stdout.write(
+    `peers: PyTorch ${torch1[0].torch}, 512³ product ${torch1[0].gemmGflops.toFixed(0)} / ${torch2[0].gemmGflops.toFixed(0)} GFLOP/s on ` +
+      `1 / 2 threads${coreType ? ` (OPENBLAS_CORETYPE=${coreType})` : ''}, ${rounds} round(s) taking turns\n`,
+  );
+  if (torch1[0].gemmGflops < 20)
+    process.stdout.write(
+      'peers: PyTorch multiplies through a slow BLAS (the reference libblas?); apt-get install libopenblas0-pthread for a fair peer\n',
+    );
+  const median = (runs: TorchTimes[], key: keyof TorchTimes): number =>
+    runs.map((r) => r[key] as number).sort((a, b) => a - b)[runs.length >> 1];
   const work: [keyof TorchTimes, string, number][] = [
     ['simpleNetStepMs', 'SimpleNet training step, batch 64', 64],
     ['teacherStepMs', 'teacher CNN training step, batch 64', 64],
@@ -150,9 +186,20 @@ export async function benchPytorch(options: BenchOptions): Promise<BenchResult[]
   return work.flatMap(([key, what, images]) => {
     const base = median(torch1, key);
     const row = (who: string, ms: number): BenchResult => ({
-      family: 'peers', name: `${what}: ${who}`, median: ms / 1000, spread: NaN, samples: 0, rate: images / (ms / 1000), unit: 'images/s',
-      ratio: base / ms, baseline: `PyTorch ${torch1[0].torch}, 1 thread`,
+      family: 'peers',
+      name: `${what}: ${who}`,
+      median: ms / 1000,
+      spread: NaN,
+      samples: 0,
+      rate: images / (ms / 1000),
+      unit: 'images/s',
+      ratio: base / ms,
+      baseline: `PyTorch ${torch1[0].torch}, 1 thread`,
     });
-    return [row(`PyTorch ${torch1[0].torch}, 1 thread`, base), row(`PyTorch, 2 threads`, median(torch2, key)), row(`slimtensor ${backendInfo().name}, ${ours[0].threads} thread(s)`, median(ours, key))];
+    return [
+      row(`PyTorch ${torch1[0].torch}, 1 thread`, base),
+      row(`PyTorch, 2 threads`, median(torch2, key)),
+      row(`slimtensor ${backendInfo().name}, ${ours[0].threads} thread(s)`, median(ours, key)),
+    ];
   });
 }

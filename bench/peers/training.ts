@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distillationLoss, precomputeLogits, teacherRows } from '../../src/compress/distill.js';
-import { loadMnistData } from '../../src/node/mnist.js';
-import { Tensor } from '../../src/tensor/tensor.js';
 import { MLP, TeacherNet } from '../../src/nn/models.js';
+import { loadMnistData } from '../../src/node/mnist.js';
 import { backendInfo } from '../../src/tensor/kernels/index.js';
 import { Rng } from '../../src/tensor/random.js';
-import { trainClassifier, type TrainSettings } from '../../src/train/classifier.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { type TrainSettings, trainClassifier } from '../../src/train/classifier.js';
 import type { BenchOptions, BenchResult } from '../harness.js';
 import { peerScript, pythonWithTorch, torchEnv } from './pytorch.js';
 
@@ -54,9 +54,14 @@ export async function benchNotebookTraining(options: BenchOptions): Promise<Benc
     writeFileSync(join(folder, 'train-y.i32'), Int32Array.from(data.train.labels));
     writeFileSync(join(folder, 'test-x.f32'), data.test.images);
     writeFileSync(join(folder, 'test-y.i32'), Int32Array.from(data.test.labels));
-    torch = JSON.parse(execFileSync(python, [peerScript('torch_training.py'), folder, '1', String(epochs)], {
-      encoding: 'utf8', timeout: 3_600_000, env: torchEnv(1), maxBuffer: 1 << 20,
-    })) as TorchTraining;
+    torch = JSON.parse(
+      execFileSync(python, [peerScript('torch_training.py'), folder, '1', String(epochs)], {
+        encoding: 'utf8',
+        timeout: 3_600_000,
+        env: torchEnv(1),
+        maxBuffer: 1 << 20,
+      }),
+    ) as TorchTraining;
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
@@ -72,18 +77,35 @@ export async function benchNotebookTraining(options: BenchOptions): Promise<Benc
   timed('teacher', () => trainClassifier('teacher', teacher, data, settings));
   let logits = new Tensor(new Float32Array(0), [0, 10]);
   timed('teacherLogits', () => (logits = precomputeLogits(teacher, data.train)));
-  timed('student', () => trainClassifier('student', new MLP([784, 128, 10], new Rng(100)), data, settings, {
-    loss: (s, b) => distillationLoss(s, teacherRows(logits, b), null), seed: 100,
-  }));
-  for (const key of ['simpleNet1', 'simpleNet2', 'simpleNet3']) timed(key, () => trainClassifier('simple-net', new MLP([784, 512, 256, 128, 10], new Rng(0)), data, settings));
+  timed('student', () =>
+    trainClassifier('student', new MLP([784, 128, 10], new Rng(100)), data, settings, {
+      loss: (s, b) => distillationLoss(s, teacherRows(logits, b), null),
+      seed: 100,
+    }),
+  );
+  for (const key of ['simpleNet1', 'simpleNet2', 'simpleNet3'])
+    timed(key, () => trainClassifier('simple-net', new MLP([784, 512, 256, 128, 10], new Rng(0)), data, settings));
 
   const total = (s: Record<string, number>): number => PARTS.reduce((sum, [key]) => sum + s[key], 0);
-  const rows: [string, number, number][] = [...PARTS.map(([key, what]): [string, number, number] => [what, torch.seconds[key], ours[key]]), ['the notebook\'s training work, all of it', total(torch.seconds), total(ours)]];
+  const rows: [string, number, number][] = [
+    ...PARTS.map(([key, what]): [string, number, number] => [what, torch.seconds[key], ours[key]]),
+    ["the notebook's training work, all of it", total(torch.seconds), total(ours)],
+  ];
   return rows.flatMap(([what, base, mine]) => {
     const row = (who: string, s: number): BenchResult => ({
-      family: 'notebook-training', name: `${what}, ${epochs} epoch(s): ${who}`, median: s, spread: NaN, samples: 1, rate: 1 / s, unit: 'runs/s',
-      ratio: base / s, baseline: `PyTorch ${torch.torch}, 1 thread`,
+      family: 'notebook-training',
+      name: `${what}, ${epochs} epoch(s): ${who}`,
+      median: s,
+      spread: NaN,
+      samples: 1,
+      rate: 1 / s,
+      unit: 'runs/s',
+      ratio: base / s,
+      baseline: `PyTorch ${torch.torch}, 1 thread`,
     });
-    return [row(`PyTorch ${torch.torch}, 1 thread`, base), row(`slimtensor ${backendInfo().name}, ${backendInfo().threads} thread(s)`, mine)];
+    return [
+      row(`PyTorch ${torch.torch}, 1 thread`, base),
+      row(`slimtensor ${backendInfo().name}, ${backendInfo().threads} thread(s)`, mine),
+    ];
   });
 }

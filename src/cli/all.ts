@@ -4,18 +4,22 @@ import { join } from 'node:path';
 import { writeJson } from '../experiments/config.js';
 import { equivalentWork, runAll } from '../experiments/run-all.js';
 import type { Section } from '../experiments/section.js';
-import { SECTIONS, sectionNamed, type SectionName } from '../experiments/sections.js';
+import { SECTIONS, type SectionName, sectionNamed } from '../experiments/sections.js';
 import { writeFileAtomic } from '../node/atomic.js';
 import { renderSvg } from '../report/charts.js';
-import { peersProblem, peersReportPart, type PeersRun } from '../report/peers.js';
+import { type PeersRun, peersProblem, peersReportPart } from '../report/peers.js';
 import { runReport } from '../report/run-report.js';
+import { type Command, EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, quickFlags, UsageError, withOutFolder } from './args.js';
 import { exportRunFolder, onnxReportPart } from './onnx-files.js';
-import { EXPERIMENT_FLAGS, EXPERIMENT_USAGE, experimentConfig, quickFlags, UsageError, withOutFolder, type Command } from './args.js';
 
 /** `runs/2026-11-28T13-05-00`: a run folder named by the local start time. */
 function defaultRunDir(now = new Date()): string {
   const pad = (n: number): string => String(n).padStart(2, '0');
-  return join('runs', `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}T${pad(now.getHours())}-${pad(now.getMinutes())}-${pad(now.getSeconds())}`);
+  return join(
+    'runs',
+    `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}` +
+      `T${pad(now.getHours())}-${pad(now.getMinutes())}-${pad(now.getSeconds())}`,
+  );
 }
 
 const NAMES = SECTIONS.map((s) => s.name).join(', ');
@@ -40,7 +44,7 @@ async function readPeers(path: string | undefined): Promise<PeersRun | null> {
 /** `slimtensor all` (what `npm start` runs): every section, a run folder with JSON, report and charts. */
 export const allCommand: Command = {
   name: 'all',
-  summary: 'every section at the notebook\'s settings: results.json, report.md and SVG charts in a run folder',
+  summary: "every section at the notebook's settings: results.json, report.md and SVG charts in a run folder",
   flagsHelp: `  --quick                 a first look: 3,000 training / 1,000 test images, 1 epoch, short extras
   --sections <list>       run only these: ${NAMES} (default all)
   --peers <file>          a saved \`npm run bench -- peers\` run for the report (default ${DEFAULT_PEERS} when it exists)
@@ -59,14 +63,19 @@ ${EXPERIMENT_USAGE.replace('write models (safetensors) and results (JSON) there'
     const out = config.out ?? defaultRunDir();
     config.out = out;
     const { report, files, seconds } = await withOutFolder(out, async () => {
-      io.out(`slimtensor all${quick ? ' --quick' : ''}: ${names.join(', ')}; ${config.epochs} epoch(s), seed ${config.seed}, run folder ${out}\n`);
+      io.out(
+        `slimtensor all${quick ? ' --quick' : ''}: ${names.join(', ')}; ${config.epochs} epoch(s), seed ${config.seed}, run folder ` +
+          `${out}\n`,
+      );
       const result = await runAll(config);
       const parts = SECTIONS.flatMap((s) => {
         const r = result.sections[s.name];
         return r === undefined ? [] : [(s as Section).report(r)];
       });
       const onnx = await exportRunFolder(out);
-      const { markdown, charts } = runReport(result, [...parts, onnxReportPart(onnx), ...(peers ? [peersReportPart(peers)] : [])], { equivalent: equivalentWork(result.seconds) });
+      const { markdown, charts } = runReport(result, [...parts, onnxReportPart(onnx), ...(peers ? [peersReportPart(peers)] : [])], {
+        equivalent: equivalentWork(result.seconds),
+      });
       for (const c of charts) await writeFileAtomic(join(out, c.file), await renderSvg(c.spec));
       await writeJson(out, 'results.json', { ...result, onnx, ...(peers ? { peers } : {}) });
       await writeFileAtomic(join(out, 'report.md'), markdown);

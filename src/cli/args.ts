@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { NOTEBOOK_SETTINGS, QUICK_SETTINGS, type ExperimentConfig } from '../experiments/config.js';
+import { type ExperimentConfig, NOTEBOOK_SETTINGS, QUICK_SETTINGS } from '../experiments/config.js';
 
 /** A mistake in the command line: printed with the usage, exit code 2. */
 export class UsageError extends Error {}
@@ -25,7 +25,10 @@ export function integer(flag: string, raw: string | undefined, fallback: number 
 
 /** A number flag within [min, max] (bounds excluded where `open` says so), or `fallback`. */
 export function number(
-  flag: string, raw: string | undefined, fallback: number, range: { min?: number; max?: number; openMin?: boolean; openMax?: boolean } = {},
+  flag: string,
+  raw: string | undefined,
+  fallback: number,
+  range: { min?: number; max?: number; openMin?: boolean; openMax?: boolean } = {},
 ): number {
   if (raw === undefined) return fallback;
   const v = Number(raw);
@@ -106,7 +109,11 @@ export const EXPERIMENT_USAGE = `  --epochs <n>            training epochs (defa
 /** The shared settings of `--quick` as flag values, under what the user gave (`{ ...quickFlags(), ...values }`). */
 export function quickFlags(quick: boolean): Values {
   if (!quick) return {};
-  return { epochs: String(QUICK_SETTINGS.epochs), 'train-limit': String(QUICK_SETTINGS.trainLimit), 'test-limit': String(QUICK_SETTINGS.testLimit) };
+  return {
+    epochs: String(QUICK_SETTINGS.epochs),
+    'train-limit': String(QUICK_SETTINGS.trainLimit),
+    'test-limit': String(QUICK_SETTINGS.testLimit),
+  };
 }
 
 /** The shared settings from parsed flags, the notebook's where a flag is absent. */

@@ -1,8 +1,8 @@
-import { loadAnyModel } from '../node/files.js';
-import { writeFileAtomic } from '../node/atomic.js';
-import { exportOnnx } from '../interop/onnx.js';
 import { promises as fs } from 'node:fs';
-import { existingFile, UsageError, type Command } from './args.js';
+import { exportOnnx } from '../interop/onnx.js';
+import { writeFileAtomic } from '../node/atomic.js';
+import { loadAnyModel } from '../node/files.js';
+import { type Command, existingFile, UsageError } from './args.js';
 import { exportRunFolder } from './onnx-files.js';
 
 /**
@@ -19,7 +19,13 @@ export const exportCommand: Command = {
   --sparse                store sparse (CSR) weights as ONNX sparse_initializers: smaller
                           files; onnxruntime makes them dense again when it loads them
   -h, --help              show this help`,
-  options: { model: { type: 'string' }, out: { type: 'string' }, all: { type: 'string' }, sparse: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    model: { type: 'string' },
+    out: { type: 'string' },
+    all: { type: 'string' },
+    sparse: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
   async run(values, io) {
     const all = values.all as string | undefined;
     const options = { sparse: values.sparse === true };

@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { loadAnyModel } from '../node/files.js';
-import { writeFileAtomic } from '../node/atomic.js';
 import { exportOnnx, type OnnxOptions } from '../interop/onnx.js';
+import { writeFileAtomic } from '../node/atomic.js';
+import { loadAnyModel } from '../node/files.js';
 import type { ReportPart } from '../report/run-report.js';
 import { formatMarkdown } from '../report/table.js';
 
@@ -42,12 +42,18 @@ export async function exportRunFolder(dir: string, options: OnnxOptions = {}): P
 export function onnxReportPart(rows: OnnxFile[]): ReportPart {
   return {
     title: 'The models as ONNX',
-    lines: ['Every model of this run is also written as ONNX (`slimtensor export`), which onnxruntime runs as slimtensor does (tested).', '', formatMarkdown(rows, [
-      { header: 'model', value: (r) => r.model },
-      { header: 'safetensors KiB', value: (r) => r.safetensorsBytes / 1024, digits: 1 },
-      { header: 'ONNX file', value: (r) => r.onnx ?? `none: ${r.skipped}` },
-      { header: 'ONNX KiB', value: (r) => (r.onnxBytes === null ? '' : (r.onnxBytes / 1024).toFixed(1)) },
-    ])],
-    charts: [], bytes: [], speed: [],
+    lines: [
+      'Every model of this run is also written as ONNX (`slimtensor export`), which onnxruntime runs as slimtensor does (tested).',
+      '',
+      formatMarkdown(rows, [
+        { header: 'model', value: (r) => r.model },
+        { header: 'safetensors KiB', value: (r) => r.safetensorsBytes / 1024, digits: 1 },
+        { header: 'ONNX file', value: (r) => r.onnx ?? `none: ${r.skipped}` },
+        { header: 'ONNX KiB', value: (r) => (r.onnxBytes === null ? '' : (r.onnxBytes / 1024).toFixed(1)) },
+      ]),
+    ],
+    charts: [],
+    bytes: [],
+    speed: [],
   };
 }

@@ -1,14 +1,14 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { equivalentWork, type AllResult } from '../experiments/run-all.js';
+import { type AllResult, equivalentWork } from '../experiments/run-all.js';
 import type { Section } from '../experiments/section.js';
 import { SECTIONS } from '../experiments/sections.js';
 import { writeFileAtomic } from '../node/atomic.js';
 import { renderSvg } from '../report/charts.js';
-import { peersReportPart, type PeersRun } from '../report/peers.js';
+import { type PeersRun, peersReportPart } from '../report/peers.js';
 import { runReport } from '../report/run-report.js';
-import { UsageError, type Command } from './args.js';
-import { onnxReportPart, type OnnxFile } from './onnx-files.js';
+import { type Command, UsageError } from './args.js';
+import { type OnnxFile, onnxReportPart } from './onnx-files.js';
 
 /** Reads a run's results.json, refusing what is not one with a message that names the file. */
 async function readRun(path: string): Promise<AllResult> {
@@ -22,7 +22,14 @@ async function readRun(path: string): Promise<AllResult> {
     throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
   }
   const r = run as Partial<AllResult> | null;
-  if (typeof r !== 'object' || r === null || typeof r.sections !== 'object' || r.sections === null || typeof r.machine !== 'object' || typeof r.seconds !== 'object') {
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    typeof r.sections !== 'object' ||
+    r.sections === null ||
+    typeof r.machine !== 'object' ||
+    typeof r.seconds !== 'object'
+  ) {
     throw new Error(`${path}: not the results.json of a \`slimtensor all\` run (it needs machine, seconds and sections)`);
   }
   return r as AllResult;
@@ -45,7 +52,8 @@ export const reportCommand: Command = {
     const dir = values.run as string | undefined;
     const markdownPath = values.markdown as string | undefined;
     if (dir === undefined) throw new UsageError('--run <dir> is required');
-    if (markdownPath === undefined || !markdownPath.endsWith('.md')) throw new UsageError(`--markdown must name a .md file, got '${markdownPath ?? ''}'`);
+    if (markdownPath === undefined || !markdownPath.endsWith('.md'))
+      throw new UsageError(`--markdown must name a .md file, got '${markdownPath ?? ''}'`);
     const results = join(dir, 'results.json');
     const run = await readRun(results);
     let rendered: ReturnType<typeof runReport>;
@@ -55,14 +63,19 @@ export const reportCommand: Command = {
       if (onnx) parts.push(onnxReportPart(onnx));
       const peers = (run as { peers?: PeersRun }).peers;
       if (peers) parts.push(peersReportPart(peers));
-      rendered = runReport(run, parts, { chartFolder: basename(markdownPath, '.md').toLowerCase(), equivalent: equivalentWork(run.seconds) });
+      rendered = runReport(run, parts, {
+        chartFolder: basename(markdownPath, '.md').toLowerCase(),
+        equivalent: equivalentWork(run.seconds),
+      });
     } catch (e) {
       throw new Error(`${results}: a section's results are not as \`slimtensor all\` writes them (${(e as Error).message})`);
     }
     const chartDir = join(dirname(markdownPath), basename(markdownPath, '.md').toLowerCase());
     await fs.mkdir(chartDir, { recursive: true });
     for (const c of rendered.charts) await writeFileAtomic(join(chartDir, c.file), await renderSvg(c.spec));
-    const header = `<!-- Made by \`slimtensor report --run ${dir} --markdown ${markdownPath}\` from the run's results.json; do not edit by hand. -->\n\n`;
+    const header =
+      `<!-- Made by \`slimtensor report --run ${dir} --markdown ${markdownPath}\` from the run's results.json; do not edit ` +
+      `by hand. -->\n\n`;
     await writeFileAtomic(markdownPath, header + rendered.markdown);
     io.out(`wrote ${markdownPath} and ${rendered.charts.length} charts in ${chartDir}\n`);
     return 0;

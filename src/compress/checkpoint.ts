@@ -1,13 +1,13 @@
 import { checkFinite } from '../nn/checkpoint.js';
-import { decodeSafetensors, encodeSafetensors } from '../nn/safetensors.js';
-import { Module, type StateDict, type StateEntry } from '../nn/module.js';
 import { MLP, TeacherNet } from '../nn/models.js';
+import { Module, type StateDict, type StateEntry } from '../nn/module.js';
+import { decodeSafetensors, encodeSafetensors } from '../nn/safetensors.js';
 import { checkAgainstSkeleton, type LayerCodec } from './codec.js';
 import { sparseLinearCodec } from './csr.js';
-import { factorizedLinearCodec } from './low-rank.js';
-import { quantizedCodec } from './int8-layers.js';
 import { DEEP_COMPRESSED_FORMAT } from './deep-compression-file.js';
 import { deepCompressedModel } from './deep-compression-models.js';
+import { quantizedCodec } from './int8-layers.js';
+import { factorizedLinearCodec } from './low-rank.js';
 
 const CODECS: LayerCodec[] = [sparseLinearCodec, factorizedLinearCodec, quantizedCodec];
 
@@ -61,8 +61,9 @@ export function skeletonOf(state: Map<string, StateEntry>, path: string): MLP | 
     const entries = new Map([...state].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
     const codec = CODECS.find((c) => entries.has(c.marker));
     const shape = codec ? codec.decode(entries).denseShape : entries.get('weight')?.shape;
-    if (!shape || shape.length !== 2) throw new Error(`${path}: layer fc${i} has no weight this loader knows`);
-    if (sizes.length > 0 && sizes.at(-1) !== shape[1]) throw new Error(`${path}: fc${i} takes ${shape[1]} inputs, fc${i - 1} gives ${sizes.at(-1)}`);
+    if (shape?.length !== 2) throw new Error(`${path}: layer fc${i} has no weight this loader knows`);
+    if (sizes.length > 0 && sizes.at(-1) !== shape[1])
+      throw new Error(`${path}: fc${i} takes ${shape[1]} inputs, fc${i - 1} gives ${sizes.at(-1)}`);
     if (sizes.length === 0) sizes.push(shape[1]);
     sizes.push(shape[0]);
   }
@@ -82,7 +83,9 @@ export function modelToBytes(model: Module, metadata?: Record<string, string>): 
 
 /** Options of `modelFromBytes`. */
 export interface ModelFromBytesOptions {
-  /** A model of the saved architecture to load into (its compressed layers are swapped in); default: read the architecture from the file. */
+  /**
+   * A model of the saved architecture to load into (its compressed layers are swapped in); default: read the architecture from the file.
+   */
   model?: Module;
   /** Names the bytes in error messages (a file's path); default 'modelFromBytes'. */
   source?: string;
@@ -100,7 +103,8 @@ export interface ModelFromBytesOptions {
 export function modelFromBytes(bytes: Uint8Array, options: ModelFromBytesOptions = {}): Module {
   const source = options.source ?? 'modelFromBytes';
   if (!(bytes instanceof Uint8Array)) throw new Error(`${source}: expected the bytes of a model as a Uint8Array, got ${String(bytes)}`);
-  if (options.model !== undefined && !(options.model instanceof Module)) throw new Error(`${source}: options.model must be a Module, got ${String(options.model)}`);
+  if (options.model !== undefined && !(options.model instanceof Module))
+    throw new Error(`${source}: options.model must be a Module, got ${String(options.model)}`);
   const { state, metadata } = decodeSafetensors(bytes, source);
   if (metadata.format === DEEP_COMPRESSED_FORMAT) {
     const decoded = deepCompressedModel(bytes, source, options);

@@ -24,14 +24,19 @@ export interface LayerCodec {
  */
 export function checkAgainstSkeleton(name: string, original: Module, layer: CompressedLayer): void {
   const expected = original.stateDict().get('weight')?.shape;
-  if (!expected) throw new Error(`${name}: the file holds a compressed layer where the model has a ${original.constructor.name} without a weight`);
+  if (!expected)
+    throw new Error(`${name}: the file holds a compressed layer where the model has a ${original.constructor.name} without a weight`);
   const got = layer.denseShape;
   if (got.length !== expected.length || got.some((d, i) => d !== expected[i])) {
-    throw new Error(`${name}: the file's ${layer.constructor.name} has a ${fmt(got)} weight, the model's ${original.constructor.name} has ${fmt(expected)}`);
+    throw new Error(
+      `${name}: the file's ${layer.constructor.name} has a ${fmt(got)} weight, the model's ${original.constructor.name} has ` +
+        `${fmt(expected)}`,
+    );
   }
   for (const key of ['stride', 'padding'] as const) {
     const want = (original as unknown as Record<string, unknown>)[key];
     const have = (layer as unknown as Record<string, unknown>)[key];
-    if (want !== undefined && have !== want) throw new Error(`${name}: the file's layer has ${key} ${String(have)}, the model's has ${String(want)}`);
+    if (want !== undefined && have !== want)
+      throw new Error(`${name}: the file's layer has ${key} ${String(have)}, the model's has ${String(want)}`);
   }
 }

@@ -1,11 +1,11 @@
 import { Linear } from '../nn/layers.js';
 import { Module, type StateEntry } from '../nn/module.js';
-import type { CompressedLayer, LayerCodec } from './codec.js';
 import { noGrad } from '../tensor/autograd.js';
 import type { CsrWeights, IndexArray } from '../tensor/kernels/sparse.js';
 import { sparseLinear } from '../tensor/ops/sparse.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import type { CompressedLayer, LayerCodec } from './codec.js';
 
 /** Bytes of each array of a CSR matrix, and their total. */
 export interface CsrBytes {
@@ -47,15 +47,21 @@ export class CsrMatrix implements CsrWeights {
     readonly colIndices: IndexArray,
     readonly rowPtr: Int32Array,
   ) {
-    if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0)) throw new Error(`CsrMatrix: [${rows}, ${cols}] is not a matrix shape`);
+    if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0))
+      throw new Error(`CsrMatrix: [${rows}, ${cols}] is not a matrix shape`);
     if (rowPtr.length !== rows + 1 || rowPtr[0] !== 0 || rowPtr[rows] !== values.length || colIndices.length !== values.length) {
-      throw new Error(`CsrMatrix: inconsistent arrays for [${rows}, ${cols}]: ${values.length} values, ${colIndices.length} column indices, ${rowPtr.length} row pointers ending at ${rowPtr[rows]}`);
+      throw new Error(
+        `CsrMatrix: inconsistent arrays for [${rows}, ${cols}]: ${values.length} values, ${colIndices.length} column indices, ` +
+          `${rowPtr.length} row pointers ending at ${rowPtr[rows]}`,
+      );
     }
     for (let r = 0; r < rows; r++) {
-      if (!(rowPtr[r + 1] >= rowPtr[r])) throw new Error(`CsrMatrix: row pointers decrease at row ${r}: ${rowPtr[r]} then ${rowPtr[r + 1]}`);
+      if (!(rowPtr[r + 1] >= rowPtr[r]))
+        throw new Error(`CsrMatrix: row pointers decrease at row ${r}: ${rowPtr[r]} then ${rowPtr[r + 1]}`);
     }
     for (let p = 0; p < colIndices.length; p++) {
-      if (!(colIndices[p] >= 0 && colIndices[p] < cols)) throw new Error(`CsrMatrix: column index ${colIndices[p]} at entry ${p} is outside [0, ${cols})`);
+      if (!(colIndices[p] >= 0 && colIndices[p] < cols))
+        throw new Error(`CsrMatrix: column index ${colIndices[p]} at entry ${p} is outside [0, ${cols})`);
     }
   }
 
@@ -106,7 +112,9 @@ export class CsrMatrix implements CsrWeights {
 
   /** Bytes of every array: values, column indices and row pointers (the notebook counted only the first). */
   bytes(): CsrBytes {
-    const values = this.values.byteLength, colIndices = this.colIndices.byteLength, rowPtr = this.rowPtr.byteLength;
+    const values = this.values.byteLength,
+      colIndices = this.colIndices.byteLength,
+      rowPtr = this.rowPtr.byteLength;
     return { values, colIndices, rowPtr, total: values + colIndices + rowPtr };
   }
 }
@@ -226,7 +234,8 @@ export function toSparse<M extends Module>(model: M, options: { minSparsity?: nu
   const min = options.minSparsity ?? 0;
   if (!(min >= 0 && min <= 1)) throw new Error(`toSparse: minSparsity must lie in [0, 1], got ${min}`);
   if (!(model instanceof Module)) throw new Error(`toSparse: expected a Module, got ${String(model)}`);
-  if (!model.namedModules().some(([, m]) => m instanceof Linear)) throw new Error(`toSparse: a ${model.constructor.name} has no Linear layer to store as CSR`);
+  if (!model.namedModules().some(([, m]) => m instanceof Linear))
+    throw new Error(`toSparse: a ${model.constructor.name} has no Linear layer to store as CSR`);
   noGrad(() => {
     for (const [, parent] of model.namedModules()) {
       for (const [name, child] of parent.namedChildren()) {
@@ -247,7 +256,8 @@ export const sparseLinearCodec: LayerCodec = {
     const cols = entries.get('weight.cols');
     const idx = entries.get('weight.col_indices');
     const ptr = entries.get('weight.row_ptr');
-    if (!idx || !ptr || !cols) throw new Error("a sparse layer needs 'weight.values', 'weight.col_indices', 'weight.row_ptr' and 'weight.cols'");
+    if (!idx || !ptr || !cols)
+      throw new Error("a sparse layer needs 'weight.values', 'weight.col_indices', 'weight.row_ptr' and 'weight.cols'");
     if (values.dtype !== 'F32' || ptr.dtype !== 'I32' || cols.dtype !== 'I32' || !['U8', 'U16', 'I32'].includes(idx.dtype)) {
       throw new Error(`a sparse layer's arrays have dtypes ${values.dtype}, ${idx.dtype}, ${ptr.dtype}; expected F32, U8|U16|I32, I32`);
     }

@@ -31,10 +31,11 @@ export interface DeadUnits {
  */
 export function removeDeadUnits(pairs: [Linear, Linear][]): DeadUnits {
   const total: DeadUnits = { dead: 0, unread: 0, weights: 0 };
-  for (let changed = true; changed;) {
+  for (let changed = true; changed; ) {
     changed = false;
     for (const [a, b] of pairs) {
-      if (a.outFeatures !== b.inFeatures) throw new Error(`removeDeadUnits: a layer of ${a.outFeatures} outputs feeds one of ${b.inFeatures} inputs`);
+      if (a.outFeatures !== b.inFeatures)
+        throw new Error(`removeDeadUnits: a layer of ${a.outFeatures} outputs feeds one of ${b.inFeatures} inputs`);
       const wa = a.weight.data;
       const wb = b.weight.data;
       const n = a.inFeatures;

@@ -10,7 +10,8 @@ export type { LayerCost, SharedLayerInput } from './layer-coding.js';
  * The Deep Compression file: one safetensors container holding three tensors per layer:
  * `<layer>.codebook` (the used centroids, float16), `<layer>.codes` (bitmaps of the live
  * rows and columns, the Huffman code lengths of the cluster indices and of the gaps, then
- * the two bit streams, bytes end to end: see layer-coding.ts) and `<layer>.bias` (float16). The metadata lists the layers (shape, bits, counts, where the
+ * the two bit streams, bytes end to end: see layer-coding.ts) and `<layer>.bias` (float16). The metadata lists the layers (shape, bits,
+ * counts, where the
  * value stream ends, a CRC-32 of the layer's tensors) and a CRC-32 of the list itself, so a
  * corrupted file is refused, never decoded into a wrong model. The file's size on disk is
  * the size reported.
@@ -58,7 +59,8 @@ export function encodeDeepCompressed(model: string, layers: SharedLayerInput[]):
   const infos: LayerInfo[] = [];
   const costs: LayerCost[] = [];
   for (const layer of layers) {
-    if (!Number.isInteger(Math.log2(layer.codebook.length))) throw new Error(`encodeDeepCompressed: layer ${layer.name} has a codebook of ${layer.codebook.length}, not a power of two`);
+    if (!Number.isInteger(Math.log2(layer.codebook.length)))
+      throw new Error(`encodeDeepCompressed: layer ${layer.name} has a codebook of ${layer.codebook.length}, not a power of two`);
     const tries = layer.indexBits === 'auto' ? [1, 2, 3, 4, 5, 6, 7, 8] : [layer.indexBits];
     const all = tries.map((b) => encodeLayer(layer, b));
     const { cost, codes, codebook, storedBias, ...layout } = all.reduce((best, c) => (c.codes.length < best.codes.length ? c : best));
@@ -73,7 +75,13 @@ export function encodeDeepCompressed(model: string, layers: SharedLayerInput[]):
     costs.push(cost);
   }
   const list = infos.map(formatLayerInfo).join('; ');
-  const metadata = { format: DEEP_COMPRESSED_FORMAT, version: '1', model, layers: list, 'layers.crc32': String(crc32(new TextEncoder().encode(list))) };
+  const metadata = {
+    format: DEEP_COMPRESSED_FORMAT,
+    version: '1',
+    model,
+    layers: list,
+    'layers.crc32': String(crc32(new TextEncoder().encode(list))),
+  };
   return { bytes: encodeSafetensors(state, metadata), costs };
 }
 
@@ -97,7 +105,8 @@ export function decodeDeepCompressed(bytes: Uint8Array, source = 'decodeDeepComp
     throw new Error(`${source}: not a valid Deep Compression file: ${what}`);
   };
   const { state, metadata } = decodeSafetensors(bytes, source);
-  if (metadata.format !== DEEP_COMPRESSED_FORMAT) fail(`its metadata names the format ${JSON.stringify(metadata.format)}, not '${DEEP_COMPRESSED_FORMAT}'`);
+  if (metadata.format !== DEEP_COMPRESSED_FORMAT)
+    fail(`its metadata names the format ${JSON.stringify(metadata.format)}, not '${DEEP_COMPRESSED_FORMAT}'`);
   if (metadata.version !== '1') fail(`version ${JSON.stringify(metadata.version)} is not supported (only '1')`);
   const list = metadata.layers ?? fail('no layer list in the metadata');
   if (String(crc32(new TextEncoder().encode(list))) !== metadata['layers.crc32']) fail('the layer list does not match its CRC-32');
@@ -116,7 +125,11 @@ export function decodeDeepCompressed(bytes: Uint8Array, source = 'decodeDeepComp
     const stored = info.bias === 'none' ? null : Float32Array.from(tensor('bias', 'F16').data, fromFloat16Bits);
     if (layerCrc(state, p) !== info.crc32) fail(`layer ${p}: its tensors do not match their CRC-32 (the file is corrupted)`);
     const least = info.kept > 0 ? 1 : 0; // an empty layer (every weight pruned) needs no centroid
-    if (codebook.length < least || codebook.length > 2 ** info.bits) fail(`layer ${p}: a ${info.bits}-bit codebook of ${info.kept} weights holds ${least} to ${2 ** info.bits} centroids, has ${codebook.length}`);
+    if (codebook.length < least || codebook.length > 2 ** info.bits)
+      fail(
+        `layer ${p}: a ${info.bits}-bit codebook of ${info.kept} weights holds ${least} to ${2 ** info.bits} centroids, has ` +
+          `${codebook.length}`,
+      );
     if (!codebook.every(Number.isFinite)) fail(`layer ${p}: the codebook holds a value that is not finite`);
     if (stored && !stored.every(Number.isFinite)) fail(`layer ${p}: the bias holds a value that is not finite`);
     const { weight, bias } = decodeLayer(codes, info, codebook, stored, where);
@@ -126,9 +139,15 @@ export function decodeDeepCompressed(bytes: Uint8Array, source = 'decodeDeepComp
   return { model: metadata.model ?? fail('no model name in the metadata'), state: out };
 }
 
-/** `fc1 shape=300x784 bits=6 indexBits=5 kept=18816 entries=19217 valueBytes=11869 bias=live crc32=307517951`: one layer of the metadata's list. */
+/**
+ * `fc1 shape=300x784 bits=6 indexBits=5 kept=18816 entries=19217 valueBytes=11869 bias=live crc32=307517951`: one layer of the metadata's
+ * list.
+ */
 function formatLayerInfo(l: LayerInfo): string {
-  return `${l.name} shape=${l.shape.join('x')} bits=${l.bits} indexBits=${l.indexBits} kept=${l.kept} entries=${l.entries} valueBytes=${l.valueBytes} bias=${l.bias} crc32=${l.crc32}`;
+  return (
+    `${l.name} shape=${l.shape.join('x')} bits=${l.bits} indexBits=${l.indexBits} kept=${l.kept} entries=${l.entries} ` +
+    `valueBytes=${l.valueBytes} bias=${l.bias} crc32=${l.crc32}`
+  );
 }
 
 /** The layer `formatLayerInfo` wrote, checked field by field, or null. */
@@ -141,11 +160,21 @@ function parseLayerInfo(text: string): LayerInfo | null {
   };
   const shape: number[] = (f.shape ?? '').split('x').map(Number);
   const info: LayerInfo = {
-    name, shape, bits: count('bits', 1, 16), indexBits: count('indexBits', 1, 8), kept: count('kept'), entries: count('entries'),
-    valueBytes: count('valueBytes'), bias: f.bias as LayerInfo['bias'], crc32: count('crc32', 0, 0xffffffff),
+    name,
+    shape,
+    bits: count('bits', 1, 16),
+    indexBits: count('indexBits', 1, 8),
+    kept: count('kept'),
+    entries: count('entries'),
+    valueBytes: count('valueBytes'),
+    bias: f.bias as LayerInfo['bias'],
+    crc32: count('crc32', 0, 0xffffffff),
   };
-  const ok = name !== '' && shape.every((d) => Number.isSafeInteger(d) && d > 0) && ['none', 'all', 'live'].includes(f.bias)
-    && [info.bits, info.indexBits, info.kept, info.entries, info.valueBytes, info.crc32].every(Number.isInteger);
+  const ok =
+    name !== '' &&
+    shape.every((d) => Number.isSafeInteger(d) && d > 0) &&
+    ['none', 'all', 'live'].includes(f.bias) &&
+    [info.bits, info.indexBits, info.kept, info.entries, info.valueBytes, info.crc32].every(Number.isInteger);
   return ok ? info : null;
 }
 

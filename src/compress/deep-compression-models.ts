@@ -1,4 +1,4 @@
-import { LeNet300100, LeNet5 } from '../nn/models.js';
+import { LeNet5, LeNet300100 } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 import { Rng } from '../tensor/random.js';
 import { toSparse } from './csr.js';
@@ -48,7 +48,10 @@ export const DEEP_COMPRESSION_MODELS: Readonly<Record<DeepCompressionModel, Deep
     create: (rng) => new LeNet300100(rng),
     keep: [0.08, 0.09, 0.26], // fc1, fc2, fc3
     bits: [6, 6, 6],
-    reluPairs: [['fc1', 'fc2'], ['fc2', 'fc3']],
+    reluPairs: [
+      ['fc1', 'fc2'],
+      ['fc2', 'fc3'],
+    ],
     paper: { denseKB: 1070, compressedKB: 27, ratio: 40, ratioBeforeHuffman: 32, ratioPruned: 12, errorBefore: 1.64, errorAfter: 1.58 },
   },
   'lenet-5': {
@@ -68,7 +71,8 @@ export const DEEP_COMPRESSION_MODELS: Readonly<Record<DeepCompressionModel, Deep
  */
 export function deepCompressedModel(bytes: Uint8Array, source: string, options: { sparse?: boolean } = {}): Module {
   const { model, state } = decodeDeepCompressed(bytes, source);
-  if (!Object.hasOwn(DEEP_COMPRESSION_MODELS, model)) throw new Error(`${source}: unknown model '${model}' (known: ${Object.keys(DEEP_COMPRESSION_MODELS).join(', ')})`);
+  if (!Object.hasOwn(DEEP_COMPRESSION_MODELS, model))
+    throw new Error(`${source}: unknown model '${model}' (known: ${Object.keys(DEEP_COMPRESSION_MODELS).join(', ')})`);
   const net = DEEP_COMPRESSION_MODELS[model as DeepCompressionModel].create(new Rng(0));
   try {
     net.loadStateDict(state);

@@ -1,4 +1,4 @@
-import { toTensorSet, type Dataset } from '../data/dataset.js';
+import { type Dataset, toTensorSet } from '../data/dataset.js';
 import type { Batch } from '../data/loader.js';
 import { batchesOf } from '../data/tensor-set.js';
 import type { Module } from '../nn/module.js';
@@ -27,13 +27,17 @@ export interface DistillationOptions {
  * @example distillationLoss(student.forward(x), noGrad(() => teacher.forward(x)), y, { temperature: 4, alpha: 0.5 })
  */
 export function distillationLoss(
-  studentLogits: Tensor, teacherLogits: Tensor, labels: ArrayLike<number> | null, options: DistillationOptions = {},
+  studentLogits: Tensor,
+  teacherLogits: Tensor,
+  labels: ArrayLike<number> | null,
+  options: DistillationOptions = {},
 ): Tensor {
   const T = options.temperature ?? 1;
   const alpha = options.alpha ?? 0;
   if (!(Number.isFinite(T) && T > 0)) throw new Error(`distillationLoss: temperature must be a number > 0, got ${T}`);
   if (!(alpha >= 0 && alpha <= 1)) throw new Error(`distillationLoss: alpha must lie in [0, 1], got ${alpha}`);
-  const s = studentLogits.shape, t = teacherLogits.shape;
+  const s = studentLogits.shape,
+    t = teacherLogits.shape;
   if (s.length !== 2 || t.length !== 2 || s[0] !== t[0] || s[1] !== t[1]) {
     throw new Error(`distillationLoss: student logits ${fmt(s)} and teacher logits ${fmt(t)} must both be [N, C] and equal`);
   }

@@ -56,7 +56,9 @@ function treeDepths(weights: Float64Array): Uint8Array {
   }
   const depth = new Int32Array(weight.length);
   for (let node = weight.length - 2; node >= 0; node--) depth[node] = depth[parent[node]] + 1;
-  leaves.forEach((s, i) => (depths[s] = depth[i]));
+  leaves.forEach((s, i) => {
+    depths[s] = depth[i];
+  });
   return depths;
 }
 
@@ -133,7 +135,8 @@ export function huffmanDecode(bytes: Uint8Array, lengths: Uint8Array, count: num
       if (l === MAX_CODE_LENGTH) throw new Error(`${source}: symbol ${i} is not a valid code`);
     }
   }
-  if (reader.remaining >= 8 || reader.read(reader.remaining) !== 0) throw new Error(`${source}: unexpected bits after the last of ${count} symbols`);
+  if (reader.remaining >= 8 || reader.read(reader.remaining) !== 0)
+    throw new Error(`${source}: unexpected bits after the last of ${count} symbols`);
   return out;
 }
 

@@ -1,6 +1,6 @@
 import type { Conv2d, Linear } from '../nn/layers.js';
 import { Module, type StateEntry } from '../nn/module.js';
-import { int8Weight, type Int8Weight } from '../tensor/kernels/int8.js';
+import { type Int8Weight, int8Weight } from '../tensor/kernels/int8.js';
 import type { MaxPool2dOptions } from '../tensor/ops/conv.js';
 import { quantizedConv2d, quantizedConv2dMaxPool, quantizedLinear } from '../tensor/ops/quantized.js';
 import { fmt } from '../tensor/shape.js';
@@ -28,9 +28,14 @@ abstract class Int8Layer extends Module implements CompressedLayer {
    * @param bias `[out]`, or null.
    * @param weightShape The shape of the float weight it stands for.
    */
-  constructor(readonly weight: Int8Weight, bias: Float32Array | null, readonly weightShape: readonly number[]) {
+  constructor(
+    readonly weight: Int8Weight,
+    bias: Float32Array | null,
+    readonly weightShape: readonly number[],
+  ) {
     super();
-    if (bias && bias.length !== weight.rows) throw new Error(`${this.constructor.name}: ${bias.length} biases for ${weight.rows} output channels`);
+    if (bias && bias.length !== weight.rows)
+      throw new Error(`${this.constructor.name}: ${bias.length} biases for ${weight.rows} output channels`);
     this.bias = bias ? new Tensor(bias, [bias.length]) : null;
   }
 
@@ -69,7 +74,13 @@ abstract class Int8Layer extends Module implements CompressedLayer {
 export class QuantizedLinear extends Int8Layer {
   /** The int8 twin of a float Linear: its weight quantized symmetrically (per tensor or per row), its bias kept in float. */
   static fromFloat(layer: Linear, options: Int8Options = {}): QuantizedLinear {
-    const w = quantizeWeight(layer.weight.data, layer.outFeatures, layer.inFeatures, options.perChannel ?? false, options.reduceRange ?? true);
+    const w = quantizeWeight(
+      layer.weight.data,
+      layer.outFeatures,
+      layer.inFeatures,
+      options.perChannel ?? false,
+      options.reduceRange ?? true,
+    );
     return new QuantizedLinear(w, layer.bias ? Float32Array.from(layer.bias.data) : null, [layer.outFeatures, layer.inFeatures]);
   }
 
@@ -97,13 +108,32 @@ export class QuantizedConv2d extends Int8Layer {
    * @param stride Step between windows.
    * @param padding Zeros added on every side.
    */
-  constructor(weight: Int8Weight, bias: Float32Array | null, weightShape: readonly number[], readonly stride: number, readonly padding: number) {
+  constructor(
+    weight: Int8Weight,
+    bias: Float32Array | null,
+    weightShape: readonly number[],
+    readonly stride: number,
+    readonly padding: number,
+  ) {
     super(weight, bias, weightShape);
     if (weightShape.length !== 4 || weightShape[0] !== weight.rows || weightShape[1] * weightShape[2] * weightShape[3] !== weight.cols) {
       throw new Error(`QuantizedConv2d: weight shape ${fmt(weightShape)} does not hold [${weight.rows}, ${weight.cols}] int8 filters`);
     }
-    if (!(Number.isInteger(stride) && stride >= 1 && stride <= 64 && Number.isInteger(padding) && padding >= 0 && padding < weightShape[2] && padding < weightShape[3])) {
-      throw new Error(`QuantizedConv2d: stride ${stride} and padding ${padding} are out of range for a ${weightShape[2]}x${weightShape[3]} kernel (stride 1..64, padding below the kernel size)`);
+    if (
+      !(
+        Number.isInteger(stride) &&
+        stride >= 1 &&
+        stride <= 64 &&
+        Number.isInteger(padding) &&
+        padding >= 0 &&
+        padding < weightShape[2] &&
+        padding < weightShape[3]
+      )
+    ) {
+      throw new Error(
+        `QuantizedConv2d: stride ${stride} and padding ${padding} are out of range for a ${weightShape[2]}x${weightShape[3]} kernel ` +
+          `(stride 1..64, padding below the kernel size)`,
+      );
     }
   }
 
@@ -133,17 +163,23 @@ export class QuantizedConv2d extends Int8Layer {
 export const quantizedCodec: LayerCodec = {
   marker: 'weight.scale',
   decode(entries) {
-    const w = entries.get('weight'), scale = entries.get('weight.scale')!, bias = entries.get('bias');
-    if (!w || w.dtype !== 'I8' || scale.dtype !== 'F32') throw new Error("a quantized layer needs int8 'weight' and float32 'weight.scale'");
-    const rows = w.shape[0], cols = w.data.length / rows;
-    if (scale.data.length !== 1 && scale.data.length !== rows) throw new Error(`a quantized layer has ${scale.data.length} scales for ${rows} output channels`);
+    const w = entries.get('weight'),
+      scale = entries.get('weight.scale')!,
+      bias = entries.get('bias');
+    if (w?.dtype !== 'I8' || scale.dtype !== 'F32') throw new Error("a quantized layer needs int8 'weight' and float32 'weight.scale'");
+    const rows = w.shape[0],
+      cols = w.data.length / rows;
+    if (scale.data.length !== 1 && scale.data.length !== rows)
+      throw new Error(`a quantized layer has ${scale.data.length} scales for ${rows} output channels`);
     const b = bias ? Float32Array.from(bias.data) : null;
     const range = entries.get('reduce_range');
-    if (range && (range.dtype !== 'U8' || range.data.length !== 1 || range.data[0] > 1)) throw new Error("a quantized layer's 'reduce_range' must be one u8, 0 or 1");
+    if (range && (range.dtype !== 'U8' || range.data.length !== 1 || range.data[0] > 1))
+      throw new Error("a quantized layer's 'reduce_range' must be one u8, 0 or 1");
     const qw = int8Weight(Int8Array.from(w.data), rows, cols, Float32Array.from(scale.data), range ? range.data[0] === 1 : true);
     if (w.shape.length === 2) return new QuantizedLinear(qw, b, w.shape);
     const meta = entries.get('geometry');
-    if (meta && (meta.dtype !== 'I32' || meta.data.length !== 2)) throw new Error("a quantized convolution's 'geometry' must be two int32: stride and padding");
+    if (meta && (meta.dtype !== 'I32' || meta.data.length !== 2))
+      throw new Error("a quantized convolution's 'geometry' must be two int32: stride and padding");
     const [stride, padding] = meta ? [meta.data[0], meta.data[1]] : [1, 0];
     return new QuantizedConv2d(qw, b, w.shape, stride, padding);
   },

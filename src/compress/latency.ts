@@ -1,4 +1,4 @@
-import { toTensorSet, type Dataset } from '../data/dataset.js';
+import { type Dataset, toTensorSet } from '../data/dataset.js';
 import type { TensorSet } from '../data/tensor-set.js';
 import { Module } from '../nn/module.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -27,7 +27,8 @@ export interface LatencyComparison {
 
 function inputOf(input: Tensor | Dataset | TensorSet, from: string): Tensor {
   const x = input instanceof Tensor ? input : toTensorSet(input, from).x;
-  if (x.shape.length < 2 || x.shape[0] < 1) throw new Error(`${from}: expected a batch-first input with at least one row, got shape [${x.shape.join(', ')}]`);
+  if (x.shape.length < 2 || x.shape[0] < 1)
+    throw new Error(`${from}: expected a batch-first input with at least one row, got shape [${x.shape.join(', ')}]`);
   return x;
 }
 
@@ -58,9 +59,16 @@ export function modelLatency(model: Module, input: Tensor | Dataset | TensorSet,
  * alike. Medians of each; `speedUp` is base ÷ model, computed from the two times returned.
  * @example compareLatency(dense, sparse, testSet, { batchSize: 64 }) // { base: 0.00041, model: 0.00008, speedUp: 5.1 }
  */
-export function compareLatency(base: Module, model: Module, input: Tensor | Dataset | TensorSet, options: ModelLatencyOptions = {}): LatencyComparison {
+export function compareLatency(
+  base: Module,
+  model: Module,
+  input: Tensor | Dataset | TensorSet,
+  options: ModelLatencyOptions = {},
+): LatencyComparison {
   const x = inputOf(input, 'compareLatency');
-  const [b, m] = forwardMedians([checked(base, 'compareLatency'), checked(model, 'compareLatency')], x, { batchSize: batchOf(options, 'compareLatency') });
+  const [b, m] = forwardMedians([checked(base, 'compareLatency'), checked(model, 'compareLatency')], x, {
+    batchSize: batchOf(options, 'compareLatency'),
+  });
   return { base: b, model: m, speedUp: b / m };
 }
 

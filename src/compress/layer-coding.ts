@@ -52,7 +52,9 @@ export interface LayerCost {
   indexBits: number;
   /** Dense float32 weights and bias. */
   dense: number;
-  /** Pruned: float32 kept weights + bitmaps + fixed-width gaps (with `auto`, at the width that is smallest for this stage) + float32 bias. */
+  /**
+   * Pruned: float32 kept weights + bitmaps + fixed-width gaps (with `auto`, at the width that is smallest for this stage) + float32 bias.
+   */
   pruned: number;
   /** + quantization: `bits`-bit cluster indices + bitmaps + fixed-width gaps + the float16 codebook and bias. */
   quantized: number;
@@ -131,7 +133,9 @@ export function encodeLayer(layer: SharedLayerInput, indexBits: number): CodedLa
   const index = new Int32Array(layer.codebook.length).fill(-1);
   for (const k of layer.groups) if (k >= 0) index[k] = 0;
   const used: number[] = [];
-  index.forEach((v, k) => v === 0 && (index[k] = used.push(k) - 1));
+  index.forEach((v, k) => {
+    if (v === 0) index[k] = used.push(k) - 1;
+  });
   const codebook = Uint16Array.from(used, (k) => toFloat16Bits(layer.codebook[k]));
   const g = layer.groups;
   const liveRow = new Uint8Array(rows);
@@ -142,12 +146,14 @@ export function encodeLayer(layer: SharedLayerInput, indexBits: number): CodedLa
   // Positions within the live submatrix, row by row.
   const positions: number[] = [];
   const symbols: number[] = [];
-  rowList.forEach((r, i) => colList.forEach((c, j) => {
-    if (g[r * cols + c] >= 0) {
-      positions.push(i * colList.length + j);
-      symbols.push(index[g[r * cols + c]]);
-    }
-  }));
+  rowList.forEach((r, i) => {
+    colList.forEach((c, j) => {
+      if (g[r * cols + c] >= 0) {
+        positions.push(i * colList.length + j);
+        symbols.push(index[g[r * cols + c]]);
+      }
+    });
+  });
   const { gaps, fillers } = encodeRelative(positions, indexBits);
   const valueLengths = huffmanLengths(histogram(symbols, used.length));
   const gapLengths = huffmanLengths(histogram(gaps, 2 ** indexBits));
@@ -165,7 +171,14 @@ export function encodeLayer(layer: SharedLayerInput, indexBits: number): CodedLa
   const halves = 16 * (used.length + (storedBias?.length ?? 0)); // the codebook and the bias in float16
   const indexCost = 8 * maps.length + indexBits * gaps.length;
   const cost: LayerCost = {
-    name: layer.name, shape: [...layer.shape], weights: g.length, kept, entries: gaps.length, fillers, bits, indexBits,
+    name: layer.name,
+    shape: [...layer.shape],
+    weights: g.length,
+    kept,
+    entries: gaps.length,
+    fillers,
+    bits,
+    indexBits,
     dense: 32 * (g.length + biases),
     pruned: 32 * (kept + biases) + indexCost,
     quantized: bits * kept + indexCost + halves,
@@ -173,7 +186,19 @@ export function encodeLayer(layer: SharedLayerInput, indexBits: number): CodedLa
     valueBitsPerWeight: kept ? values.bits / kept : 0,
     indexBitsPerWeight: kept ? gapStream.bits / kept : 0,
   };
-  return { shape: [...layer.shape], bits, indexBits, kept, entries: gaps.length, valueBytes: values.bytes.length, bias: biasLayout, codes, codebook, storedBias, cost };
+  return {
+    shape: [...layer.shape],
+    bits,
+    indexBits,
+    kept,
+    entries: gaps.length,
+    valueBytes: values.bytes.length,
+    bias: biasLayout,
+    codes,
+    codebook,
+    storedBias,
+    cost,
+  };
 }
 
 /**
@@ -183,13 +208,22 @@ export function encodeLayer(layer: SharedLayerInput, indexBits: number): CodedLa
  * has bits left over, a position past the layer, the wrong number of biases) throws an
  * error prefixed with `source`.
  */
-export function decodeLayer(codes: Uint8Array, layout: LayerLayout, codebook: Float32Array, storedBias: Float32Array | null, source: string): { weight: Float32Array; bias: Float32Array | null } {
+export function decodeLayer(
+  codes: Uint8Array,
+  layout: LayerLayout,
+  codebook: Float32Array,
+  storedBias: Float32Array | null,
+  source: string,
+): { weight: Float32Array; bias: Float32Array | null } {
   const [rows, cols] = matrixOf(layout.shape);
   if (rows * cols > 2 ** 28) throw new Error(`${source}: a layer of ${rows * cols} weights is beyond what this decoder takes (2^28)`);
   const mapBytes = ((rows + 7) >>> 3) + ((cols + 7) >>> 3);
   const valueTable = (codebook.length + 1) >>> 1;
   const tables = mapBytes + valueTable + ((2 ** layout.indexBits + 1) >>> 1);
-  if (tables + layout.valueBytes > codes.length) throw new Error(`${source}: ${codes.length} bytes of codes cannot hold the bitmaps, the code tables and a ${layout.valueBytes}-byte value stream`);
+  if (tables + layout.valueBytes > codes.length)
+    throw new Error(
+      `${source}: ${codes.length} bytes of codes cannot hold the bitmaps, the code tables and a ${layout.valueBytes}-byte value stream`,
+    );
   const rowList = unbitmap(codes.subarray(0, (rows + 7) >>> 3), rows);
   const colList = unbitmap(codes.subarray((rows + 7) >>> 3, mapBytes), cols);
   const valueLengths = unpackLengths(codes.subarray(mapBytes, mapBytes + valueTable), codebook.length);
@@ -200,11 +234,15 @@ export function decodeLayer(codes: Uint8Array, layout: LayerLayout, codebook: Fl
   if (positions.length !== layout.kept) throw new Error(`${source}: ${positions.length} positions for ${layout.kept} weights`);
   const w = new Float32Array(rows * cols);
   const n = colList.length;
-  for (let i = 0; i < positions.length; i++) w[rowList[Math.floor(positions[i] / n)] * cols + colList[positions[i] % n]] = codebook[symbols[i]];
+  for (let i = 0; i < positions.length; i++)
+    w[rowList[Math.floor(positions[i] / n)] * cols + colList[positions[i] % n]] = codebook[symbols[i]];
   const biasCount = { none: 0, all: rows, live: rowList.length }[layout.bias];
-  if ((storedBias?.length ?? 0) !== biasCount) throw new Error(`${source}: ${storedBias?.length ?? 0} biases stored where the layout '${layout.bias}' needs ${biasCount}`);
+  if ((storedBias?.length ?? 0) !== biasCount)
+    throw new Error(`${source}: ${storedBias?.length ?? 0} biases stored where the layout '${layout.bias}' needs ${biasCount}`);
   if (!storedBias || layout.bias === 'all') return { weight: w, bias: storedBias };
   const bias = new Float32Array(rows);
-  rowList.forEach((r, i) => (bias[r] = storedBias[i]));
+  rowList.forEach((r, i) => {
+    bias[r] = storedBias[i];
+  });
   return { weight: w, bias };
 }

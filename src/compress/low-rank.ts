@@ -1,11 +1,11 @@
+import { parameter } from '../nn/init.js';
 import { Linear } from '../nn/layers.js';
 import { Module, type StateEntry } from '../nn/module.js';
-import { parameter } from '../nn/init.js';
 import { lowRankLinear } from '../tensor/ops/matmul.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { CompressedLayer, LayerCodec } from './codec.js';
-import { svd, type Svd } from './svd.js';
+import { type Svd, svd } from './svd.js';
 
 /**
  * Low-rank factorization of a Linear layer: W `[out, in]` ≈ Uᵣ·Σᵣ·Vᵣᵀ, kept as two real
@@ -42,7 +42,8 @@ export function breakEvenRank(outFeatures: number, inFeatures: number): number {
  * @example energyKept(svd(w, 128, 256).S, 10) // the fraction of Σσ² the top 10 singular values keep
  */
 export function energyKept(S: ArrayLike<number>, r: number): number {
-  let kept = 0, total = 0;
+  let kept = 0,
+    total = 0;
   for (let i = 0; i < S.length; i++) {
     total += S[i] * S[i];
     if (i < r) kept += S[i] * S[i];
@@ -83,7 +84,8 @@ export class FactorizedLinear extends Module implements CompressedLayer {
     if (down.rank !== 2 || up.rank !== 2 || up.shape[1] !== down.shape[0]) {
       throw new Error(`FactorizedLinear: factors ${fmt(down.shape)} (down) and ${fmt(up.shape)} (up) do not chain`);
     }
-    if (bias && (bias.rank !== 1 || bias.shape[0] !== up.shape[0])) throw new Error(`FactorizedLinear: bias ${fmt(bias.shape)} does not match up ${fmt(up.shape)}`);
+    if (bias && (bias.rank !== 1 || bias.shape[0] !== up.shape[0]))
+      throw new Error(`FactorizedLinear: bias ${fmt(bias.shape)} does not match up ${fmt(up.shape)}`);
     this.down = down;
     this.up = up;
     this.bias = bias;
@@ -99,14 +101,23 @@ export class FactorizedLinear extends Module implements CompressedLayer {
    * computed when not given (pass it to factorize one layer at many ranks).
    */
   static fromLinear(layer: Linear, choice: RankChoice, decomposition?: Svd): FactorizedLinear {
-    if (!(layer instanceof Linear)) throw new Error(`FactorizedLinear.fromLinear: expected a dense Linear, got ${String((layer as unknown as object | null)?.constructor?.name ?? layer)}`);
-    if (typeof choice !== 'object' || choice === null || !('rank' in choice || 'energy' in choice)) throw new Error(`FactorizedLinear.fromLinear: choose { rank } or { energy }, got ${JSON.stringify(choice)}`);
-    if ('energy' in choice && !(choice.energy > 0 && choice.energy <= 1)) throw new Error(`FactorizedLinear.fromLinear: energy must lie in (0, 1], got ${choice.energy}`);
-    const out = layer.outFeatures, inF = layer.inFeatures;
+    if (!(layer instanceof Linear))
+      throw new Error(
+        `FactorizedLinear.fromLinear: expected a dense Linear, got ` +
+          `${String((layer as unknown as object | null)?.constructor?.name ?? layer)}`,
+      );
+    if (typeof choice !== 'object' || choice === null || !('rank' in choice || 'energy' in choice))
+      throw new Error(`FactorizedLinear.fromLinear: choose { rank } or { energy }, got ${JSON.stringify(choice)}`);
+    if ('energy' in choice && !(choice.energy > 0 && choice.energy <= 1))
+      throw new Error(`FactorizedLinear.fromLinear: energy must lie in (0, 1], got ${choice.energy}`);
+    const out = layer.outFeatures,
+      inF = layer.inFeatures;
     const d = decomposition ?? svd(layer.weight.data, out, inF);
-    if (d.m !== out || d.n !== inF) throw new Error(`FactorizedLinear.fromLinear: the SVD is of [${d.m}, ${d.n}], the layer's weight is [${out}, ${inF}]`);
+    if (d.m !== out || d.n !== inF)
+      throw new Error(`FactorizedLinear.fromLinear: the SVD is of [${d.m}, ${d.n}], the layer's weight is [${out}, ${inF}]`);
     const r = 'rank' in choice ? choice.rank : rankForEnergy(d.S, choice.energy);
-    if (!(Number.isInteger(r) && r >= 1 && r <= d.k)) throw new Error(`FactorizedLinear: rank must be an integer in [1, ${d.k}] for a [${out}, ${inF}] weight, got ${r}`);
+    if (!(Number.isInteger(r) && r >= 1 && r <= d.k))
+      throw new Error(`FactorizedLinear: rank must be an integer in [1, ${d.k}] for a [${out}, ${inF}] weight, got ${r}`);
     const down = new Float32Array(r * inF);
     const up = new Float32Array(out * r);
     for (let j = 0; j < r; j++) {
@@ -155,10 +166,11 @@ export class FactorizedLinear extends Module implements CompressedLayer {
   toDense(): Float32Array {
     const { rank: r, inFeatures: n, outFeatures: m } = this;
     const w = new Float32Array(m * n);
-    for (let i = 0; i < m; i++) for (let j = 0; j < r; j++) {
-      const u = this.up.data[i * r + j];
-      for (let c = 0; c < n; c++) w[i * n + c] += u * this.down.data[j * n + c];
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < r; j++) {
+        const u = this.up.data[i * r + j];
+        for (let c = 0; c < n; c++) w[i * n + c] += u * this.down.data[j * n + c];
+      }
     return w;
   }
 }
@@ -167,7 +179,9 @@ export class FactorizedLinear extends Module implements CompressedLayer {
 export const factorizedLinearCodec: LayerCodec = {
   marker: 'down',
   decode(entries) {
-    const down = entries.get('down')!, up = entries.get('up'), bias = entries.get('bias');
+    const down = entries.get('down')!,
+      up = entries.get('up'),
+      bias = entries.get('bias');
     if (!up || down.dtype !== 'F32' || up.dtype !== 'F32') throw new Error("a factorized layer needs float32 'down' and 'up'");
     const t = (e: StateEntry): Tensor => parameter(new Tensor(Float32Array.from(e.data), e.shape));
     return new FactorizedLinear(t(down), t(up), bias ? t(bias) : null);
@@ -190,7 +204,8 @@ export interface ChainOrder {
  */
 export function matrixChainOrder(dims: readonly number[]): ChainOrder {
   const n = dims.length - 1;
-  if (n < 1 || dims.some((d) => !(Number.isInteger(d) && d >= 1))) throw new Error(`matrixChainOrder: needs at least two positive integer sizes, got [${dims.join(', ')}]`);
+  if (n < 1 || dims.some((d) => !(Number.isInteger(d) && d >= 1)))
+    throw new Error(`matrixChainOrder: needs at least two positive integer sizes, got [${dims.join(', ')}]`);
   const cost = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   const split = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   for (let len = 2; len <= n; len++) {

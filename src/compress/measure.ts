@@ -51,7 +51,10 @@ class Rounds {
   private warm = 0;
   private timingStart = 0;
 
-  constructor(contenders: number, private readonly options: Required<TimingOptions>) {
+  constructor(
+    contenders: number,
+    private readonly options: Required<TimingOptions>,
+  ) {
     this.times = Array.from({ length: contenders }, () => []);
   }
 
@@ -82,7 +85,13 @@ class Rounds {
   }
 }
 
-const withDefaults = (o: TimingOptions): Required<TimingOptions> => ({ warmUpSeconds: 0.03, minRounds: 7, minSeconds: 0.15, maxRounds: 200, ...o });
+const withDefaults = (o: TimingOptions): Required<TimingOptions> => ({
+  warmUpSeconds: 0.03,
+  minRounds: 7,
+  minSeconds: 0.15,
+  maxRounds: 200,
+  ...o,
+});
 
 /**
  * Times `runs` in alternating rounds after a warm-up (see the protocol above) and returns
@@ -91,7 +100,10 @@ const withDefaults = (o: TimingOptions): Required<TimingOptions> => ({ warmUpSec
  */
 export function alternatingTimings(runs: readonly (() => unknown)[], options: TimingOptions = {}): Timing[] {
   const rounds = new Rounds(runs.length, withDefaults(options));
-  while (rounds.warmingUp()) runs.forEach((run) => run());
+  while (rounds.warmingUp())
+    runs.forEach((run) => {
+      run();
+    });
   while (rounds.timing()) {
     runs.forEach((run, i) => {
       const t0 = performance.now();
@@ -138,11 +150,25 @@ export interface ForwardWorkload {
 export function forwardMedians(models: readonly Module[], x: Tensor, workload: ForwardWorkload, options: TimingOptions = {}): number[] {
   const batches = workload.wholeSet ? batchesOf(x, workload.batchSize) : [sliceRows(x, 0, Math.min(workload.batchSize, x.shape[0]))];
   const modes = models.map((m) => m.training);
-  models.forEach((m) => m.eval());
+  models.forEach((m) => {
+    m.eval();
+  });
   try {
-    return noGrad(() => alternatingTimings(models.map((m) => () => batches.forEach((b) => runPlanned(m, b))), options).map((t) => t.median));
+    return noGrad(() =>
+      alternatingTimings(
+        models.map(
+          (m) => () =>
+            batches.forEach((b) => {
+              runPlanned(m, b);
+            }),
+        ),
+        options,
+      ).map((t) => t.median),
+    );
   } finally {
-    models.forEach((m, i) => m.train(modes[i]));
+    models.forEach((m, i) => {
+      m.train(modes[i]);
+    });
   }
 }
 

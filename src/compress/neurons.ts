@@ -1,3 +1,4 @@
+import { type Dataset, toTensorSet } from '../data/dataset.js';
 import { batchesOf } from '../data/tensor-set.js';
 import { Linear } from '../nn/layers.js';
 import { MLP } from '../nn/models.js';
@@ -6,7 +7,6 @@ import { relu } from '../tensor/ops/elementwise.js';
 import { flatten } from '../tensor/ops/view.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { toTensorSet, type Dataset } from '../data/dataset.js';
 
 /**
  * Structural (neuron) pruning of an MLP: score every hidden neuron, drop those below a
@@ -29,7 +29,11 @@ export interface ActivationStats {
 export type NeuronScore = 'mean' | 'active' | 'l1';
 
 function hiddenLayers(net: MLP, from: string): Linear[] {
-  if (!(net instanceof MLP)) throw new Error(`${from}: neuron pruning needs an MLP (fc1 … fcN with a ReLU between), got ${net === null || typeof net !== 'object' ? String(net) : (net as object).constructor.name}`);
+  if (!(net instanceof MLP))
+    throw new Error(
+      `${from}: neuron pruning needs an MLP (fc1 … fcN with a ReLU between), got ` +
+        `${net === null || typeof net !== 'object' ? String(net) : (net as object).constructor.name}`,
+    );
   const layers = net.layers;
   if (!layers.every((l) => l instanceof Linear)) throw new Error(`${from}: every layer of the MLP must be a dense Linear`);
   if (layers.length < 2) throw new Error(`${from}: the MLP has no hidden layer`);
@@ -66,7 +70,11 @@ export function activationStats(net: MLP, inputs: Tensor | Dataset, batchSize = 
       });
     }
   });
-  return { mean: sums.map((s) => Float32Array.from(s, (v) => v / count)), activeFraction: active.map((a) => Float32Array.from(a, (v) => v / count)), count };
+  return {
+    mean: sums.map((s) => Float32Array.from(s, (v) => v / count)),
+    activeFraction: active.map((a) => Float32Array.from(a, (v) => v / count)),
+    count,
+  };
 }
 
 /**
@@ -78,7 +86,8 @@ export function neuronScores(net: MLP, score: NeuronScore, stats?: ActivationSta
   if (score === 'l1') {
     return hidden.map((l) => {
       const out = new Float32Array(l.outFeatures);
-      for (let r = 0; r < l.outFeatures; r++) for (let c = 0; c < l.inFeatures; c++) out[r] += Math.abs(l.weight.data[r * l.inFeatures + c]);
+      for (let r = 0; r < l.outFeatures; r++)
+        for (let c = 0; c < l.inFeatures; c++) out[r] += Math.abs(l.weight.data[r * l.inFeatures + c]);
       return out;
     });
   }
@@ -106,9 +115,15 @@ export interface PrunedNeurons {
 export function removeNeurons(net: MLP, scores: Float32Array[], threshold: number): PrunedNeurons {
   if (!Number.isFinite(threshold)) throw new Error(`removeNeurons: threshold must be a finite number, got ${threshold}`);
   const layers = hiddenLayers(net, 'removeNeurons');
-  if (!Array.isArray(scores)) throw new Error(`removeNeurons: scores must be one Float32Array per hidden layer (neuronScores), got ${String(scores)}`);
+  if (!Array.isArray(scores))
+    throw new Error(`removeNeurons: scores must be one Float32Array per hidden layer (neuronScores), got ${String(scores)}`);
   if (scores.length !== layers.length - 1 || scores.some((s, i) => s.length !== layers[i].outFeatures)) {
-    throw new Error(`removeNeurons: scores [${scores.map((s) => s.length).join(', ')}] do not match the hidden layers [${layers.slice(0, -1).map((l) => l.outFeatures).join(', ')}]`);
+    throw new Error(
+      `removeNeurons: scores [${scores.map((s) => s.length).join(', ')}] do not match the hidden layers [${layers
+        .slice(0, -1)
+        .map((l) => l.outFeatures)
+        .join(', ')}]`,
+    );
   }
   const emptied: number[] = [];
   const kept = scores.map((s, i) => {
@@ -125,7 +140,9 @@ export function removeNeurons(net: MLP, scores: Float32Array[], threshold: numbe
     const cols = i > 0 ? kept[i - 1] : [...Array(layer.inFeatures).keys()];
     const target = smallLayers[i];
     rows.forEach((r, a) => {
-      cols.forEach((c, b) => (target.weight.data[a * cols.length + b] = layer.weight.data[r * layer.inFeatures + c]));
+      cols.forEach((c, b) => {
+        target.weight.data[a * cols.length + b] = layer.weight.data[r * layer.inFeatures + c];
+      });
       if (layer.bias && target.bias) target.bias.data[a] = layer.bias.data[r];
     });
   });

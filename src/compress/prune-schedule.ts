@@ -1,8 +1,8 @@
 import type { Dataset } from '../data/dataset.js';
 import type { TensorSet } from '../data/tensor-set.js';
 import type { Module } from '../nn/module.js';
-import { fit, type FitEpoch } from '../train/fit.js';
-import { polynomialSparsity, Pruner } from './prune.js';
+import { type FitEpoch, fit } from '../train/fit.js';
+import { Pruner, polynomialSparsity } from './prune.js';
 
 /** Options of `pruneWithRetraining`. */
 export interface PruneScheduleOptions {
@@ -44,7 +44,8 @@ export interface PrunedWithRetraining {
  */
 export function pruneWithRetraining(model: Module, train: Dataset, options: PruneScheduleOptions): PrunedWithRetraining {
   const { final, epochs = 3, batchSize = 64 } = options;
-  if (typeof final !== 'object' || final === null) throw new Error(`pruneWithRetraining: final must map layer names to sparsities, got ${String(final)}`);
+  if (typeof final !== 'object' || final === null)
+    throw new Error(`pruneWithRetraining: final must map layer names to sparsities, got ${String(final)}`);
   const pruner = new Pruner(model);
   const names = pruner.targets.map((t) => t.name);
   for (const [name, s] of Object.entries(final)) {
@@ -58,7 +59,10 @@ export function pruneWithRetraining(model: Module, train: Dataset, options: Prun
     Object.fromEntries(Object.entries(final).map(([name, s]) => [name, polynomialSparsity(t, { final: s, begin: 0, end: ramp })]));
   let step = 0;
   const rows = fit(model, train, {
-    ...options, epochs, batchSize, name: options.name ?? 'pruning',
+    ...options,
+    epochs,
+    batchSize,
+    name: options.name ?? 'pruning',
     afterStep: () => {
       if (++step % every === 0 && step <= ramp + every) pruner.pruneLayersTo(targets(step));
       else pruner.apply();

@@ -41,7 +41,11 @@ export class Pruner {
   readonly targets: PruneTarget[];
 
   constructor(model: Module) {
-    this.targets = weightedLayers(model).map(([name, layer]) => ({ name: name || 'root', weight: layer.weight, mask: maskOf(layer.weight) }));
+    this.targets = weightedLayers(model).map(([name, layer]) => ({
+      name: name || 'root',
+      weight: layer.weight,
+      mask: maskOf(layer.weight),
+    }));
     if (this.targets.length === 0) throw new Error('Pruner: the model has no Linear or Conv2d layers to prune');
   }
 
@@ -132,11 +136,16 @@ function pruneGroup(group: Target[], sparsity: number): void {
  * the end, s(t) = final + (initial − final)·(1 − (t − begin)/(end − begin))^power.
  * @example polynomialSparsity(50, { final: 0.9, begin: 0, end: 100 }) // 0.7875
  */
-export function polynomialSparsity(step: number, s: { final: number; initial?: number; begin: number; end: number; power?: number }): number {
+export function polynomialSparsity(
+  step: number,
+  s: { final: number; initial?: number; begin: number; end: number; power?: number },
+): number {
   const initial = s.initial ?? 0;
   if (!Number.isFinite(step)) throw new Error(`polynomialSparsity: step must be a finite number, got ${step}`);
-  if (!(s.final >= 0 && s.final < 1 && initial >= 0 && initial < 1)) throw new Error(`polynomialSparsity: sparsities must lie in [0, 1), got initial ${initial} and final ${s.final}`);
-  if (!(Number.isFinite(s.begin) && Number.isFinite(s.end))) throw new Error(`polynomialSparsity: begin and end must be finite steps, got ${s.begin} and ${s.end}`);
+  if (!(s.final >= 0 && s.final < 1 && initial >= 0 && initial < 1))
+    throw new Error(`polynomialSparsity: sparsities must lie in [0, 1), got initial ${initial} and final ${s.final}`);
+  if (!(Number.isFinite(s.begin) && Number.isFinite(s.end)))
+    throw new Error(`polynomialSparsity: begin and end must be finite steps, got ${s.begin} and ${s.end}`);
   const progress = Math.min(1, Math.max(0, (step - s.begin) / Math.max(1, s.end - s.begin)));
   return s.final + (initial - s.final) * (1 - progress) ** (s.power ?? 3);
 }

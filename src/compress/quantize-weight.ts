@@ -1,4 +1,4 @@
-import { int8Weight, type Int8Weight } from '../tensor/kernels/int8.js';
+import { type Int8Weight, int8Weight } from '../tensor/kernels/int8.js';
 import { roundHalfEven } from '../tensor/kernels/quantize.js';
 
 /**
@@ -52,7 +52,8 @@ export function dequantizeWeight({ q, scales, rows, cols }: Int8Weight): Float32
  * @example sqnr(fc1.weight.data, dequantized) // in dB: higher is closer
  */
 export function sqnr(original: Float32Array, approx: Float32Array): number {
-  let signal = 0, noise = 0;
+  let signal = 0,
+    noise = 0;
   for (let i = 0; i < original.length; i++) {
     signal += original[i] ** 2;
     noise += (original[i] - approx[i]) ** 2;

@@ -1,7 +1,7 @@
 import { Conv2d, Linear } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
-import { QuantizedConv2d, QuantizedLinear, type Int8Options } from './int8-layers.js';
+import { type Int8Options, QuantizedConv2d, QuantizedLinear } from './int8-layers.js';
 
 /** Which layers `quantizeDynamic` swaps, and how. */
 export interface QuantizeOptions extends Int8Options {
@@ -19,7 +19,9 @@ export function quantizeDynamic<M extends Module>(model: M, options: QuantizeOpt
   if (!(model instanceof Module)) throw new Error(`quantizeDynamic: expected a Module, got ${String(model)}`);
   const quantizable = (m: Module): boolean => m instanceof Linear || (m instanceof Conv2d && options.conv === true);
   if (!model.namedModules().some(([, m]) => quantizable(m))) {
-    throw new Error(`quantizeDynamic: a ${model.constructor.name} has no ${options.conv ? 'Linear or Conv2d' : 'Linear'} layer to quantize`);
+    throw new Error(
+      `quantizeDynamic: a ${model.constructor.name} has no ${options.conv ? 'Linear or Conv2d' : 'Linear'} layer to quantize`,
+    );
   }
   noGrad(() => {
     for (const [, parent] of model.namedModules()) {

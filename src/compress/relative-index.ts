@@ -18,7 +18,8 @@ export interface RelativeIndex {
 }
 
 function checkBits(indexBits: number): void {
-  if (!(Number.isInteger(indexBits) && indexBits >= 1 && indexBits <= 8)) throw new Error(`relative index: bits must be an integer in [1, 8], got ${indexBits}`);
+  if (!(Number.isInteger(indexBits) && indexBits >= 1 && indexBits <= 8))
+    throw new Error(`relative index: bits must be an integer in [1, 8], got ${indexBits}`);
 }
 
 /**
@@ -34,7 +35,8 @@ export function encodeRelative(positions: ArrayLike<number>, indexBits: number):
   let previous = -1;
   for (let i = 0; i < positions.length; i++) {
     let gap = positions[i] - previous;
-    if (!(Number.isInteger(gap) && gap >= 1)) throw new Error(`encodeRelative: positions must be ascending integers from 0, got ${positions[i]} after ${previous}`);
+    if (!(Number.isInteger(gap) && gap >= 1))
+      throw new Error(`encodeRelative: positions must be ascending integers from 0, got ${positions[i]} after ${previous}`);
     for (; gap > span; gap -= span, fillers++) gaps.push(0);
     gaps.push(gap);
     previous = positions[i];

@@ -47,7 +47,8 @@ export class SvdConvergenceError extends Error {}
  * @example const { U, S, V } = svd(fc3.weight.data, 128, 256) // S[0] ≥ S[1] ≥ …
  */
 export function svd(a: ArrayLike<number>, m: number, n: number, options: SvdOptions = {}): Svd {
-  if (!(Number.isInteger(m) && Number.isInteger(n) && m >= 1 && n >= 1)) throw new Error(`svd: sizes must be positive integers, got [${m}, ${n}]`);
+  if (!(Number.isInteger(m) && Number.isInteger(n) && m >= 1 && n >= 1))
+    throw new Error(`svd: sizes must be positive integers, got [${m}, ${n}]`);
   if (a.length !== m * n) throw new Error(`svd: ${a.length} values do not fill [${m}, ${n}]`);
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new Error(`svd: the matrix has a non-finite value at ${i}`);
   if (m < n) {
@@ -64,18 +65,25 @@ function tallSvd(a: ArrayLike<number>, m: number, n: number, options: SvdOptions
   const tol = options.tolerance ?? 1e-13;
   const maxSweeps = options.maxSweeps ?? 60;
   const cols = Array.from({ length: n }, (_, j) => Float64Array.from({ length: m }, (_, i) => a[i * n + j]));
-  const vcols = Array.from({ length: n }, (_, j) => { const v = new Float64Array(n); v[j] = 1; return v; });
+  const vcols = Array.from({ length: n }, (_, j) => {
+    const v = new Float64Array(n);
+    v[j] = 1;
+    return v;
+  });
   let sweeps = 0;
   for (let rotated = true; rotated; ) {
-    if (sweeps === maxSweeps) throw new SvdConvergenceError(`svd: no convergence after ${maxSweeps} sweeps of [${m}, ${n}] (tolerance ${tol})`);
+    if (sweeps === maxSweeps)
+      throw new SvdConvergenceError(`svd: no convergence after ${maxSweeps} sweeps of [${m}, ${n}] (tolerance ${tol})`);
     sweeps++;
     rotated = false;
     // Squared column norms, recomputed each sweep and updated exactly by each rotation.
     const sq = cols.map((col) => col.reduce((acc, v) => acc + v * v, 0));
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
-        const x = cols[p], y = cols[q];
-        const alpha = sq[p], beta = sq[q];
+        const x = cols[p],
+          y = cols[q];
+        const alpha = sq[p],
+          beta = sq[q];
         let gamma = 0;
         for (let i = 0; i < m; i++) gamma += x[i] * y[i];
         if (gamma === 0 || Math.abs(gamma) <= tol * Math.sqrt(alpha * beta)) continue;
@@ -112,7 +120,8 @@ function tallSvd(a: ArrayLike<number>, m: number, n: number, options: SvdOptions
 /** x, y ← c·x − s·y, s·x + c·y. */
 function rotate(x: Float64Array, y: Float64Array, c: number, s: number): void {
   for (let i = 0; i < x.length; i++) {
-    const xi = x[i], yi = y[i];
+    const xi = x[i],
+      yi = y[i];
     x[i] = c * xi - s * yi;
     y[i] = s * xi + c * yi;
   }

@@ -1,4 +1,4 @@
-import { weightedLayers, type Conv2d, type Linear } from '../nn/layers.js';
+import { type Conv2d, type Linear, weightedLayers } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import { Adam, type AdamOptions } from '../optim/adam.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -47,14 +47,22 @@ export class SharedWeights {
   constructor(model: Module, bits: (layer: string) => number) {
     this.layers = weightedLayers(model).map(([name, layer]) => {
       const b = bits(name);
-      if (!(Number.isInteger(b) && b >= 1 && b <= 16)) throw new Error(`SharedWeights: bits of layer ${name} must be an integer in [1, 16], got ${b}`);
+      if (!(Number.isInteger(b) && b >= 1 && b <= 16))
+        throw new Error(`SharedWeights: bits of layer ${name} must be an integer in [1, 16], got ${b}`);
       const w = layer.weight.data;
       const kept: number[] = [];
       for (let i = 0; i < w.length; i++) if (w[i] !== 0) kept.push(w[i]);
       const { centroids, assignments } = kmeans1d(kept, 2 ** b);
       const groups = new Int32Array(w.length).fill(-1);
       for (let i = 0, k = 0; i < w.length; i++) if (w[i] !== 0) groups[i] = assignments[k++];
-      return { name, layer, weight: layer.weight, bits: b, centroids: new Tensor(centroids, [centroids.length], { requiresGrad: true }), groups };
+      return {
+        name,
+        layer,
+        weight: layer.weight,
+        bits: b,
+        centroids: new Tensor(centroids, [centroids.length], { requiresGrad: true }),
+        groups,
+      };
     });
     this.apply();
   }
@@ -91,7 +99,12 @@ export class SharedWeights {
    */
   fileLayers(indexBits: number | 'auto'): SharedLayerInput[] {
     return this.layers.map((l) => ({
-      name: l.name, shape: l.weight.shape, codebook: l.centroids.data.slice(), groups: l.groups, bias: l.layer.bias?.data.slice() ?? null, indexBits,
+      name: l.name,
+      shape: l.weight.shape,
+      codebook: l.centroids.data.slice(),
+      groups: l.groups,
+      bias: l.layer.bias?.data.slice() ?? null,
+      indexBits,
     }));
   }
 
@@ -113,7 +126,11 @@ export class SharedWeightsAdam extends Adam {
    * @param others The other parameters it steps as plain Adam (the biases).
    * @param options Adam's settings.
    */
-  constructor(readonly shared: SharedWeights, others: Iterable<Tensor>, options: AdamOptions = {}) {
+  constructor(
+    readonly shared: SharedWeights,
+    others: Iterable<Tensor>,
+    options: AdamOptions = {},
+  ) {
     super([...shared.centroids(), ...others], options);
   }
 

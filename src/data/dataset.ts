@@ -1,4 +1,4 @@
-import { fmt, sizeOf, type Shape } from '../tensor/shape.js';
+import { fmt, type Shape, sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { TensorSet } from './tensor-set.js';
 

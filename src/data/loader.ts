@@ -1,7 +1,7 @@
 import { Rng } from '../tensor/random.js';
-import { checkDataset, sampleShapeOf, type Dataset } from './dataset.js';
-import { sizeOf, type Shape } from '../tensor/shape.js';
+import { type Shape, sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkDataset, type Dataset, sampleShapeOf } from './dataset.js';
 
 /** One batch: inputs as one tensor, labels as class indices. */
 export interface Batch {
@@ -52,11 +52,15 @@ export class DataLoader implements Iterable<Batch> {
    * @param dataset The examples to serve.
    * @param options Batch size, shuffling and its seed, a limit.
    */
-  constructor(readonly dataset: Dataset, options: DataLoaderOptions = {}) {
+  constructor(
+    readonly dataset: Dataset,
+    options: DataLoaderOptions = {},
+  ) {
     this.batchSize = options.batchSize ?? 64;
     this.sampleShape = options.sampleShape ?? sampleShapeOf(dataset);
     this.dropLast = options.dropLast ?? false;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1)
+      throw new Error(`DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
     checkDataset({ ...dataset, sampleShape: this.sampleShape }, 'DataLoader');
     const limit = options.limit ?? dataset.count;
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`DataLoader: limit must be a positive integer, got ${options.limit}`);

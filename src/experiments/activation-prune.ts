@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { forwardMedians, SET_TIMING, TIMING_BATCH } from '../compress/measure.js';
-import { activationStats, neuronScores, removeNeurons, type NeuronScore } from '../compress/neurons.js';
+import { activationStats, type NeuronScore, neuronScores, removeNeurons } from '../compress/neurons.js';
 import type { MnistData } from '../data/mnist.js';
 import { saveModel } from '../node/files.js';
 import { lineChart } from '../report/charts.js';
 import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
-import { formatMarkdown, formatTable, type Column } from '../report/table.js';
-import { trainClassifier, type EpochRow } from '../train/classifier.js';
+import { type Column, formatMarkdown, formatTable } from '../report/table.js';
+import { type EpochRow, trainClassifier } from '../train/classifier.js';
 import { evaluate } from '../train/evaluate.js';
-import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
+import { percent, SectionClock, type SectionSeconds, writeJson } from './config.js';
 import { defineSection, type SectionConfig, type SectionContext } from './section.js';
 import { trainedSimpleNet } from './simple-net.js';
 
@@ -70,13 +70,20 @@ export interface ActivationPruneResult {
  * (really smaller matrices, not masks) and measure accuracy, parameters and model-only
  * latency against the original.
  */
-export async function runActivationPrune(config: SectionConfig<ActivationPruneOptions>, data: MnistData, context: SectionContext = {}): Promise<ActivationPruneResult> {
+export async function runActivationPrune(
+  config: SectionConfig<ActivationPruneOptions>,
+  data: MnistData,
+  context: SectionContext = {},
+): Promise<ActivationPruneResult> {
   const clock = new SectionClock();
   const { net, epochs: training, accuracy: baseAccuracy } = await trainedSimpleNet(config, data, context.net);
   const stats = activationStats(net, data.train);
   const scores = neuronScores(net, config.score, stats);
   const layers = stats.mean.map((m, i) => ({
-    layer: `fc${i + 1}`, neurons: m.length, meanActivation: m.reduce((a, b) => a + b, 0) / m.length, dead: m.filter((v) => v === 0).length,
+    layer: `fc${i + 1}`,
+    neurons: m.length,
+    meanActivation: m.reduce((a, b) => a + b, 0) / m.length,
+    dead: m.filter((v) => v === 0).length,
   }));
   const originalParams = net.numParameters();
   const x = data.testSet.x;
@@ -88,20 +95,44 @@ export async function runActivationPrune(config: SectionConfig<ActivationPruneOp
     const [baseSet, latencySet] = forwardMedians([net, pruned.net], x, { batchSize: TIMING_BATCH, wholeSet: true }, SET_TIMING);
     const newParams = pruned.net.numParameters();
     const row: ActivationRow = {
-      threshold, accuracy: evaluate(pruned.net, data.testSet), originalParams, newParams, sizeReduction: 1 - newParams / originalParams,
-      kept: pruned.kept.map((k) => k.length), emptied: pruned.emptied,
-      latency1, latencyBatch, latencySet, base1, baseBatch, baseSet,
-      speedup1: base1 / latency1, speedup64: baseBatch / latencyBatch, speedup: baseSet / latencySet,
+      threshold,
+      accuracy: evaluate(pruned.net, data.testSet),
+      originalParams,
+      newParams,
+      sizeReduction: 1 - newParams / originalParams,
+      kept: pruned.kept.map((k) => k.length),
+      emptied: pruned.emptied,
+      latency1,
+      latencyBatch,
+      latencySet,
+      base1,
+      baseBatch,
+      baseSet,
+      speedup1: base1 / latency1,
+      speedup64: baseBatch / latencyBatch,
+      speedup: baseSet / latencySet,
     };
     clock.mark('notebook');
     if (config.fineTune.some((t) => Math.abs(t - threshold) < 1e-9)) {
-      const log = trainClassifier(`fine-tune t=${threshold}`, pruned.net, data, { ...config, epochs: config.fineTuneEpochs }, { seed: config.seed + 2000 });
+      const log = trainClassifier(
+        `fine-tune t=${threshold}`,
+        pruned.net,
+        data,
+        { ...config, epochs: config.fineTuneEpochs },
+        { seed: config.seed + 2000 },
+      );
       row.fineTuned = log.at(-1)!.accuracy;
-      if (config.out) await saveModel(pruned.net, join(config.out, `neurons-pruned-t${threshold}.safetensors`), { sizes: [784, ...row.kept, 10].join(',') });
+      if (config.out)
+        await saveModel(pruned.net, join(config.out, `neurons-pruned-t${threshold}.safetensors`), {
+          sizes: [784, ...row.kept, 10].join(','),
+        });
     }
     clock.mark('extras');
     sweep.push(row);
-    config.log?.(`threshold ${threshold}: accuracy ${percent(row.accuracy)}, kept [${row.kept.join(', ')}], ${(row.sizeReduction * 100).toFixed(1)}% fewer params`);
+    config.log?.(
+      `threshold ${threshold}: accuracy ${percent(row.accuracy)}, kept [${row.kept.join(', ')}], ` +
+        `${(row.sizeReduction * 100).toFixed(1)}% fewer params`,
+    );
   }
   const result = { training, baseAccuracy, layers, sweep, seconds: clock.seconds };
   await writeJson(config.out, 'activation-prune.json', result);
@@ -137,17 +168,28 @@ export const activationPrune = defineSection({
   summary: 'section 3: remove neurons with low mean activation; smaller matrices, real speed-up',
   usesSimpleNet: true,
   notebookTrainsSimpleNet: true,
-  defaults: { thresholds: NOTEBOOK_ACTIVATION_THRESHOLDS, score: 'mean', fineTune: [0.4, 0.6], fineTuneEpochs: 1 } as ActivationPruneOptions,
+  defaults: {
+    thresholds: NOTEBOOK_ACTIVATION_THRESHOLDS,
+    score: 'mean',
+    fineTune: [0.4, 0.6],
+    fineTuneEpochs: 1,
+  } as ActivationPruneOptions,
   quick: { fineTune: [] },
   options: {
     thresholds: { kind: 'numbers', help: "thresholds of the sweep (the notebook's)" },
     score: { kind: 'choice', values: ['mean', 'active', 'l1'], help: 'neuron score: mean activation, firing rate, L1 norm of weights' },
-    fineTune: { kind: 'numbers', noneAllowed: true, help: "fine-tune the pruned net at these thresholds and report the recovered accuracy ('none' skips)" },
+    fineTune: {
+      kind: 'numbers',
+      noneAllowed: true,
+      help: "fine-tune the pruned net at these thresholds and report the recovered accuracy ('none' skips)",
+    },
     fineTuneEpochs: { kind: 'integer', min: 1, help: 'epochs of that fine-tuning' },
   },
   run: runActivationPrune,
   print: (r) => {
-    const layers = r.layers.map((l) => `${l.layer}: ${l.neurons} neurons, mean activation ${l.meanActivation.toFixed(3)}, ${l.dead} never active`).join('\n');
+    const layers = r.layers
+      .map((l) => `${l.layer}: ${l.neurons} neurons, mean activation ${l.meanActivation.toFixed(3)}, ${l.dead} never active`)
+      .join('\n');
     const note = r.sweep.some((x) => x.emptied.length > 0) ? `\n${EMPTIED_NOTE}` : '';
     return `${layers}\n\n${formatTable(r.sweep, ACTIVATION_COLUMNS)}${note}\n`;
   },
@@ -155,15 +197,41 @@ export const activationPrune = defineSection({
     title: '3. Activation pruning',
     correction: CORRECTIONS['activation-prune'],
     lines: [
-      `Notebook (threshold, accuracy %, size reduction): ${NOTEBOOK.activation.sweep.map(([t, acc, red]) => `${t}: ${acc}, ${red}`).join('; ')}.`,
-      '', formatMarkdown(r.sweep, ACTIVATION_COLUMNS), '', 'chart:activation-accuracy-vs-params.svg',
+      `Notebook (threshold, accuracy %, size reduction): ` +
+        `${NOTEBOOK.activation.sweep.map(([t, acc, red]) => `${t}: ${acc}, ${red}`).join('; ')}.`,
+      '',
+      formatMarkdown(r.sweep, ACTIVATION_COLUMNS),
+      '',
+      'chart:activation-accuracy-vs-params.svg',
     ],
-    charts: [lineChart('activation-accuracy-vs-params.svg', 'Activation pruning: accuracy vs parameters', [
-      ...r.sweep.map((x) => ({ source: 'slimtensor', params: x.newParams, accuracy: x.accuracy * 100 })),
-      ...NOTEBOOK.activation.sweep.map(([, accuracy, red]) => ({ source: 'notebook', params: Math.round(NOTEBOOK.activation.params * (1 - red)), accuracy })),
-    ], { x: ['parameters', 'params'], y: ['test accuracy (%)', 'accuracy'], series: 'source' })],
+    charts: [
+      lineChart(
+        'activation-accuracy-vs-params.svg',
+        'Activation pruning: accuracy vs parameters',
+        [
+          ...r.sweep.map((x) => ({ source: 'slimtensor', params: x.newParams, accuracy: x.accuracy * 100 })),
+          ...NOTEBOOK.activation.sweep.map(([, accuracy, red]) => ({
+            source: 'notebook',
+            params: Math.round(NOTEBOOK.activation.params * (1 - red)),
+            accuracy,
+          })),
+        ],
+        { x: ['parameters', 'params'], y: ['test accuracy (%)', 'accuracy'], series: 'source' },
+      ),
+    ],
     base: 'SimpleNet',
-    bytes: r.sweep.map((x) => ({ name: `threshold ${x.threshold}`, method: 'activation pruning', bytes: 4 * x.newParams, accuracy: x.accuracy * 100 })),
-    speed: r.sweep.map((x) => ({ name: `threshold ${x.threshold}`, method: 'activation pruning', accuracy: x.accuracy * 100, ms1: x.latency1 * 1000, ms64: x.latencyBatch * 1000 })),
+    bytes: r.sweep.map((x) => ({
+      name: `threshold ${x.threshold}`,
+      method: 'activation pruning',
+      bytes: 4 * x.newParams,
+      accuracy: x.accuracy * 100,
+    })),
+    speed: r.sweep.map((x) => ({
+      name: `threshold ${x.threshold}`,
+      method: 'activation pruning',
+      accuracy: x.accuracy * 100,
+      ms1: x.latency1 * 1000,
+      ms64: x.latencyBatch * 1000,
+    })),
   }),
 });

@@ -1,25 +1,25 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeDeadUnits, type DeadUnits } from '../compress/dead-units.js';
+import { type DeadUnits, removeDeadUnits } from '../compress/dead-units.js';
 import { encodeDeepCompressed, type LayerCost } from '../compress/deep-compression-file.js';
 import { DEEP_COMPRESSION_MODELS, type DeepCompressionModel } from '../compress/deep-compression-models.js';
-import { loadDeepCompressed } from '../node/files.js';
 import { pruneWithRetraining } from '../compress/prune-schedule.js';
 import { SharedWeights, SharedWeightsAdam } from '../compress/weight-sharing.js';
 import type { MnistData } from '../data/mnist.js';
-import { weightedLayers, type Linear } from '../nn/layers.js';
-import type { Module } from '../nn/module.js';
-import { writeFileAtomic } from '../node/atomic.js';
-import { roundToFloat16 } from '../io/float16.js';
-import { noGrad } from '../tensor/autograd.js';
 import { batchesOf } from '../data/tensor-set.js';
-import { Rng } from '../tensor/random.js';
-import { trainClassifier, type EpochRow } from '../train/classifier.js';
-import { evaluate } from '../train/evaluate.js';
-import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
-import type { SectionConfig } from './section.js';
+import { roundToFloat16 } from '../io/float16.js';
+import { type Linear, weightedLayers } from '../nn/layers.js';
+import type { Module } from '../nn/module.js';
 import { runPlanned } from '../nn/plan.js';
+import { writeFileAtomic } from '../node/atomic.js';
+import { loadDeepCompressed } from '../node/files.js';
+import { noGrad } from '../tensor/autograd.js';
+import { Rng } from '../tensor/random.js';
+import { type EpochRow, trainClassifier } from '../train/classifier.js';
+import { evaluate } from '../train/evaluate.js';
+import { percent, SectionClock, type SectionSeconds, writeJson } from './config.js';
+import type { SectionConfig } from './section.js';
 
 /** The gap widths `--index-bits` takes. */
 export const INDEX_BITS = ['auto', '1', '2', '3', '4', '5', '6', '7', '8'] as const;
@@ -91,7 +91,11 @@ export async function runDeepCompress(config: SectionConfig<DeepCompressOptions>
   const dense = training.at(-1)!.accuracy;
 
   const { epochs: pruning, pruner } = pruneWithRetraining(net, data.train, {
-    ...config, epochs: config.pruneEpochs, seed: config.seed + 1, name: `${config.model} pruning`, evalSet: data.testSet,
+    ...config,
+    epochs: config.pruneEpochs,
+    seed: config.seed + 1,
+    name: `${config.model} pruning`,
+    evalSet: data.testSet,
     final: Object.fromEntries(names.map((n, i) => [n, 1 - keep[i]])),
   });
   training.push(...(pruning as EpochRow[]));
@@ -105,33 +109,62 @@ export async function runDeepCompress(config: SectionConfig<DeepCompressOptions>
   const clustered = evaluate(net, data.testSet);
   const others = net.parameters().filter((p) => !shared.layers.some((l) => l.weight === p));
   const optimizer = new SharedWeightsAdam(shared, others, { lr: config.lr });
-  training.push(...trainClassifier(`${config.model} centroids`, net, data, { ...config, epochs: config.clusterEpochs }, { seed: config.seed + 2, optimizer }));
+  training.push(
+    ...trainClassifier(
+      `${config.model} centroids`,
+      net,
+      data,
+      { ...config, epochs: config.clusterEpochs },
+      { seed: config.seed + 2, optimizer },
+    ),
+  );
   // The file stores centroids and biases in float16: the model evaluated is the rounded one.
   shared.roundCentroids(roundToFloat16);
   for (const p of others) p.data.set(p.data.map(roundToFloat16));
   const sharedAccuracy = evaluate(net, data.testSet);
   clock.mark('extras');
 
-  const { bytes, costs } = encodeDeepCompressed(config.model, shared.fileLayers(config.indexBits === 'auto' ? 'auto' : Number(config.indexBits)));
+  const { bytes, costs } = encodeDeepCompressed(
+    config.model,
+    shared.fileLayers(config.indexBits === 'auto' ? 'auto' : Number(config.indexBits)),
+  );
   const { file, fileBytes, decoded } = await writeAndLoad(bytes, config.out, `${config.model}.deep-compressed.safetensors`);
-  const decodedMatches = batchesOf(data.testSet.x, 1000).every((x) => noGrad(() => {
-    const a = runPlanned(net, x).data;
-    const b = runPlanned(decoded, x).data;
-    return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
-  }));
+  const decodedMatches = batchesOf(data.testSet.x, 1000).every((x) =>
+    noGrad(() => {
+      const a = runPlanned(net, x).data;
+      const b = runPlanned(decoded, x).data;
+      return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+    }),
+  );
   const accuracy: StageAccuracy = { dense, pruned, clustered, shared: sharedAccuracy, decoded: evaluate(decoded, data.testSet) };
-  log?.(`${config.model}: ${fileBytes} bytes on disk (${((costs.reduce((a, c) => a + c.dense, 0) / 8) / fileBytes).toFixed(1)}× smaller), accuracy ${percent(accuracy.decoded)}`);
+  log?.(
+    `${config.model}: ${fileBytes} bytes on disk (${(costs.reduce((a, c) => a + c.dense, 0) / 8 / fileBytes).toFixed(1)}× smaller), ` +
+      `accuracy ${percent(accuracy.decoded)}`,
+  );
   clock.mark('extras');
   const result: DeepCompressResult = {
-    model: config.model, indexBits: config.indexBits, training, trainingEpochs: { dense: config.epochs, pruning: config.pruneEpochs, centroids: config.clusterEpochs }, accuracy, layers: costs, deadUnits, fileBytes, decodedMatches,
-    ...(config.out ? { file } : {}), seconds: clock.seconds,
+    model: config.model,
+    indexBits: config.indexBits,
+    training,
+    trainingEpochs: { dense: config.epochs, pruning: config.pruneEpochs, centroids: config.clusterEpochs },
+    accuracy,
+    layers: costs,
+    deadUnits,
+    fileBytes,
+    decodedMatches,
+    ...(config.out ? { file } : {}),
+    seconds: clock.seconds,
   };
   await writeJson(config.out, 'deep-compress.json', result);
   return result;
 }
 
 /** Writes the file to the run folder (or a temporary one, removed after) and loads it back. */
-async function writeAndLoad(bytes: Uint8Array, out: string | undefined, name: string): Promise<{ file: string; fileBytes: number; decoded: Module }> {
+async function writeAndLoad(
+  bytes: Uint8Array,
+  out: string | undefined,
+  name: string,
+): Promise<{ file: string; fileBytes: number; decoded: Module }> {
   const dir = out ?? (await fs.mkdtemp(join(tmpdir(), 'slimtensor-deepc-')));
   const file = join(dir, name);
   try {
@@ -144,6 +177,7 @@ async function writeAndLoad(bytes: Uint8Array, out: string | undefined, name: st
 
 /** A per-layer setting checked against the model's layers. */
 function perLayer(values: readonly number[], names: string[], what: string): number[] {
-  if (values.length !== names.length) throw new Error(`deep-compress: --${what} needs one value per layer (${names.join(', ')}), got ${values.length}`);
+  if (values.length !== names.length)
+    throw new Error(`deep-compress: --${what} needs one value per layer (${names.join(', ')}), got ${values.length}`);
   return [...values];
 }

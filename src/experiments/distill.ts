@@ -2,18 +2,18 @@ import { join } from 'node:path';
 import { distillationLoss, precomputeLogits, teacherRows } from '../compress/distill.js';
 import { modelBytes } from '../compress/latency.js';
 import { forwardMedians, SET_TIMING, TIMING_BATCH } from '../compress/measure.js';
-import { saveModel } from '../node/files.js';
-import { StudentNet, TeacherNet } from '../nn/models.js';
-import type { Module } from '../nn/module.js';
-import { crossEntropy } from '../tensor/ops/loss.js';
-import { Rng } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
 import type { Batch } from '../data/loader.js';
 import type { MnistData } from '../data/mnist.js';
+import { StudentNet, TeacherNet } from '../nn/models.js';
+import type { Module } from '../nn/module.js';
+import { saveModel } from '../node/files.js';
 import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
-import { formatMarkdown, formatTable, type Column } from '../report/table.js';
-import { EPOCH_COLUMNS, trainClassifier, type EpochRow } from '../train/classifier.js';
-import { SectionClock, writeJson, type SectionSeconds } from './config.js';
+import { type Column, formatMarkdown, formatTable } from '../report/table.js';
+import { crossEntropy } from '../tensor/ops/loss.js';
+import { Rng } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { EPOCH_COLUMNS, type EpochRow, trainClassifier } from '../train/classifier.js';
+import { SectionClock, type SectionSeconds, writeJson } from './config.js';
 import { defineSection, type SectionConfig, type SectionContext } from './section.js';
 
 /** Settings of section 1. */
@@ -42,7 +42,10 @@ export interface DistillRow {
   latencyBatch: number;
   /** Seconds of one forward pass at batch 1 (median). */
   latency1: number;
-  /** The teacher's time ÷ this model's, per batch and at batch 1: the speed distillation buys. Every model of the section is timed in one call per batch size, so these are ratios of the latencies in the same rows. */
+  /**
+   * The teacher's time ÷ this model's, per batch and at batch 1: the speed distillation buys. Every model of the section is timed in one
+   * call per batch size, so these are ratios of the latencies in the same rows.
+   */
   speedupBatch: number;
   speedup1: number;
   /** Model-only forward time of the whole test set in batches of `batchSize`, seconds (median). */
@@ -66,7 +69,11 @@ export interface DistillResult {
  * loss (α·CE + (1−α)·T²·KL), and from the labels alone, the baseline the notebook never
  * ran, so the table can say whether distillation helped.
  */
-export async function runDistill(config: SectionConfig<DistillOptions>, data: MnistData, context: SectionContext = {}): Promise<DistillResult> {
+export async function runDistill(
+  config: SectionConfig<DistillOptions>,
+  data: MnistData,
+  context: SectionContext = {},
+): Promise<DistillResult> {
   const epochs: EpochRow[] = [];
   const trained: [string, string, Module][] = [];
 
@@ -80,13 +87,19 @@ export async function runDistill(config: SectionConfig<DistillOptions>, data: Mn
 
   const students: [string, string, (logits: Tensor, batch: Batch) => Tensor][] = [
     ['student-kd-notebook', 'KD T=1 α=0 (the notebook)', (s, b) => distillationLoss(s, teacherRows(teacherLogits, b), null)],
-    [`student-kd`, `KD T=${config.temperature} α=${config.alpha}`,
-      (s, b) => distillationLoss(s, teacherRows(teacherLogits, b), b.labels, { temperature: config.temperature, alpha: config.alpha })],
+    [
+      `student-kd`,
+      `KD T=${config.temperature} α=${config.alpha}`,
+      (s, b) => distillationLoss(s, teacherRows(teacherLogits, b), b.labels, { temperature: config.temperature, alpha: config.alpha }),
+    ],
     ['student-labels', 'labels only (no teacher)', (s, b) => crossEntropy(s, b.labels)],
   ];
   for (const T of config.sweepTemperatures) {
-    students.push([`student-kd-T${T}`, `KD T=${T} α=${config.alpha}`,
-      (s, b) => distillationLoss(s, teacherRows(teacherLogits, b), b.labels, { temperature: T, alpha: config.alpha })]);
+    students.push([
+      `student-kd-T${T}`,
+      `KD T=${T} α=${config.alpha}`,
+      (s, b) => distillationLoss(s, teacherRows(teacherLogits, b), b.labels, { temperature: T, alpha: config.alpha }),
+    ]);
   }
   for (const [name, method, loss] of students) {
     // Same init seed and same shuffle seed for every student: only the loss differs.
@@ -102,13 +115,30 @@ export async function runDistill(config: SectionConfig<DistillOptions>, data: Mn
   const at1 = forwardMedians(nets, x, { batchSize: 1 });
   const atBatch = forwardMedians(nets, x, { batchSize: TIMING_BATCH });
   const atSet = forwardMedians(nets, x, { batchSize: TIMING_BATCH, wholeSet: true }, SET_TIMING);
-  const models = trained.map(([name, method, model], i): DistillRow => ({
-    model: name, method, params: model.numParameters(), accuracy: epochs.filter((e) => e.model === name).at(-1)!.accuracy, bytes: modelBytes(model),
-    batchSize: TIMING_BATCH, latency1: at1[i], latencyBatch: atBatch[i], latencySet: atSet[i], speedup1: at1[0] / at1[i], speedupBatch: atBatch[0] / atBatch[i],
-  }));
+  const models = trained.map(
+    ([name, method, model], i): DistillRow => ({
+      model: name,
+      method,
+      params: model.numParameters(),
+      accuracy: epochs.filter((e) => e.model === name).at(-1)!.accuracy,
+      bytes: modelBytes(model),
+      batchSize: TIMING_BATCH,
+      latency1: at1[i],
+      latencyBatch: atBatch[i],
+      latencySet: atSet[i],
+      speedup1: at1[0] / at1[i],
+      speedupBatch: atBatch[0] / atBatch[i],
+    }),
+  );
   clock.mark('notebook');
   const accuracyOf = (name: string): number => models.find((m) => m.model === name)!.accuracy;
-  const result = { epochs, models, testImages: x.shape[0], kdGainPoints: (accuracyOf('student-kd') - accuracyOf('student-labels')) * 100, seconds: clock.seconds };
+  const result = {
+    epochs,
+    models,
+    testImages: x.shape[0],
+    kdGainPoints: (accuracyOf('student-kd') - accuracyOf('student-labels')) * 100,
+    seconds: clock.seconds,
+  };
 
   if (config.out) {
     for (const [name, method, model] of trained) {
@@ -119,7 +149,10 @@ export async function runDistill(config: SectionConfig<DistillOptions>, data: Mn
   return result;
 }
 
-/** The summary table: every model of the section with its size, accuracy and speed (`batch` the run's batch size, `set` the test set's size). */
+/**
+ * The summary table: every model of the section with its size, accuracy and speed (`batch` the run's batch size, `set` the test set's
+ * size).
+ */
 export function distillColumns(batch: number, set: number): Column<DistillRow>[] {
   return [
     { header: 'model', value: (r) => r.model },
@@ -158,22 +191,45 @@ export const distill = defineSection({
   options: {
     temperature: { kind: 'number', min: 0, openMin: true, help: 'temperature of the proper KD student' },
     alpha: { kind: 'number', min: 0, max: 1, help: 'weight of the label loss in [0, 1]' },
-    sweepTemperatures: { kind: 'numbers', flag: 'sweep-temperature', min: 0, openMin: true, help: 'also train a KD student at each T, e.g. 1,2,4,8' },
+    sweepTemperatures: {
+      kind: 'numbers',
+      flag: 'sweep-temperature',
+      min: 0,
+      openMin: true,
+      help: 'also train a KD student at each T, e.g. 1,2,4,8',
+    },
   },
   run: runDistill,
-  print: (r, config) => `${formatTable(r.epochs, EPOCH_COLUMNS)}\n\n${formatTable(r.models, columnsOf(r))}\n\n${gainLine(r, config.temperature, config.alpha)}\n`,
+  print: (r, config) =>
+    `${formatTable(r.epochs, EPOCH_COLUMNS)}\n\n${formatTable(r.models, columnsOf(r))}\n\n` +
+    `${gainLine(r, config.temperature, config.alpha)}\n`,
   report: (r) => ({
     title: '1. Knowledge distillation',
     correction: CORRECTIONS.distill,
     lines: [
-      `Notebook: teacher ${NOTEBOOK.distill.teacherAccuracy}%, KD student ${NOTEBOOK.distill.studentAccuracy}% (its \`%timeit evaluate\`: ${NOTEBOOK.distill.teacherTimeit} s and ${NOTEBOOK.distill.studentTimeit} s, loader included).`,
-      '', formatMarkdown(r.models, columnsOf(r)), '', gainLine(r, DEFAULTS.temperature, DEFAULTS.alpha),
+      `Notebook: teacher ${NOTEBOOK.distill.teacherAccuracy}%, KD student ${NOTEBOOK.distill.studentAccuracy}% (its \`%timeit ` +
+        `evaluate\`: ${NOTEBOOK.distill.teacherTimeit} s and ${NOTEBOOK.distill.studentTimeit} s, loader included).`,
+      '',
+      formatMarkdown(r.models, columnsOf(r)),
+      '',
+      gainLine(r, DEFAULTS.temperature, DEFAULTS.alpha),
     ],
     charts: [],
     base: 'StudentNet',
-    bytes: r.models.map((m) => ({ name: m.model, method: m.model === 'teacher' ? 'teacher CNN (fp32)' : 'distilled student', base: baseOf(m), bytes: m.bytes, accuracy: m.accuracy * 100 })),
+    bytes: r.models.map((m) => ({
+      name: m.model,
+      method: m.model === 'teacher' ? 'teacher CNN (fp32)' : 'distilled student',
+      base: baseOf(m),
+      bytes: m.bytes,
+      accuracy: m.accuracy * 100,
+    })),
     speed: r.models.map((m) => ({
-      name: m.model, method: m.model === 'teacher' ? 'teacher CNN (fp32)' : 'distilled student', base: baseOf(m), accuracy: m.accuracy * 100, ms1: m.latency1 * 1000, ms64: m.latencyBatch * 1000,
+      name: m.model,
+      method: m.model === 'teacher' ? 'teacher CNN (fp32)' : 'distilled student',
+      base: baseOf(m),
+      accuracy: m.accuracy * 100,
+      ms1: m.latency1 * 1000,
+      ms64: m.latencyBatch * 1000,
     })),
   }),
 });

@@ -3,19 +3,16 @@ import { breakEvenRank, energyKept, FactorizedLinear, matrixChainOrder, rankForE
 import { forwardMedians, SET_TIMING, TIMING_BATCH } from '../compress/measure.js';
 import { svd } from '../compress/svd.js';
 import type { MnistData } from '../data/mnist.js';
-import { saveModel } from '../node/files.js';
 import type { Linear } from '../nn/layers.js';
 import type { MLP } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
-import { lineChart } from '../report/charts.js';
-import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
-import { formatMarkdown, formatTable, toSignificant, type Column } from '../report/table.js';
+import { saveModel } from '../node/files.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { trainClassifier, type EpochRow } from '../train/classifier.js';
+import { type EpochRow, trainClassifier } from '../train/classifier.js';
 import { evaluate } from '../train/evaluate.js';
-import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
-import { defineSection, type SectionConfig, type SectionContext } from './section.js';
+import { percent, SectionClock, type SectionSeconds, writeJson } from './config.js';
+import type { SectionConfig, SectionContext } from './section.js';
 import { trainedSimpleNet } from './simple-net.js';
 
 /** Settings of section 4. */
@@ -104,7 +101,10 @@ export interface LowRankResult {
 }
 
 function flopsPerImage(net: MLP): number {
-  return net.layers.reduce((f, l) => f + 2 * (l instanceof FactorizedLinear ? l.macsPerRow : (l as Linear).inFeatures * (l as Linear).outFeatures), 0);
+  return net.layers.reduce(
+    (f, l) => f + 2 * (l instanceof FactorizedLinear ? l.macsPerRow : (l as Linear).inFeatures * (l as Linear).outFeatures),
+    0,
+  );
 }
 
 /** The whole test set through `trial` and through the dense `net`, side by side. */
@@ -113,8 +113,16 @@ function setRow(net: MLP, trial: MLP, x: Tensor): Pick<EnergyRow, 'netLatency' |
   return { netLatency, denseLatencySet };
 }
 
-/** fc3 dense and factorized, side by side (alternating rounds after a warm-up): one fc3 call at batch 64 takes well under 0.1 ms, where a single drift would decide. */
-function layerTimes(dense: Module, factorized: Module, x64: Tensor, x10k: Tensor): Pick<RankRow, 'layerDense64' | 'layerFactorized64' | 'layerDense10k' | 'layerFactorized10k'> {
+/**
+ * fc3 dense and factorized, side by side (alternating rounds after a warm-up): one fc3 call at batch 64 takes well under 0.1 ms, where a
+ * single drift would decide.
+ */
+function layerTimes(
+  dense: Module,
+  factorized: Module,
+  x64: Tensor,
+  x10k: Tensor,
+): Pick<RankRow, 'layerDense64' | 'layerFactorized64' | 'layerDense10k' | 'layerFactorized10k'> {
   const [layerDense64, layerFactorized64] = forwardMedians([dense, factorized], x64, { batchSize: 64 });
   const [layerDense10k, layerFactorized10k] = forwardMedians([dense, factorized], x10k, { batchSize: x10k.shape[0] }, SET_TIMING);
   return { layerDense64, layerFactorized64, layerDense10k, layerFactorized10k };
@@ -126,7 +134,11 @@ function layerTimes(dense: Module, factorized: Module, x64: Tensor, x10k: Tensor
  * measuring accuracy, honest parameters and operations beside the notebook's, and the
  * latency of the layer and the net. Then factorize every hidden layer to an energy target.
  */
-export async function runLowRank(config: SectionConfig<LowRankOptions>, data: MnistData, context: SectionContext = {}): Promise<LowRankResult> {
+export async function runLowRank(
+  config: SectionConfig<LowRankOptions>,
+  data: MnistData,
+  context: SectionContext = {},
+): Promise<LowRankResult> {
   const clock = new SectionClock();
   const { net, epochs: training, accuracy: baseAccuracy } = await trainedSimpleNet(config, data, context.net);
   const fc3 = net.layers[2] as Linear;
@@ -139,10 +151,19 @@ export async function runLowRank(config: SectionConfig<LowRankOptions>, data: Mn
   const [netLatency1] = forwardMedians([net], x, { batchSize: 1 });
   const [netLatency64] = forwardMedians([net], x, { batchSize: TIMING_BATCH });
   const original = { params: net.numParameters(), flops: flopsPerImage(net), netLatency, netLatency1, netLatency64 };
-  const speedRow = (trial: MLP): Pick<RankRow, 'netLatency1' | 'netLatency64' | 'denseLatency1' | 'denseLatency64' | 'speedup1' | 'speedup64'> => {
+  const speedRow = (
+    trial: MLP,
+  ): Pick<RankRow, 'netLatency1' | 'netLatency64' | 'denseLatency1' | 'denseLatency64' | 'speedup1' | 'speedup64'> => {
     const [denseLatency1, trial1] = forwardMedians([net, trial], x, { batchSize: 1 });
     const [denseLatency64, trial64] = forwardMedians([net, trial], x, { batchSize: TIMING_BATCH });
-    return { netLatency1: trial1, netLatency64: trial64, denseLatency1, denseLatency64, speedup1: denseLatency1 / trial1, speedup64: denseLatency64 / trial64 };
+    return {
+      netLatency1: trial1,
+      netLatency64: trial64,
+      denseLatency1,
+      denseLatency64,
+      speedup1: denseLatency1 / trial1,
+      speedup64: denseLatency64 / trial64,
+    };
   };
 
   const sweep: RankRow[] = [];
@@ -152,10 +173,16 @@ export async function runLowRank(config: SectionConfig<LowRankOptions>, data: Mn
     trial.setLayer(2, factorized);
     const [m, n] = [fc3.outFeatures, fc3.inFeatures];
     const row: RankRow = {
-      rank, accuracy: evaluate(trial, data.testSet), originalParams: m * n, newParams: rank * (m + n), notebookParams: m * rank + rank * rank + rank * n,
+      rank,
+      accuracy: evaluate(trial, data.testSet),
+      originalParams: m * n,
+      newParams: rank * (m + n),
+      notebookParams: m * rank + rank * rank + rank * n,
       notebookOperations: rank === m ? NOTEBOOK_CHAIN_BATCH * n * m : matrixChainOrder([NOTEBOOK_CHAIN_BATCH, n, rank, rank, m]).cost,
-      operations: matrixChainOrder([NOTEBOOK_CHAIN_BATCH, n, rank, m]).cost, energy: energyKept(d.S, rank),
-      ...layerTimes(fc3, factorized, x64, x10k), ...speedRow(trial),
+      operations: matrixChainOrder([NOTEBOOK_CHAIN_BATCH, n, rank, m]).cost,
+      energy: energyKept(d.S, rank),
+      ...layerTimes(fc3, factorized, x64, x10k),
+      ...speedRow(trial),
     };
     sweep.push(row);
     config.log?.(`rank ${rank}: accuracy ${percent(row.accuracy)}, ${row.newParams} weights (notebook counts ${row.notebookParams})`);
@@ -174,112 +201,38 @@ export async function runLowRank(config: SectionConfig<LowRankOptions>, data: Mn
       return r;
     });
     const row: EnergyRow = {
-      energy: target, ranks, params: trial.numParameters(), flops: flopsPerImage(trial), accuracy: evaluate(trial, data.testSet),
-      ...setRow(net, trial, x), ...speedRow(trial),
+      energy: target,
+      ranks,
+      params: trial.numParameters(),
+      flops: flopsPerImage(trial),
+      accuracy: evaluate(trial, data.testSet),
+      ...setRow(net, trial, x),
+      ...speedRow(trial),
     };
     if (config.fineTuneEpochs > 0) {
-      row.fineTuned = trainClassifier(`fine-tune ${target * 100}%`, trial, data, { ...config, epochs: config.fineTuneEpochs }, { seed: config.seed + 3000 }).at(-1)!.accuracy;
+      row.fineTuned = trainClassifier(
+        `fine-tune ${target * 100}%`,
+        trial,
+        data,
+        { ...config, epochs: config.fineTuneEpochs },
+        { seed: config.seed + 3000 },
+      ).at(-1)!.accuracy;
     }
     if (config.out) await saveModel(trial, join(config.out, `low-rank-energy-${target}.safetensors`), { ranks: ranks.join(',') });
     energy.push(row);
     config.log?.(`energy ${target}: ranks [${ranks.map((r) => r ?? 'dense').join(', ')}], accuracy ${percent(row.accuracy)}`);
   }
   clock.mark('extras');
-  const result = { training, baseAccuracy, spectrum: [...d.S], breakEven: breakEvenRank(fc3.outFeatures, fc3.inFeatures), sweep, original, energy, seconds: clock.seconds };
+  const result = {
+    training,
+    baseAccuracy,
+    spectrum: [...d.S],
+    breakEven: breakEvenRank(fc3.outFeatures, fc3.inFeatures),
+    sweep,
+    original,
+    energy,
+    seconds: clock.seconds,
+  };
   await writeJson(config.out, 'low-rank.json', result);
   return result;
 }
-
-/** The fc3 rank sweep: the notebook's columns with honest counts, and the layer's and net's speed. */
-export const RANK_COLUMNS: Column<RankRow>[] = [
-  { header: 'rank', value: (r) => r.rank },
-  { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
-  { header: 'original params', value: (r) => r.originalParams },
-  { header: 'new params', value: (r) => r.newParams },
-  { header: 'notebook params', value: (r) => r.notebookParams },
-  { header: 'operations', value: (r) => r.operations },
-  { header: 'notebook ops', value: (r) => r.notebookOperations },
-  { header: 'energy %', value: (r) => r.energy * 100, digits: 2 },
-  { header: 'fc3 µs b64 dense', value: (r) => r.layerDense64 * 1e6, significant: 3 },
-  { header: 'fc3 µs b64 low-rank', value: (r) => r.layerFactorized64 * 1e6, significant: 3 },
-  { header: 'fc3 ms large dense', value: (r) => r.layerDense10k * 1e3, significant: 3 },
-  { header: 'fc3 ms large low-rank', value: (r) => r.layerFactorized10k * 1e3, significant: 3 },
-  { header: 'net ms b1 dense', value: (r) => r.denseLatency1 * 1e3, significant: 3 },
-  { header: 'net ms b1', value: (r) => r.netLatency1 * 1e3, significant: 3 },
-  { header: 'net speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
-  { header: 'net ms b64 dense', value: (r) => r.denseLatency64 * 1e3, significant: 3 },
-  { header: 'net ms b64', value: (r) => r.netLatency64 * 1e3, significant: 3 },
-  { header: 'net speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
-];
-
-/** Every hidden layer factorized to an energy target. */
-export const ENERGY_COLUMNS: Column<EnergyRow>[] = [
-  { header: 'energy %', value: (r) => r.energy * 100, digits: 1 },
-  { header: 'ranks fc1-fc3', value: (r) => r.ranks.map((k) => k ?? 'dense').join('-') },
-  { header: 'params', value: (r) => r.params },
-  { header: 'MFLOP / image', value: (r) => r.flops / 1e6, digits: 3 },
-  { header: 'accuracy %', value: (r) => r.accuracy * 100, digits: 2 },
-  { header: 'fine-tuned %', value: (r) => (r.fineTuned === undefined ? '' : (r.fineTuned * 100).toFixed(2)) },
-  { header: 'net ms set dense', value: (r) => r.denseLatencySet * 1e3, significant: 3 },
-  { header: 'net ms set', value: (r) => r.netLatency * 1e3, significant: 3 },
-  { header: 'net ms b1 dense', value: (r) => r.denseLatency1 * 1e3, significant: 3 },
-  { header: 'net ms b1', value: (r) => r.netLatency1 * 1e3, significant: 3 },
-  { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
-  { header: 'net ms b64 dense', value: (r) => r.denseLatency64 * 1e3, significant: 3 },
-  { header: 'net ms b64', value: (r) => r.netLatency64 * 1e3, significant: 3 },
-  { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
-];
-
-const originalLine = (r: LowRankResult): string =>
-  `original: ${r.original.params} params, ${(r.original.flops / 1e6).toFixed(3)} MFLOP/image, ${toSignificant(r.original.netLatency * 1e3, 3)} ms for the test set in batches of 64`;
-
-/** Section 4 of the notebook: low-rank factorization. */
-export const lowRank = defineSection({
-  name: 'low-rank',
-  title: '4. Low-rank factorization of fc3',
-  summary: 'section 4: SVD of fc3 truncated to rank r, run as two real GEMMs; every layer by energy',
-  usesSimpleNet: true,
-  notebookTrainsSimpleNet: true,
-  defaults: { ranks: NOTEBOOK_RANKS, energies: [0.8, 0.9, 0.95], fineTuneEpochs: 1, largeBatch: 10000 } as LowRankOptions,
-  quick: { energies: [0.9], fineTuneEpochs: 0, largeBatch: 1000 },
-  options: {
-    ranks: { kind: 'numbers', min: 1, max: 128, integers: true, help: 'ranks of the fc3 sweep' },
-    energies: { kind: 'numbers', min: 0, max: 1, openMin: true, noneAllowed: true, help: "spectral energy kept when factorizing every hidden layer ('none' skips)" },
-    fineTuneEpochs: { kind: 'integer', min: 0, help: 'fine-tune each energy-factorized net (0 = none)' },
-    largeBatch: { kind: 'integer', min: 1, help: 'the large batch of the fc3 timing' },
-  },
-  run: runLowRank,
-  print: (r) => {
-    let text = `fc3 singular values: ${r.spectrum.slice(0, 8).map((v) => v.toFixed(3)).join(', ')}, … ${r.spectrum.at(-1)!.toExponential(2)}\n`;
-    text += `break-even rank 128·256/(128+256) = ${r.breakEven.toFixed(1)}: below it the factorized layer is smaller and cheaper\n\n`;
-    text += formatTable(r.sweep, RANK_COLUMNS);
-    if (r.energy.length > 0) text += `\n\nevery hidden layer by energy kept (${originalLine(r)})\n${formatTable(r.energy, ENERGY_COLUMNS)}`;
-    return `${text}\n`;
-  },
-  report: (r) => ({
-    title: '4. Low-rank factorization of fc3',
-    correction: CORRECTIONS['low-rank'],
-    lines: [
-      `Notebook (rank, accuracy %, params counted): ${NOTEBOOK.lowRank.sweep.map(([k, acc, p]) => `${k}: ${acc}, ${p}`).join('; ')}. Break-even rank here: ${r.breakEven.toFixed(1)}.`,
-      '', formatMarkdown(r.sweep, RANK_COLUMNS), '', 'chart:lowrank-accuracy-vs-rank.svg', 'chart:lowrank-spectrum.svg',
-      `Every hidden layer by spectral energy (${originalLine(r)}):`, '', formatMarkdown(r.energy, ENERGY_COLUMNS),
-    ],
-    charts: [
-      lineChart('lowrank-accuracy-vs-rank.svg', 'Low-rank fc3: accuracy vs rank', [
-        ...r.sweep.map((x) => ({ source: 'slimtensor', rank: x.rank, accuracy: x.accuracy * 100 })),
-        ...NOTEBOOK.lowRank.sweep.map(([rank, accuracy]) => ({ source: 'notebook', rank, accuracy })),
-      ], { x: ['rank of fc3 (log scale)', 'rank'], y: ['test accuracy (%)', 'accuracy'], series: 'source', xScale: 'log' }),
-      lineChart('lowrank-spectrum.svg', 'Singular values of fc3 (256 → 128)', r.spectrum.map((sigma, i) => ({ index: i + 1, sigma })),
-        { x: ['index i', 'index'], y: ['singular value σᵢ', 'sigma'], yZero: true }),
-    ],
-    base: 'SimpleNet',
-    bytes: [
-      ...r.sweep.map((x) => ({ name: `fc3 rank ${x.rank}`, method: 'low-rank fc3', bytes: 4 * (r.original.params - x.originalParams + x.newParams), accuracy: x.accuracy * 100 })),
-      ...r.energy.map((e) => ({ name: `energy ${e.energy}`, method: 'low-rank, all layers', bytes: 4 * e.params, accuracy: (e.fineTuned ?? e.accuracy) * 100 })),
-    ],
-    speed: [
-      ...r.sweep.map((x) => ({ name: `fc3 rank ${x.rank}`, method: 'low-rank fc3', accuracy: x.accuracy * 100, ms1: x.netLatency1 * 1000, ms64: x.netLatency64 * 1000 })),
-      ...r.energy.map((e) => ({ name: `energy ${e.energy}`, method: 'low-rank, all layers', accuracy: e.accuracy * 100, ms1: e.netLatency1 * 1000, ms64: e.netLatency64 * 1000 })),
-    ],
-  }),
-});

@@ -3,16 +3,13 @@ import { CsrMatrix, toSparse } from '../compress/csr.js';
 import { forwardMedians } from '../compress/measure.js';
 import { Pruner, type PruneScope } from '../compress/prune.js';
 import type { MnistData } from '../data/mnist.js';
-import { saveModel } from '../node/files.js';
 import type { MLP } from '../nn/models.js';
+import { saveModel } from '../node/files.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
-import { lineChart } from '../report/charts.js';
-import { formatMarkdown, formatTable, type Column } from '../report/table.js';
-import { trainClassifier, type EpochRow } from '../train/classifier.js';
+import { type EpochRow, trainClassifier } from '../train/classifier.js';
 import { evaluate } from '../train/evaluate.js';
-import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
-import { defineSection, type SectionConfig, type SectionContext } from './section.js';
+import { percent, SectionClock, type SectionSeconds, writeJson } from './config.js';
+import type { SectionConfig, SectionContext } from './section.js';
 import { trainedSimpleNet } from './simple-net.js';
 
 /** Settings of section 2. */
@@ -83,7 +80,11 @@ export interface FineTuneRow {
 }
 
 /** The dense network and the sparse one timed side by side at batch 1 and 64. */
-function pairedSpeed(dense: MLP, sparse: MLP, x: Tensor): Pick<FineTuneRow, 'denseLatency1' | 'denseLatency64' | 'sparseLatency1' | 'sparseLatency64'> {
+function pairedSpeed(
+  dense: MLP,
+  sparse: MLP,
+  x: Tensor,
+): Pick<FineTuneRow, 'denseLatency1' | 'denseLatency64' | 'sparseLatency1' | 'sparseLatency64'> {
   const [denseLatency1, sparseLatency1] = forwardMedians([dense, sparse], x, { batchSize: 1 });
   const [denseLatency64, sparseLatency64] = forwardMedians([dense, sparse], x, { batchSize: 64 });
   return { denseLatency1, denseLatency64, sparseLatency1, sparseLatency64 };
@@ -138,8 +139,14 @@ export async function runPrune(config: SectionConfig<PruneOptions>, data: MnistD
     const sizes = csrSizes(swept);
     const sparse = toSparse(swept.clone());
     const row: ThresholdRow = {
-      threshold, accuracy: evaluate(swept, data.testSet), weights: total.weights, zeros: total.zeros, zeroPercent: total.sparsity * 100,
-      ...sizes, compression: sizes.denseBytes / sizes.csrBytesNarrow, ...pairedSpeed(net, sparse, x),
+      threshold,
+      accuracy: evaluate(swept, data.testSet),
+      weights: total.weights,
+      zeros: total.zeros,
+      zeroPercent: total.sparsity * 100,
+      ...sizes,
+      compression: sizes.denseBytes / sizes.csrBytesNarrow,
+      ...pairedSpeed(net, sparse, x),
     };
     sweep.push(row);
     config.log?.(`λ=${threshold}: accuracy ${percent(row.accuracy)}, ${row.zeroPercent.toFixed(1)}% zeros`);
@@ -153,13 +160,26 @@ export async function runPrune(config: SectionConfig<PruneOptions>, data: MnistD
   for (const [i, target] of config.fineTuneSchedule.entries()) {
     rounds.pruneToSparsity(target, { scope: config.scope });
     const accuracyPruned = evaluate(tuned, data.testSet);
-    const log = trainClassifier(`fine-tune ${(target * 100).toFixed(0)}%`, tuned, data, { ...config, epochs: config.fineTuneEpochs },
-      { afterStep: () => rounds.apply(), lr: config.fineTuneLr ?? config.lr / 2, seed: config.seed + 1000 + i });
+    const log = trainClassifier(
+      `fine-tune ${(target * 100).toFixed(0)}%`,
+      tuned,
+      data,
+      { ...config, epochs: config.fineTuneEpochs },
+      { afterStep: () => rounds.apply(), lr: config.fineTuneLr ?? config.lr / 2, seed: config.seed + 1000 + i },
+    );
     const sparsity = rounds.stats().at(-1)!.sparsity;
     const speed = pairedSpeed(net, toSparse(tuned.clone()), x);
     const row: FineTuneRow = {
-      round: i + 1, targetSparsity: target, sparsity, accuracyPruned, accuracy: log.at(-1)!.accuracy, reduction: 1 / (1 - sparsity),
-      csrBytes: csrSizes(tuned).csrBytesNarrow, ...speed, speedup1: speed.denseLatency1 / speed.sparseLatency1, speedup64: speed.denseLatency64 / speed.sparseLatency64,
+      round: i + 1,
+      targetSparsity: target,
+      sparsity,
+      accuracyPruned,
+      accuracy: log.at(-1)!.accuracy,
+      reduction: 1 / (1 - sparsity),
+      csrBytes: csrSizes(tuned).csrBytesNarrow,
+      ...speed,
+      speedup1: speed.denseLatency1 / speed.sparseLatency1,
+      speedup64: speed.denseLatency64 / speed.sparseLatency64,
     };
     fineTune.push(row);
     if (row.accuracy >= baseAccuracy - 0.005 && (!best || row.sparsity > best.row.sparsity)) best = { row, net: tuned.clone() };
@@ -167,109 +187,21 @@ export async function runPrune(config: SectionConfig<PruneOptions>, data: MnistD
   const bestWithinHalfPoint = best?.row ?? null;
 
   clock.mark('extras');
-  const biasBytes = net.namedParameters().filter(([name]) => name.endsWith('bias')).reduce((n, [, p]) => n + p.data.byteLength, 0);
+  const biasBytes = net
+    .namedParameters()
+    .filter(([name]) => name.endsWith('bias'))
+    .reduce((n, [, p]) => n + p.data.byteLength, 0);
   const result = { training, baseAccuracy, sweep, fineTune, bestWithinHalfPoint, biasBytes, seconds: clock.seconds };
   if (config.out) {
     await writeJson(config.out, 'prune.json', result);
     if (best) {
       // The sparsest network within half a point, stored as CSR (reload with loadCompressedModel).
-      await saveModel(toSparse(best.net), join(config.out, 'pruned-sparse.safetensors'),
-        { model: 'simple-net', method: 'magnitude pruning + fine-tuning', sparsity: best.row.sparsity.toFixed(4) });
+      await saveModel(toSparse(best.net), join(config.out, 'pruned-sparse.safetensors'), {
+        model: 'simple-net',
+        method: 'magnitude pruning + fine-tuning',
+        sparsity: best.row.sparsity.toFixed(4),
+      });
     }
   }
   return result;
 }
-
-/** The λ sweep as the notebook prints it, with honest sizes and the CSR net's speed. */
-export const SWEEP_COLUMNS: Column<ThresholdRow>[] = [
-  { header: 'threshold', value: (r) => r.threshold, digits: 2 },
-  { header: 'accuracy', value: (r) => r.accuracy, digits: 4 },
-  { header: 'weights', value: (r) => r.weights },
-  { header: 'zeros', value: (r) => r.zeros },
-  { header: 'zero %', value: (r) => r.zeroPercent, digits: 1 },
-  { header: 'dense MB', value: (r) => r.denseBytes / 2 ** 20, digits: 3 },
-  { header: 'values only MB', value: (r) => r.csrValueBytes / 2 ** 20, digits: 3 },
-  { header: 'CSR int32 MB', value: (r) => r.csrBytes / 2 ** 20, digits: 3 },
-  { header: 'CSR u16 MB', value: (r) => r.csrBytesNarrow / 2 ** 20, digits: 3 },
-  { header: 'dense/CSR', value: (r) => r.compression, digits: 2 },
-  { header: 'ms b1 dense', value: (r) => r.denseLatency1 * 1000, significant: 3 },
-  { header: 'ms b1 CSR', value: (r) => r.sparseLatency1 * 1000, significant: 3 },
-  { header: 'ms b64 dense', value: (r) => r.denseLatency64 * 1000, significant: 3 },
-  { header: 'ms b64 CSR', value: (r) => r.sparseLatency64 * 1000, significant: 3 },
-  { header: 'speed-up b1', value: (r) => `${(r.denseLatency1 / r.sparseLatency1).toFixed(2)}×` },
-  { header: 'speed-up b64', value: (r) => `${(r.denseLatency64 / r.sparseLatency64).toFixed(2)}×` },
-];
-
-/** The prune → fine-tune rounds. */
-export const FINE_TUNE_COLUMNS: Column<FineTuneRow>[] = [
-  { header: 'round', value: (r) => r.round },
-  { header: 'target %', value: (r) => r.targetSparsity * 100, digits: 1 },
-  { header: 'zeros %', value: (r) => r.sparsity * 100, digits: 2 },
-  { header: 'fewer weights', value: (r) => `${r.reduction.toFixed(1)}×` },
-  { header: 'accuracy pruned', value: (r) => r.accuracyPruned * 100, digits: 2 },
-  { header: 'after fine-tune', value: (r) => r.accuracy * 100, digits: 2 },
-  { header: 'ms b1 dense', value: (r) => r.denseLatency1 * 1000, significant: 3 },
-  { header: 'ms b1 CSR', value: (r) => r.sparseLatency1 * 1000, significant: 3 },
-  { header: 'speed-up b1', value: (r) => `${r.speedup1.toFixed(2)}×` },
-  { header: 'ms b64 dense', value: (r) => r.denseLatency64 * 1000, significant: 3 },
-  { header: 'ms b64 CSR', value: (r) => r.sparseLatency64 * 1000, significant: 3 },
-  { header: 'speed-up b64', value: (r) => `${r.speedup64.toFixed(2)}×` },
-];
-
-const bestLine = (r: PruneResult): string => {
-  const best = r.bestWithinHalfPoint;
-  return best
-    ? `Sparsest within 0.5 point: ${(best.sparsity * 100).toFixed(1)}% zeros (${best.reduction.toFixed(1)}× fewer weights) at ${(best.accuracy * 100).toFixed(2)}%.`
-    : 'No round stayed within 0.5 point of the unpruned accuracy.';
-};
-
-/** Section 2 of the notebook: zero (magnitude) pruning. */
-export const prune = defineSection({
-  name: 'prune',
-  title: '2. Zero (magnitude) pruning',
-  summary: 'section 2: magnitude (zero) pruning, stored and run as CSR, plus prune → fine-tune rounds',
-  usesSimpleNet: true,
-  notebookTrainsSimpleNet: true,
-  defaults: { thresholds: NOTEBOOK_THRESHOLDS, fineTuneSchedule: [0.6, 0.8, 0.9, 0.95], fineTuneEpochs: 1, scope: 'global' } as PruneOptions,
-  quick: { fineTuneSchedule: [0.5, 0.9] },
-  options: {
-    thresholds: { kind: 'numbers', min: 0, help: "λ values of the sweep (the notebook's)" },
-    fineTuneSchedule: { kind: 'numbers', flag: 'schedule', min: 0, max: 1, openMax: true, noneAllowed: true, help: "target sparsities of the fine-tuning rounds ('none' skips)" },
-    fineTuneEpochs: { kind: 'integer', min: 1, help: 'epochs of fine-tuning per round' },
-    scope: { kind: 'choice', values: ['global', 'layer'], help: 'how rounds rank weights' },
-  },
-  run: runPrune,
-  print: (r, config) => {
-    let text = formatTable(r.sweep, SWEEP_COLUMNS);
-    if (r.fineTune.length > 0) {
-      text += `\n\nprune → fine-tune rounds (${config.scope}, ${config.fineTuneEpochs} epoch(s) each), unpruned accuracy ${percent(r.baseAccuracy)}\n`;
-      text += `${formatTable(r.fineTune, FINE_TUNE_COLUMNS)}\n${bestLine(r)}`;
-    }
-    return `${text}\n`;
-  },
-  report: (r) => ({
-    title: '2. Zero (magnitude) pruning',
-    correction: CORRECTIONS.prune,
-    lines: [
-      `Notebook (λ, accuracy %, zeros %): ${NOTEBOOK.prune.sweep.map(([l, a, z]) => `${l}: ${a}, ${z}`).join('; ')}. Sizes at λ=0.03: ${NOTEBOOK.prune.denseMB} MB dense, "${NOTEBOOK.prune.csrMB} MB" CSR (values only).`,
-      '', formatMarkdown(r.sweep, SWEEP_COLUMNS), '', 'chart:pruning-accuracy-vs-sparsity.svg',
-      `Prune → fine-tune rounds (unpruned: ${percent(r.baseAccuracy)}):`, '', formatMarkdown(r.fineTune, FINE_TUNE_COLUMNS), '', bestLine(r),
-    ],
-    charts: [lineChart('pruning-accuracy-vs-sparsity.svg', 'Zero pruning: accuracy vs sparsity', [
-      ...r.sweep.map((x) => ({ source: 'slimtensor', zeros: x.zeroPercent, accuracy: x.accuracy * 100 })),
-      ...NOTEBOOK.prune.sweep.map(([, accuracy, zeros]) => ({ source: 'notebook', zeros, accuracy })),
-    ], { x: ['weights set to zero (%)', 'zeros'], y: ['test accuracy (%)', 'accuracy'], series: 'source' })],
-    base: 'SimpleNet',
-    bytes: [
-      ...r.sweep.map((x) => ({ name: `λ=${x.threshold}`, method: 'magnitude pruning (CSR)', bytes: x.csrBytesNarrow + r.biasBytes, accuracy: x.accuracy * 100 })),
-      ...r.fineTune.map((x) => ({ name: `${(x.sparsity * 100).toFixed(0)}% + fine-tune`, method: 'pruning + fine-tuning (CSR)', bytes: x.csrBytes + r.biasBytes, accuracy: x.accuracy * 100 })),
-    ],
-    speed: [
-      ...r.sweep.slice(0, 1).map((x) => ({ name: 'SimpleNet', method: 'dense fp32', accuracy: r.baseAccuracy * 100, ms1: x.denseLatency1 * 1000, ms64: x.denseLatency64 * 1000 })),
-      ...r.sweep.map((x) => ({ name: `λ=${x.threshold}`, method: 'magnitude pruning (CSR)', accuracy: x.accuracy * 100, ms1: x.sparseLatency1 * 1000, ms64: x.sparseLatency64 * 1000 })),
-      ...r.fineTune.map((x) => ({
-        name: `${(x.sparsity * 100).toFixed(0)}% + fine-tune`, method: 'pruning + fine-tuning (CSR)', accuracy: x.accuracy * 100, ms1: x.sparseLatency1 * 1000, ms64: x.sparseLatency64 * 1000,
-      })),
-    ],
-  }),
-});

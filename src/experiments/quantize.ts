@@ -1,23 +1,23 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dequantizeWeight, sqnr } from '../compress/quantize-weight.js';
 import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
 import { modelBytes } from '../compress/latency.js';
 import { forwardMedians, SET_TIMING, TIMING_BATCH } from '../compress/measure.js';
 import { quantizeDynamic } from '../compress/quantize.js';
+import { dequantizeWeight, sqnr } from '../compress/quantize-weight.js';
 import type { MnistData } from '../data/mnist.js';
-import { loadWeights, saveModel } from '../node/files.js';
 import type { Conv2d, Linear } from '../nn/layers.js';
 import { TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
+import { loadWeights, saveModel } from '../node/files.js';
 import { barCharts } from '../report/charts.js';
 import { CORRECTIONS, NOTEBOOK } from '../report/notebook.js';
-import { formatMarkdown, formatTable, type Column } from '../report/table.js';
+import { type Column, formatMarkdown, formatTable } from '../report/table.js';
 import { Rng } from '../tensor/random.js';
-import { trainClassifier, type EpochRow } from '../train/classifier.js';
+import { type EpochRow, trainClassifier } from '../train/classifier.js';
 import { evaluate } from '../train/evaluate.js';
-import { percent, SectionClock, writeJson, type SectionSeconds } from './config.js';
+import { percent, SectionClock, type SectionSeconds, writeJson } from './config.js';
 import { defineSection, type SectionConfig, type SectionContext } from './section.js';
 import { trainedSimpleNet } from './simple-net.js';
 
@@ -86,7 +86,13 @@ async function fileBytes(model: Module, out: string | undefined, name: string): 
   return size;
 }
 
-async function compare(name: 'simple-net' | 'teacher', float: Module, copy: () => Module, data: MnistData, config: SectionConfig<QuantizeOptions>): Promise<{ rows: QuantizeRow[]; layers: LayerErrorRow[] }> {
+async function compare(
+  name: 'simple-net' | 'teacher',
+  float: Module,
+  copy: () => Module,
+  data: MnistData,
+  config: SectionConfig<QuantizeOptions>,
+): Promise<{ rows: QuantizeRow[]; layers: LayerErrorRow[] }> {
   const x = data.testSet.x;
   const rows: QuantizeRow[] = [];
   const layers: LayerErrorRow[] = [];
@@ -104,10 +110,18 @@ async function compare(name: 'simple-net' | 'teacher', float: Module, copy: () =
   const atSet = forwardMedians(models, x, { batchSize: largeBatch, wholeSet: true }, SET_TIMING);
   for (const [i, [scheme, model]] of variants.entries()) {
     const row: QuantizeRow = {
-      model: name, scheme, accuracy: evaluate(model, data.testSet), weightBytes: modelBytes(model),
+      model: name,
+      scheme,
+      accuracy: evaluate(model, data.testSet),
+      weightBytes: modelBytes(model),
       fileBytes: await fileBytes(model, config.out, `${name}-${scheme.replace(/ /g, '-')}`),
-      latency1: at1[i], latency64: at64[i], latency10k: atSet[i], largeBatch,
-      speedup1: at1[0] / at1[i], speedup64: at64[0] / at64[i], speedup10k: atSet[0] / atSet[i],
+      latency1: at1[i],
+      latency64: at64[i],
+      latency10k: atSet[i],
+      largeBatch,
+      speedup1: at1[0] / at1[i],
+      speedup64: at64[0] / at64[i],
+      speedup10k: atSet[0] / atSet[i],
     };
     rows.push(row);
     config.log?.(`${name} ${scheme}: accuracy ${percent(row.accuracy)}, ${row.weightBytes} bytes`);
@@ -128,7 +142,11 @@ async function compare(name: 'simple-net' | 'teacher', float: Module, copy: () =
  * channel: accuracy, bytes in memory and on disk, model-only latency, and the
  * signal-to-noise ratio of every layer's weights, each beside fp32.
  */
-export async function runQuantize(config: SectionConfig<QuantizeOptions>, data: MnistData, context: SectionContext = {}): Promise<QuantizeResult> {
+export async function runQuantize(
+  config: SectionConfig<QuantizeOptions>,
+  data: MnistData,
+  context: SectionContext = {},
+): Promise<QuantizeResult> {
   const clock = new SectionClock();
   const { net, epochs: training } = await trainedSimpleNet(config, data, context.net);
   const simple = await compare('simple-net', net, () => net.clone(), data, config);
@@ -179,9 +197,11 @@ export const LAYER_COLUMNS: Column<LayerErrorRow>[] = [
 ];
 
 const schemeLine = (r: QuantizeResult): string =>
-  `Weights: symmetric int8, scale max|w|/127.5 (PyTorch's observer); activations: ${r.reduceRange === false ? '8' : '7'}-bit per batch${r.reduceRange === false ? '' : " (PyTorch's reduce_range)"}; the teacher's convolution is int8 too.`;
+  `Weights: symmetric int8, scale max|w|/127.5 (PyTorch's observer); activations: ${r.reduceRange === false ? '8' : '7'}-bit per ` +
+  `batch${r.reduceRange === false ? '' : " (PyTorch's reduce_range)"}; the teacher's convolution is int8 too.`;
 
-const methodOf = (x: QuantizeRow): string => (x.scheme === 'fp32' ? (x.model === 'teacher' ? 'teacher CNN (fp32)' : 'dense fp32') : 'int8 quantization');
+const methodOf = (x: QuantizeRow): string =>
+  x.scheme === 'fp32' ? (x.model === 'teacher' ? 'teacher CNN (fp32)' : 'dense fp32') : 'int8 quantization';
 
 /** Section 5 of the notebook: dynamic int8 quantization. */
 export const quantize = defineSection({
@@ -197,16 +217,55 @@ export const quantize = defineSection({
     skipTeacher: { kind: 'flag', flag: 'no-teacher', help: 'quantize the MLP only' },
   },
   run: runQuantize,
-  print: (r) => `${schemeLine(r)}\n\n${formatTable(r.rows, QUANT_COLUMNS)}\n\nweight quantization error per layer\n${formatTable(r.layers, LAYER_COLUMNS)}\n`,
+  print: (r) =>
+    `${schemeLine(r)}\n\n${formatTable(r.rows, QUANT_COLUMNS)}\n\nweight quantization error per ` +
+    `layer\n${formatTable(r.layers, LAYER_COLUMNS)}\n`,
   report: (r) => ({
     title: '5. Dynamic int8 quantization',
     correction: CORRECTIONS.quantize,
-    lines: [`Notebook: ${NOTEBOOK.quantize.accuracy}% (no size, no speed). ${schemeLine(r)}`, '', formatMarkdown(r.rows, QUANT_COLUMNS), '', 'chart:quantization.svg', formatMarkdown(r.layers, LAYER_COLUMNS)],
-    charts: [barCharts('quantization.svg', 'fp32 vs int8: accuracy, size, latency (batch 64)',
-      r.rows.map((x) => ({ model: x.model, scheme: x.scheme, accuracy: x.accuracy * 100, kib: x.weightBytes / 1024, ms: x.latency64 * 1000 })), ['model', 'model'], 'scheme',
-      [['test accuracy (%)', 'accuracy'], ['weights (KiB)', 'kib'], ['ms per batch of 64', 'ms']])],
+    lines: [
+      `Notebook: ${NOTEBOOK.quantize.accuracy}% (no size, no speed). ${schemeLine(r)}`,
+      '',
+      formatMarkdown(r.rows, QUANT_COLUMNS),
+      '',
+      'chart:quantization.svg',
+      formatMarkdown(r.layers, LAYER_COLUMNS),
+    ],
+    charts: [
+      barCharts(
+        'quantization.svg',
+        'fp32 vs int8: accuracy, size, latency (batch 64)',
+        r.rows.map((x) => ({
+          model: x.model,
+          scheme: x.scheme,
+          accuracy: x.accuracy * 100,
+          kib: x.weightBytes / 1024,
+          ms: x.latency64 * 1000,
+        })),
+        ['model', 'model'],
+        'scheme',
+        [
+          ['test accuracy (%)', 'accuracy'],
+          ['weights (KiB)', 'kib'],
+          ['ms per batch of 64', 'ms'],
+        ],
+      ),
+    ],
     base: 'SimpleNet',
-    bytes: r.rows.map((x) => ({ name: `${x.model} ${x.scheme}`, method: methodOf(x), base: x.model === 'teacher' ? 'TeacherNet' : 'SimpleNet', bytes: x.weightBytes, accuracy: x.accuracy * 100 })),
-    speed: r.rows.map((x) => ({ name: `${x.model} ${x.scheme}`, method: methodOf(x), base: x.model === 'teacher' ? 'TeacherNet' : 'SimpleNet', accuracy: x.accuracy * 100, ms1: x.latency1 * 1000, ms64: x.latency64 * 1000 })),
+    bytes: r.rows.map((x) => ({
+      name: `${x.model} ${x.scheme}`,
+      method: methodOf(x),
+      base: x.model === 'teacher' ? 'TeacherNet' : 'SimpleNet',
+      bytes: x.weightBytes,
+      accuracy: x.accuracy * 100,
+    })),
+    speed: r.rows.map((x) => ({
+      name: `${x.model} ${x.scheme}`,
+      method: methodOf(x),
+      base: x.model === 'teacher' ? 'TeacherNet' : 'SimpleNet',
+      accuracy: x.accuracy * 100,
+      ms1: x.latency1 * 1000,
+      ms64: x.latency64 * 1000,
+    })),
   }),
 });

@@ -47,8 +47,15 @@ export function equivalentWork(seconds: Partial<Record<string, SectionSeconds>>)
 export function machine(): Record<string, string | number> {
   const b = backendInfo();
   return {
-    cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version, v8: process.versions.v8, backend: b.name, threads: b.threads, simd: b.simd, platform: `${process.platform} ${process.arch}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    v8: process.versions.v8,
+    backend: b.name,
+    threads: b.threads,
+    simd: b.simd,
+    platform: `${process.platform} ${process.arch}`,
   };
 }
 
@@ -82,7 +89,15 @@ export async function runAll(config: AllConfig): Promise<AllResult> {
     (results as Record<string, unknown>)[section.name] = await timed(section.name, () => run(sectionConfig, data, context));
   }
   return {
-    machine: machine(), seed: config.seed, quick: config.quick, epochs: config.epochs, trainImages: data.train.count, testImages: data.test.count,
-    simpleNetSeconds: seconds['simple-net']?.notebook ?? 0, sections: results, seconds, totalSeconds: (performance.now() - start) / 1000,
+    machine: machine(),
+    seed: config.seed,
+    quick: config.quick,
+    epochs: config.epochs,
+    trainImages: data.train.count,
+    testImages: data.test.count,
+    simpleNetSeconds: seconds['simple-net']?.notebook ?? 0,
+    sections: results,
+    seconds,
+    totalSeconds: (performance.now() - start) / 1000,
   };
 }

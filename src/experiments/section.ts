@@ -65,6 +65,8 @@ export interface Section<Name extends string = string, Options extends object = 
 }
 
 /** Declares a section, keeping its name's literal type for the registry. */
-export function defineSection<const Name extends string, Options extends object, Result>(section: Section<Name, Options, Result>): Section<Name, Options, Result> {
+export function defineSection<const Name extends string, Options extends object, Result>(
+  section: Section<Name, Options, Result>,
+): Section<Name, Options, Result> {
   return section;
 }

@@ -1,8 +1,8 @@
 import { activationPrune } from './activation-prune.js';
 import { deepCompress } from './deep-compress.js';
 import { distill } from './distill.js';
-import { lowRank } from './low-rank.js';
-import { prune } from './prune.js';
+import { lowRank } from './low-rank-section.js';
+import { prune } from './prune-section.js';
 import { quantize } from './quantize.js';
 
 /**

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import type { MnistData } from '../data/mnist.js';
-import { loadWeights, saveModel } from '../node/files.js';
 import { SimpleNet } from '../nn/models.js';
+import { loadWeights, saveModel } from '../node/files.js';
 import { Rng } from '../tensor/random.js';
-import { trainClassifier, type EpochRow } from '../train/classifier.js';
+import { type EpochRow, trainClassifier } from '../train/classifier.js';
 import { evaluate } from '../train/evaluate.js';
-import { percent, type ExperimentConfig } from './config.js';
+import { type ExperimentConfig, percent } from './config.js';
 
 /** A trained SimpleNet and how it got there. */
 export interface TrainedNet {
@@ -23,7 +23,11 @@ export interface TrainedNet {
  * one run share it; it must not be changed), loaded from `modelPath` when given (a user's
  * own run), else trained for `config.epochs` and saved as `<out>/simple-net.safetensors`.
  */
-export async function trainedSimpleNet(config: ExperimentConfig & { modelPath?: string }, data: MnistData, shared?: TrainedNet): Promise<TrainedNet> {
+export async function trainedSimpleNet(
+  config: ExperimentConfig & { modelPath?: string },
+  data: MnistData,
+  shared?: TrainedNet,
+): Promise<TrainedNet> {
   if (shared) return { ...shared, epochs: [] };
   const net = new SimpleNet(new Rng(config.seed));
   if (config.modelPath) {

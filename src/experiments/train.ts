@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { saveModel } from '../node/files.js';
 import { SimpleNet, TeacherNet } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
-import { Rng } from '../tensor/random.js';
+import { saveModel } from '../node/files.js';
 import { loadMnistData, type MnistData } from '../node/mnist.js';
-import { trainClassifier, type EpochRow } from '../train/classifier.js';
+import { Rng } from '../tensor/random.js';
+import { type EpochRow, trainClassifier } from '../train/classifier.js';
 import type { ExperimentConfig } from './config.js';
 
 /** The notebook's models that `slimtensor train` trains. */

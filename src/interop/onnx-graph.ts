@@ -54,7 +54,12 @@ export class GraphBuilder {
 
   /** An int8 constant (quantized weights), stored raw. */
   constantInt8(name: string, dims: readonly number[], data: Int8Array): string {
-    this.initializers.push({ name, dims: [...dims], dataType: DataType.INT8, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) });
+    this.initializers.push({
+      name,
+      dims: [...dims],
+      dataType: DataType.INT8,
+      rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)),
+    });
     return name;
   }
 
@@ -74,4 +79,3 @@ export class GraphBuilder {
 
 export const int = (name: string, i: number): IAttribute => ({ name, type: AttributeType.INT, i });
 export const ints = (name: string, values: number[]): IAttribute => ({ name, type: AttributeType.INTS, ints: values });
-

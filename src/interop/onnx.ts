@@ -1,11 +1,11 @@
 import type onnxProto from 'onnx-proto';
 import { SparseLinear } from '../compress/csr.js';
-import { DataType, GraphBuilder, int, ints } from './onnx-graph.js';
 import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
 import { FactorizedLinear } from '../compress/low-rank.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
 import { LeNet5, MLP, TeacherNet } from '../nn/models.js';
 import { Module } from '../nn/module.js';
+import { DataType, GraphBuilder, int, ints } from './onnx-graph.js';
 
 /**
  * ONNX export: a model as an ONNX graph (opset 13, IR 7) that onnxruntime and other
@@ -73,16 +73,39 @@ function scalar(g: GraphBuilder, value: number, type: number = DataType.FLOAT): 
  * Returns the quantized values, their scale and their zero point.
  */
 function quantize7(g: GraphBuilder, x: string, name: string): [string, string, string] {
-  const DOUBLE = DataType.DOUBLE, FLOAT = DataType.FLOAT;
+  const DOUBLE = DataType.DOUBLE,
+    FLOAT = DataType.FLOAT;
   const min = g.node('Min', [g.node('ReduceMin', [x], [int('keepdims', 0)], `${name}.min`), scalar(g, 0)], [], `${name}.min0`);
   const max = g.node('Max', [g.node('ReduceMax', [x], [int('keepdims', 0)], `${name}.max`), scalar(g, 0)], [], `${name}.max0`);
   // The scale and zero point in double, as fbgemm computes them; the scale is then kept in float.
   const [lo, hi] = [min, max].map((v, i) => g.node('Cast', [v], [int('to', DOUBLE)], `${name}.${i ? 'hi' : 'lo'}`));
   const range = g.node('Sub', [hi, lo], [], `${name}.range`);
   // An all-zero input has no range: PyTorch's scale for it is 0.1.
-  const empty = g.node('Cast', [g.node('Equal', [range, scalar(g, 0, DOUBLE)], [], `${name}.empty`)], [int('to', DOUBLE)], `${name}.emptyd`);
-  const scaleD = g.node('Add', [g.node('Div', [range, scalar(g, 127, DOUBLE)], [], `${name}.step`), g.node('Mul', [empty, scalar(g, 0.1, DOUBLE)], [], `${name}.fallback`)], [], `${name}.scaled`);
-  const zeroD = g.node('Clip', [g.node('Round', [g.node('Div', [g.node('Neg', [lo], [], `${name}.neglo`), scaleD], [], `${name}.zraw`)], [], `${name}.zround`), scalar(g, 0, DOUBLE), scalar(g, 127, DOUBLE)], [], `${name}.zclip`);
+  const empty = g.node(
+    'Cast',
+    [g.node('Equal', [range, scalar(g, 0, DOUBLE)], [], `${name}.empty`)],
+    [int('to', DOUBLE)],
+    `${name}.emptyd`,
+  );
+  const scaleD = g.node(
+    'Add',
+    [
+      g.node('Div', [range, scalar(g, 127, DOUBLE)], [], `${name}.step`),
+      g.node('Mul', [empty, scalar(g, 0.1, DOUBLE)], [], `${name}.fallback`),
+    ],
+    [],
+    `${name}.scaled`,
+  );
+  const zeroD = g.node(
+    'Clip',
+    [
+      g.node('Round', [g.node('Div', [g.node('Neg', [lo], [], `${name}.neglo`), scaleD], [], `${name}.zraw`)], [], `${name}.zround`),
+      scalar(g, 0, DOUBLE),
+      scalar(g, 127, DOUBLE),
+    ],
+    [],
+    `${name}.zclip`,
+  );
   const zp = g.node('Cast', [zeroD], [int('to', DataType.UINT8)], `${name}.zp`);
   const scale = g.node('Cast', [scaleD], [int('to', FLOAT)], `${name}.scale`);
   // x·f32(1/scale), then rounded: fbgemm's (and slimtensor's) multiply by the inverse, not
@@ -90,7 +113,12 @@ function quantize7(g: GraphBuilder, x: string, name: string): [string, string, s
   const scaled = g.node('Mul', [x, g.node('Reciprocal', [scale], [], `${name}.inv`)], [], `${name}.scaledx`);
   // Held to [−z, 127 − z] first: QuantizeLinear saturates to uint8's [0, 255], 7 bits stop at 127.
   const zf = g.node('Cast', [zeroD], [int('to', FLOAT)], `${name}.zf`);
-  const clipped = g.node('Clip', [scaled, g.node('Neg', [zf], [], `${name}.qlo`), g.node('Sub', [scalar(g, 127), zf], [], `${name}.qhi`)], [], `${name}.clip`);
+  const clipped = g.node(
+    'Clip',
+    [scaled, g.node('Neg', [zf], [], `${name}.qlo`), g.node('Sub', [scalar(g, 127), zf], [], `${name}.qhi`)],
+    [],
+    `${name}.clip`,
+  );
   return [g.node('QuantizeLinear', [clipped, scalar(g, 1), zp], [], `${name}.q`), scale, zp];
 }
 
@@ -128,8 +156,12 @@ function quantizedConv(g: GraphBuilder, x: string, name: string, layer: Quantize
   g.initializers.push({ name: `${name}.weight_uint8`, dims: [...layer.weightShape], dataType: DataType.UINT8, rawData: shifted });
   g.initializers.push({ name: `${name}.weight_zero_point`, dims: [], dataType: DataType.UINT8, rawData: Uint8Array.of(128) });
   const p = layer.padding;
-  const acc = g.node('ConvInteger', [xq, `${name}.weight_uint8`, xz, `${name}.weight_zero_point`],
-    [ints('kernel_shape', [KH, KW]), ints('strides', [layer.stride, layer.stride]), ints('pads', [p, p, p, p])], `${name}.conv`);
+  const acc = g.node(
+    'ConvInteger',
+    [xq, `${name}.weight_uint8`, xz, `${name}.weight_zero_point`],
+    [ints('kernel_shape', [KH, KW]), ints('strides', [layer.stride, layer.stride]), ints('pads', [p, p, p, p])],
+    `${name}.conv`,
+  );
   const sums = g.node('Cast', [acc], [int('to', DataType.FLOAT)], `${name}.cast`);
   const ws = g.constant(`${name}.weight_scale`, scales.length > 1 ? [1, OC, 1, 1] : [1], scales);
   const y = g.node('Mul', [sums, g.node('Mul', [xs, ws], [], `${name}.scale`)], [], `${name}.dequantize`);
@@ -156,10 +188,20 @@ function emitLayer(g: GraphBuilder, name: string, layer: Module, x: string): str
     const inputs = [x, g.constant(`${name}.weight`, layer.weight.shape, layer.weight.data)];
     if (layer.bias) inputs.push(g.constant(`${name}.bias`, [OC], layer.bias.data));
     const p = layer.padding;
-    return g.node('Conv', inputs, [ints('kernel_shape', [KH, KW]), ints('strides', [layer.stride, layer.stride]), ints('pads', [p, p, p, p])], name);
+    return g.node(
+      'Conv',
+      inputs,
+      [ints('kernel_shape', [KH, KW]), ints('strides', [layer.stride, layer.stride]), ints('pads', [p, p, p, p])],
+      name,
+    );
   }
   if (layer instanceof MaxPool2d) {
-    return g.node('MaxPool', [x], [ints('kernel_shape', [layer.kernelSize, layer.kernelSize]), ints('strides', [layer.stride, layer.stride])], name);
+    return g.node(
+      'MaxPool',
+      [x],
+      [ints('kernel_shape', [layer.kernelSize, layer.kernelSize]), ints('strides', [layer.stride, layer.stride])],
+      name,
+    );
   }
   if (layer instanceof ReLU) return g.node('Relu', [x], [], name);
   if (layer instanceof Flatten) return g.node('Flatten', [x], [int('axis', 1)], name);
@@ -171,7 +213,8 @@ function emitLayer(g: GraphBuilder, name: string, layer: Module, x: string): str
 function emitModel(g: GraphBuilder, model: Module, x: string): string {
   if (!(model instanceof Module)) throw new Error(`exportOnnx: expected a Module, got ${String(model)}`);
   const steps = model.steps();
-  if (!steps) throw new Error(`exportOnnx: a ${model.constructor.name} lists no steps() to export (MLP, TeacherNet, LeNet5 and Sequential do)`);
+  if (!steps)
+    throw new Error(`exportOnnx: a ${model.constructor.name} lists no steps() to export (MLP, TeacherNet, LeNet5 and Sequential do)`);
   return steps.reduce((h, [name, layer]) => emitLayer(g, name, layer, h), x);
 }
 
@@ -179,7 +222,12 @@ function emitModel(g: GraphBuilder, model: Module, x: string): string {
 function valueInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+    type: {
+      tensorType: {
+        elemType: DataType.FLOAT,
+        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+      },
+    },
   };
 }
 

@@ -27,7 +27,7 @@ export function toFloat16Bits(x: number): number {
   let h = e > 0 ? (e << 10) | (mantissa >>> 13) : mantissa >>> shift;
   const rest = mantissa & ((1 << shift) - 1);
   const half = 1 << (shift - 1);
-  if (rest > half || (rest === half && (h & 1))) h++; // a carry into the exponent is right
+  if (rest > half || (rest === half && h & 1)) h++; // a carry into the exponent is right
   return sign | h;
 }
 

@@ -1,7 +1,7 @@
 import { keepGradInPlace } from '../tensor/autograd.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { Rng } from '../tensor/random.js';
-import { type Shape } from '../tensor/shape.js';
+import type { Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 let globalRng = new Rng(0);
@@ -23,7 +23,8 @@ export function defaultRng(): Rng {
 /** `rng` when it is an Rng (or absent: the global one); otherwise an error naming `from` and what was given. */
 export function rngOf(from: string, rng: unknown): Rng {
   if (rng === undefined) return globalRng;
-  if (!(rng instanceof Rng)) throw new Error(`${from}: rng must be an Rng (e.g. new Rng(0)), got ${typeof rng === 'object' ? JSON.stringify(rng) : String(rng)}`);
+  if (!(rng instanceof Rng))
+    throw new Error(`${from}: rng must be an Rng (e.g. new Rng(0)), got ${typeof rng === 'object' ? JSON.stringify(rng) : String(rng)}`);
   return rng;
 }
 

@@ -1,9 +1,9 @@
-import { conv2d, conv2dMaxPool, maxPool2d, type MaxPool2dOptions } from '../tensor/ops/conv.js';
+import { conv2d, conv2dMaxPool, type MaxPool2dOptions, maxPool2d } from '../tensor/ops/conv.js';
 import { relu } from '../tensor/ops/elementwise.js';
 import { linear, linearRelu } from '../tensor/ops/matmul.js';
 import { flatten } from '../tensor/ops/view.js';
-import { Rng } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Rng } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { biasUniform, kaimingUniform, rngOf } from './init.js';
 import { Module, type Step } from './module.js';
 
@@ -35,7 +35,11 @@ export class Linear extends Module {
    * @param outFeatures Size of each output row.
    * @param options Without a bias, or with a generator for the initial weights.
    */
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LayerOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LayerOptions = {},
+  ) {
     super();
     checkSize('Linear', 'inFeatures', inFeatures);
     checkSize('Linear', 'outFeatures', outFeatures);
@@ -83,7 +87,12 @@ export class Conv2d extends Module {
    * @param kernelSize Side K of the square kernel.
    * @param options Stride, padding, no bias, or a generator for the initial weights.
    */
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, options: Conv2dLayerOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    options: Conv2dLayerOptions = {},
+  ) {
     super();
     checkSize('Conv2d', 'inChannels', inChannels);
     checkSize('Conv2d', 'outChannels', outChannels);
@@ -115,7 +124,10 @@ export class MaxPool2d extends Module {
    * @param kernelSize Side of the square window.
    * @param stride Step between windows (default: the window's side, so windows do not overlap).
    */
-  constructor(readonly kernelSize: number, readonly stride: number = kernelSize) {
+  constructor(
+    readonly kernelSize: number,
+    readonly stride: number = kernelSize,
+  ) {
     super();
     checkSize('MaxPool2d', 'kernelSize', kernelSize);
     checkSize('MaxPool2d', 'stride', stride);

@@ -103,7 +103,15 @@ export class TeacherNet extends Module {
    * on the pooled values (max and ReLU commute).
    */
   override steps(): Step[] {
-    return [['conv1', this.conv1], ['conv1.relu', RELU], ['pool', this.pool], ['flatten', FLATTEN], ['fc1', this.fc1], ['fc1.relu', RELU], ['fc2', this.fc2]];
+    return [
+      ['conv1', this.conv1],
+      ['conv1.relu', RELU],
+      ['pool', this.pool],
+      ['flatten', FLATTEN],
+      ['fc1', this.fc1],
+      ['fc1.relu', RELU],
+      ['fc2', this.fc2],
+    ];
   }
 
   forward(x: Tensor): Tensor {
@@ -184,7 +192,16 @@ export class LeNet5 extends Module {
 
   /** conv1 → pool → conv2 → pool → flatten → fc1 → ReLU → fc2 (its plan pools each convolution as it runs). */
   override steps(): Step[] {
-    return [['conv1', this.conv1], ['pool1', POOL2], ['conv2', this.conv2], ['pool2', POOL2], ['flatten', FLATTEN], ['fc1', this.fc1], ['fc1.relu', RELU], ['fc2', this.fc2]];
+    return [
+      ['conv1', this.conv1],
+      ['pool1', POOL2],
+      ['conv2', this.conv2],
+      ['pool2', POOL2],
+      ['flatten', FLATTEN],
+      ['fc1', this.fc1],
+      ['fc1.relu', RELU],
+      ['fc2', this.fc2],
+    ];
   }
 
   forward(x: Tensor): Tensor {

@@ -1,6 +1,6 @@
 import type { MaxPool2dOptions } from '../tensor/ops/conv.js';
 import { relu } from '../tensor/ops/elementwise.js';
-import { sparseChain, type SparseStage } from '../tensor/ops/sparse.js';
+import { type SparseStage, sparseChain } from '../tensor/ops/sparse.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { MaxPool2d, ReLU } from './layers.js';
 import { Module, type Step } from './module.js';
@@ -41,7 +41,8 @@ interface SparseChainLink {
 
 const fusesRelu = (m: Module): m is Module & FusesRelu => typeof (m as Partial<FusesRelu>).forwardRelu === 'function';
 const fusesMaxPool = (m: Module): m is Module & FusesMaxPool => typeof (m as Partial<FusesMaxPool>).forwardMaxPool === 'function';
-const chainLink = (m: Module | undefined): m is Module & SparseChainLink => m !== undefined && typeof (m as Partial<SparseChainLink>).csrStage === 'function';
+const chainLink = (m: Module | undefined): m is Module & SparseChainLink =>
+  m !== undefined && typeof (m as Partial<SparseChainLink>).csrStage === 'function';
 
 /** One stage of a plan: what it runs, and the steps of the model it stands for. */
 export interface Stage {
@@ -68,7 +69,8 @@ function sparseRunAt(steps: readonly Step[], i: number): { length: number; stage
 function stageAt(steps: readonly Step[], i: number): Stage {
   const names = (n: number): string[] => steps.slice(i, i + n).map(([name]) => name);
   const [, layer] = steps[i];
-  const next = steps[i + 1]?.[1], after = steps[i + 2]?.[1];
+  const next = steps[i + 1]?.[1],
+    after = steps[i + 2]?.[1];
   const chain = sparseRunAt(steps, i);
   if (chain.stages.length > 1) return { steps: names(chain.length), run: (x) => sparseChain(x, chain.stages) };
   if (fusesMaxPool(layer)) {

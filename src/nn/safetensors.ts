@@ -35,7 +35,8 @@ export interface Safetensors {
  * @example const bytes = encodeSafetensors(net.stateDict(), { model: 'simple-net' })
  */
 export function encodeSafetensors(state: StateDict, metadata: Record<string, string> = {}): Uint8Array {
-  if (!(state instanceof Map)) throw new Error(`encodeSafetensors: expected a state dict (a Map of names to entries, as stateDict() returns), got ${String(state)}`);
+  if (!(state instanceof Map))
+    throw new Error(`encodeSafetensors: expected a state dict (a Map of names to entries, as stateDict() returns), got ${String(state)}`);
   // No prototype: a tensor named `__proto__` or `constructor` is a key like any other.
   const header: Record<string, unknown> = Object.create(null);
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
@@ -87,16 +88,20 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      const ok = typeof info === 'object' && info !== null && !Array.isArray(info) && Object.values(info).every((v) => typeof v === 'string');
+      const ok =
+        typeof info === 'object' && info !== null && !Array.isArray(info) && Object.values(info).every((v) => typeof v === 'string');
       if (!ok) fail('__metadata__ must be an object of strings');
       metadata = Object.assign(Object.create(null), info) as Record<string, string>;
       continue;
     }
-    if (typeof info !== 'object' || info === null || Array.isArray(info)) fail(`tensor '${name}' is described by ${JSON.stringify(info)}, not an object`);
+    if (typeof info !== 'object' || info === null || Array.isArray(info))
+      fail(`tensor '${name}' is described by ${JSON.stringify(info)}, not an object`);
     const { dtype, shape, data_offsets: offsets } = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     // Object.hasOwn, not `in`: a dtype of 'constructor' or '__proto__' names no array type.
-    if (typeof dtype !== 'string' || !Object.hasOwn(ARRAYS, dtype)) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(ARRAYS).join(', ')})`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(ARRAYS, dtype))
+      fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(ARRAYS).join(', ')})`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
     if (offsets === undefined) fail(`tensor '${name}' has no data_offsets`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)} (two byte offsets [begin, end] are needed)`);

@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 let counter = 0;
 

@@ -89,7 +89,10 @@ export async function loadWeights(model: Module, path: string): Promise<Record<s
   return metadata;
 }
 
-/** The model in file `path`, into `model` when given (`modelFromBytes`): what `loadModel` and the CLI's loaders read, errors naming only the file. */
+/**
+ * The model in file `path`, into `model` when given (`modelFromBytes`): what `loadModel` and the CLI's loaders read, errors naming only the
+ * file.
+ */
 async function readModel(path: string, model?: Module): Promise<Module> {
   return modelFromBytes(await readBytes(path, 'safetensors file'), { model, source: path });
 }
@@ -108,4 +111,3 @@ export async function loadAnyModel(path: string): Promise<Module> {
 export async function loadDeepCompressed(path: string, options: { sparse?: boolean } = {}): Promise<Module> {
   return deepCompressedModel(await readBytes(path, 'the file'), path, options);
 }
-

@@ -7,8 +7,8 @@ import { readFromStream } from 'idx-data';
  * 0x0C = int32, 0x0D = float32, as `idx-data` reads them), the number of dimensions, each
  * dimension as a big-endian uint32, then the values, big-endian.
  */
-const ELEMENT_BYTES: Record<number, number> = { 0x08: 1, 0x0c: 4, 0x0d: 4 };
-const TYPE_NAMES: Record<number, string> = { 0x08: 'ubyte', 0x09: 'byte', 0x0b: 'short', 0x0c: 'int', 0x0d: 'float', 0x0e: 'double' };
+const ELEMENT_BYTES: Record<number, number> = { 8: 1, 12: 4, 13: 4 };
+const TYPE_NAMES: Record<number, string> = { 8: 'ubyte', 9: 'byte', 11: 'short', 12: 'int', 13: 'float', 14: 'double' };
 
 /** A decoded IDX file. */
 export interface IdxArray {
@@ -27,7 +27,10 @@ export class IdxError extends Error {
    * @param file The file's path (the message starts with it).
    * @param problem What is wrong with it.
    */
-  constructor(readonly file: string, problem: string) {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
     this.name = 'IdxError';
   }
@@ -47,11 +50,15 @@ export function parseIdxHeader(bytes: Uint8Array, file: string): { shape: number
   const type = bytes[2];
   const rank = bytes[3];
   if (!(type in ELEMENT_BYTES)) {
-    throw new IdxError(file, `unsupported IDX data type 0x${type.toString(16)} (${TYPE_NAMES[type] ?? 'unknown'}); supported: ubyte, int, float`);
+    throw new IdxError(
+      file,
+      `unsupported IDX data type 0x${type.toString(16)} (${TYPE_NAMES[type] ?? 'unknown'}); supported: ubyte, int, float`,
+    );
   }
   if (rank === 0) throw new IdxError(file, 'IDX header declares 0 dimensions');
   const headerBytes = 4 + 4 * rank;
-  if (bytes.length < headerBytes) throw new IdxError(file, `truncated header: ${rank} dimensions need ${headerBytes} bytes, file has ${bytes.length}`);
+  if (bytes.length < headerBytes)
+    throw new IdxError(file, `truncated header: ${rank} dimensions need ${headerBytes} bytes, file has ${bytes.length}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
   for (let d = 0; d < rank; d++) shape.push(view.getUint32(4 + 4 * d, false));
@@ -60,7 +67,10 @@ export function parseIdxHeader(bytes: Uint8Array, file: string): { shape: number
     throw new IdxError(file, `truncated: shape [${shape.join(', ')}] needs ${expected} bytes, file has ${bytes.length}`);
   }
   if (bytes.length > expected) {
-    throw new IdxError(file, `corrupt: shape [${shape.join(', ')}] needs ${expected} bytes, file has ${bytes.length} (${bytes.length - expected} extra)`);
+    throw new IdxError(
+      file,
+      `corrupt: shape [${shape.join(', ')}] needs ${expected} bytes, file has ${bytes.length} (${bytes.length - expected} extra)`,
+    );
   }
   return { shape, type, headerBytes };
 }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { readIdx, IdxError } from './idx.js';
-import { mnistData, type MnistData, type MnistSplit, type MnistSplitName } from '../data/mnist.js';
+import { type MnistData, type MnistSplit, type MnistSplitName, mnistData } from '../data/mnist.js';
+import { IdxError, readIdx } from './idx.js';
 
 export type { MnistData, MnistSplit, MnistSplitName } from '../data/mnist.js';
 
@@ -67,6 +67,9 @@ export async function loadMnist(split: MnistSplitName, options: LoadMnistOptions
  * @example const { train, test, testSet } = await loadMnistData({ trainLimit: 3000 })
  */
 export async function loadMnistData(limits: { trainLimit?: number; testLimit?: number } = {}): Promise<MnistData> {
-  const [train, test] = await Promise.all([loadMnist('train', { limit: limits.trainLimit }), loadMnist('test', { limit: limits.testLimit })]);
+  const [train, test] = await Promise.all([
+    loadMnist('train', { limit: limits.trainLimit }),
+    loadMnist('test', { limit: limits.testLimit }),
+  ]);
   return mnistData(train, test);
 }

@@ -1,6 +1,6 @@
 import type { StateDict } from '../nn/module.js';
 import { kernels } from '../tensor/kernels/index.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer } from './optimizer.js';
 
 /** Adam's hyper-parameters; the defaults are PyTorch's. */
@@ -72,16 +72,21 @@ export class Adam extends Optimizer {
   /** Adds each parameter's own step count, `<index>.step`, to the buffers. */
   override stateDict(): StateDict {
     const out = super.stateDict();
-    this.steps.forEach((t, i) => out.set(`${i}.step`, { dtype: 'I32', shape: [], data: Int32Array.of(t) }));
+    this.steps.forEach((t, i) => {
+      out.set(`${i}.step`, { dtype: 'I32', shape: [], data: Int32Array.of(t) });
+    });
     return out;
   }
 
   /** Restores the buffers and the step counts (a state without per-parameter counts gives each the global one). */
   override loadStateDict(state: StateDict): void {
     const counts = this.params.map((_, i) => state.get(`${i}.step`));
-    if (counts.some((c) => c !== undefined && (c.data.length !== 1 || !(c.data[0] >= 0)))) throw new Error('Adam.loadStateDict: a parameter step count is not one integer ≥ 0');
+    if (counts.some((c) => c !== undefined && (c.data.length !== 1 || !(c.data[0] >= 0))))
+      throw new Error('Adam.loadStateDict: a parameter step count is not one integer ≥ 0');
     super.loadStateDict(state);
-    counts.forEach((c, i) => (this.steps[i] = c ? c.data[0] : this.stepCount));
+    counts.forEach((c, i) => {
+      this.steps[i] = c ? c.data[0] : this.stepCount;
+    });
   }
 
   protected buffers(): Record<string, Float32Array>[] {

@@ -1,5 +1,5 @@
 import type { StateDict } from '../nn/module.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /**
  * Base of the optimizers: a list of parameters, `zeroGrad()`, `step()`, saveable state.
@@ -40,7 +40,7 @@ export abstract class Optimizer {
   /** Restores state saved by `stateDict()` from an optimizer over parameters of the same sizes. */
   loadStateDict(state: StateDict): void {
     const step = state.get('step');
-    if (!step || step.data.length !== 1) throw new Error(`${this.constructor.name}.loadStateDict: missing 'step'`);
+    if (step?.data.length !== 1) throw new Error(`${this.constructor.name}.loadStateDict: missing 'step'`);
     const buffers = this.buffers();
     buffers.forEach((named, i) => {
       for (const [name, data] of Object.entries(named)) {

@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer } from './optimizer.js';
 
 /** SGD's hyper-parameters; the defaults are PyTorch's (except lr, which PyTorch requires). */
@@ -54,7 +54,9 @@ export class SGD extends Optimizer {
     const { lr, momentum: mu, dampening, weightDecay: wd, nesterov } = this;
     this.params.forEach((p, i) => {
       if (!p.grad) return;
-      const P = p.data, G = p.grad.data, B = this.velocity[i];
+      const P = p.data,
+        G = p.grad.data,
+        B = this.velocity[i];
       const first = !this.started[i];
       this.started[i] = true;
       for (let k = 0; k < P.length; k++) {

@@ -46,7 +46,11 @@ export const nodePlatform: Platform = {
     // The helper's program is plain CommonJS and needs none of the process's options:
     // --input-type=module would break it, and V8 flags (--no-liftoff, ...) are refused in
     // a Worker's execArgv although they already apply to it (V8's flags are process-wide).
-    const worker = new Worker(`const { workerData } = require('node:worker_threads');\n${program}`, { eval: true, execArgv: [], workerData });
+    const worker = new Worker(`const { workerData } = require('node:worker_threads');\n${program}`, {
+      eval: true,
+      execArgv: [],
+      workerData,
+    });
     worker.unref(); // an idle helper never keeps the process alive
     return {
       onError: (listener) => worker.on('error', listener),

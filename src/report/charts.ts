@@ -26,7 +26,6 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-
 const WIDTH = 420;
 const HEIGHT = 260;
 
@@ -35,10 +34,22 @@ const HEIGHT = 260;
  * stage) keeps its colour from chart to chart. Values not listed take spare colours.
  */
 const COLOURS: Record<string, string> = {
-  'dense fp32': '#7f7f7f', fp32: '#7f7f7f', 'teacher CNN (fp32)': '#8c564b', 'distilled student': '#e377c2',
-  'magnitude pruning (CSR)': '#1f77b4', 'pruning + fine-tuning (CSR)': '#17becf', 'activation pruning': '#2ca02c',
-  'low-rank fc3': '#9467bd', 'low-rank, all layers': '#c5b0d5', 'int8 quantization': '#d62728', 'int8 per-tensor': '#d62728',
-  'int8 per-channel': '#ff9896', 'deep compression (LeNet)': '#bcbd22', slimtensor: '#1f77b4', notebook: '#ff7f0e', paper: '#2ca02c',
+  'dense fp32': '#7f7f7f',
+  fp32: '#7f7f7f',
+  'teacher CNN (fp32)': '#8c564b',
+  'distilled student': '#e377c2',
+  'magnitude pruning (CSR)': '#1f77b4',
+  'pruning + fine-tuning (CSR)': '#17becf',
+  'activation pruning': '#2ca02c',
+  'low-rank fc3': '#9467bd',
+  'low-rank, all layers': '#c5b0d5',
+  'int8 quantization': '#d62728',
+  'int8 per-tensor': '#d62728',
+  'int8 per-channel': '#ff9896',
+  'deep compression (LeNet)': '#bcbd22',
+  slimtensor: '#1f77b4',
+  notebook: '#ff7f0e',
+  paper: '#2ca02c',
 };
 const SPARE = ['#aec7e8', '#ffbb78', '#98df8a', '#c49c94', '#f7b6d2', '#dbdb8d', '#9edae5'];
 
@@ -63,17 +74,32 @@ export function colourScale(values: Iterable<unknown>): { domain: string[]; rang
  * @example lineChart('pruning', 'Accuracy vs sparsity', rows, { x: ['zero %', 'zeros'], y: ['accuracy %', 'accuracy'], series: 'source' })
  */
 export function lineChart(
-  file: string, title: string, values: readonly object[],
+  file: string,
+  title: string,
+  values: readonly object[],
   axes: { x: [string, string]; y: [string, string]; series?: string; xScale?: 'linear' | 'log'; yZero?: boolean },
 ): Chart {
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title, width: WIDTH, height: HEIGHT, data: { values },
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: axes.x[1], type: 'quantitative', title: axes.x[0], scale: { type: axes.xScale ?? 'linear' } },
       y: { field: axes.y[1], type: 'quantitative', title: axes.y[0], scale: { zero: axes.yZero ?? false } },
-      ...(axes.series ? { color: { field: axes.series, type: 'nominal', title: axes.series, scale: colourScale(values.map((v) => (v as Record<string, unknown>)[axes.series!])), legend: { labelLimit: 1000 } } } : {}),
+      ...(axes.series
+        ? {
+            color: {
+              field: axes.series,
+              type: 'nominal',
+              title: axes.series,
+              scale: colourScale(values.map((v) => (v as Record<string, unknown>)[axes.series!])),
+              legend: { labelLimit: 1000 },
+            },
+          }
+        : {}),
     },
   } as TopLevelSpec;
   return { file, title, spec };
@@ -86,14 +112,19 @@ export function lineChart(
  * a smaller x has a higher accuracy.
  */
 export function frontPanels(
-  file: string, title: string, values: readonly (object & { base: string; method: string })[], y: [string, string], panels: [string, string][],
+  file: string,
+  title: string,
+  values: readonly (object & { base: string; method: string })[],
+  y: [string, string],
+  panels: [string, string][],
 ): Chart {
   const points = values.map((v) => ({ ...v }) as Record<string, unknown>);
   for (const [, field] of panels) markFront(points, field, y[1]);
   const colour = colourScale(points.map((p) => p.method));
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title, data: { values: points },
+    title,
+    data: { values: points },
     vconcat: panels.map(([label, field]) => {
       const x = { field, type: 'quantitative', title: label, scale: { type: 'log' } };
       const yAxis = { field: y[1], type: 'quantitative', title: y[0], scale: { zero: false } };
@@ -102,16 +133,22 @@ export function frontPanels(
         columns: 2,
         resolve: { scale: { x: 'independent', y: 'independent' } },
         spec: {
-          width: 300, height: 200,
+          width: 300,
+          height: 200,
           layer: [
             {
               transform: [{ filter: `isValid(datum['${field}']) && datum['${field}'] > 0` }],
               mark: { type: 'point', filled: true, size: 60 },
               encoding: {
-                x, y: yAxis,
+                x,
+                y: yAxis,
                 color: { field: 'method', type: 'nominal', title: 'method', scale: colour, legend: { labelLimit: 1000 } },
                 shape: { field: 'method', type: 'nominal', scale: shapeScale(points.map((p) => p.method)) },
-                tooltip: [{ field: 'name', type: 'nominal' }, { field, type: 'quantitative' }, { field: y[1], type: 'quantitative' }],
+                tooltip: [
+                  { field: 'name', type: 'nominal' },
+                  { field, type: 'quantitative' },
+                  { field: y[1], type: 'quantitative' },
+                ],
               },
             },
             {
@@ -133,7 +170,8 @@ function markFront(points: Record<string, unknown>[], field: string, y: string):
   for (const base of new Set(valid.map((p) => p.base))) {
     let best = -Infinity;
     // Smaller x first, and at equal x the more accurate first: only it can be on the front.
-    const order = (a: Record<string, unknown>, b: Record<string, unknown>): number => (a[field] as number) - (b[field] as number) || (b[y] as number) - (a[y] as number);
+    const order = (a: Record<string, unknown>, b: Record<string, unknown>): number =>
+      (a[field] as number) - (b[field] as number) || (b[y] as number) - (a[y] as number);
     for (const p of valid.filter((q) => q.base === base).sort(order)) {
       if ((p[y] as number) > best) {
         best = p[y] as number;
@@ -144,18 +182,33 @@ function markFront(points: Record<string, unknown>[], field: string, y: string):
 }
 
 /** Side-by-side bar charts, one per measure, of the same categories (e.g. fp32 vs int8). */
-export function barCharts(file: string, title: string, values: readonly object[], category: [string, string], group: string, measures: [string, string][]): Chart {
+export function barCharts(
+  file: string,
+  title: string,
+  values: readonly object[],
+  category: [string, string],
+  group: string,
+  measures: [string, string][],
+): Chart {
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title, data: { values },
+    title,
+    data: { values },
     hconcat: measures.map(([label, field]) => ({
-      width: 180, height: HEIGHT,
+      width: 180,
+      height: HEIGHT,
       mark: 'bar',
       encoding: {
         x: { field: category[1], type: 'nominal', title: category[0] },
         xOffset: { field: group, type: 'nominal' },
         y: { field, type: 'quantitative', title: label },
-        color: { field: group, type: 'nominal', title: group, scale: colourScale(values.map((v) => (v as Record<string, unknown>)[group])), legend: { labelLimit: 1000 } },
+        color: {
+          field: group,
+          type: 'nominal',
+          title: group,
+          scale: colourScale(values.map((v) => (v as Record<string, unknown>)[group])),
+          legend: { labelLimit: 1000 },
+        },
       },
     })),
   } as TopLevelSpec;

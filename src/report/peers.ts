@@ -28,7 +28,9 @@ export function peersProblem(value: unknown): string | null {
   if (typeof p !== 'object' || p === null || typeof p.date !== 'string' || typeof p.machine !== 'string' || !Array.isArray(p.rows)) {
     return 'it needs date, machine and rows';
   }
-  const bad = p.rows.findIndex((r) => typeof r?.name !== 'string' || !(typeof r.ms === 'number' && r.ms > 0) || !(r.ratio === null || typeof r.ratio === 'number'));
+  const bad = p.rows.findIndex(
+    (r) => typeof r?.name !== 'string' || !(typeof r.ms === 'number' && r.ms > 0) || !(r.ratio === null || typeof r.ratio === 'number'),
+  );
   return bad >= 0 ? `row ${bad} is not { name, ms, ratio, baseline }` : null;
 }
 
@@ -37,7 +39,8 @@ export function peersReportPart(peers: PeersRun): ReportPart {
   return {
     title: 'Against PyTorch and onnxruntime',
     lines: [
-      `From \`npm run bench -- peers\` on ${peers.date.slice(0, 10)} (${peers.machine}), not from this run: the same work through each engine on this machine, ` +
+      `From \`npm run bench -- peers\` on ${peers.date.slice(0, 10)} (${peers.machine}), not from this run: the same work through each ` +
+        `engine on this machine, ` +
         'every ratio against the baseline of its row measured in that one run (above 1: faster than the baseline).',
       '',
       formatMarkdown(peers.rows, [
@@ -47,6 +50,8 @@ export function peersReportPart(peers: PeersRun): ReportPart {
         { header: 'against', value: (r) => r.baseline ?? '' },
       ]),
     ],
-    charts: [], bytes: [], speed: [],
+    charts: [],
+    bytes: [],
+    speed: [],
   };
 }

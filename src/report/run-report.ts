@@ -1,4 +1,4 @@
-import { frontPanels, type Chart } from './charts.js';
+import { type Chart, frontPanels } from './charts.js';
 
 /** A model on the accuracy-vs-bytes chart. */
 export interface BytesPoint {
@@ -60,16 +60,34 @@ function tradeoffCharts(parts: ReportPart[]): Chart[] {
     const best = Math.max(...points.map((p) => p.accuracy));
     return points.filter((p) => p.accuracy >= best - 15);
   };
-  const based = <P extends { base?: string }>(p: ReportPart, points: P[]): (P & { base: string })[] => points.map((x) => ({ ...x, base: x.base ?? p.base ?? 'model' }));
+  const based = <P extends { base?: string }>(p: ReportPart, points: P[]): (P & { base: string })[] =>
+    points.map((x) => ({ ...x, base: x.base ?? p.base ?? 'model' }));
   const bytes = parts.flatMap((p) => based(p, p.bytes));
   if (bytes.length > 0) {
-    out.push(frontPanels('tradeoff-accuracy-vs-bytes.svg', 'Every compressed model: accuracy vs bytes, one panel per base model', useful(bytes),
-      ['test accuracy (%)', 'accuracy'], [['bytes of the model (log scale)', 'bytes']]));
+    out.push(
+      frontPanels(
+        'tradeoff-accuracy-vs-bytes.svg',
+        'Every compressed model: accuracy vs bytes, one panel per base model',
+        useful(bytes),
+        ['test accuracy (%)', 'accuracy'],
+        [['bytes of the model (log scale)', 'bytes']],
+      ),
+    );
   }
   const speed = parts.flatMap((p) => based(p, p.speed));
   if (speed.length > 0) {
-    out.push(frontPanels('tradeoff-accuracy-vs-latency.svg', 'Every compressed model: accuracy vs forward time (default backend), one panel per base model',
-      useful(speed), ['test accuracy (%)', 'accuracy'], [['ms per image at batch 1 (log scale)', 'ms1'], ['ms per batch of 64 (log scale)', 'ms64']]));
+    out.push(
+      frontPanels(
+        'tradeoff-accuracy-vs-latency.svg',
+        'Every compressed model: accuracy vs forward time (default backend), one panel per base model',
+        useful(speed),
+        ['test accuracy (%)', 'accuracy'],
+        [
+          ['ms per image at batch 1 (log scale)', 'ms1'],
+          ['ms per batch of 64 (log scale)', 'ms64'],
+        ],
+      ),
+    );
   }
   return out;
 }
@@ -80,7 +98,8 @@ function tradeoffCharts(parts: ReportPart[]): Chart[] {
  * link to the charts by file name, inside `chartFolder` when given.
  */
 export function runReport(
-  run: RunSummary, parts: ReportPart[],
+  run: RunSummary,
+  parts: ReportPart[],
   options: { chartFolder?: string; equivalent?: { seconds: number; trainings: number } | null } = {},
 ): { markdown: string; charts: Chart[] } {
   const charts = [...parts.flatMap((p) => p.charts), ...tradeoffCharts(parts)];
@@ -91,16 +110,21 @@ export function runReport(
     '',
     `${run.quick ? '**Quick look** (a slice of MNIST, 1 epoch): figures are not comparable with the notebook. ' : ''}` +
       `Seed ${run.seed}, ${run.epochs} epoch(s), ${run.trainImages} training and ${run.testImages} test images; ` +
-      `${m.cpu}, ${m.cores} cores, Node ${m.node}, backend ${m.backend}${m.simd && m.simd !== 'none' ? ` (${m.simd} SIMD)` : ''}, ${m.threads} thread(s).`,
+      `${m.cpu}, ${m.cores} cores, Node ${m.node}, backend ${m.backend}${m.simd && m.simd !== 'none' ? ` (${m.simd} SIMD)` : ''}, ` +
+      `${m.threads} thread(s).`,
     '',
     '## Time',
     '',
-    '| part | notebook\'s work | extras | total |',
+    "| part | notebook's work | extras | total |",
     '|---|---:|---:|---:|',
     ...Object.entries(run.seconds).map(([k, v]) => `| ${k} | ${fmtS(v.notebook)} | ${fmtS(v.extras)} | ${fmtS(v.notebook + v.extras)} |`),
-    `| **all** | ${fmtS(seconds.reduce((a, v) => a + v.notebook, 0))} | ${fmtS(seconds.reduce((a, v) => a + v.extras, 0))} | ${fmtS(run.totalSeconds)} |`,
+    `| **all** | ${fmtS(seconds.reduce((a, v) => a + v.notebook, 0))} | ${fmtS(seconds.reduce((a, v) => a + v.extras, 0))} | ` +
+      `${fmtS(run.totalSeconds)} |`,
     ...(options.equivalent
-      ? [`| **the notebook's same work** (SimpleNet trained ${options.equivalent.trainings} times, as the notebook does) | ${fmtS(options.equivalent.seconds)} | | |`]
+      ? [
+          `| **the notebook's same work** (SimpleNet trained ${options.equivalent.trainings} times, as the notebook does) | ` +
+            `${fmtS(options.equivalent.seconds)} | | |`,
+        ]
       : []),
     '',
     'Sections 2–5 share one trained SimpleNet; the notebook trains its own in sections 2, 3 and 4 (the same network, with one seed). ' +
@@ -115,10 +139,17 @@ export function runReport(
     for (const line of part.lines) lines.push(...(line.startsWith('chart:') ? image(line.slice(6)) : [line]));
     lines.push('');
   }
-  if (files.has('tradeoff-accuracy-vs-bytes.svg')) lines.push('## Every method: accuracy vs bytes', '', ...image('tradeoff-accuracy-vs-bytes.svg'));
+  if (files.has('tradeoff-accuracy-vs-bytes.svg'))
+    lines.push('## Every method: accuracy vs bytes', '', ...image('tradeoff-accuracy-vs-bytes.svg'));
   if (files.has('tradeoff-accuracy-vs-latency.svg')) {
-    lines.push('## Every method: accuracy vs speed', '', `Model-only forward time on the ${m.backend} backend, at batch 1 and per batch of 64; each section's table gives the speed-up over its dense model.`, '',
-      ...image('tradeoff-accuracy-vs-latency.svg'));
+    lines.push(
+      '## Every method: accuracy vs speed',
+      '',
+      `Model-only forward time on the ${m.backend} backend, at batch 1 and per batch of 64; each section's table gives the speed-up ` +
+        `over its dense model.`,
+      '',
+      ...image('tradeoff-accuracy-vs-latency.svg'),
+    );
   }
   return { markdown: `${lines.join('\n')}\n`, charts };
 }

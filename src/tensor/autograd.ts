@@ -46,7 +46,7 @@ export function noGrad<T>(fn: () => T): T {
 /** True when an op on these inputs must record its backward. */
 export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
   if (!gradEnabled) return false;
-  for (const t of inputs) if (t && t.requiresGrad) return true;
+  for (const t of inputs) if (t?.requiresGrad) return true;
   return false;
 }
 
@@ -79,7 +79,9 @@ export function keepGradInPlace(t: Tensor): void {
   if (!gradStorage.has(t)) gradStorage.set(t, null);
 }
 
-/** Where a backward writes one input's gradient: `data`, added to when `accumulate`; `returned`: hand `data` back as that input's gradient. */
+/**
+ * Where a backward writes one input's gradient: `data`, added to when `accumulate`; `returned`: hand `data` back as that input's gradient.
+ */
 export interface GradientTarget {
   data: Float32Array;
   accumulate: boolean;
@@ -98,14 +100,18 @@ export function gradientInto(t: Tensor): GradientTarget | null {
   if (t.node || !gradStorage.has(t)) return { data: new Float32Array(t.size), accumulate: false, returned: true };
   if (t.grad) return { data: t.grad.data, accumulate: true, returned: false };
   let data = gradStorage.get(t);
-  if (!data) gradStorage.set(t, (data = kernels.allocState(t.size)));
+  if (!data) {
+    data = kernels.allocState(t.size);
+    gradStorage.set(t, data);
+  }
   t.grad = new Tensor(data, t.shape);
   return { data, accumulate: false, returned: false };
 }
 
 /** Reverse-mode sweep from `root`; see `Tensor.backward`. */
 export function runBackward(root: Tensor, gradient?: Tensor): void {
-  if (!root.requiresGrad) throw new Error('backward: this tensor does not require a gradient (no input had requiresGrad, or it was computed under noGrad)');
+  if (!root.requiresGrad)
+    throw new Error('backward: this tensor does not require a gradient (no input had requiresGrad, or it was computed under noGrad)');
   let seed: Float32Array;
   if (gradient) {
     if (gradient.size !== root.size) {

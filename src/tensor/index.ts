@@ -1,11 +1,12 @@
 /** The tensor layer: Tensor, autograd, and every op. */
-export { Tensor, type TensorOptions } from './tensor.js';
-export { noGrad, isGradEnabled } from './autograd.js';
+
+export { isGradEnabled, noGrad } from './autograd.js';
+export { type Conv2dOptions, conv2d, conv2dMaxPool, type MaxPool2dOptions, maxPool2d } from './ops/conv.js';
+export { add, div, exp, log, mul, neg, relu, sub, xlogx } from './ops/elementwise.js';
+export { crossEntropy, crossEntropyComposed, type KlReduction, klDiv, klDivSoftTargets, logSoftmax, softmax } from './ops/loss.js';
+export { linear, linearRelu, matmul } from './ops/matmul.js';
+export { argmax, max, mean, sum } from './ops/reduce.js';
+export { flatten, reshape, transpose } from './ops/view.js';
 export { Rng } from './random.js';
-export { type Shape, sizeOf, shapesEqual, fmt } from './shape.js';
-export { add, sub, mul, div, neg, exp, log, xlogx, relu } from './ops/elementwise.js';
-export { sum, mean, max, argmax } from './ops/reduce.js';
-export { reshape, flatten, transpose } from './ops/view.js';
-export { matmul, linear, linearRelu } from './ops/matmul.js';
-export { conv2d, conv2dMaxPool, maxPool2d, type Conv2dOptions, type MaxPool2dOptions } from './ops/conv.js';
-export { logSoftmax, softmax, crossEntropy, crossEntropyComposed, klDiv, klDivSoftTargets, type KlReduction } from './ops/loss.js';
+export { fmt, type Shape, shapesEqual, sizeOf } from './shape.js';
+export { Tensor, type TensorOptions } from './tensor.js';

@@ -1,6 +1,6 @@
-import { runBackward, type GradNode } from './autograd.js';
-import { Rng } from './random.js';
-import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
+import { type GradNode, runBackward } from './autograd.js';
+import type { Rng } from './random.js';
+import { checkShape, fmt, type Shape, sizeOf } from './shape.js';
 
 /** Options when making a tensor. */
 export interface TensorOptions {

@@ -1,7 +1,7 @@
-import type { Column } from '../report/table.js';
 import type { MnistData } from '../data/mnist.js';
 import type { Module } from '../nn/module.js';
-import { fit, type FitEpoch, type FitOptions } from './fit.js';
+import type { Column } from '../report/table.js';
+import { type FitEpoch, type FitOptions, fit } from './fit.js';
 
 /** How a classifier is trained: the notebook's loop settings. */
 export interface TrainSettings {
@@ -33,11 +33,26 @@ export type TrainOptions = Pick<FitOptions, 'loss' | 'afterStep' | 'seed' | 'lr'
  * set after each epoch (the CLI's sections report those accuracies).
  * @example const log = trainClassifier('simple-net', net, data, NOTEBOOK_SETTINGS)
  */
-export function trainClassifier(name: string, model: Module, data: MnistData, settings: TrainSettings, options: TrainOptions = {}): EpochRow[] {
+export function trainClassifier(
+  name: string,
+  model: Module,
+  data: MnistData,
+  settings: TrainSettings,
+  options: TrainOptions = {},
+): EpochRow[] {
   const { epochs, batchSize, progress, log } = settings;
   return fit(model, data.train, {
-    epochs, batchSize, progress, log, name, evalSet: data.testSet,
-    lr: options.lr ?? settings.lr, seed: options.seed ?? settings.seed, optimizer: options.optimizer, loss: options.loss, afterStep: options.afterStep,
+    epochs,
+    batchSize,
+    progress,
+    log,
+    name,
+    evalSet: data.testSet,
+    lr: options.lr ?? settings.lr,
+    seed: options.seed ?? settings.seed,
+    optimizer: options.optimizer,
+    loss: options.loss,
+    afterStep: options.afterStep,
   }) as EpochRow[];
 }
 

@@ -1,5 +1,5 @@
+import { type Dataset, toTensorSet } from '../data/dataset.js';
 import { batchesOf, type TensorSet } from '../data/tensor-set.js';
-import { toTensorSet, type Dataset } from '../data/dataset.js';
 import { Module } from '../nn/module.js';
 import { runPlanned } from '../nn/plan.js';
 import { noGrad } from '../tensor/autograd.js';
@@ -12,7 +12,8 @@ import type { Tensor } from '../tensor/tensor.js';
  */
 export function countCorrect(logits: Tensor, labels: ArrayLike<number>): number {
   const [n, c] = logits.shape;
-  if (logits.shape.length !== 2 || labels.length !== n) throw new Error(`countCorrect: ${labels.length} labels for logits ${fmt(logits.shape)}`);
+  if (logits.shape.length !== 2 || labels.length !== n)
+    throw new Error(`countCorrect: ${labels.length} labels for logits ${fmt(logits.shape)}`);
   const v = logits.data;
   let correct = 0;
   for (let i = 0; i < n; i++) {

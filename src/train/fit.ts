@@ -1,5 +1,5 @@
 import { checkDataset, type Dataset } from '../data/dataset.js';
-import { DataLoader, type Batch } from '../data/loader.js';
+import { type Batch, DataLoader } from '../data/loader.js';
 import type { TensorSet } from '../data/tensor-set.js';
 import { Module } from '../nn/module.js';
 import { runPlanned } from '../nn/plan.js';
@@ -7,7 +7,7 @@ import { Adam } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import { Rng } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { evaluate } from './evaluate.js';
 import { ProgressBar } from './progress.js';
 
@@ -132,7 +132,11 @@ export function fit(model: Module, train: Dataset, options: FitOptions = {}): Fi
   const rows: FitEpoch[] = [];
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const loader = new DataLoader(train, { batchSize, shuffle: true, seed: shuffle.nextUint32() });
-    const stats = trainEpoch(model, loader, optimizer, { loss: options.loss, afterStep: options.afterStep, progress: options.progress ? `${name} epoch ${epoch}` : undefined });
+    const stats = trainEpoch(model, loader, optimizer, {
+      loss: options.loss,
+      afterStep: options.afterStep,
+      progress: options.progress ? `${name} epoch ${epoch}` : undefined,
+    });
     const row: FitEpoch = { model: name, epoch, loss: stats.loss, seconds: stats.seconds, imagesPerSecond: stats.images / stats.seconds };
     if (options.evalSet) row.accuracy = evaluate(model, options.evalSet);
     rows.push(row);

@@ -11,7 +11,10 @@ export class ProgressBar {
   private readonly start = performance.now();
   private readonly out = platform().terminal();
 
-  constructor(private readonly label: string, private readonly total: number) {}
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+  ) {}
 
   /** Advances by `n` steps and shows `info` (e.g. the running loss) after the bar. */
   tick(info: Record<string, number> = {}, n = 1): void {
@@ -34,8 +37,12 @@ export class ProgressBar {
     const filled = Math.round(frac * width);
     const elapsed = (now - this.start) / 1000;
     const eta = frac > 0 ? elapsed / frac - elapsed : 0;
-    const extras = Object.entries(info).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ');
-    const line = `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.count}/${this.total} ${elapsed.toFixed(1)}s<${eta.toFixed(1)}s ${extras}`;
+    const extras = Object.entries(info)
+      .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+      .join('  ');
+    const line =
+      `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.count}/${this.total} ` +
+      `${elapsed.toFixed(1)}s<${eta.toFixed(1)}s ${extras}`;
     this.out?.write(`\r\x1b[2K${line}`);
   }
 }

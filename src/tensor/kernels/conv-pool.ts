@@ -9,16 +9,19 @@
  * teacher, 576 / 16 = 36× fewer multiply-adds for the weight gradient, and no
  * [N, OC, OH, OW] array at all.
  */
-import { im2col, type ConvGeometry } from './conv.js';
+import { type ConvGeometry, im2col } from './conv.js';
 import { gemmBlocked } from './gemm.js';
 import { maxPool2d } from './pool.js';
 
 /** A max-pooling window over the convolution's OH×OW output, no padding. */
 export interface PoolWindow {
-  KH: number; KW: number;
-  SH: number; SW: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
   /** Pooled height and width: floor((OH − KH) / SH) + 1, likewise for OW. */
-  OH: number; OW: number;
+  OH: number;
+  OW: number;
 }
 
 /**
@@ -28,10 +31,19 @@ export interface PoolWindow {
  * of the winning convolution output within its image; ties go to the first, as PyTorch.
  */
 export function convPoolForward(
-  x: Float32Array, w: Float32Array, bias: Float32Array | null, N: number, OC: number,
-  g: ConvGeometry, pool: PoolWindow, out: Float32Array, argmax: Int32Array,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  N: number,
+  OC: number,
+  g: ConvGeometry,
+  pool: PoolWindow,
+  out: Float32Array,
+  argmax: Int32Array,
 ): void {
-  const CKK = g.C * g.KH * g.KW, L = g.OH * g.OW, P = OC * pool.OH * pool.OW;
+  const CKK = g.C * g.KH * g.KW,
+    L = g.OH * g.OW,
+    P = OC * pool.OH * pool.OW;
   const col = new Float32Array(CKK * L);
   const y = new Float32Array(OC * L);
   for (let n = 0; n < N; n++) {
@@ -39,8 +51,20 @@ export function convPoolForward(
     // Start from the bias and accumulate: bias + w·col in one pass over y.
     for (let o = 0; o < OC; o++) y.fill(bias ? bias[o] : 0, o * L, (o + 1) * L);
     gemmBlocked(false, false, OC, L, CKK, w, col, y, true);
-    maxPool2d(y, OC, g.OH, g.OW, pool.KH, pool.KW, pool.SH, pool.SW, pool.OH, pool.OW,
-      out.subarray(n * P, (n + 1) * P), argmax.subarray(n * P, (n + 1) * P));
+    maxPool2d(
+      y,
+      OC,
+      g.OH,
+      g.OW,
+      pool.KH,
+      pool.KW,
+      pool.SH,
+      pool.SW,
+      pool.OH,
+      pool.OW,
+      out.subarray(n * P, (n + 1) * P),
+      argmax.subarray(n * P, (n + 1) * P),
+    );
   }
 }
 
@@ -52,11 +76,21 @@ export function convPoolForward(
  * Any of dx, dw, db may be null (not wanted); the others are accumulated into.
  */
 export function convPoolBackward(
-  x: Float32Array, w: Float32Array, dout: Float32Array, argmax: Int32Array, N: number, OC: number,
-  g: ConvGeometry, pool: PoolWindow, dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null,
+  x: Float32Array,
+  w: Float32Array,
+  dout: Float32Array,
+  argmax: Int32Array,
+  N: number,
+  OC: number,
+  g: ConvGeometry,
+  pool: PoolWindow,
+  dx: Float32Array | null,
+  dw: Float32Array | null,
+  db: Float32Array | null,
 ): void {
   const { C, H, W, KH, KW, SH, SW, PH, PW, OW } = g;
-  const L = g.OH * OW, Q = pool.OH * pool.OW;
+  const L = g.OH * OW,
+    Q = pool.OH * pool.OW;
   let i = 0;
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < OC; o++) {
@@ -64,11 +98,14 @@ export function convPoolBackward(
         const d = dout[i];
         if (d === 0) continue; // e.g. a ReLU after the pooling cut it off
         const pos = argmax[i] - o * L;
-        const oh = Math.floor(pos / OW), ow = pos - oh * OW;
+        const oh = Math.floor(pos / OW),
+          ow = pos - oh * OW;
         if (db) db[o] += d;
         // The taps of the window that fall inside the image (not in the padding).
-        const kh0 = Math.max(0, PH - oh * SH), kh1 = Math.min(KH, H + PH - oh * SH);
-        const kw0 = Math.max(0, PW - ow * SW), kw1 = Math.min(KW, W + PW - ow * SW);
+        const kh0 = Math.max(0, PH - oh * SH),
+          kh1 = Math.min(KH, H + PH - oh * SH);
+        const kw0 = Math.max(0, PW - ow * SW),
+          kw1 = Math.min(KW, W + PW - ow * SW);
         for (let c = 0; c < C; c++) {
           for (let kh = kh0; kh < kh1; kh++) {
             const xRow = ((n * C + c) * H + oh * SH - PH + kh) * W + ow * SW - PW;

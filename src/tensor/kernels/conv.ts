@@ -9,11 +9,17 @@ import { gemmBlocked } from './gemm.js';
  * OH = floor((H + 2·PH − KH) / SH) + 1 (likewise OW).
  */
 export interface ConvGeometry {
-  C: number; H: number; W: number;
-  KH: number; KW: number;
-  SH: number; SW: number;
-  PH: number; PW: number;
-  OH: number; OW: number;
+  C: number;
+  H: number;
+  W: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
+  PH: number;
+  PW: number;
+  OH: number;
+  OW: number;
 }
 
 /**
@@ -82,9 +88,16 @@ export function col2im(col: Float32Array, g: ConvGeometry, dx: Float32Array, dxO
  * x [N, C, H, W], w [OC, C·KH·KW], bias [OC] or null, out [N, OC, OH, OW] (overwritten).
  */
 export function conv2dForward(
-  x: Float32Array, w: Float32Array, bias: Float32Array | null, N: number, OC: number, g: ConvGeometry, out: Float32Array,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  N: number,
+  OC: number,
+  g: ConvGeometry,
+  out: Float32Array,
 ): void {
-  const CKK = g.C * g.KH * g.KW, L = g.OH * g.OW;
+  const CKK = g.C * g.KH * g.KW,
+    L = g.OH * g.OW;
   const col = new Float32Array(CKK * L);
   for (let n = 0; n < N; n++) {
     im2col(x, n * g.C * g.H * g.W, g, col);
@@ -100,10 +113,19 @@ export function conv2dForward(
  * Any of dx, dw, db may be null (not wanted).
  */
 export function conv2dBackward(
-  x: Float32Array, w: Float32Array, dy: Float32Array, N: number, OC: number, g: ConvGeometry,
-  dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null,
+  x: Float32Array,
+  w: Float32Array,
+  dy: Float32Array,
+  N: number,
+  OC: number,
+  g: ConvGeometry,
+  dx: Float32Array | null,
+  dw: Float32Array | null,
+  db: Float32Array | null,
 ): void {
-  const CKK = g.C * g.KH * g.KW, L = g.OH * g.OW, image = g.C * g.H * g.W;
+  const CKK = g.C * g.KH * g.KW,
+    L = g.OH * g.OW,
+    image = g.C * g.H * g.W;
   const col = new Float32Array(CKK * L);
   for (let n = 0; n < N; n++) {
     const dyn = dy.subarray(n * OC * L, (n + 1) * OC * L);
@@ -125,8 +147,13 @@ export function conv2dBackward(
  * x [N, C, H, W], w [OC, C, KH, KW], bias [OC] or null, out [N, OC, OH, OW].
  */
 export function conv2dDirect(
-  x: Float32Array, w: Float32Array, bias: Float32Array | null,
-  N: number, OC: number, g: ConvGeometry, out: Float32Array,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  N: number,
+  OC: number,
+  g: ConvGeometry,
+  out: Float32Array,
 ): void {
   const { C, H, W, KH, KW, SH, SW, PH, PW, OH, OW } = g;
   for (let n = 0; n < N; n++) {

@@ -17,6 +17,7 @@ export function sumRows(x: Float32Array, rows: number, cols: number, out: Float3
 
 /** out = max(x, 0), as PyTorch's relu: negatives become 0; a NaN stays NaN, and −0 stays −0. */
 export function relu(x: Float32Array, out: Float32Array): void {
+  // biome-ignore lint/complexity/useMathMinMax: Math.max(-0, 0) is +0, and PyTorch's relu keeps -0
   for (let i = 0; i < x.length; i++) out[i] = x[i] < 0 ? 0 : x[i];
 }
 
@@ -42,15 +43,25 @@ export function reluBackward(dy: Float32Array, y: Float32Array, dx: Float32Array
  * Weight decay (L2, not AdamW) is folded into g beforehand by the optimizer.
  */
 export function adamStep(
-  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
-  lr: number, beta1: number, beta2: number, eps: number, step: number, weightDecay: number,
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+  step: number,
+  weightDecay: number,
 ): void {
-  const stepSize = lr / (1 - Math.pow(beta1, step));
-  const sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, step));
+  const stepSize = lr / (1 - beta1 ** step);
+  const sqrtBc2 = Math.sqrt(1 - beta2 ** step);
   for (let i = 0; i < p.length; i++) {
     const gi = weightDecay !== 0 ? g[i] + weightDecay * p[i] : g[i];
-    const mi = (m[i] = beta1 * m[i] + (1 - beta1) * gi);
-    const vi = (v[i] = beta2 * v[i] + (1 - beta2) * gi * gi);
+    const mi = beta1 * m[i] + (1 - beta1) * gi;
+    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
     p[i] -= (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
   }
 }

@@ -9,8 +9,15 @@
  * gemmNaive(false, true, 64, 512, 784, x, w, y, false); // y = x·wᵀ (Linear's forward)
  */
 export function gemmNaive(
-  transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+  accumulate: boolean,
 ): void {
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {

@@ -19,8 +19,15 @@ let packB = new Float64Array(0);
 let rowScratch = new Float64Array(0);
 
 export function gemmBlocked(
-  transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+  accumulate: boolean,
 ): void {
   if (M === 0 || N === 0) return;
   if (K === 0) {
@@ -63,8 +70,15 @@ export function gemmBlocked(
  * dot products along B's rows when B is transposed (x·Wᵀ), row updates (axpy) otherwise.
  */
 function gemmFewRows(
-  transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+  accumulate: boolean,
 ): void {
   if (rowScratch.length < K) rowScratch = new Float64Array(K);
   const a = rowScratch;
@@ -76,7 +90,10 @@ function gemmFewRows(
       const K4 = K - (K % 4);
       for (let j = 0; j < N; j++) {
         const b = j * K;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0;
         for (let k = 0; k < K4; k += 4) {
           s0 += a[k] * B[b + k];
           s1 += a[k + 1] * B[b + k + 1];
@@ -114,8 +131,15 @@ function packPanelB(B: Float32Array, transB: boolean, N: number, K: number, pc: 
 
 /** Copies op(A)[ic:ic+mc, pc:pc+kc] into MR-tall row panels: dst[(panel·kc + p)·MR + i]. */
 function packPanelA(
-  A: Float32Array, transA: boolean, M: number, K: number,
-  ic: number, pc: number, mc: number, kc: number, dst: Float64Array,
+  A: Float32Array,
+  transA: boolean,
+  M: number,
+  K: number,
+  ic: number,
+  pc: number,
+  mc: number,
+  kc: number,
+  dst: Float64Array,
 ): void {
   for (let ir = 0; ir < mc; ir += MR) {
     const base = (ir / MR) * kc * MR;
@@ -131,20 +155,59 @@ function packPanelA(
 
 /** C[MR×NR tile] (+)= packed A panel · packed B panel; writes only the mr×nr valid part. */
 function microKernel(
-  kc: number, a: Float64Array, ai: number, b: Float64Array, bi: number,
-  C: Float32Array, ci: number, ldc: number, mr: number, nr: number, overwrite: boolean,
+  kc: number,
+  a: Float64Array,
+  ai: number,
+  b: Float64Array,
+  bi: number,
+  C: Float32Array,
+  ci: number,
+  ldc: number,
+  mr: number,
+  nr: number,
+  overwrite: boolean,
 ): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0,
+    c03 = 0;
+  let c10 = 0,
+    c11 = 0,
+    c12 = 0,
+    c13 = 0;
+  let c20 = 0,
+    c21 = 0,
+    c22 = 0,
+    c23 = 0;
+  let c30 = 0,
+    c31 = 0,
+    c32 = 0,
+    c33 = 0;
   for (let p = 0; p < kc; p++) {
-    const a0 = a[ai], a1 = a[ai + 1], a2 = a[ai + 2], a3 = a[ai + 3];
-    const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    const a0 = a[ai],
+      a1 = a[ai + 1],
+      a2 = a[ai + 2],
+      a3 = a[ai + 3];
+    const b0 = b[bi],
+      b1 = b[bi + 1],
+      b2 = b[bi + 2],
+      b3 = b[bi + 3];
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c02 += a0 * b2;
+    c03 += a0 * b3;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    c12 += a1 * b2;
+    c13 += a1 * b3;
+    c20 += a2 * b0;
+    c21 += a2 * b1;
+    c22 += a2 * b2;
+    c23 += a2 * b3;
+    c30 += a3 * b0;
+    c31 += a3 * b1;
+    c32 += a3 * b2;
+    c33 += a3 * b3;
     ai += MR;
     bi += NR;
   }
@@ -166,8 +229,14 @@ function microKernel(
 
 function storeRow(C: Float32Array, k: number, v0: number, v1: number, v2: number, v3: number, overwrite: boolean): void {
   if (overwrite) {
-    C[k] = v0; C[k + 1] = v1; C[k + 2] = v2; C[k + 3] = v3;
+    C[k] = v0;
+    C[k + 1] = v1;
+    C[k + 2] = v2;
+    C[k + 3] = v3;
   } else {
-    C[k] += v0; C[k + 1] += v1; C[k + 2] += v2; C[k + 3] += v3;
+    C[k] += v0;
+    C[k + 1] += v1;
+    C[k + 2] += v2;
+    C[k + 3] += v3;
   }
 }

@@ -53,7 +53,8 @@ export function checkBackendEnvironment(): void {
 function start(): void {
   if (kernels.name !== UNSTARTED) return;
   const host = platform();
-  if (!host.wasmBytesSync) throw new Error(`slimtensor: call \`await init()\` before the first kernel call (${host.name} compiles WebAssembly asynchronously)`);
+  if (!host.wasmBytesSync)
+    throw new Error(`slimtensor: call \`await init()\` before the first kernel call (${host.name} compiles WebAssembly asynchronously)`);
   Object.assign(kernels, selectBackend());
 }
 
@@ -64,10 +65,17 @@ const UNSTARTED = '(not started)';
  * the first kernel call, each entry is a stub that picks the backend and then calls it:
  * importing the engine loads no WebAssembly and starts no thread.
  */
-export const kernels: Kernels = Object.fromEntries(Object.entries(jsKernels).map(([key, value]) => [
-  key,
-  typeof value === 'function' ? (...args: unknown[]) => { start(); return (kernels[key as keyof Kernels] as (...a: unknown[]) => unknown)(...args); } : UNSTARTED,
-])) as unknown as Kernels;
+export const kernels: Kernels = Object.fromEntries(
+  Object.entries(jsKernels).map(([key, value]) => [
+    key,
+    typeof value === 'function'
+      ? (...args: unknown[]) => {
+          start();
+          return (kernels[key as keyof Kernels] as (...a: unknown[]) => unknown)(...args);
+        }
+      : UNSTARTED,
+  ]),
+) as unknown as Kernels;
 
 /**
  * Switches every op to another backend, for benchmarks that compare backends in one run.
@@ -128,14 +136,21 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   if (requested !== 'js') {
     if (wasmStarted()) {
       const running = wasmBackend().module;
-      if (running && threads !== undefined && running.threads !== threads) throw new Error(`init: the wasm backend already runs ${running.threads} thread(s); threads: ${threads} must be asked for before the first kernel call`);
-      if (running && simd !== undefined && running.simd !== simd) throw new Error(`init: the wasm backend already runs the ${running.simd} build; simd: '${simd}' must be asked for before the first kernel call`);
+      if (running && threads !== undefined && running.threads !== threads)
+        throw new Error(
+          `init: the wasm backend already runs ${running.threads} thread(s); threads: ${threads} must be asked for before the first ` +
+            `kernel call`,
+        );
+      if (running && simd !== undefined && running.simd !== simd)
+        throw new Error(
+          `init: the wasm backend already runs the ${running.simd} build; simd: '${simd}' must be asked for before the first kernel call`,
+        );
     } else {
       const level = simd ?? simdLevel();
       wasmBackend({ threads, simd: level, build: await compileBuildAsync(level) });
     }
   }
-  const chosen = requested === undefined ? wasmBackend().kernels ?? jsKernels : backendNamed(requested, 'init');
+  const chosen = requested === undefined ? (wasmBackend().kernels ?? jsKernels) : backendNamed(requested, 'init');
   Object.assign(kernels, chosen);
   return backendInfo();
 }
@@ -143,9 +158,13 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
 function checkInitOptions(options: InitOptions): InitOptions {
   if (typeof options !== 'object' || options === null) throw new Error(`init: expected an options object, got ${String(options)}`);
   const { backend, threads, simd } = options;
-  if (backend !== undefined && backend !== 'js' && backend !== 'wasm') throw new Error(`init: backend must be 'js' or 'wasm', got ${JSON.stringify(backend)}`);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) throw new Error(`init: threads must be an integer from 1 to 64, got ${threads}`);
-  if (simd !== undefined && simd !== 'relaxed' && simd !== 'plain') throw new Error(`init: simd must be 'relaxed' or 'plain', got ${JSON.stringify(simd)}`);
-  if (simd === 'relaxed' && !relaxedSimdSupported()) throw new Error("init: simd 'relaxed' was asked for, but this engine does not run relaxed SIMD");
+  if (backend !== undefined && backend !== 'js' && backend !== 'wasm')
+    throw new Error(`init: backend must be 'js' or 'wasm', got ${JSON.stringify(backend)}`);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64))
+    throw new Error(`init: threads must be an integer from 1 to 64, got ${threads}`);
+  if (simd !== undefined && simd !== 'relaxed' && simd !== 'plain')
+    throw new Error(`init: simd must be 'relaxed' or 'plain', got ${JSON.stringify(simd)}`);
+  if (simd === 'relaxed' && !relaxedSimdSupported())
+    throw new Error("init: simd 'relaxed' was asked for, but this engine does not run relaxed SIMD");
   return options;
 }

@@ -43,10 +43,19 @@ export function int8Linear(x: Float32Array, M: number, w: Int8Weight, bias: Floa
  * and adding the bias keep the order.
  */
 export function int8Conv2d(
-  x: Float32Array, N: number, w: Int8Weight, bias: Float32Array | null, g: ConvGeometry, pool: PoolWindow | null, y: Float32Array,
+  x: Float32Array,
+  N: number,
+  w: Int8Weight,
+  bias: Float32Array | null,
+  g: ConvGeometry,
+  pool: PoolWindow | null,
+  y: Float32Array,
 ): void {
   const { C, H, W, KH, KW, SH, SW, PH, PW, OH, OW } = g;
-  const OC = w.rows, CKK = w.cols, L = OH * OW, size = C * H * W;
+  const OC = w.rows,
+    CKK = w.cols,
+    L = OH * OW,
+    size = C * H * W;
   const q = new Int16Array(N * size);
   const aq = activationQuant(x.subarray(0, N * size), w.reduceRange);
   quantizeActivations(x, aq, q, 1, N * size);

@@ -65,11 +65,21 @@ export function gemmInt8Packed(M: number, N: number, K: number, A: Int16Array, p
       const k1 = Math.min(K, k0 + KB);
       let p = 0;
       for (; p + 1 < pairs; p += 2) {
-        const b0 = p * K, b1 = b0 + K;
-        let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+        const b0 = p * K,
+          b1 = b0 + K;
+        let s00 = 0,
+          s01 = 0,
+          s10 = 0,
+          s11 = 0;
         for (let k = k0; k < k1; k++) {
-          const x0 = a[k], x1 = a[K + k], w0 = packed[b0 + k], w1 = packed[b1 + k];
-          s00 += x0 * w0; s01 += x0 * w1; s10 += x1 * w0; s11 += x1 * w1;
+          const x0 = a[k],
+            x1 = a[K + k],
+            w0 = packed[b0 + k],
+            w1 = packed[b1 + k];
+          s00 += x0 * w0;
+          s01 += x0 * w1;
+          s10 += x1 * w0;
+          s11 += x1 * w1;
         }
         const j = 2 * p;
         addPair(s00, C, i * N + j, true);
@@ -81,7 +91,8 @@ export function gemmInt8Packed(M: number, N: number, K: number, A: Int16Array, p
       }
       for (; p < pairs; p++) {
         const b0 = p * K;
-        let s0 = 0, s1 = 0;
+        let s0 = 0,
+          s1 = 0;
         for (let k = k0; k < k1; k++) {
           s0 += a[k] * packed[b0 + k];
           s1 += a[K + k] * packed[b0 + k];
@@ -123,11 +134,18 @@ export interface Int8Weight {
  * values, 1 or `rows` scales, every scale finite and positive.
  * @example const w = int8Weight(Int8Array.of(1, -2, 3, 4), 2, 2, Float32Array.of(0.1, 0.2))
  */
-export function int8Weight(q: Int8Array, rows: number, cols: number, scales: Float32Array = Float32Array.of(1), reduceRange = true): Int8Weight {
+export function int8Weight(
+  q: Int8Array,
+  rows: number,
+  cols: number,
+  scales: Float32Array = Float32Array.of(1),
+  reduceRange = true,
+): Int8Weight {
   if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0) || q.length !== rows * cols) {
     throw new Error(`int8Weight: ${q.length} values do not fill [${rows}, ${cols}]`);
   }
-  if (scales.length !== 1 && scales.length !== rows) throw new Error(`int8Weight: ${scales.length} scales for ${rows} output channels (expected 1 or ${rows})`);
+  if (scales.length !== 1 && scales.length !== rows)
+    throw new Error(`int8Weight: ${scales.length} scales for ${rows} output channels (expected 1 or ${rows})`);
   const bad = scales.findIndex((s) => !(Number.isFinite(s) && s > 0));
   if (bad >= 0) throw new Error(`int8Weight: scale ${bad} is ${scales[bad]}; scales must be finite and positive`);
   return { q, rows, cols, scales, reduceRange, packs: new Map() };
@@ -136,6 +154,9 @@ export function int8Weight(q: Int8Array, rows: number, cols: number, scales: Flo
 /** C = A·Wᵀ for quantized layers (the js backend's entry): packs W into float64 pairs once, then `gemmInt8Packed`. */
 export function gemmInt8(M: number, A: Int16Array, w: Int8Weight, C: Int32Array): void {
   let packed = w.packs.get('js') as Float64Array | undefined;
-  if (!packed) w.packs.set('js', (packed = packInt8Pairs(w.q, w.rows, w.cols)));
+  if (!packed) {
+    packed = packInt8Pairs(w.q, w.rows, w.cols);
+    w.packs.set('js', packed);
+  }
   gemmInt8Packed(M, w.rows, w.cols, A, packed, C);
 }

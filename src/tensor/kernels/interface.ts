@@ -3,9 +3,9 @@ import { convPoolBackward, convPoolForward } from './conv-pool.js';
 import { adamStep, addBias, relu, reluBackward, sumRows } from './elementwise.js';
 import { gemmBlocked } from './gemm.js';
 import { gemmInt8 } from './int8.js';
+import { int8Conv2d, int8Linear } from './int8-layers.js';
 import { linearBackward, linearForward } from './linear.js';
 import { lowRankLinear } from './lowrank.js';
-import { int8Conv2d, int8Linear } from './int8-layers.js';
 import { maxPool2d, maxPool2dBackward } from './pool.js';
 import { csrChain, csrLinear } from './sparse.js';
 

@@ -8,7 +8,14 @@ import { gemmBlocked } from './gemm.js';
  * product's last pass over each tile of y (its epilogue), so y is written once.
  */
 export function linearForward(
-  x: Float32Array, N: number, inF: number, W: Float32Array, outF: number, bias: Float32Array | null, relu: boolean, y: Float32Array,
+  x: Float32Array,
+  N: number,
+  inF: number,
+  W: Float32Array,
+  outF: number,
+  bias: Float32Array | null,
+  relu: boolean,
+  y: Float32Array,
 ): void {
   gemmBlocked(false, true, N, outF, inF, x, W, y, false);
   biasRelu(y, bias, N, outF, relu);
@@ -24,11 +31,24 @@ export function linearForward(
  * makes dx and dW at once, one on each thread.
  */
 export function linearBackward(
-  dy: Float32Array, y: Float32Array | null, N: number, inF: number, outF: number, x: Float32Array, W: Float32Array,
-  dx: Float32Array | null, dW: Float32Array | null, addW: boolean, db: Float32Array | null, addB: boolean,
+  dy: Float32Array,
+  y: Float32Array | null,
+  N: number,
+  inF: number,
+  outF: number,
+  x: Float32Array,
+  W: Float32Array,
+  dx: Float32Array | null,
+  dW: Float32Array | null,
+  addW: boolean,
+  db: Float32Array | null,
+  addB: boolean,
 ): void {
   let g = dy;
-  if (y) reluBackward(dy, y, (g = new Float32Array(N * outF)));
+  if (y) {
+    g = new Float32Array(N * outF);
+    reluBackward(dy, y, g);
+  }
   if (dx) gemmBlocked(false, false, N, inF, outF, g, W, dx, false);
   if (dW) gemmBlocked(true, false, outF, inF, N, g, x, dW, addW);
   if (db) sumRows(g, N, outF, db, addB);

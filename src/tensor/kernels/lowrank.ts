@@ -10,8 +10,16 @@ let scratch = new Float32Array(0);
  * row instead of in·out. The `[N, r]` product in between is kept in a scratch array.
  */
 export function lowRankLinear(
-  x: Float32Array, N: number, down: Float32Array, up: Float32Array, r: number, inF: number, outF: number, y: Float32Array,
-  bias: Float32Array | null = null, relu = false,
+  x: Float32Array,
+  N: number,
+  down: Float32Array,
+  up: Float32Array,
+  r: number,
+  inF: number,
+  outF: number,
+  y: Float32Array,
+  bias: Float32Array | null = null,
+  relu = false,
 ): void {
   if (scratch.length < N * r) scratch = new Float32Array(N * r);
   const t = scratch.subarray(0, N * r);

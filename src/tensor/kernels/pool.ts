@@ -6,9 +6,18 @@
  * there are several), so a NaN is never hidden.
  */
 export function maxPool2d(
-  x: Float32Array, planes: number, H: number, W: number,
-  KH: number, KW: number, SH: number, SW: number, OH: number, OW: number,
-  out: Float32Array, argmax: Int32Array,
+  x: Float32Array,
+  planes: number,
+  H: number,
+  W: number,
+  KH: number,
+  KW: number,
+  SH: number,
+  SW: number,
+  OH: number,
+  OW: number,
+  out: Float32Array,
+  argmax: Int32Array,
 ): void {
   let o = 0;
   for (let p = 0; p < planes; p++) {
@@ -21,7 +30,7 @@ export function maxPool2d(
           const row = plane + (oh * SH + kh) * W + ow * SW;
           for (let kw = 0; kw < KW; kw++) {
             const v = x[row + kw];
-            if (v > best || v !== v) {
+            if (v > best || Number.isNaN(v)) {
               best = v;
               bestIndex = row + kw;
             }

@@ -26,7 +26,8 @@ const SMALL_SCALE = Math.fround(6.1e-5);
  * nearest integer (ties to even) inside [qmin, qmax].
  */
 export function quantFromRange(min: number, max: number, reduceRange = true): ActivationQuant {
-  const qmin = 0, qmax = reduceRange ? 127 : 255;
+  const qmin = 0,
+    qmax = reduceRange ? 127 : 255;
   min = Math.min(min, 0);
   max = Math.max(max, 0);
   let scale = (max - min) / (qmax - qmin);
@@ -38,7 +39,8 @@ export function quantFromRange(min: number, max: number, reduceRange = true): Ac
     else [min, max] = [min * amplifier, max * amplifier];
     scale = SMALL_SCALE;
   }
-  const fromMin = qmin - min / scale, fromMax = qmax - max / scale;
+  const fromMin = qmin - min / scale,
+    fromMax = qmax - max / scale;
   const initial = Math.abs(qmin) + Math.abs(min / scale) < Math.abs(qmax) + Math.abs(max / scale) ? fromMin : fromMax;
   const zeroPoint = initial < qmin ? qmin : initial > qmax ? qmax : roundHalfEven(initial);
   return { scale: Math.fround(scale), zeroPoint: zeroPoint + 0, qmin, qmax }; // + 0 turns −0 into 0
@@ -46,7 +48,8 @@ export function quantFromRange(min: number, max: number, reduceRange = true): Ac
 
 /** The parameters for the range of `x` (NaN skipped). */
 export function activationQuant(x: Float32Array, reduceRange = true): ActivationQuant {
-  let min = 0, max = 0;
+  let min = 0,
+    max = 0;
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
     if (v < min) min = v;
@@ -66,12 +69,21 @@ export function roundHalfEven(v: number): number {
  * zero point: out = clamp(round(x·inv), qmin − z, qmax − z), with inv = f32(1/scale), the
  * product rounded to float32, ties to even (fbgemm's vectorized quantization); NaN gives 0.
  */
-export function quantizeActivations(x: Float32Array, { scale, zeroPoint, qmin, qmax }: ActivationQuant, out: Int16Array, M = 1, K = x.length, Kp = K): void {
-  const inv = Math.fround(1 / scale), lo = qmin - zeroPoint, hi = qmax - zeroPoint;
+export function quantizeActivations(
+  x: Float32Array,
+  { scale, zeroPoint, qmin, qmax }: ActivationQuant,
+  out: Int16Array,
+  M = 1,
+  K = x.length,
+  Kp = K,
+): void {
+  const inv = Math.fround(1 / scale),
+    lo = qmin - zeroPoint,
+    hi = qmax - zeroPoint;
   for (let i = 0; i < M; i++) {
     for (let k = 0; k < K; k++) {
       const q = roundHalfEven(Math.fround(x[i * K + k] * inv));
-      out[i * Kp + k] = q !== q ? 0 : q < lo ? lo : q > hi ? hi : q;
+      out[i * Kp + k] = Number.isNaN(q) ? 0 : Math.min(Math.max(q, lo), hi);
     }
     out.fill(0, i * Kp + K, (i + 1) * Kp);
   }
@@ -86,5 +98,6 @@ export function dequantFactors(activationScale: number, scales: Float32Array, N:
 export function dequantOne(acc: number, factor: number, bias: number | null, relu: boolean): number {
   let v = Math.fround(Math.fround(acc) * factor);
   if (bias !== null) v = Math.fround(v + bias);
+  // biome-ignore lint/complexity/useMathMinMax: a NaN sum becomes 0 here (NaN > 0 is false); Math.max would keep it NaN
   return relu ? (v > 0 ? v : 0) : v;
 }

@@ -49,7 +49,14 @@ let scratch = new Float32Array(0);
  * once per 8 outputs, and nothing is stored until the row is done. For N = 1 there is
  * nothing to group and it gathers directly.
  */
-export function csrLinear(w: CsrWeights, x: Float32Array, N: number, y: Float32Array, bias: Float32Array | null = null, relu = false): void {
+export function csrLinear(
+  w: CsrWeights,
+  x: Float32Array,
+  N: number,
+  y: Float32Array,
+  bias: Float32Array | null = null,
+  relu = false,
+): void {
   csrProduct(w, x, N, y);
   biasRelu(y, bias, N, w.rows, relu);
 }
@@ -70,18 +77,38 @@ function csrProduct(w: CsrWeights, x: Float32Array, N: number, y: Float32Array):
   for (let n = 0; n < N; n++) for (let c = 0; c < cols; c++) xT[c * N + n] = x[n * cols + c];
   const full = N - (N % 8);
   for (let r = 0; r < rows; r++) {
-    const start = rowPtr[r], end = rowPtr[r + 1];
+    const start = rowPtr[r],
+      end = rowPtr[r + 1];
     for (let n = 0; n < full; n += 8) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0,
+        a4 = 0,
+        a5 = 0,
+        a6 = 0,
+        a7 = 0;
       for (let p = start; p < end; p++) {
         const v = values[p];
         const k = colIndices[p] * N + n;
-        a0 += v * xT[k]; a1 += v * xT[k + 1]; a2 += v * xT[k + 2]; a3 += v * xT[k + 3];
-        a4 += v * xT[k + 4]; a5 += v * xT[k + 5]; a6 += v * xT[k + 6]; a7 += v * xT[k + 7];
+        a0 += v * xT[k];
+        a1 += v * xT[k + 1];
+        a2 += v * xT[k + 2];
+        a3 += v * xT[k + 3];
+        a4 += v * xT[k + 4];
+        a5 += v * xT[k + 5];
+        a6 += v * xT[k + 6];
+        a7 += v * xT[k + 7];
       }
       const o = n * rows + r;
-      y[o] = a0; y[o + rows] = a1; y[o + 2 * rows] = a2; y[o + 3 * rows] = a3;
-      y[o + 4 * rows] = a4; y[o + 5 * rows] = a5; y[o + 6 * rows] = a6; y[o + 7 * rows] = a7;
+      y[o] = a0;
+      y[o + rows] = a1;
+      y[o + 2 * rows] = a2;
+      y[o + 3 * rows] = a3;
+      y[o + 4 * rows] = a4;
+      y[o + 5 * rows] = a5;
+      y[o + 6 * rows] = a6;
+      y[o + 7 * rows] = a7;
     }
     for (let n = full; n < N; n++) {
       let acc = 0;

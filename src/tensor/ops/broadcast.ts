@@ -1,4 +1,4 @@
-import { fmt, shapesEqual, sizeOf, type Shape } from '../shape.js';
+import { fmt, type Shape, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
 /**

@@ -1,5 +1,5 @@
 import { record } from '../autograd.js';
-import { kernels, type ConvGeometry, type PoolWindow } from '../kernels/index.js';
+import { type ConvGeometry, kernels, type PoolWindow } from '../kernels/index.js';
 import { fmt } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
@@ -16,7 +16,13 @@ function pair(v: number | [number, number]): [number, number] {
 }
 
 /** Checks a convolution's operands for `op` (the weight given by its shape `[OC, C, KH, KW]`) and works out its geometry. */
-export function convGeometry(op: string, x: Tensor, weightShape: readonly number[], bias: Tensor | null, options: Conv2dOptions): ConvGeometry {
+export function convGeometry(
+  op: string,
+  x: Tensor,
+  weightShape: readonly number[],
+  bias: Tensor | null,
+  options: Conv2dOptions,
+): ConvGeometry {
   const [SH, SW] = pair(options.stride ?? 1);
   const [PH, PW] = pair(options.padding ?? 0);
   if (x.rank !== 4 || weightShape.length !== 4) {

@@ -1,14 +1,17 @@
 import { record } from '../autograd.js';
 import { kernels } from '../kernels/index.js';
 import { Tensor } from '../tensor.js';
-import { asTensor, broadcastPlan, unbroadcast, type BroadcastPlan } from './broadcast.js';
+import { asTensor, type BroadcastPlan, broadcastPlan, unbroadcast } from './broadcast.js';
 
 /** An operand of the element-wise ops: a tensor, or a number that stands for a scalar tensor. */
 export type Operand = Tensor | number;
 
 /** Applies f elementwise over the broadcast of a and b. */
 function zip(a: Tensor, b: Tensor, plan: BroadcastPlan, f: (x: number, y: number) => number): Float32Array {
-  const A = a.data, B = b.data, ai = plan.aIndex, bi = plan.bIndex;
+  const A = a.data,
+    B = b.data,
+    ai = plan.aIndex,
+    bi = plan.bIndex;
   const out = new Float32Array(ai ? ai.length : bi ? bi.length : A.length);
   for (let i = 0; i < out.length; i++) out[i] = f(A[ai ? ai[i] : i], B[bi ? bi[i] : i]);
   return out;
@@ -21,7 +24,10 @@ function zip(a: Tensor, b: Tensor, plan: BroadcastPlan, f: (x: number, y: number
 export function add(a: Operand, b: Operand): Tensor {
   const [ta, tb] = [asTensor(a), asTensor(b)];
   const plan = broadcastPlan('add', ta.shape, tb.shape);
-  const out = new Tensor(zip(ta, tb, plan, (x, y) => x + y), plan.shape);
+  const out = new Tensor(
+    zip(ta, tb, plan, (x, y) => x + y),
+    plan.shape,
+  );
   return record('add', [ta, tb], out, (g) => [unbroadcast(g, plan.aIndex, ta.size), unbroadcast(g, plan.bIndex, tb.size)]);
 }
 
@@ -32,10 +38,19 @@ export function add(a: Operand, b: Operand): Tensor {
 export function sub(a: Operand, b: Operand): Tensor {
   const [ta, tb] = [asTensor(a), asTensor(b)];
   const plan = broadcastPlan('sub', ta.shape, tb.shape);
-  const out = new Tensor(zip(ta, tb, plan, (x, y) => x - y), plan.shape);
+  const out = new Tensor(
+    zip(ta, tb, plan, (x, y) => x - y),
+    plan.shape,
+  );
   return record('sub', [ta, tb], out, (g) => [
     unbroadcast(g, plan.aIndex, ta.size),
-    tb.requiresGrad ? unbroadcast(g.map((v) => -v), plan.bIndex, tb.size) : null,
+    tb.requiresGrad
+      ? unbroadcast(
+          g.map((v) => -v),
+          plan.bIndex,
+          tb.size,
+        )
+      : null,
   ]);
 }
 
@@ -46,9 +61,15 @@ export function sub(a: Operand, b: Operand): Tensor {
 export function mul(a: Operand, b: Operand): Tensor {
   const [ta, tb] = [asTensor(a), asTensor(b)];
   const plan = broadcastPlan('mul', ta.shape, tb.shape);
-  const out = new Tensor(zip(ta, tb, plan, (x, y) => x * y), plan.shape);
+  const out = new Tensor(
+    zip(ta, tb, plan, (x, y) => x * y),
+    plan.shape,
+  );
   return record('mul', [ta, tb], out, (g) => {
-    const A = ta.data, B = tb.data, ai = plan.aIndex, bi = plan.bIndex;
+    const A = ta.data,
+      B = tb.data,
+      ai = plan.aIndex,
+      bi = plan.bIndex;
     const ga = ta.requiresGrad ? g.map((v, i) => v * B[bi ? bi[i] : i]) : null;
     const gb = tb.requiresGrad ? g.map((v, i) => v * A[ai ? ai[i] : i]) : null;
     return [ga && unbroadcast(ga, ai, ta.size), gb && unbroadcast(gb, bi, tb.size)];
@@ -62,9 +83,15 @@ export function mul(a: Operand, b: Operand): Tensor {
 export function div(a: Operand, b: Operand): Tensor {
   const [ta, tb] = [asTensor(a), asTensor(b)];
   const plan = broadcastPlan('div', ta.shape, tb.shape);
-  const out = new Tensor(zip(ta, tb, plan, (x, y) => x / y), plan.shape);
+  const out = new Tensor(
+    zip(ta, tb, plan, (x, y) => x / y),
+    plan.shape,
+  );
   return record('div', [ta, tb], out, (g) => {
-    const A = ta.data, B = tb.data, ai = plan.aIndex, bi = plan.bIndex;
+    const A = ta.data,
+      B = tb.data,
+      ai = plan.aIndex,
+      bi = plan.bIndex;
     const ga = ta.requiresGrad ? g.map((v, i) => v / B[bi ? bi[i] : i]) : null;
     const gb = tb.requiresGrad
       ? g.map((v, i) => {
@@ -81,7 +108,10 @@ export function div(a: Operand, b: Operand): Tensor {
  * @example neg(Tensor.from([1, -2])) // [-1, 2]
  */
 export function neg(x: Tensor): Tensor {
-  const out = new Tensor(x.data.map((v) => -v), x.shape);
+  const out = new Tensor(
+    x.data.map((v) => -v),
+    x.shape,
+  );
   return record('neg', [x], out, (g) => [g.map((v) => -v)]);
 }
 
@@ -108,7 +138,10 @@ export function log(x: Tensor): Tensor {
  * probability of exactly 0 must contribute nothing instead of NaN). d/dx = log(x) + 1.
  */
 export function xlogx(x: Tensor): Tensor {
-  const out = new Tensor(x.data.map((v) => (v === 0 ? 0 : v * Math.log(v))), x.shape);
+  const out = new Tensor(
+    x.data.map((v) => (v === 0 ? 0 : v * Math.log(v))),
+    x.shape,
+  );
   return record('xlogx', [x], out, (g) => [g.map((v, i) => (x.data[i] === 0 ? 0 : v * (Math.log(x.data[i]) + 1)))]);
 }
 

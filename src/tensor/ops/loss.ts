@@ -53,7 +53,7 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number>): Tensor 
     let m = -Infinity;
     for (let c = 0; c < C; c++) m = Math.max(m, X[row + c]);
     let z = 0;
-    for (let c = 0; c < C; c++) z += (probs[row + c] = Math.exp(X[row + c] - m));
+    for (let c = 0; c < C; c++) z += probs[row + c] = Math.exp(X[row + c] - m);
     for (let c = 0; c < C; c++) probs[row + c] /= z;
     total += m + Math.log(z) - X[row + labels[i]];
   }
@@ -111,38 +111,47 @@ export function klDiv(input: Tensor, target: Tensor, reduction: KlReduction = 'b
  * @example klDivSoftTargets(student(x), teacherLogits, 4) // × T² as Hinton et al. scale it
  */
 export function klDivSoftTargets(studentLogits: Tensor, teacherLogits: Tensor, temperature = 1): Tensor {
-  const s = studentLogits.shape, t = teacherLogits.shape;
+  const s = studentLogits.shape,
+    t = teacherLogits.shape;
   if (s.length !== 2 || t.length !== 2 || s[0] !== t[0] || s[1] !== t[1]) {
     throw new Error(`klDivSoftTargets: student logits ${fmt(s)} and teacher logits ${fmt(t)} must both be [N, C] and equal`);
   }
-  if (!(Number.isFinite(temperature) && temperature > 0)) throw new Error(`klDivSoftTargets: temperature must be a number > 0, got ${temperature}`);
+  if (!(Number.isFinite(temperature) && temperature > 0))
+    throw new Error(`klDivSoftTargets: temperature must be a number > 0, got ${temperature}`);
   const [N, C] = s;
-  const S = studentLogits.data, Tt = teacherLogits.data, inv = 1 / temperature;
-  const q = new Float32Array(N * C), p = new Float32Array(N * C);
+  const S = studentLogits.data,
+    Tt = teacherLogits.data,
+    inv = 1 / temperature;
+  const q = new Float32Array(N * C),
+    p = new Float32Array(N * C);
   let total = 0;
   for (let i = 0; i < N; i++) {
     const row = i * C;
-    let ms = -Infinity, mt = -Infinity;
+    let ms = -Infinity,
+      mt = -Infinity;
     for (let c = 0; c < C; c++) {
       ms = Math.max(ms, S[row + c] * inv);
       mt = Math.max(mt, Tt[row + c] * inv);
     }
-    let zs = 0, zt = 0;
+    let zs = 0,
+      zt = 0;
     for (let c = 0; c < C; c++) {
-      zs += (q[row + c] = Math.exp(S[row + c] * inv - ms));
-      zt += (p[row + c] = Math.exp(Tt[row + c] * inv - mt));
+      zs += q[row + c] = Math.exp(S[row + c] * inv - ms);
+      zt += p[row + c] = Math.exp(Tt[row + c] * inv - mt);
     }
-    const logZs = ms + Math.log(zs), logZt = mt + Math.log(zt);
+    const logZs = ms + Math.log(zs),
+      logZt = mt + Math.log(zt);
     for (let c = 0; c < C; c++) {
       q[row + c] /= zs;
-      const pc = (p[row + c] /= zt);
+      const pc = p[row + c] / zt;
+      p[row + c] = pc;
       // p·(log p − log q), with log p − log q = (t − s)/T − log Zt + log Zs; 0·log 0 = 0.
       if (pc > 0) total += pc * ((Tt[row + c] - S[row + c]) * inv - logZt + logZs);
     }
   }
   const out = Tensor.scalar(N > 0 ? total / N : NaN);
   return record('klDivSoftTargets', [studentLogits], out, (g) => {
-    const scale = g[0] * inv / N;
+    const scale = (g[0] * inv) / N;
     const dx = new Float32Array(N * C);
     for (let k = 0; k < N * C; k++) dx[k] = scale * (q[k] - p[k]);
     return [dx];

@@ -18,8 +18,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return record('matmul', [a, b], out, (g) => {
     let da: Float32Array | null = null;
     let db: Float32Array | null = null;
-    if (a.requiresGrad) kernels.gemm(false, true, M, K, N, g, b.data, (da = new Float32Array(M * K)), false);
-    if (b.requiresGrad) kernels.gemm(true, false, K, N, M, a.data, g, (db = new Float32Array(K * N)), false);
+    if (a.requiresGrad) {
+      da = new Float32Array(M * K);
+      kernels.gemm(false, true, M, K, N, g, b.data, da, false);
+    }
+    if (b.requiresGrad) {
+      db = new Float32Array(K * N);
+      kernels.gemm(true, false, K, N, M, a.data, g, db, false);
+    }
     return [da, db];
   });
 }
@@ -62,7 +68,20 @@ function fullyConnected(op: string, x: Tensor, weight: Tensor, bias: Tensor | nu
     // The weight's and bias's gradients go straight into their own (resident) storage.
     const dx = x.requiresGrad ? new Float32Array(N * inF) : null;
     const [dw, db] = [gradientInto(weight), bias ? gradientInto(bias) : null];
-    kernels.linearBackward(dy, relu ? out.data : null, N, inF, outF, x.data, weight.data, dx, dw?.data ?? null, dw?.accumulate ?? false, db?.data ?? null, db?.accumulate ?? false);
+    kernels.linearBackward(
+      dy,
+      relu ? out.data : null,
+      N,
+      inF,
+      outF,
+      x.data,
+      weight.data,
+      dx,
+      dw?.data ?? null,
+      dw?.accumulate ?? false,
+      db?.data ?? null,
+      db?.accumulate ?? false,
+    );
     return [dx, dw?.returned ? dw.data : null, db?.returned ? db.data : null];
   });
 }
@@ -82,7 +101,8 @@ export function lowRankLinear(x: Tensor, down: Tensor, up: Tensor, bias: Tensor 
   if (needsGrad(x, down, up, bias)) return (relu ? linearRelu : linear)(linear(x, down, null), up, bias);
   const [N, inF] = x.shape;
   const [outF, r] = up.shape;
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== outF)) throw new Error(`lowRankLinear: bias ${fmt(bias.shape)} does not match up ${fmt(up.shape)} (expected [${outF}])`);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== outF))
+    throw new Error(`lowRankLinear: bias ${fmt(bias.shape)} does not match up ${fmt(up.shape)} (expected [${outF}])`);
   const out = Tensor.zeros([N, outF]);
   kernels.lowRankLinear(x.data, N, down.data, up.data, r, inF, outF, out.data, bias?.data ?? null, relu);
   return out;

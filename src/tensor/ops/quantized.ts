@@ -2,7 +2,7 @@ import { kernels } from '../kernels/index.js';
 import type { Int8Weight } from '../kernels/int8.js';
 import { fmt } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { convGeometry, poolWindow, type Conv2dOptions, type MaxPool2dOptions } from './conv.js';
+import { type Conv2dOptions, convGeometry, type MaxPool2dOptions, poolWindow } from './conv.js';
 
 /**
  * A fully connected layer with int8 weights, as PyTorch's dynamic quantized Linear:
@@ -16,7 +16,9 @@ export function quantizedLinear(x: Tensor, weight: Int8Weight, bias: Tensor | nu
     throw new Error(`quantizedLinear: input ${fmt(x.shape)} does not match weight [${weight.rows}, ${weight.cols}]`);
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== weight.rows)) {
-    throw new Error(`quantizedLinear: bias ${fmt(bias.shape)} does not match weight [${weight.rows}, ${weight.cols}] (expected [${weight.rows}])`);
+    throw new Error(
+      `quantizedLinear: bias ${fmt(bias.shape)} does not match weight [${weight.rows}, ${weight.cols}] (expected [${weight.rows}])`,
+    );
   }
   const out = Tensor.zeros([x.shape[0], weight.rows]);
   kernels.int8Linear(x.data, x.shape[0], weight, bias?.data ?? null, options.relu ?? false, out.data);
@@ -30,7 +32,11 @@ export function quantizedLinear(x: Tensor, weight: Int8Weight, bias: Tensor | nu
  * `[OC, C, KH, KW]`, bias `[OC]` or null → `[N, OC, OH, OW]`.
  */
 export function quantizedConv2d(
-  x: Tensor, weight: Int8Weight, weightShape: readonly number[], bias: Tensor | null = null, options: Conv2dOptions = {},
+  x: Tensor,
+  weight: Int8Weight,
+  weightShape: readonly number[],
+  bias: Tensor | null = null,
+  options: Conv2dOptions = {},
 ): Tensor {
   return int8Conv('quantizedConv2d', x, weight, weightShape, bias, options, null);
 }
@@ -42,19 +48,31 @@ export function quantizedConv2d(
  * @example quantizedConv2dMaxPool(images, conv1.packed, [32, 1, 5, 5], bias, {}, { kernelSize: 5 }) // → [N, 32, 4, 4]
  */
 export function quantizedConv2dMaxPool(
-  x: Tensor, weight: Int8Weight, weightShape: readonly number[], bias: Tensor | null, conv: Conv2dOptions, pool: MaxPool2dOptions,
+  x: Tensor,
+  weight: Int8Weight,
+  weightShape: readonly number[],
+  bias: Tensor | null,
+  conv: Conv2dOptions,
+  pool: MaxPool2dOptions,
 ): Tensor {
   return int8Conv('quantizedConv2dMaxPool', x, weight, weightShape, bias, conv, pool);
 }
 
 function int8Conv(
-  op: string, x: Tensor, weight: Int8Weight, weightShape: readonly number[], bias: Tensor | null, conv: Conv2dOptions, pool: MaxPool2dOptions | null,
+  op: string,
+  x: Tensor,
+  weight: Int8Weight,
+  weightShape: readonly number[],
+  bias: Tensor | null,
+  conv: Conv2dOptions,
+  pool: MaxPool2dOptions | null,
 ): Tensor {
   const g = convGeometry(op, x, weightShape, bias, conv);
   if (weight.rows !== weightShape[0] || weight.cols !== g.C * g.KH * g.KW) {
     throw new Error(`${op}: int8 filters [${weight.rows}, ${weight.cols}] do not match weight shape ${fmt(weightShape)}`);
   }
-  const [N] = x.shape, OC = weight.rows;
+  const [N] = x.shape,
+    OC = weight.rows;
   const p = pool ? poolWindow(op, [N, OC, g.OH, g.OW], g.OH, g.OW, pool) : null;
   const out = Tensor.zeros([N, OC, p ? p.OH : g.OH, p ? p.OW : g.OW]);
   kernels.int8Conv2d(x.data, N, weight, bias?.data ?? null, g, p, out.data);

@@ -29,7 +29,8 @@ function axisView(op: string, x: Tensor, axis: number | undefined, keepDim: bool
 export function sum(x: Tensor, axis?: number, keepDim = false): Tensor {
   const { outer, dim, inner, outShape } = axisView('sum', x, axis, keepDim);
   const out = Tensor.zeros(outShape);
-  const X = x.data, Y = out.data;
+  const X = x.data,
+    Y = out.data;
   for (let o = 0; o < outer; o++) {
     for (let d = 0; d < dim; d++) {
       const src = (o * dim + d) * inner;
@@ -72,7 +73,7 @@ function argmaxIndices(x: Tensor, v: AxisView): Int32Array {
       let bestD = 0;
       for (let d = 0; d < dim; d++) {
         const val = X[(o * dim + d) * inner + i];
-        if (best === best && (val > best || val !== val)) {
+        if (!Number.isNaN(best) && (val > best || Number.isNaN(val))) {
           best = val;
           bestD = d;
         }

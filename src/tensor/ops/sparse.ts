@@ -15,7 +15,9 @@ export function sparseLinear(x: Tensor, weight: CsrWeights, bias: Tensor | null 
     throw new Error(`sparseLinear: input ${fmt(x.shape)} does not match weight [${weight.rows}, ${weight.cols}]`);
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== weight.rows)) {
-    throw new Error(`sparseLinear: bias ${fmt(bias.shape)} does not match weight [${weight.rows}, ${weight.cols}] (expected [${weight.rows}])`);
+    throw new Error(
+      `sparseLinear: bias ${fmt(bias.shape)} does not match weight [${weight.rows}, ${weight.cols}] (expected [${weight.rows}])`,
+    );
   }
   const N = x.shape[0];
   const out = Tensor.zeros([N, weight.rows]);
@@ -44,13 +46,24 @@ export function sparseChain(x: Tensor, stages: readonly SparseStage[]): Tensor {
   }
   stages.forEach(({ weight, bias }, i) => {
     const next = stages[i + 1]?.weight;
-    if (next && next.cols !== weight.rows) throw new Error(`sparseChain: layer ${i} [${weight.rows}, ${weight.cols}] does not chain into layer ${i + 1} [${next.rows}, ${next.cols}]`);
+    if (next && next.cols !== weight.rows)
+      throw new Error(
+        `sparseChain: layer ${i} [${weight.rows}, ${weight.cols}] does not chain into layer ${i + 1} [${next.rows}, ${next.cols}]`,
+      );
     if (bias && (bias.rank !== 1 || bias.shape[0] !== weight.rows)) {
-      throw new Error(`sparseChain: bias ${fmt(bias.shape)} of layer ${i} does not match weight [${weight.rows}, ${weight.cols}] (expected [${weight.rows}])`);
+      throw new Error(
+        `sparseChain: bias ${fmt(bias.shape)} of layer ${i} does not match weight [${weight.rows}, ${weight.cols}] (expected ` +
+          `[${weight.rows}])`,
+      );
     }
   });
   const N = x.shape[0];
   const out = Tensor.zeros([N, stages[stages.length - 1].weight.rows]);
-  kernels.csrChain(stages.map((s) => ({ weight: s.weight, bias: s.bias?.data ?? null, relu: s.relu })), x.data, N, out.data);
+  kernels.csrChain(
+    stages.map((s) => ({ weight: s.weight, bias: s.bias?.data ?? null, relu: s.relu })),
+    x.data,
+    N,
+    out.data,
+  );
   return out;
 }

@@ -1,5 +1,5 @@
 import { record } from '../autograd.js';
-import { fmt, normalizeAxis, sizeOf, type Shape } from '../shape.js';
+import { fmt, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
 /**

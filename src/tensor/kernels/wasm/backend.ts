@@ -1,7 +1,7 @@
 import { gemmBlocked } from '../gemm.js';
 import { jsKernels, type Kernels } from '../interface.js';
-import { wasmCalls } from './calls/index.js';
 import type { CompiledBuild, SimdLevel } from './build.js';
+import { wasmCalls } from './calls/index.js';
 import { WasmModule } from './module.js';
 
 /** Products smaller than this many multiply-adds stay in TypeScript: copying into wasm memory would cost more than it saves. */
@@ -27,10 +27,19 @@ let wasm: WasmBackend | undefined;
 export function wasmBackend(options: { threads?: number; simd?: SimdLevel; build?: CompiledBuild } = {}): WasmBackend {
   if (wasm) return wasm;
   const loaded = WasmModule.load(options);
-  if (!loaded.module) return (wasm = { module: null, kernels: null, reason: loaded.reason });
+  if (!loaded.module) {
+    wasm = { module: null, kernels: null, reason: loaded.reason };
+    return wasm;
+  }
   const calls = wasmCalls(loaded.module);
-  const { gemm: wasmGemm, linearForward: wasmLinear, linearBackward: wasmLinearBackward, relu: wasmRelu, reluBackward: wasmReluBackward } = calls;
-  return (wasm = {
+  const {
+    gemm: wasmGemm,
+    linearForward: wasmLinear,
+    linearBackward: wasmLinearBackward,
+    relu: wasmRelu,
+    reluBackward: wasmReluBackward,
+  } = calls;
+  wasm = {
     module: loaded.module,
     kernels: {
       ...jsKernels,
@@ -53,7 +62,8 @@ export function wasmBackend(options: { threads?: number; simd?: SimdLevel; build
       relu: (x, out) => (x.length < WASM_MIN_VALUES ? jsKernels.relu(x, out) : wasmRelu(x, out)),
       reluBackward: (dy, y, dx) => (dy.length < WASM_MIN_VALUES ? jsKernels.reluBackward(dy, y, dx) : wasmReluBackward(dy, y, dx)),
     },
-  });
+  };
+  return wasm;
 }
 
 /** Whether the wasm backend has been started (by a kernel call, `useBackend` or `wasmBackend`). */

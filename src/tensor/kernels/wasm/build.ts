@@ -22,10 +22,28 @@ function relaxedProbe(): Uint8Array {
   const body = [0, ...zeros, ...zeros, ...zeros, 0xfd, 0x85, 0x02, 0x0b]; // f32x4.relaxed_madd, end
   const code = [1, body.length, ...body];
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // magic, version
-    1, 5, 1, 0x60, 0, 1, 0x7b, // one type: () → v128
-    3, 2, 1, 0, // one function of that type
-    10, code.length, ...code,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0, // magic, version
+    1,
+    5,
+    1,
+    0x60,
+    0,
+    1,
+    0x7b, // one type: () → v128
+    3,
+    2,
+    1,
+    0, // one function of that type
+    10,
+    code.length,
+    ...code,
   ]);
 }
 
@@ -57,7 +75,8 @@ export function threadCount(): number {
   const raw = platform().env('SLIMTENSOR_THREADS');
   if (raw === undefined || raw === '') return Math.max(1, Math.min(2, platform().cores()));
   const n = Number(raw);
-  if (!/^\s*\d+\s*$/.test(raw) || !Number.isInteger(n) || n < 1 || n > 64) throw new Error(`SLIMTENSOR_THREADS=${raw}: expected an integer from 1 to 64`);
+  if (!/^\s*\d+\s*$/.test(raw) || !Number.isInteger(n) || n < 1 || n > 64)
+    throw new Error(`SLIMTENSOR_THREADS=${raw}: expected an integer from 1 to 64`);
   return n;
 }
 
@@ -70,7 +89,8 @@ export type CompiledBuild = { compiled: WebAssembly.Module } | { reason: string 
  */
 export function compileBuild(simd: SimdLevel): CompiledBuild {
   const host = platform();
-  if (!host.wasmBytesSync) return { reason: `${host.name} loads ${buildFile(simd)} asynchronously: call \`await init()\` before the first kernel call` };
+  if (!host.wasmBytesSync)
+    return { reason: `${host.name} loads ${buildFile(simd)} asynchronously: call \`await init()\` before the first kernel call` };
   const source = host.wasmBytesSync(buildFile(simd));
   if ('reason' in source) return source;
   return relaxedRefused(simd, source.where) ?? attempt(source.where, () => new WebAssembly.Module(source.bytes));
@@ -100,4 +120,3 @@ function attempt(where: string, compile: () => WebAssembly.Module): CompiledBuil
     return { reason: `${where}: ${(e as Error).message}` };
   }
 }
-

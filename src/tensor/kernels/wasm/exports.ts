@@ -11,7 +11,10 @@ export const EXPORTS = {
   heapBase: { params: [], split: false },
   packBytes: { params: ['M', 'N', 'K'], split: false },
   gemm: { params: ['transA', 'transB', 'M', 'N', 'K', 'a', 'b', 'c', 'accumulate', 'scratch', 'j0', 'j1'], split: true },
-  linearEpilogue: { params: ['transA', 'transB', 'M', 'N', 'K', 'a', 'b', 'c', 'accumulate', 'scratch', 'j0', 'j1', 'bias', 'relu'], split: true },
+  linearEpilogue: {
+    params: ['transA', 'transB', 'M', 'N', 'K', 'a', 'b', 'c', 'accumulate', 'scratch', 'j0', 'j1', 'bias', 'relu'],
+    split: true,
+  },
   gemv: { params: ['transB', 'M', 'N', 'K', 'a', 'b', 'c', 'accumulate', 'j0', 'j1'], split: true },
   gemmI16: { params: ['M', 'N', 'Kp', 'a', 'w', 'c', 'j0', 'j1'], split: true },
   gemmU7I8: { params: ['M', 'N', 'Kp', 'a', 'w', 'c', 'j0', 'j1', 'z', 'rowSums'], split: true },

@@ -35,7 +35,10 @@ export class WasmHeap {
   private readonly addresses = new WeakMap<object, number>();
   private readonly released = new FinalizationRegistry<[number, number]>(([at, size]) => this.free(at, size));
 
-  constructor(readonly memory: WebAssembly.Memory, heapBase: number) {
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    heapBase: number,
+  ) {
     this.scratchBase = align16(heapBase);
   }
 
@@ -59,7 +62,8 @@ export class WasmHeap {
   /** Makes sure the memory reaches byte `end`; a clear error past the module's limit. */
   ensure(end: number, what = 'a call'): void {
     const have = this.memory.buffer.byteLength;
-    if (end > MAX_PAGES * 65536) throw new Error(`wasm: ${what} needs ${end} bytes of memory, more than the ${MAX_PAGES * 64} KiB the module may use`);
+    if (end > MAX_PAGES * 65536)
+      throw new Error(`wasm: ${what} needs ${end} bytes of memory, more than the ${MAX_PAGES * 64} KiB the module may use`);
     if (end > have) this.memory.grow(Math.ceil((end - have) / 65536));
   }
 
@@ -110,7 +114,8 @@ export class WasmHeap {
    */
   residentCopy(owner: object, array: WasmArray): number | null {
     const at = this.ownBlock(owner, array.byteLength);
-    if (at !== null) new Uint8Array(this.memory.buffer, at, array.byteLength).set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    if (at !== null)
+      new Uint8Array(this.memory.buffer, at, array.byteLength).set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
     return at;
   }
 
@@ -150,7 +155,10 @@ export class ScratchFrame {
 
   private readonly start: number;
 
-  constructor(private readonly heap: WasmHeap, private next: number) {
+  constructor(
+    private readonly heap: WasmHeap,
+    private next: number,
+  ) {
     this.start = next;
   }
 
@@ -159,7 +167,8 @@ export class ScratchFrame {
    * on scratch this call already uses. Resident copies must be made before `frame()`.
    */
   private checkNotOverlapped(): void {
-    if (this.heap.scratchStart > this.start) throw new Error('wasm: a resident array was placed during a call, over its scratch (make resident copies before heap.frame())');
+    if (this.heap.scratchStart > this.start)
+      throw new Error('wasm: a resident array was placed during a call, over its scratch (make resident copies before heap.frame())');
   }
 
   /** `bytes` bytes of scratch (16-byte aligned), growing the memory as needed; returns their address. */
@@ -208,6 +217,7 @@ export class ScratchFrame {
   finish(): void {
     this.checkNotOverlapped();
     const bytes = new Uint8Array(this.heap.memory.buffer);
-    for (const [array, at, length] of this.outputs) new Uint8Array(array.buffer, array.byteOffset, length).set(bytes.subarray(at, at + length));
+    for (const [array, at, length] of this.outputs)
+      new Uint8Array(array.buffer, array.byteOffset, length).set(bytes.subarray(at, at + length));
   }
 }

@@ -1,4 +1,4 @@
-import { platform, type HelperThread } from '../../../platform/index.js';
+import { type HelperThread, platform } from '../../../platform/index.js';
 
 /**
  * Helper threads that run shares of a large kernel call on the other cores. Each one
@@ -97,13 +97,23 @@ export class HelperThreads {
   private readonly helpers: Helper[] = [];
 
   /** Starts `count` helpers that can run the exports named in `kernels`. */
-  constructor(compiled: WebAssembly.Module, memory: WebAssembly.Memory, count: number, private readonly kernels: readonly string[]) {
+  constructor(
+    compiled: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    count: number,
+    private readonly kernels: readonly string[],
+  ) {
     for (let t = 0; t < count; t++) {
       const control = new SharedArrayBuffer(CONTROL_BYTES);
       new Int32Array(control)[1] = STARTING;
       const worker = platform().startThread(WORKER_SOURCE, { module: compiled, memory, control, kernels });
       const helper: Helper = {
-        worker, ctrl: new Int32Array(control, 0, MESSAGE_LENGTH + 1), text: new Uint8Array(control, (MESSAGE_LENGTH + 1) * 4), job: 0, kernel: '', lost: null,
+        worker,
+        ctrl: new Int32Array(control, 0, MESSAGE_LENGTH + 1),
+        text: new Uint8Array(control, (MESSAGE_LENGTH + 1) * 4),
+        job: 0,
+        kernel: '',
+        lost: null,
       };
       worker.onError((e) => (helper.lost ??= `failed: ${e.message}`));
       worker.onExit((code) => (helper.lost ??= `exited (code ${code})`));
@@ -171,7 +181,8 @@ export class HelperThreads {
       const word = Atomics.load(h.ctrl, 1);
       if (word === 0) return;
       if (word === GONE) h.lost ??= `stopped while starting: ${this.message(h) || 'its program ended'}`;
-      else if (Date.now() - started > START_LIMIT_MS) h.lost ??= `did not start within ${START_LIMIT_MS / 1000} s (a worker thread could not run its program)`;
+      else if (Date.now() - started > START_LIMIT_MS)
+        h.lost ??= `did not start within ${START_LIMIT_MS / 1000} s (a worker thread could not run its program)`;
       if (h.lost) throw new Error(`wasm: helper thread ${i + 1} ${h.lost}; it cannot run ${kernel}`);
       Atomics.wait(h.ctrl, 1, word, 50);
     }

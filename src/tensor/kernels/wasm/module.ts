@@ -1,5 +1,5 @@
-import { compileBuild, simdLevel, threadCount, type CompiledBuild, type SimdLevel } from './build.js';
-import { argList, SPLIT_KERNELS, type Args, type ExportName, type SplitKernel, type WasmExports } from './exports.js';
+import { type CompiledBuild, compileBuild, type SimdLevel, simdLevel, threadCount } from './build.js';
+import { type Args, argList, type ExportName, SPLIT_KERNELS, type SplitKernel, type WasmExports } from './exports.js';
 import { MAX_PAGES, WasmHeap } from './heap.js';
 import { HelperThreads } from './helpers.js';
 
@@ -26,11 +26,20 @@ export class WasmModule {
   private readonly helpers: HelperThreads;
 
   private constructor(
-    memory: WebAssembly.Memory, compiled: WebAssembly.Module, threads: number,
+    memory: WebAssembly.Memory,
+    compiled: WebAssembly.Module,
+    threads: number,
     /** Which build runs: with fused multiply-add (relaxed) or without (plain). */
     readonly simd: SimdLevel,
   ) {
-    const imports = { env: { memory, abort: () => { throw new Error('wasm abort'); } } };
+    const imports = {
+      env: {
+        memory,
+        abort: () => {
+          throw new Error('wasm abort');
+        },
+      },
+    };
     this.exports = new WebAssembly.Instance(compiled, imports).exports as unknown as WasmExports;
     this.heap = new WasmHeap(memory, this.exports.heapBase());
     this.helpers = new HelperThreads(compiled, memory, threads - 1, SPLIT_KERNELS);

@@ -11,13 +11,22 @@ export const ADAM_SPLIT_MIN = 64 * 1024;
  * the ranges are independent and the result is the same on any number of threads.
  */
 export function adamStep(
-  wasm: WasmModule, p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
-  lr: number, beta1: number, beta2: number, eps: number, step: number, weightDecay: number,
+  wasm: WasmModule,
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+  step: number,
+  weightDecay: number,
 ): void {
   const frame = wasm.heap.frame();
   const [pa, ga, ma, va] = [frame.output(p, true), frame.place(g), frame.output(m, true), frame.output(v, true)];
-  const stepSize = lr / (1 - Math.pow(beta1, step));
-  const sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, step));
+  const stepSize = lr / (1 - beta1 ** step);
+  const sqrtBc2 = Math.sqrt(1 - beta2 ** step);
   // 1 − β in float64: 1 − f32(0.999) would be 1.3e-5 off 0.001.
   const settings = frame.place(Float32Array.of(stepSize, beta1, 1 - beta1, beta2, 1 - beta2, eps, sqrtBc2, weightDecay));
   const n = p.length;

@@ -1,7 +1,8 @@
 import type { ConvGeometry } from '../../conv.js';
 import type { PoolWindow } from '../../conv-pool.js';
-import type { ScratchFrame } from '../heap.js';
 import type { Args } from '../exports.js';
+import { GEOMETRY_WORDS, Geo } from '../geometry.js';
+import type { ScratchFrame } from '../heap.js';
 import { SPLIT_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
 
 /** The convolution kernels, each run on a range of images [n0, n1). */
@@ -16,7 +17,14 @@ type ConvKernel = 'convForward' | 'convBackward' | 'convPool' | 'convPoolBackwar
 
 /** conv2d forward (kernels/conv.ts conv2dForward). */
 export function convForward(
-  m: WasmModule, x: Float32Array, w: Float32Array, bias: Float32Array | null, N: number, OC: number, g: ConvGeometry, out: Float32Array,
+  m: WasmModule,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  N: number,
+  OC: number,
+  g: ConvGeometry,
+  out: Float32Array,
 ): void {
   const job = convJob(m, N, OC, g, null);
   const [xa, wa, ba] = [job.frame.place(x), job.frame.place(w), bias ? job.frame.place(bias) : 0];
@@ -26,8 +34,16 @@ export function convForward(
 
 /** conv2d backward (kernels/conv.ts conv2dBackward). */
 export function convBackward(
-  m: WasmModule, x: Float32Array, w: Float32Array, dy: Float32Array, N: number, OC: number, g: ConvGeometry,
-  dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null,
+  m: WasmModule,
+  x: Float32Array,
+  w: Float32Array,
+  dy: Float32Array,
+  N: number,
+  OC: number,
+  g: ConvGeometry,
+  dx: Float32Array | null,
+  dw: Float32Array | null,
+  db: Float32Array | null,
 ): void {
   const job = convJob(m, N, OC, g, null, { dw, db });
   const [xa, wa, dya] = [job.frame.place(x), job.frame.place(w), job.frame.place(dy)];
@@ -37,8 +53,16 @@ export function convBackward(
 
 /** The fused convolution and max pooling (kernels/conv-pool.ts convPoolForward): only the pooled values and their positions come back. */
 export function convPool(
-  m: WasmModule, x: Float32Array, w: Float32Array, bias: Float32Array | null, N: number, OC: number,
-  g: ConvGeometry, pool: PoolWindow, out: Float32Array, argmax: Int32Array,
+  m: WasmModule,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  N: number,
+  OC: number,
+  g: ConvGeometry,
+  pool: PoolWindow,
+  out: Float32Array,
+  argmax: Int32Array,
 ): void {
   const size = N * OC * pool.OH * pool.OW;
   const job = convJob(m, N, OC, g, pool);
@@ -49,13 +73,33 @@ export function convPool(
 
 /** The backward of `convPool` (kernels/conv-pool.ts convPoolBackward): one conv output visited per pooled value. */
 export function convPoolBackward(
-  m: WasmModule, x: Float32Array, w: Float32Array, dout: Float32Array, argmax: Int32Array, N: number, OC: number,
-  g: ConvGeometry, pool: PoolWindow, dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null,
+  m: WasmModule,
+  x: Float32Array,
+  w: Float32Array,
+  dout: Float32Array,
+  argmax: Int32Array,
+  N: number,
+  OC: number,
+  g: ConvGeometry,
+  pool: PoolWindow,
+  dx: Float32Array | null,
+  dw: Float32Array | null,
+  db: Float32Array | null,
 ): void {
   const job = convJob(m, N, OC, g, pool, { dw, db }, (g.OH * g.OW) / (pool.OH * pool.OW));
   const [xa, wa, da, ia] = [job.frame.place(x), job.frame.place(w), job.frame.place(dout), job.frame.place(argmax)];
   const dxa = dx ? job.frame.output(dx, true, N * g.C * g.H * g.W) : 0; // gradients add to what is there
-  job.run('convPoolBackward', (p) => ({ geo: job.geo, x: xa, w: wa, dout: da, argmax: ia, dx: dxa, dw: job.dw[p], db: job.db[p], scratch: job.scratch[p] }));
+  job.run('convPoolBackward', (p) => ({
+    geo: job.geo,
+    x: xa,
+    w: wa,
+    dout: da,
+    argmax: ia,
+    dx: dxa,
+    dw: job.dw[p],
+    db: job.db[p],
+    scratch: job.scratch[p],
+  }));
 }
 
 /**
@@ -63,15 +107,22 @@ export function convPoolBackward(
  * (its `Geo` enum; a test holds the two lists to each other): the convolution, the
  * filter count, then the pooling window and the pooled size (zeros without pooling).
  */
-export const GEOMETRY_FIELDS = ['C', 'H', 'W', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'OH', 'OW', 'OC', 'PKH', 'PKW', 'PSH', 'PSW', 'POH', 'POW'] as const;
-
-/** The geometry as the int32 words the kernels read, field by field in `GEOMETRY_FIELDS` order. */
+/** The geometry as the int32 words the kernels read, each field at its place in `Geo`. */
 export function geometryWords(OC: number, g: ConvGeometry, pool: PoolWindow | null): Int32Array {
   const p = pool ?? { KH: 0, KW: 0, SH: 0, SW: 0, OH: 0, OW: 0 };
-  const named: Record<(typeof GEOMETRY_FIELDS)[number], number> = {
-    ...g, OC, PKH: p.KH, PKW: p.KW, PSH: p.SH, PSW: p.SW, POH: p.OH, POW: p.OW,
+  const named: Record<keyof typeof Geo, number> = {
+    ...g,
+    OC,
+    PKH: p.KH,
+    PKW: p.KW,
+    PSH: p.SH,
+    PSW: p.SW,
+    POH: p.OH,
+    POW: p.OW,
   };
-  return Int32Array.from(GEOMETRY_FIELDS, (field) => named[field]);
+  const words = new Int32Array(GEOMETRY_WORDS);
+  for (let i = 0; i < GEOMETRY_WORDS; i++) words[i] = named[Geo[i] as keyof typeof Geo];
+  return words;
 }
 
 /**
@@ -82,8 +133,13 @@ export function geometryWords(OC: number, g: ConvGeometry, pool: PoolWindow | nu
  * adds every thread's gradients into the caller's and copies the outputs back.
  */
 function convJob(
-  m: WasmModule, N: number, OC: number, g: ConvGeometry, pool: PoolWindow | null,
-  grads?: { dw: Float32Array | null; db: Float32Array | null }, saving = 1,
+  m: WasmModule,
+  N: number,
+  OC: number,
+  g: ConvGeometry,
+  pool: PoolWindow | null,
+  grads?: { dw: Float32Array | null; db: Float32Array | null },
+  saving = 1,
 ) {
   const frame: ScratchFrame = m.heap.frame();
   const geo = frame.place(geometryWords(OC, g, pool));
@@ -97,7 +153,8 @@ function convJob(
     db: grads?.db ? frame.zeros(OC * 4) : 0,
   }));
   return {
-    frame, geo,
+    frame,
+    geo,
     scratch: shares.map((s) => s.scratch),
     dw: shares.map((s) => s.dw),
     db: shares.map((s) => s.db),

@@ -13,8 +13,16 @@ export const GEMV_SPLIT_MIN = 64 * 1024;
  * columns across the threads, in multiples of the 8-wide panel), and C is copied back.
  */
 export function gemm(
-  m: WasmModule, transA: boolean, transB: boolean, M: number, N: number, K: number,
-  A: Float32Array, B: Float32Array, C: Float32Array, accumulate: boolean,
+  m: WasmModule,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  B: Float32Array,
+  C: Float32Array,
+  accumulate: boolean,
 ): void {
   const frame = m.heap.frame();
   const a = frame.place(A, M * K);
@@ -30,7 +38,15 @@ export function gemm(
  * finishes it (the GEMM's epilogue), so y leaves wasm once and is never passed over again.
  */
 export function linearForward(
-  m: WasmModule, x: Float32Array, N: number, inF: number, W: Float32Array, outF: number, bias: Float32Array | null, relu: boolean, y: Float32Array,
+  m: WasmModule,
+  x: Float32Array,
+  N: number,
+  inF: number,
+  W: Float32Array,
+  outF: number,
+  bias: Float32Array | null,
+  relu: boolean,
+  y: Float32Array,
 ): void {
   const frame = m.heap.frame();
   const [xa, wa] = [frame.place(x, N * inF), frame.place(W, outF * inF)];
@@ -49,8 +65,19 @@ export function linearForward(
  * and each is one unsplit product (one packing of its operands, one join).
  */
 export function linearBackward(
-  m: WasmModule, dy: Float32Array, y: Float32Array | null, N: number, inF: number, outF: number, x: Float32Array, W: Float32Array,
-  dx: Float32Array | null, dW: Float32Array | null, addW: boolean, db: Float32Array | null, addB: boolean,
+  m: WasmModule,
+  dy: Float32Array,
+  y: Float32Array | null,
+  N: number,
+  inF: number,
+  outF: number,
+  x: Float32Array,
+  W: Float32Array,
+  dx: Float32Array | null,
+  dW: Float32Array | null,
+  addW: boolean,
+  db: Float32Array | null,
+  addB: boolean,
 ): void {
   const frame = m.heap.frame();
   // The masked gradient goes to scratch of its own: dy may be resident, and is not ours to change.
@@ -61,7 +88,10 @@ export function linearBackward(
   const dxa = dx ? frame.output(dx, false, N * inF) : 0;
   const dWa = dW ? frame.output(dW, addW, outF * inF) : 0;
   if (dx && dW && m.threads > 1 && N > GEMV_MAX_ROWS && N * inF * outF >= SPLIT_MIN_MACS) {
-    const [sx, sw] = [frame.take(m.call('packBytes', { M: N, N: inF, K: outF })), frame.take(m.call('packBytes', { M: outF, N: inF, K: N }))];
+    const [sx, sw] = [
+      frame.take(m.call('packBytes', { M: N, N: inF, K: outF })),
+      frame.take(m.call('packBytes', { M: outF, N: inF, K: N })),
+    ];
     m.runJobs([
       ['gemm', { transA: 0, transB: 0, M: N, N: inF, K: outF, a: g, b: wa, c: dxa, accumulate: 0, scratch: sx, j0: 0, j1: inF }],
       ['gemm', { transA: 1, transB: 0, M: outF, N: inF, K: N, a: g, b: xa, c: dWa, accumulate: +addW, scratch: sw, j0: 0, j1: inF }],
@@ -80,8 +110,17 @@ export function linearBackward(
  * ReLU are the second product's epilogue, and only y comes out.
  */
 export function lowRankLinear(
-  m: WasmModule, x: Float32Array, N: number, down: Float32Array, up: Float32Array, r: number, inF: number, outF: number, y: Float32Array,
-  bias: Float32Array | null = null, relu = false,
+  m: WasmModule,
+  x: Float32Array,
+  N: number,
+  down: Float32Array,
+  up: Float32Array,
+  r: number,
+  inF: number,
+  outF: number,
+  y: Float32Array,
+  bias: Float32Array | null = null,
+  relu = false,
 ): void {
   const frame = m.heap.frame();
   const [xa, da, ua] = [frame.place(x, N * inF), frame.place(down, r * inF), frame.place(up, outF * r)];
@@ -100,8 +139,19 @@ export function lowRankLinear(
  * or one pass over the few rows a GEMV makes).
  */
 function product(
-  m: WasmModule, frame: ScratchFrame, transA: boolean, transB: boolean, M: number, N: number, K: number,
-  a: number, b: number, c: number, accumulate: boolean, bias = 0, relu = false,
+  m: WasmModule,
+  frame: ScratchFrame,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  b: number,
+  c: number,
+  accumulate: boolean,
+  bias = 0,
+  relu = false,
 ): void {
   if (M <= GEMV_MAX_ROWS) {
     if (transA) a = rowsOf(m, frame, a, M, K);
@@ -115,8 +165,38 @@ function product(
   const pack = m.call('packBytes', { M, N, K });
   const scratch = Array.from({ length: parts }, () => frame.take(pack));
   const bounds = shareBounds(N, parts, 8);
-  if (bias || relu) m.split('linearEpilogue', parts, (p) => ({ transA: +transA, transB: +transB, M, N, K, a, b, c, accumulate: +accumulate, scratch: scratch[p], j0: bounds[p], j1: bounds[p + 1], bias, relu: +relu }));
-  else m.split('gemm', parts, (p) => ({ transA: +transA, transB: +transB, M, N, K, a, b, c, accumulate: +accumulate, scratch: scratch[p], j0: bounds[p], j1: bounds[p + 1] }));
+  if (bias || relu)
+    m.split('linearEpilogue', parts, (p) => ({
+      transA: +transA,
+      transB: +transB,
+      M,
+      N,
+      K,
+      a,
+      b,
+      c,
+      accumulate: +accumulate,
+      scratch: scratch[p],
+      j0: bounds[p],
+      j1: bounds[p + 1],
+      bias,
+      relu: +relu,
+    }));
+  else
+    m.split('gemm', parts, (p) => ({
+      transA: +transA,
+      transB: +transB,
+      M,
+      N,
+      K,
+      a,
+      b,
+      c,
+      accumulate: +accumulate,
+      scratch: scratch[p],
+      j0: bounds[p],
+      j1: bounds[p + 1],
+    }));
 }
 
 /** C[i, j] += bias[j] and/or max(C, 0) over the few rows a GEMV made, where they lie. */
@@ -136,7 +216,8 @@ function epilogueRows(m: WasmModule, c: number, M: number, N: number, bias: numb
 /** A transposed A `[K, M]` of a few columns, gathered into rows `[M, K]` in scratch; returns their address. */
 function rowsOf(m: WasmModule, frame: ScratchFrame, a: number, M: number, K: number): number {
   const at = frame.take(M * K * 4);
-  const from = m.heap.view(Float32Array, a, M * K), rows = m.heap.view(Float32Array, at, M * K);
+  const from = m.heap.view(Float32Array, a, M * K),
+    rows = m.heap.view(Float32Array, at, M * K);
   for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) rows[i * K + k] = from[k * M + i];
   return at;
 }

@@ -3,7 +3,8 @@ import type { WasmModule } from '../module.js';
 import { adamStep } from './adam.js';
 import { convBackward, convForward, convPool, convPoolBackward } from './conv.js';
 import { gemm, linearBackward, linearForward, lowRankLinear, relu, reluBackward } from './dense.js';
-import { gemmInt8, int8Conv2d, int8Linear } from './int8.js';
+import { gemmInt8, int8Linear } from './int8.js';
+import { int8Conv2d } from './int8-conv.js';
 import { csrChain, csrLinear } from './sparse.js';
 
 /** The kernel calls of one wasm module: the entries of the kernel interface that wasm runs, with its signatures. */

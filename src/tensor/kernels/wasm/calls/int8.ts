@@ -1,10 +1,7 @@
-import type { ConvGeometry } from '../../conv.js';
-import type { PoolWindow } from '../../conv-pool.js';
 import type { Int8Weight } from '../../int8.js';
-import { dequantFactors, quantFromRange, type ActivationQuant } from '../../quantize.js';
+import { type ActivationQuant, dequantFactors, quantFromRange } from '../../quantize.js';
 import { roundUp, type ScratchFrame } from '../heap.js';
 import { SPLIT_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
-import { geometryWords } from './conv.js';
 import { GEMV_MAX_ROWS, GEMV_SPLIT_MIN } from './dense.js';
 
 /** int8 weights widened to 16 bits and padded along K to a multiple of 8, as assembly/int8.ts reads them. */
@@ -57,7 +54,17 @@ function bytePack(m: WasmModule, w: Int8Weight): BytePack {
  * q − z), then acc = Σ w·q − z·Σw by gemmU7I8, split by columns across the threads. The
  * same int32 sums as the 16-bit path, on half the bytes.
  */
-function productU7(m: WasmModule, frame: ScratchFrame, pack: BytePack, M: number, N: number, K: number, xa: number, aq: ActivationQuant, acc: number): void {
+function productU7(
+  m: WasmModule,
+  frame: ScratchFrame,
+  pack: BytePack,
+  M: number,
+  N: number,
+  K: number,
+  xa: number,
+  aq: ActivationQuant,
+  acc: number,
+): void {
   const q = frame.take(M * pack.Kp);
   m.call('quantizeU8', { x: xa, M, K, Kp: pack.Kp, inv: Math.fround(1 / aq.scale), z: aq.zeroPoint, qmax: aq.qmax, out: q });
   splitU7(m, frame, pack, M, N, q, aq.zeroPoint, acc);
@@ -105,7 +112,11 @@ export function gemmInt8(m: WasmModule, M: number, A: Int16Array, w: Int8Weight,
   const a = frame.take(M * Kp * 2);
   const a16 = m.heap.view(Int16Array, a, M * Kp);
   if (Kp === K) a16.set(A.subarray(0, M * K));
-  else for (let i = 0; i < M; i++) { a16.set(A.subarray(i * K, (i + 1) * K), i * Kp); a16.fill(0, i * Kp + K, (i + 1) * Kp); }
+  else
+    for (let i = 0; i < M; i++) {
+      a16.set(A.subarray(i * K, (i + 1) * K), i * Kp);
+      a16.fill(0, i * Kp + K, (i + 1) * Kp);
+    }
   const c = frame.output(C, false, M * N);
   integerProduct(m, frame, pack, M, N, a, c);
   frame.finish();
@@ -120,7 +131,7 @@ function integerProduct(m: WasmModule, frame: ScratchFrame, pack: WidePack, M: n
 }
 
 /** The range of n floats at `at`, and the activation parameters it gives (kernels/quantize.ts quantFromRange). */
-function quantOf(m: WasmModule, frame: ScratchFrame, at: number, n: number, reduceRange: boolean): ActivationQuant {
+export function quantOf(m: WasmModule, frame: ScratchFrame, at: number, n: number, reduceRange: boolean): ActivationQuant {
   const range = frame.take(8);
   m.call('rangeF32', { x: at, n, out: range });
   const [lo, hi] = m.heap.view(Float32Array, range, 2);
@@ -128,7 +139,7 @@ function quantOf(m: WasmModule, frame: ScratchFrame, at: number, n: number, redu
 }
 
 /** Quantizes `[M, K]` floats at `x` into `[M, Kp]` int16 minus the zero point; returns their address. */
-function quantizeInto(m: WasmModule, frame: ScratchFrame, x: number, M: number, K: number, Kp: number, aq: ActivationQuant): number {
+export function quantizeInto(m: WasmModule, frame: ScratchFrame, x: number, M: number, K: number, Kp: number, aq: ActivationQuant): number {
   const q = frame.take(M * Kp * 2);
   m.call('quantizeI16', { x, M, K, Kp, inv: Math.fround(1 / aq.scale), lo: aq.qmin - aq.zeroPoint, hi: aq.qmax - aq.zeroPoint, out: q });
   return q;
@@ -139,7 +150,15 @@ function quantizeInto(m: WasmModule, frame: ScratchFrame, x: number, M: number, 
  * activations' range, their quantization, the integer GEMM on the resident weights, and
  * the dequantization with bias (and ReLU) all run in wasm memory; only x goes in and y out.
  */
-export function int8Linear(m: WasmModule, x: Float32Array, M: number, w: Int8Weight, bias: Float32Array | null, relu: boolean, y: Float32Array): void {
+export function int8Linear(
+  m: WasmModule,
+  x: Float32Array,
+  M: number,
+  w: Int8Weight,
+  bias: Float32Array | null,
+  relu: boolean,
+  y: Float32Array,
+): void {
   const { rows: N, cols: K } = w;
   // 7-bit activations fit relaxed SIMD's i8 × i7 dot product; otherwise both are widened to 16 bits.
   const bytes = m.simd === 'relaxed' && w.reduceRange ? bytePack(m, w) : null;
@@ -153,93 +172,5 @@ export function int8Linear(m: WasmModule, x: Float32Array, M: number, w: Int8Wei
   const factor = frame.place(dequantFactors(aq.scale, w.scales, N));
   const ya = frame.output(y, false, M * N);
   m.call('dequantRows', { acc, M, N, factor, bias: bias ? frame.place(bias) : 0, relu: +relu, y: ya });
-  frame.finish();
-}
-
-/** int8 filters `[OC, K]` packed for assembly/conv-int8.ts convI16: by pairs of taps, `[Kp/2][OCp][2]` int16, zeros past the real ones. */
-interface ConvPack {
-  Kp: number;
-  OCp: number;
-  at: number | null;
-  pairs: Int16Array;
-}
-
-function convPack(m: WasmModule, w: Int8Weight): ConvPack {
-  return m.packOf(w, 'conv', () => {
-    const Kp = (w.cols + 1) & ~1, OCp = (w.rows + 31) & ~31;
-    const pairs = new Int16Array(Kp * OCp);
-    for (let o = 0; o < w.rows; o++) for (let k = 0; k < w.cols; k++) pairs[((k >> 1) * OCp + o) * 2 + (k & 1)] = w.q[o * w.cols + k];
-    return { Kp, OCp, at: m.heap.residentCopy(w, pairs), pairs };
-  });
-}
-
-/**
- * int8 filters `[OC, K]` packed for assembly/conv-int8.ts convU7I8: by quads of taps,
- * `[Kp/4][OCp][4]` bytes, zeros past the real ones, and each filter's sum (for z·Σw).
- */
-interface ConvQuadPack {
-  Kp: number;
-  OCp: number;
-  at: number | null;
-  quads: Int8Array;
-  sums: Int32Array;
-}
-
-function convQuadPack(m: WasmModule, w: Int8Weight): ConvQuadPack {
-  return m.packOf(w, 'conv-u7', () => {
-    const Kp = roundUp(w.cols, 4), OCp = (w.rows + 31) & ~31;
-    const quads = new Int8Array(Kp * OCp);
-    const sums = new Int32Array(OCp);
-    for (let o = 0; o < w.rows; o++) for (let k = 0; k < w.cols; k++) sums[o] += quads[((k >> 2) * OCp + o) * 4 + (k & 3)] = w.q[o * w.cols + k];
-    return { Kp, OCp, at: m.heap.residentCopy(w, quads), quads, sums };
-  });
-}
-
-/**
- * A whole int8 convolution in wasm (same arguments as kernels/int8-layers.ts int8Conv2d): the
- * batch is quantized once, then each thread takes a share of the images and, image by
- * image, multiplies each output position's patch by the resident filters (32 channels at
- * a time) and scales the sums back straight into `[N, OC, OH, OW]`, max-pooling them
- * first when `pool` is given. The relaxed build with 7-bit activations multiplies bytes
- * (convU7I8); otherwise both sides are widened to 16 bits (convI16). Same sums either way.
- */
-export function int8Conv2d(
-  m: WasmModule, x: Float32Array, N: number, w: Int8Weight, bias: Float32Array | null, g: ConvGeometry, pool: PoolWindow | null, y: Float32Array,
-): void {
-  const OC = w.rows, L = g.OH * g.OW, size = g.C * g.H * g.W, outSize = OC * (pool ? pool.OH * pool.OW : L);
-  // The resident packs are made before the call's scratch frame opens.
-  const quadPack = m.simd === 'relaxed' && w.reduceRange ? convQuadPack(m, w) : null;
-  const pairPack = quadPack ? null : convPack(m, w);
-  const frame = m.heap.frame();
-  const xa = frame.place(x, N * size);
-  const aq = quantOf(m, frame, xa, N * size, w.reduceRange);
-  const geo = frame.place(geometryWords(OC, g, pool));
-  const factor = frame.place(dequantFactors(aq.scale, w.scales, OC));
-  const ba = bias ? frame.place(bias) : 0;
-  const ya = frame.output(y, false, N * outSize);
-  const outBytes = outSize * 4;
-  if (quadPack) {
-    const pack = quadPack;
-    // Bytes q (not q − z); 16 more than the batch, zeros, for the 8-byte row copies at its end.
-    const qBytes = roundUp(N * size, 16) + 16;
-    const q = frame.take(qBytes);
-    m.call('quantizeU8', { x: xa, M: 1, K: N * size, Kp: qBytes, inv: Math.fround(1 / aq.scale), z: aq.zeroPoint, qmax: aq.qmax, out: q });
-    const wa = pack.at ?? frame.place(pack.quads);
-    const zSums = frame.place(pack.sums.map((s) => aq.zeroPoint * s));
-    const parts = N * L * pack.OCp * pack.Kp >= SPLIT_MIN_MACS ? Math.min(m.threads, N) : 1;
-    const scratchBytes = m.call('convU7I8Scratch', { geo, Kp: pack.Kp, OCp: pack.OCp });
-    const scratch = Array.from({ length: parts }, () => frame.take(scratchBytes));
-    const bounds = shareBounds(N, parts);
-    m.split('convU7I8', parts, (p) => ({ q, geo, w: wa, Kp: pack.Kp, OCp: pack.OCp, z: aq.zeroPoint, zSums, factor, bias: ba, y: ya, outBytes, scratch: scratch[p], n0: bounds[p], n1: bounds[p + 1] }));
-  } else {
-    const pack = pairPack!;
-    const q = quantizeInto(m, frame, xa, 1, N * size, roundUp(N * size, 8), aq);
-    const wa = pack.at ?? frame.place(pack.pairs);
-    const parts = N * L * pack.OCp * pack.Kp >= SPLIT_MIN_MACS ? Math.min(m.threads, N) : 1;
-    const scratchBytes = m.call('convI16Scratch', { geo, Kp: pack.Kp, OCp: pack.OCp });
-    const scratch = Array.from({ length: parts }, () => frame.take(scratchBytes));
-    const bounds = shareBounds(N, parts);
-    m.split('convI16', parts, (p) => ({ q, geo, w: wa, Kp: pack.Kp, OCp: pack.OCp, factor, bias: ba, y: ya, outBytes, scratch: scratch[p], n0: bounds[p], n1: bounds[p + 1] }));
-  }
   frame.finish();
 }

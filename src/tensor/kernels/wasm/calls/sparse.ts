@@ -1,4 +1,4 @@
-import { stageByStage, type CsrStage, type CsrWeights } from '../../sparse.js';
+import { type CsrStage, type CsrWeights, stageByStage } from '../../sparse.js';
 import type { ScratchFrame } from '../heap.js';
 import { shareBounds, type WasmModule } from '../module.js';
 
@@ -18,7 +18,11 @@ interface CsrPack {
 
 /** Copies the weight's three arrays into wasm memory, once, kept for as long as the weight lives. */
 function csrPack(m: WasmModule, w: CsrWeights): CsrPack {
-  return m.packOf(w, 'csr', () => ({ rowPtr: m.heap.residentCopy(w, w.rowPtr), idx: m.heap.residentCopy(w, w.colIndices), val: m.heap.residentCopy(w, w.values) }));
+  return m.packOf(w, 'csr', () => ({
+    rowPtr: m.heap.residentCopy(w, w.rowPtr),
+    idx: m.heap.residentCopy(w, w.colIndices),
+    val: m.heap.residentCopy(w, w.values),
+  }));
 }
 
 /** Splits rows into `parts` ranges with about equal numbers of stored entries: `[r0, r1, …, rows]`. */
@@ -27,7 +31,8 @@ export function rowBoundsByEntries(rowPtr: Int32Array, rows: number, parts: numb
   const bounds = [0];
   for (let p = 1; p < parts; p++) {
     const target = (p * nnz) / parts;
-    let lo = bounds[p - 1], hi = rows;
+    let lo = bounds[p - 1],
+      hi = rows;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (rowPtr[mid] < target) lo = mid + 1;
@@ -43,7 +48,11 @@ export function rowBoundsByEntries(rowPtr: Int32Array, rows: number, parts: numb
 
 /** The addresses of a CSR weight's arrays for one call: resident, or copied into this frame. */
 function arraysAt(frame: ScratchFrame, pack: CsrPack, w: CsrWeights): { rowPtr: number; idx: number; val: number } {
-  return { rowPtr: pack.rowPtr ?? frame.place(w.rowPtr), idx: pack.idx ?? frame.place(w.colIndices), val: pack.val ?? frame.place(w.values) };
+  return {
+    rowPtr: pack.rowPtr ?? frame.place(w.rowPtr),
+    idx: pack.idx ?? frame.place(w.colIndices),
+    val: pack.val ?? frame.place(w.values),
+  };
 }
 
 /**
@@ -54,7 +63,15 @@ function arraysAt(frame: ScratchFrame, pack: CsrPack, w: CsrWeights): { rowPtr: 
  * runs the batch kernel. Rows are split across the threads, by stored entries, when the
  * work is large enough.
  */
-export function csrLinear(m: WasmModule, w: CsrWeights, x: Float32Array, N: number, y: Float32Array, bias: Float32Array | null = null, relu = false): void {
+export function csrLinear(
+  m: WasmModule,
+  w: CsrWeights,
+  x: Float32Array,
+  N: number,
+  y: Float32Array,
+  bias: Float32Array | null = null,
+  relu = false,
+): void {
   const { rows, cols } = w;
   if (N === 0 || rows === 0) return;
   const pack = csrPack(m, w);
@@ -67,11 +84,36 @@ export function csrLinear(m: WasmModule, w: CsrWeights, x: Float32Array, N: numb
   const parts = w.values.length * N >= CSR_SPLIT_MIN ? Math.min(m.threads, rows) : 1;
   const bounds = rowBoundsByEntries(w.rowPtr, rows, parts);
   if (N === 1) {
-    m.split('csrGemv', parts, (p) => ({ width, rowPtr: at.rowPtr, idx: at.idx, val: at.val, x: xa, y: ya, r0: bounds[p], r1: bounds[p + 1], bias: ba, relu: +relu }));
+    m.split('csrGemv', parts, (p) => ({
+      width,
+      rowPtr: at.rowPtr,
+      idx: at.idx,
+      val: at.val,
+      x: xa,
+      y: ya,
+      r0: bounds[p],
+      r1: bounds[p + 1],
+      bias: ba,
+      relu: +relu,
+    }));
   } else {
     const Np = (N + 3) & ~3;
     const xT = transposed(m, frame, xa, N, cols, Np);
-    m.split('csrGemm', parts, (p) => ({ width, rowPtr: at.rowPtr, idx: at.idx, val: at.val, xT, N, Np, y: ya, rows, r0: bounds[p], r1: bounds[p + 1], bias: ba, relu: +relu }));
+    m.split('csrGemm', parts, (p) => ({
+      width,
+      rowPtr: at.rowPtr,
+      idx: at.idx,
+      val: at.val,
+      xT,
+      N,
+      Np,
+      y: ya,
+      rows,
+      r0: bounds[p],
+      r1: bounds[p + 1],
+      bias: ba,
+      relu: +relu,
+    }));
   }
   frame.finish();
 }
@@ -114,11 +156,38 @@ export function csrChain(m: WasmModule, stages: readonly CsrStage[], x: Float32A
     const bounds = rowBoundsByEntries(w.rowPtr, w.rows, parts);
     const xT = hT;
     if (i + 1 < stages.length) {
-      const yT = (hT = frame.take(w.rows * Np * 4));
-      m.split('csrGemmT', parts, (p) => ({ width, rowPtr: at.rowPtr, idx: at.idx, val: at.val, xT, Np, yT, r0: bounds[p], r1: bounds[p + 1], bias: ba, relu: +relu }));
+      hT = frame.take(w.rows * Np * 4);
+      const yT = hT;
+      m.split('csrGemmT', parts, (p) => ({
+        width,
+        rowPtr: at.rowPtr,
+        idx: at.idx,
+        val: at.val,
+        xT,
+        Np,
+        yT,
+        r0: bounds[p],
+        r1: bounds[p + 1],
+        bias: ba,
+        relu: +relu,
+      }));
     } else {
       const ya = frame.output(y, false, N * w.rows);
-      m.split('csrGemm', parts, (p) => ({ width, rowPtr: at.rowPtr, idx: at.idx, val: at.val, xT, N, Np, y: ya, rows: w.rows, r0: bounds[p], r1: bounds[p + 1], bias: ba, relu: +relu }));
+      m.split('csrGemm', parts, (p) => ({
+        width,
+        rowPtr: at.rowPtr,
+        idx: at.idx,
+        val: at.val,
+        xT,
+        N,
+        Np,
+        y: ya,
+        rows: w.rows,
+        r0: bounds[p],
+        r1: bounds[p + 1],
+        bias: ba,
+        relu: +relu,
+      }));
     }
   }
   frame.finish();
@@ -135,20 +204,40 @@ function gatherChain(m: WasmModule, stages: readonly CsrStage[], x: Float32Array
   const packs = stages.map((s) => csrPack(m, s.weight));
   const frame = m.heap.frame();
   const widest = Math.max(...stages.map((s) => s.weight.rows));
-  const cols = stages[0].weight.cols, rows = stages[stages.length - 1].weight.rows;
+  const cols = stages[0].weight.cols,
+    rows = stages[stages.length - 1].weight.rows;
   const xa = frame.place(x, N * cols);
   const ya = frame.output(y, false, N * rows);
   const between = [frame.take(widest * 4), frame.take(widest * 4)];
   const layers = stages.map(({ weight: w, bias, relu }, i) => {
     const parts = w.values.length >= CSR_SPLIT_MIN ? Math.min(m.threads, w.rows) : 1;
-    return { w, at: arraysAt(frame, packs[i], w), ba: bias ? frame.place(bias, w.rows) : 0, relu: +relu, bounds: rowBoundsByEntries(w.rowPtr, w.rows, parts), parts };
+    return {
+      w,
+      at: arraysAt(frame, packs[i], w),
+      ba: bias ? frame.place(bias, w.rows) : 0,
+      relu: +relu,
+      bounds: rowBoundsByEntries(w.rowPtr, w.rows, parts),
+      parts,
+    };
   });
   for (let n = 0; n < N; n++) {
     let h = xa + n * cols * 4;
     layers.forEach(({ w, at, ba, relu, bounds, parts }, i) => {
       const out = i + 1 < layers.length ? between[i & 1] : ya + n * rows * 4;
-      const width = w.colIndices.BYTES_PER_ELEMENT, input = h;
-      m.split('csrGemv', parts, (p) => ({ width, rowPtr: at.rowPtr, idx: at.idx, val: at.val, x: input, y: out, r0: bounds[p], r1: bounds[p + 1], bias: ba, relu }));
+      const width = w.colIndices.BYTES_PER_ELEMENT,
+        input = h;
+      m.split('csrGemv', parts, (p) => ({
+        width,
+        rowPtr: at.rowPtr,
+        idx: at.idx,
+        val: at.val,
+        x: input,
+        y: out,
+        r0: bounds[p],
+        r1: bounds[p + 1],
+        bias: ba,
+        relu,
+      }));
       h = out;
     });
   }
