@@ -118,3 +118,6 @@ export function convPoolBackward(
     }
   }
 }
+
+/** This file's entries of the kernel interface (interface.ts joins every file's). */
+export const convPoolKernels = { convPoolForward, convPoolBackward };

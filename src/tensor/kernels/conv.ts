@@ -177,3 +177,6 @@ export function conv2dDirect(
     }
   }
 }
+
+/** This file's entries of the kernel interface (interface.ts joins every file's). */
+export const convKernels = { conv2dForward, conv2dBackward };

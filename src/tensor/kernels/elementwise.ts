@@ -65,3 +65,6 @@ export function adamStep(
     p[i] -= (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
   }
 }
+
+/** This file's entries of the kernel interface (interface.ts joins every file's). */
+export const elementwiseKernels = { addBias, sumRows, relu, reluBackward, adamStep };

@@ -154,60 +154,22 @@ function packPanelA(
 }
 
 /** C[MR×NR tile] (+)= packed A panel · packed B panel; writes only the mr×nr valid part. */
+// biome-ignore format: the 4×4 tile of sums laid out as the tile it is
 function microKernel(
-  kc: number,
-  a: Float64Array,
-  ai: number,
-  b: Float64Array,
-  bi: number,
-  C: Float32Array,
-  ci: number,
-  ldc: number,
-  mr: number,
-  nr: number,
-  overwrite: boolean,
+  kc: number, a: Float64Array, ai: number, b: Float64Array, bi: number,
+  C: Float32Array, ci: number, ldc: number, mr: number, nr: number, overwrite: boolean,
 ): void {
-  let c00 = 0,
-    c01 = 0,
-    c02 = 0,
-    c03 = 0;
-  let c10 = 0,
-    c11 = 0,
-    c12 = 0,
-    c13 = 0;
-  let c20 = 0,
-    c21 = 0,
-    c22 = 0,
-    c23 = 0;
-  let c30 = 0,
-    c31 = 0,
-    c32 = 0,
-    c33 = 0;
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
   for (let p = 0; p < kc; p++) {
-    const a0 = a[ai],
-      a1 = a[ai + 1],
-      a2 = a[ai + 2],
-      a3 = a[ai + 3];
-    const b0 = b[bi],
-      b1 = b[bi + 1],
-      b2 = b[bi + 2],
-      b3 = b[bi + 3];
-    c00 += a0 * b0;
-    c01 += a0 * b1;
-    c02 += a0 * b2;
-    c03 += a0 * b3;
-    c10 += a1 * b0;
-    c11 += a1 * b1;
-    c12 += a1 * b2;
-    c13 += a1 * b3;
-    c20 += a2 * b0;
-    c21 += a2 * b1;
-    c22 += a2 * b2;
-    c23 += a2 * b3;
-    c30 += a3 * b0;
-    c31 += a3 * b1;
-    c32 += a3 * b2;
-    c33 += a3 * b3;
+    const a0 = a[ai], a1 = a[ai + 1], a2 = a[ai + 2], a3 = a[ai + 3];
+    const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
     ai += MR;
     bi += NR;
   }
@@ -240,3 +202,6 @@ function storeRow(C: Float32Array, k: number, v0: number, v1: number, v2: number
     C[k + 3] += v3;
   }
 }
+
+/** This file's entries of the kernel interface (interface.ts joins every file's). */
+export const gemmKernels = { gemm: gemmBlocked };

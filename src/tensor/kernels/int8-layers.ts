@@ -98,3 +98,6 @@ export function int8Conv2d(
     }
   }
 }
+
+/** This file's entries of the kernel interface (interface.ts joins every file's). */
+export const int8LayerKernels = { int8Linear, int8Conv2d };

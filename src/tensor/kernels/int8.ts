@@ -160,3 +160,6 @@ export function gemmInt8(M: number, A: Int16Array, w: Int8Weight, C: Int32Array)
   }
   gemmInt8Packed(M, w.rows, w.cols, A, packed, C);
 }
+
+/** This file's entries of the kernel interface (interface.ts joins every file's). */
+export const int8Kernels = { gemmInt8 };

@@ -53,3 +53,6 @@ export function linearBackward(
   if (dW) gemmBlocked(true, false, outF, inF, N, g, x, dW, addW);
   if (db) sumRows(g, N, outF, db, addB);
 }
+
+/** This file's entries of the kernel interface (interface.ts joins every file's). */
+export const linearKernels = { linearForward, linearBackward };

@@ -27,3 +27,6 @@ export function lowRankLinear(
   gemmBlocked(false, true, N, outF, r, t, up, y, false);
   biasRelu(y, bias, N, outF, relu);
 }
+
+/** This file's entries of the kernel interface (interface.ts joins every file's). */
+export const lowRankKernels = { lowRankLinear };

@@ -47,3 +47,6 @@ export function maxPool2d(
 export function maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array): void {
   for (let i = 0; i < dy.length; i++) dx[argmax[i]] += dy[i];
 }
+
+/** This file's entries of the kernel interface (interface.ts joins every file's). */
+export const poolKernels = { maxPool2d, maxPool2dBackward };

@@ -143,3 +143,6 @@ export function stageByStage(stages: readonly CsrStage[], x: Float32Array, N: nu
     h = out;
   });
 }
+
+/** This file's entries of the kernel interface (interface.ts joins every file's). */
+export const sparseKernels = { csrLinear, csrChain };

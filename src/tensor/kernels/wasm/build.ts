@@ -21,29 +21,12 @@ function relaxedProbe(): Uint8Array {
   const zeros = [0xfd, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
   const body = [0, ...zeros, ...zeros, ...zeros, 0xfd, 0x85, 0x02, 0x0b]; // f32x4.relaxed_madd, end
   const code = [1, body.length, ...body];
+  // biome-ignore format: the bytes grouped by the module's sections
   return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    1,
-    0,
-    0,
-    0, // magic, version
-    1,
-    5,
-    1,
-    0x60,
-    0,
-    1,
-    0x7b, // one type: () → v128
-    3,
-    2,
-    1,
-    0, // one function of that type
-    10,
-    code.length,
-    ...code,
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // magic, version
+    1, 5, 1, 0x60, 0, 1, 0x7b, // one type: () → v128
+    3, 2, 1, 0, // one function of that type
+    10, code.length, ...code,
   ]);
 }
 

@@ -1,5 +1,5 @@
 import { type CompiledBuild, compileBuild, type SimdLevel, simdLevel, threadCount } from './build.js';
-import { type Args, argList, type ExportName, SPLIT_KERNELS, type SplitKernel, type WasmExports } from './exports.js';
+import { type Args, argList, type ExportName, type SplitKernel, splitKernels, type WasmExports } from './exports.js';
 import { MAX_PAGES, WasmHeap } from './heap.js';
 import { HelperThreads } from './helpers.js';
 
@@ -42,7 +42,7 @@ export class WasmModule {
     };
     this.exports = new WebAssembly.Instance(compiled, imports).exports as unknown as WasmExports;
     this.heap = new WasmHeap(memory, this.exports.heapBase());
-    this.helpers = new HelperThreads(compiled, memory, threads - 1, SPLIT_KERNELS);
+    this.helpers = new HelperThreads(compiled, memory, threads - 1, splitKernels());
   }
 
   /** The key under which a layer keeps its weights packed for this module (`packs` maps). */

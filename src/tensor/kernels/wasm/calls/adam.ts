@@ -1,4 +1,11 @@
+import type { Kernels } from '../../interface.js';
+import type { ExportTable } from '../exports.js';
 import { shareBounds, type WasmModule } from '../module.js';
+
+/** The exports of assembly/adam.ts that these calls use, each with its parameters by name and in order (see ../exports.ts). */
+export const ADAM_EXPORTS = {
+  adamStepAt: { params: ['p', 'g', 'm', 'v', 'n', 'settings'], split: true },
+} as const satisfies ExportTable;
 
 /** Parameters of at least this many values are updated on all the threads (fc1's 401k: both; a bias: this one). */
 export const ADAM_SPLIT_MIN = 64 * 1024;
@@ -37,4 +44,11 @@ export function adamStep(
     return { p: pa + at, g: ga + at, m: ma + at, v: va + at, n: bounds[i + 1] - bounds[i], settings };
   });
   frame.finish();
+}
+
+/** These calls as entries of the kernel interface, bound to module `m`. */
+export function adamCalls(m: WasmModule) {
+  return {
+    adamStep: (...a) => adamStep(m, ...a),
+  } satisfies Partial<Kernels>;
 }

@@ -1,9 +1,24 @@
 import type { ConvGeometry } from '../../conv.js';
 import type { PoolWindow } from '../../conv-pool.js';
-import type { Args } from '../exports.js';
+import type { Kernels } from '../../interface.js';
+import type { Args, ExportTable } from '../exports.js';
 import { GEOMETRY_WORDS, Geo } from '../geometry.js';
 import type { ScratchFrame } from '../heap.js';
 import { SPLIT_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
+
+/**
+ * The exports of assembly/conv.ts and conv-pool.ts that these calls use, each with its parameters by name and in order (see ../exports.ts).
+ */
+export const CONV_EXPORTS = {
+  convScratch: { params: ['geo'], split: false },
+  // im2col's two forms, exported for the convolutions of assembly/ (no call from here).
+  im2col: { params: ['x', 'geo', 'col'], split: false },
+  im2colTopLeft: { params: ['x', 'geo', 'col', 'OH', 'OW'], split: false },
+  convForward: { params: ['geo', 'x', 'w', 'bias', 'out', 'scratch', 'n0', 'n1'], split: true },
+  convBackward: { params: ['geo', 'x', 'w', 'dy', 'dx', 'dw', 'db', 'scratch', 'n0', 'n1'], split: true },
+  convPool: { params: ['geo', 'x', 'w', 'bias', 'out', 'argmax', 'scratch', 'n0', 'n1'], split: true },
+  convPoolBackward: { params: ['geo', 'x', 'w', 'dout', 'argmax', 'dx', 'dw', 'db', 'scratch', 'n0', 'n1'], split: true },
+} as const satisfies ExportTable;
 
 /** The convolution kernels, each run on a range of images [n0, n1). */
 type ConvKernel = 'convForward' | 'convBackward' | 'convPool' | 'convPoolBackward';
@@ -174,4 +189,14 @@ function convJob(
 function addFrom(m: WasmModule, at: number, to: Float32Array, n: number): void {
   const from = m.heap.view(Float32Array, at, n);
   for (let k = 0; k < n; k++) to[k] += from[k];
+}
+
+/** These calls as entries of the kernel interface, bound to module `m`. */
+export function convCalls(m: WasmModule) {
+  return {
+    conv2dForward: (...a) => convForward(m, ...a),
+    conv2dBackward: (...a) => convBackward(m, ...a),
+    convPoolForward: (...a) => convPool(m, ...a),
+    convPoolBackward: (...a) => convPoolBackward(m, ...a),
+  } satisfies Partial<Kernels>;
 }

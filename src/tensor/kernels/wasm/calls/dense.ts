@@ -1,5 +1,24 @@
+import type { Kernels } from '../../interface.js';
+import type { ExportTable } from '../exports.js';
 import type { ScratchFrame } from '../heap.js';
 import { SPLIT_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
+
+/**
+ * The exports of assembly/gemm.ts, gemv.ts and elementwise.ts that these calls use, each with its parameters by name and in order (see
+ * ../exports.ts).
+ */
+export const DENSE_EXPORTS = {
+  packBytes: { params: ['M', 'N', 'K'], split: false },
+  gemm: { params: ['transA', 'transB', 'M', 'N', 'K', 'a', 'b', 'c', 'accumulate', 'scratch', 'j0', 'j1'], split: true },
+  linearEpilogue: {
+    params: ['transA', 'transB', 'M', 'N', 'K', 'a', 'b', 'c', 'accumulate', 'scratch', 'j0', 'j1', 'bias', 'relu'],
+    split: true,
+  },
+  gemv: { params: ['transB', 'M', 'N', 'K', 'a', 'b', 'c', 'accumulate', 'j0', 'j1'], split: true },
+  reluMask: { params: ['dy', 'y', 'out', 'n'], split: false },
+  reluF32: { params: ['x', 'out', 'n'], split: false },
+  sumRows: { params: ['x', 'rows', 'cols', 'out', 'accumulate'], split: false },
+} as const satisfies ExportTable;
 
 /** Products of at most this many rows take the memory-bound GEMV (assembly/gemv.ts). */
 export const GEMV_MAX_ROWS = 3;
@@ -238,4 +257,16 @@ export function reluBackward(m: WasmModule, dy: Float32Array, y: Float32Array, d
   const frame = m.heap.frame();
   m.call('reluMask', { dy: frame.place(dy), y: frame.place(y, dy.length), out: frame.output(dx, false, dy.length), n: dy.length });
   frame.finish();
+}
+
+/** These calls as entries of the kernel interface, bound to module `m`. */
+export function denseCalls(m: WasmModule) {
+  return {
+    gemm: (...a) => gemm(m, ...a),
+    linearForward: (...a) => linearForward(m, ...a),
+    linearBackward: (...a) => linearBackward(m, ...a),
+    relu: (...a) => relu(m, ...a),
+    reluBackward: (...a) => reluBackward(m, ...a),
+    lowRankLinear: (...a) => lowRankLinear(m, ...a),
+  } satisfies Partial<Kernels>;
 }

@@ -1,11 +1,21 @@
 import type { ConvGeometry } from '../../conv.js';
 import type { PoolWindow } from '../../conv-pool.js';
 import type { Int8Weight } from '../../int8.js';
+import type { Kernels } from '../../interface.js';
 import { dequantFactors } from '../../quantize.js';
+import type { ExportTable } from '../exports.js';
 import { roundUp } from '../heap.js';
 import { SPLIT_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
 import { geometryWords } from './conv.js';
 import { quantizeInto, quantOf } from './int8.js';
+
+/** The exports of assembly/conv-int8.ts that these calls use, each with its parameters by name and in order (see ../exports.ts). */
+export const INT8_CONV_EXPORTS = {
+  convI16Scratch: { params: ['geo', 'Kp', 'OCp'], split: false },
+  convI16: { params: ['q', 'geo', 'w', 'Kp', 'OCp', 'factor', 'bias', 'y', 'outBytes', 'scratch', 'n0', 'n1'], split: true },
+  convU7I8Scratch: { params: ['geo', 'Kp', 'OCp'], split: false },
+  convU7I8: { params: ['q', 'geo', 'w', 'Kp', 'OCp', 'z', 'zSums', 'factor', 'bias', 'y', 'outBytes', 'scratch', 'n0', 'n1'], split: true },
+} as const satisfies ExportTable;
 
 /** int8 filters `[OC, K]` packed for assembly/conv-int8.ts convI16: by pairs of taps, `[Kp/2][OCp][2]` int16, zeros past the real ones. */
 interface ConvPack {
@@ -134,4 +144,11 @@ export function int8Conv2d(
     }));
   }
   frame.finish();
+}
+
+/** These calls as entries of the kernel interface, bound to module `m`. */
+export function int8ConvCalls(m: WasmModule) {
+  return {
+    int8Conv2d: (...a) => int8Conv2d(m, ...a),
+  } satisfies Partial<Kernels>;
 }

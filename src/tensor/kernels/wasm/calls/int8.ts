@@ -1,8 +1,20 @@
 import type { Int8Weight } from '../../int8.js';
+import type { Kernels } from '../../interface.js';
 import { type ActivationQuant, dequantFactors, quantFromRange } from '../../quantize.js';
+import type { ExportTable } from '../exports.js';
 import { roundUp, type ScratchFrame } from '../heap.js';
 import { SPLIT_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
 import { GEMV_MAX_ROWS, GEMV_SPLIT_MIN } from './dense.js';
+
+/** The exports of assembly/int8.ts and quant.ts that these calls use, each with its parameters by name and in order (see ../exports.ts). */
+export const INT8_EXPORTS = {
+  gemmI16: { params: ['M', 'N', 'Kp', 'a', 'w', 'c', 'j0', 'j1'], split: true },
+  gemmU7I8: { params: ['M', 'N', 'Kp', 'a', 'w', 'c', 'j0', 'j1', 'z', 'rowSums'], split: true },
+  rangeF32: { params: ['x', 'n', 'out'], split: false },
+  quantizeI16: { params: ['x', 'M', 'K', 'Kp', 'inv', 'lo', 'hi', 'out'], split: false },
+  quantizeU8: { params: ['x', 'M', 'K', 'Kp', 'inv', 'z', 'qmax', 'out'], split: false },
+  dequantRows: { params: ['acc', 'M', 'N', 'factor', 'bias', 'relu', 'y'], split: false },
+} as const satisfies ExportTable;
 
 /** int8 weights widened to 16 bits and padded along K to a multiple of 8, as assembly/int8.ts reads them. */
 interface WidePack {
@@ -173,4 +185,12 @@ export function int8Linear(
   const ya = frame.output(y, false, M * N);
   m.call('dequantRows', { acc, M, N, factor, bias: bias ? frame.place(bias) : 0, relu: +relu, y: ya });
   frame.finish();
+}
+
+/** These calls as entries of the kernel interface, bound to module `m`. */
+export function int8Calls(m: WasmModule) {
+  return {
+    gemmInt8: (...a) => gemmInt8(m, ...a),
+    int8Linear: (...a) => int8Linear(m, ...a),
+  } satisfies Partial<Kernels>;
 }

@@ -1,6 +1,16 @@
+import type { Kernels } from '../../interface.js';
 import { type CsrStage, type CsrWeights, stageByStage } from '../../sparse.js';
+import type { ExportTable } from '../exports.js';
 import type { ScratchFrame } from '../heap.js';
 import { shareBounds, type WasmModule } from '../module.js';
+
+/** The exports of assembly/sparse.ts that these calls use, each with its parameters by name and in order (see ../exports.ts). */
+export const SPARSE_EXPORTS = {
+  csrGemv: { params: ['width', 'rowPtr', 'idx', 'val', 'x', 'y', 'r0', 'r1', 'bias', 'relu'], split: true },
+  csrGemm: { params: ['width', 'rowPtr', 'idx', 'val', 'xT', 'N', 'Np', 'y', 'rows', 'r0', 'r1', 'bias', 'relu'], split: true },
+  csrGemmT: { params: ['width', 'rowPtr', 'idx', 'val', 'xT', 'Np', 'yT', 'r0', 'r1', 'bias', 'relu'], split: true },
+  transposePad: { params: ['x', 'N', 'cols', 'Np', 'xT', 'c0', 'c1'], split: true },
+} as const satisfies ExportTable;
 
 /**
  * Products of at least this many stored entries × inputs are split across the threads.
@@ -242,4 +252,12 @@ function gatherChain(m: WasmModule, stages: readonly CsrStage[], x: Float32Array
     });
   }
   frame.finish();
+}
+
+/** These calls as entries of the kernel interface, bound to module `m`. */
+export function sparseCalls(m: WasmModule) {
+  return {
+    csrLinear: (...a) => csrLinear(m, ...a),
+    csrChain: (...a) => csrChain(m, ...a),
+  } satisfies Partial<Kernels>;
 }
