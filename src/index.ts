@@ -12,37 +12,43 @@
  * @packageDocumentation
  */
 
-// Compression, models as bytes, and measurement.
-export * from './compress/index.js';
-// Data, training and evaluation.
-export { type Dataset, subset } from './data/dataset.js';
-export { type Batch, DataLoader, type DataLoaderOptions } from './data/loader.js';
-export { type MnistData, type MnistSplit, type MnistSplitName, mnistData } from './data/mnist.js';
-export type { TensorSet } from './data/tensor-set.js';
-export { exportOnnx, type OnnxOptions } from './interop/onnx.js';
-export { manualSeed } from './nn/init.js';
-export { Conv2d, type Conv2dLayerOptions, Flatten, type LayerOptions, Linear, MaxPool2d, ReLU, Sequential } from './nn/layers.js';
-export { LeNet5, LeNet300100, MLP, SimpleNet, StudentNet, TeacherNet } from './nn/models.js';
-// nn: layers, containers and the notebook's models.
-export { Module, type StateDict, type StateEntry, type Step } from './nn/module.js';
-export { type FusesMaxPool, type FusesRelu, plan, runPlanned, type Stage } from './nn/plan.js';
-export { decodeSafetensors, encodeSafetensors, type Safetensors } from './nn/safetensors.js';
-export { Adam, type AdamOptions } from './optim/adam.js';
-// optim.
-export { Optimizer } from './optim/optimizer.js';
-export { SGD, type SgdOptions } from './optim/sgd.js';
-export { isGradEnabled, noGrad } from './tensor/autograd.js';
 // The engine: start it (optional in Node), see what runs.
-export { type BackendInfo, backendInfo, type InitOptions, init } from './tensor/kernels/index.js';
-export { type Conv2dOptions, conv2d, conv2dMaxPool, type MaxPool2dOptions, maxPool2d } from './tensor/ops/conv.js';
-export { add, div, exp, log, mul, neg, type Operand, relu, sub } from './tensor/ops/elementwise.js';
-export { crossEntropy, type KlReduction, klDiv, klDivSoftTargets, logSoftmax, softmax } from './tensor/ops/loss.js';
-export { linear, linearRelu, matmul } from './tensor/ops/matmul.js';
-export { argmax, max, mean, sum } from './tensor/ops/reduce.js';
-export { flatten, reshape, transpose } from './tensor/ops/view.js';
-export { Rng } from './tensor/random.js';
-export type { Shape } from './tensor/shape.js';
+export { init, backendInfo, type InitOptions, type BackendInfo } from './tensor/kernels/index.js';
+
 // Tensors, autograd and ops.
 export { Tensor, type TensorOptions } from './tensor/tensor.js';
+export { noGrad, isGradEnabled } from './tensor/autograd.js';
+export { Rng } from './tensor/random.js';
+export type { Shape } from './tensor/shape.js';
+export { add, sub, mul, div, neg, exp, log, relu, type Operand } from './tensor/ops/elementwise.js';
+export { sum, mean, max, argmax } from './tensor/ops/reduce.js';
+export { reshape, flatten, transpose } from './tensor/ops/view.js';
+export { matmul, linear, linearRelu } from './tensor/ops/matmul.js';
+export { conv2d, conv2dMaxPool, maxPool2d, type Conv2dOptions, type MaxPool2dOptions } from './tensor/ops/conv.js';
+export { logSoftmax, softmax, crossEntropy, klDiv, klDivSoftTargets, type KlReduction } from './tensor/ops/loss.js';
+
+// nn: layers, containers and the notebook's models.
+export { Module, type StateDict, type StateEntry, type Step } from './nn/module.js';
+export { plan, runPlanned, type Stage, type FusesRelu, type FusesMaxPool } from './nn/plan.js';
+export { Linear, Conv2d, MaxPool2d, ReLU, Flatten, Sequential, type LayerOptions, type Conv2dLayerOptions } from './nn/layers.js';
+export { MLP, SimpleNet, StudentNet, TeacherNet, LeNet300100, LeNet5 } from './nn/models.js';
+export { manualSeed } from './nn/init.js';
+export { encodeSafetensors, decodeSafetensors, type Safetensors } from './nn/safetensors.js';
+
+// optim.
+export { Optimizer } from './optim/optimizer.js';
+export { Adam, type AdamOptions } from './optim/adam.js';
+export { SGD, type SgdOptions } from './optim/sgd.js';
+
+// Data, training and evaluation.
+export { subset, type Dataset } from './data/dataset.js';
+export { DataLoader, type Batch, type DataLoaderOptions } from './data/loader.js';
+export type { TensorSet } from './data/tensor-set.js';
+export { mnistData, mnistSplit, type MnistData, type MnistSplit, type MnistSplitName, type MnistSplitOptions } from './data/mnist.js';
+export { decodeIdx, IdxError, type IdxArray } from './data/idx.js';
+export { fit, trainEpoch, type FitOptions, type FitEpoch, type LossFn, type EpochStats, type TrainEpochOptions } from './train/fit.js';
 export { evaluate } from './train/evaluate.js';
-export { type EpochStats, type FitEpoch, type FitOptions, fit, type LossFn, type TrainEpochOptions, trainEpoch } from './train/fit.js';
+
+// Compression, models as bytes, and measurement.
+export * from './compress/index.js';
+export { exportOnnx, type OnnxOptions } from './interop/onnx.js';

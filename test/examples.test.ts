@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadMnist } from '../src/node/mnist.js';
 import { tempDir } from './helpers.js';
 import { runCli } from './run-cli.js';
 
@@ -234,5 +235,14 @@ describe('examples/, each against the CLI on the same slice and seed', () => {
         expect(Math.abs(Number(k) - [8, 9, 26][i])).toBeLessThan(1.5);
       });
     });
+  });
+
+  it('07-mnist-from-bytes: decodeIdx and mnistSplit give the images and labels loadMnist gives', async () => {
+    const out = runExample('07-mnist-from-bytes');
+    const test = await loadMnist('test', { limit: 1000 });
+    const counts = Array.from({ length: 10 }, (_, d) => test.labels.filter((y) => y === d).length);
+    expect(out).toContain('images: shape [10000, 28, 28], labels: shape [10000]');
+    expect(out).toContain('1000 images of 28×28, values in [-1, 1]');
+    expect(out).toContain(`images per digit: ${counts.join(' ')}`);
   });
 });

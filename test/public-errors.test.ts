@@ -40,6 +40,8 @@ const SYNC: [string, () => unknown, RegExp][] = [
     /700 values do not hold 1 examples of shape \[1, 28, 28\]/,
   ],
   ['subset', () => S.subset(set, 3, 1), /\[3, 1\) is not a range of the 4 examples/],
+  ['decodeIdx', () => S.decodeIdx(nonsense(), 'f'), /expected the file's bytes as a Uint8Array, got 5/],
+  ['mnistSplit', () => S.mnistSplit(nonsense(), nonsense()), /images must be a decoded IDX file .*got 5/],
   ['fit', () => S.fit(net(), null as never), /expected a dataset .*got null/],
   ['fit', () => S.fit(net(), set, { epochs: -1 }), /epochs must be an integer ≥ 0, got -1/],
   ['fit', () => S.fit(net(), set, { lr: Number.NaN }), /lr must be a positive number, got NaN/],

@@ -5,51 +5,51 @@
  * @packageDocumentation
  */
 
-export { roundToFloat16 } from '../io/float16.js';
-export { type Int8Weight, int8Weight } from '../tensor/kernels/int8.js';
+// Knowledge distillation (section 1).
+export { distillationLoss, precomputeLogits, teacherRows, type DistillationOptions } from './distill.js';
+// Magnitude pruning and CSR (section 2), with retraining on a schedule (Deep Compression).
+export { Pruner, polynomialSparsity, type LayerSparsity, type PruneScope, type PruneTarget } from './prune.js';
+export { pruneWithRetraining, type PruneScheduleOptions, type PrunedWithRetraining } from './prune-schedule.js';
+export { CsrMatrix, SparseLinear, toSparse, breakEvenDensity, type CsrBytes } from './csr.js';
 export type { IndexArray } from '../tensor/kernels/sparse.js';
-// Models to and from bytes, and what they measure.
-export { type ModelFromBytesOptions, modelFromBytes, modelToBytes } from './checkpoint.js';
-export { breakEvenDensity, type CsrBytes, CsrMatrix, SparseLinear, toSparse } from './csr.js';
-// Deep Compression (Han et al. 2016): dead units, weight sharing, the coded file.
-export { type DeadUnits, removeDeadUnits } from './dead-units.js';
+// Activation (neuron) pruning (section 3).
+export { activationStats, neuronScores, removeNeurons, type ActivationStats, type NeuronScore, type PrunedNeurons } from './neurons.js';
+// Low-rank factorization (section 4).
+export { svd, SvdConvergenceError, type Svd, type SvdOptions } from './svd.js';
 export {
+  FactorizedLinear,
+  breakEvenRank,
+  energyKept,
+  rankForEnergy,
+  matrixChainOrder,
+  type ChainOrder,
+  type RankChoice,
+} from './low-rank.js';
+// Dynamic int8 quantization (section 5).
+export { quantizeDynamic, type QuantizeOptions } from './quantize.js';
+export { QuantizedConv2d, QuantizedLinear, type Int8Options } from './int8-layers.js';
+export { sqnr, quantizeWeight, dequantizeWeight } from './quantize-weight.js';
+export { int8Weight, type Int8Weight } from '../tensor/kernels/int8.js';
+// Deep Compression (Han et al. 2016): dead units, weight sharing, the coded file.
+export { removeDeadUnits, type DeadUnits } from './dead-units.js';
+export { SharedWeights, SharedWeightsAdam, type SharedLayer } from './weight-sharing.js';
+export {
+  encodeDeepCompressed,
+  decodeDeepCompressed,
   DEEP_COMPRESSED_FORMAT,
   type DecodedModel,
-  decodeDeepCompressed,
   type EncodedDeepCompressed,
-  encodeDeepCompressed,
   type LayerCost,
   type SharedLayerInput,
 } from './deep-compression-file.js';
 export {
+  deepCompressedModel,
   DEEP_COMPRESSION_MODELS,
   type DeepCompressionModel,
   type DeepCompressionSpec,
-  deepCompressedModel,
   type PaperFigures,
 } from './deep-compression-models.js';
-// Knowledge distillation (section 1).
-export { type DistillationOptions, distillationLoss, precomputeLogits, teacherRows } from './distill.js';
-export { type Int8Options, QuantizedConv2d, QuantizedLinear } from './int8-layers.js';
-export { compareLatency, type LatencyComparison, type ModelLatencyOptions, modelBytes, modelLatency } from './latency.js';
-export {
-  breakEvenRank,
-  type ChainOrder,
-  energyKept,
-  FactorizedLinear,
-  matrixChainOrder,
-  type RankChoice,
-  rankForEnergy,
-} from './low-rank.js';
-// Activation (neuron) pruning (section 3).
-export { type ActivationStats, activationStats, type NeuronScore, neuronScores, type PrunedNeurons, removeNeurons } from './neurons.js';
-// Magnitude pruning and CSR (section 2), with retraining on a schedule (Deep Compression).
-export { type LayerSparsity, Pruner, type PruneScope, type PruneTarget, polynomialSparsity } from './prune.js';
-export { type PrunedWithRetraining, type PruneScheduleOptions, pruneWithRetraining } from './prune-schedule.js';
-// Dynamic int8 quantization (section 5).
-export { type QuantizeOptions, quantizeDynamic } from './quantize.js';
-export { dequantizeWeight, quantizeWeight, sqnr } from './quantize-weight.js';
-// Low-rank factorization (section 4).
-export { type Svd, SvdConvergenceError, type SvdOptions, svd } from './svd.js';
-export { type SharedLayer, SharedWeights, SharedWeightsAdam } from './weight-sharing.js';
+export { roundToFloat16 } from '../io/float16.js';
+// Models to and from bytes, and what they measure.
+export { modelToBytes, modelFromBytes, type ModelFromBytesOptions } from './checkpoint.js';
+export { modelBytes, modelLatency, compareLatency, type ModelLatencyOptions, type LatencyComparison } from './latency.js';

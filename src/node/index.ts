@@ -10,7 +10,8 @@
  * @packageDocumentation
  */
 
+export { saveModel, loadModel, saveOnnx } from './files.js';
+export { loadMnist, loadMnistData, mnistDataDir, type LoadMnistOptions } from './mnist.js';
+export { readIdx } from './idx.js';
+export { IdxError, type IdxArray } from '../data/idx.js';
 export { writeFileAtomic } from './atomic.js';
-export { loadModel, saveModel, saveOnnx } from './files.js';
-export { type IdxArray, IdxError, readIdx } from './idx.js';
-export { type LoadMnistOptions, loadMnist, loadMnistData, mnistDataDir } from './mnist.js';

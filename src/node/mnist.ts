@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { type MnistData, type MnistSplit, type MnistSplitName, mnistData } from '../data/mnist.js';
-import { IdxError, readIdx } from './idx.js';
+import { type MnistData, type MnistSplit, type MnistSplitName, mnistData, mnistSplit } from '../data/mnist.js';
+import { readIdx } from './idx.js';
 
 export type { MnistData, MnistSplit, MnistSplitName } from '../data/mnist.js';
 
@@ -34,32 +34,12 @@ export interface LoadMnistOptions {
  */
 export async function loadMnist(split: MnistSplitName, options: LoadMnistOptions = {}): Promise<MnistSplit> {
   if (split !== 'train' && split !== 'test') throw new Error(`loadMnist: split must be 'train' or 'test', got ${JSON.stringify(split)}`);
+  if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 1))
+    throw new Error(`loadMnist: limit must be a positive integer, got ${options.limit}`);
   const dir = options.dir ?? mnistDataDir();
   const [imageFile, labelFile] = FILES[split].map((f) => join(dir, f));
   const [images, labels] = await Promise.all([readIdx(imageFile), readIdx(labelFile)]);
-  if (images.shape.length !== 3 || !(images.data instanceof Uint8Array)) {
-    throw new IdxError(imageFile, `expected unsigned-byte images [count, rows, cols], got [${images.shape.join(', ')}]`);
-  }
-  if (labels.shape.length !== 1 || !(labels.data instanceof Uint8Array)) {
-    throw new IdxError(labelFile, `expected unsigned-byte labels [count], got [${labels.shape.join(', ')}]`);
-  }
-  const [n, rows, cols] = images.shape;
-  // The models take 28×28 images; an empty file or another size is refused here, not deep in a layer.
-  if (n === 0) throw new IdxError(imageFile, 'holds 0 images');
-  if (rows !== 28 || cols !== 28) throw new IdxError(imageFile, `holds ${rows}×${cols} images; MNIST's are 28×28`);
-  if (labels.shape[0] !== n) {
-    throw new IdxError(labelFile, `has ${labels.shape[0]} labels but ${imageFile} has ${n} images`);
-  }
-  const bad = labels.data.findIndex((y) => y > 9);
-  if (bad >= 0) throw new IdxError(labelFile, `label ${labels.data[bad]} at index ${bad} is not a digit 0–9`);
-  const limit = options.limit ?? n;
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`loadMnist: limit must be a positive integer, got ${options.limit}`);
-  const count = Math.min(n, limit);
-  const pixels = count * rows * cols;
-  const normalized = new Float32Array(pixels);
-  const raw = images.data;
-  for (let i = 0; i < pixels; i++) normalized[i] = (raw[i] / 255 - 0.5) / 0.5;
-  return { images: normalized, labels: labels.data.slice(0, count), count, rows, cols };
+  return mnistSplit(images, labels, { imageFile, labelFile, limit: options.limit });
 }
 
 /**
