@@ -54,7 +54,7 @@ describe('source tree', () => {
   });
 
   /** Every file a reader opens: the sources, the kernels, the benchmarks, the tests and the examples. */
-  const readable = [...files, ...sourceFiles('test'), ...sourceFiles('examples')];
+  const readable = [...files, ...sourceFiles('test'), ...sourceFiles('examples'), ...sourceFiles('web')];
 
   it('no source, test or example file is over 300 lines', () => {
     const long = readable.map((f) => [f, readFileSync(join(ROOT, f), 'utf8').split('\n').length] as const).filter(([, n]) => n > 300);
@@ -91,5 +91,17 @@ describe('source tree', () => {
     expect(importsOf('src/experiments/prune.ts')).toContain('src/compress/prune.ts');
     expect(layerOf('src/compress/prune.ts')).toBeGreaterThan(layerOf('src/nn/module.ts'));
     expect(layerOf('src/tensor/kernels/gemm.ts')).toBeLessThan(layerOf('src/tensor/tensor.ts'));
+  });
+
+  it("the playground's page and engine import only slimtensor's public entry (and each other)", () => {
+    const page = ['web/main.ts', 'web/engine.worker.ts', 'web/preprocess.ts', 'web/protocol.ts'];
+    const foreign = page.flatMap((file) =>
+      [...readFileSync(join(ROOT, file), 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)]
+        .map((m) => m[1])
+        .filter((s) => s !== 'slimtensor' && !/^\.\/[\w.-]+\.js$/.test(s))
+        .map((s) => `${file} imports ${s}`),
+    );
+    expect(readFileSync(join(ROOT, 'web/engine.worker.ts'), 'utf8')).toContain("from 'slimtensor'");
+    expect(foreign).toEqual([]);
   });
 });

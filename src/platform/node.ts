@@ -60,3 +60,6 @@ export const nodePlatform: Platform = {
   },
   terminal: () => (process.stderr.isTTY ? process.stderr : null),
 };
+
+/** The platform the engine starts with (a bundler for a page swaps this file for ./browser.js). */
+export const hostPlatform = nodePlatform;

@@ -16,9 +16,11 @@ export interface Platform {
    * once, or why they cannot be. Absent where reading must wait (a page's fetch): there
    * `init()` must run before the first kernel call.
    */
-  wasmBytesSync?(file: string): { bytes: Uint8Array; where: string } | { reason: string };
+  wasmBytesSync?(file: string): { bytes: Uint8Array<ArrayBuffer>; where: string } | { reason: string };
   /** The same, read asynchronously (what `init()` uses). */
-  wasmBytes(file: string): Promise<{ bytes: Uint8Array; where: string } | { reason: string }>;
+  wasmBytes(file: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; where: string } | { reason: string }>;
+  /** Where a page serves the builds (a browser platform only; see `init({ wasmBase })`). */
+  setWasmBase?(base: string): void;
   /** Turns on a V8 flag for this process and its threads; false where that cannot be done. */
   setV8Flag(flag: string): boolean;
   /**

@@ -118,6 +118,11 @@ export interface InitOptions {
   threads?: number;
   /** The wasm build (default: `SLIMTENSOR_SIMD`, else relaxed where this engine runs it). */
   simd?: 'relaxed' | 'plain';
+  /**
+   * In a browser: the address, absolute or relative to the engine's script, where the page
+   * serves the two builds of `dist/wasm/` (default `wasm/`). Node reads them from dist/wasm.
+   */
+  wasmBase?: string;
 }
 
 /**
@@ -130,7 +135,12 @@ export interface InitOptions {
  * @example const { name, threads } = await init({ threads: 1 }) // { name: 'wasm', threads: 1, simd: 'relaxed' }
  */
 export async function init(options: InitOptions = {}): Promise<BackendInfo> {
-  const { backend, threads, simd } = checkInitOptions(options);
+  const { backend, threads, simd, wasmBase } = checkInitOptions(options);
+  if (wasmBase !== undefined) {
+    const host = platform();
+    if (!host.setWasmBase) throw new Error(`init: wasmBase is for a browser; ${host.name} reads the builds from dist/wasm`);
+    host.setWasmBase(wasmBase);
+  }
   const requested = backend ?? (platform().env('SLIMTENSOR_BACKEND') || undefined);
   if (requested !== undefined && !Object.hasOwn(BACKENDS, requested)) backendNamed(requested, `SLIMTENSOR_BACKEND=${requested}`);
   if (requested !== 'js') {
@@ -147,7 +157,7 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
         );
     } else {
       const level = simd ?? simdLevel();
-      wasmBackend({ threads, simd: level, build: await compileBuildAsync(level) });
+      await wasmBackend({ threads, simd: level, build: await compileBuildAsync(level) }).module?.helpersStarted();
     }
   }
   const chosen = requested === undefined ? (wasmBackend().kernels ?? jsKernels) : backendNamed(requested, 'init');
@@ -157,7 +167,9 @@ export async function init(options: InitOptions = {}): Promise<BackendInfo> {
 
 function checkInitOptions(options: InitOptions): InitOptions {
   if (typeof options !== 'object' || options === null) throw new Error(`init: expected an options object, got ${String(options)}`);
-  const { backend, threads, simd } = options;
+  const { backend, threads, simd, wasmBase } = options;
+  if (wasmBase !== undefined && (typeof wasmBase !== 'string' || wasmBase === ''))
+    throw new Error(`init: wasmBase must be an address, got ${JSON.stringify(wasmBase)}`);
   if (backend !== undefined && backend !== 'js' && backend !== 'wasm')
     throw new Error(`init: backend must be 'js' or 'wasm', got ${JSON.stringify(backend)}`);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64))

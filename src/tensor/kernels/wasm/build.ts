@@ -17,7 +17,7 @@ export function buildFile(simd: SimdLevel): string {
 }
 
 /** The smallest module that uses a relaxed-SIMD instruction: () → f32x4.relaxed_madd(0, 0, 0). */
-function relaxedProbe(): Uint8Array {
+function relaxedProbe(): Uint8Array<ArrayBuffer> {
   const zeros = [0xfd, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
   const body = [0, ...zeros, ...zeros, ...zeros, 0xfd, 0x85, 0x02, 0x0b]; // f32x4.relaxed_madd, end
   const code = [1, body.length, ...body];

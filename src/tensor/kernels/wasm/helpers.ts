@@ -173,6 +173,20 @@ export class HelperThreads {
     }
   }
 
+  /**
+   * Resolves once every helper has started (or has failed to, which its first job reports),
+   * without blocking: a page's worker must return to its event loop for its own workers to
+   * start, so `init()` waits here rather than in the first kernel call.
+   */
+  async started(): Promise<void> {
+    const since = Date.now();
+    for (const h of this.helpers) {
+      while (Atomics.load(h.ctrl, 1) === STARTING && !h.lost && Date.now() - since < START_LIMIT_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+  }
+
   /** Blocks until helper i is ready, or throws once it has left or START_LIMIT_MS have passed. */
   private awaitStart(i: number, kernel: string): void {
     const h = this.helpers[i];

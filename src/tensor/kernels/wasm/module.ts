@@ -64,6 +64,11 @@ export class WasmModule {
     return pack;
   }
 
+  /** Resolves once the helper threads have started (see HelperThreads.started). */
+  helpersStarted(): Promise<void> {
+    return this.helpers.started();
+  }
+
   /** Threads a large call is split across (1 = no helpers). */
   get threads(): number {
     return this.helpers.size + 1;

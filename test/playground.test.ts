@@ -1,0 +1,198 @@
+/// <reference lib="dom" />
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { build, type PreviewServer, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelFromBytes, modelToBytes } from '../src/compress/checkpoint.js';
+import { toSparse } from '../src/compress/csr.js';
+import { modelBytes } from '../src/compress/latency.js';
+import { Pruner } from '../src/compress/prune.js';
+import { subset } from '../src/data/dataset.js';
+import { SimpleNet, TeacherNet } from '../src/nn/models.js';
+import type { Module } from '../src/nn/module.js';
+import { runPlanned } from '../src/nn/plan.js';
+import { loadMnist } from '../src/node/mnist.js';
+import { noGrad } from '../src/tensor/autograd.js';
+import { softmax } from '../src/tensor/ops/loss.js';
+import { Rng } from '../src/tensor/random.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { fit } from '../src/train/fit.js';
+import { inkFromRgba, mnistInput } from '../web/preprocess.js';
+import { playgroundConfig } from '../web/vite.config.js';
+import { tempDir } from './helpers.js';
+
+/**
+ * The playground in a real Chromium (Debian's, driven by playwright-core; never a
+ * downloaded browser). The test makes its own run folder (models trained on a slice),
+ * builds the page with vite, serves it with and without the isolation headers, and holds
+ * what the page shows to what Node computes for the same input and model.
+ */
+
+function chromiumPath(): string | null {
+  for (const p of [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser']) if (p && existsSync(p)) return p;
+  try {
+    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+const CHROMIUM = chromiumPath();
+if (!CHROMIUM) console.warn('playground tests SKIPPED: no Chromium here (apt-get install chromium; .ci/run installs it)');
+
+/** Where the screenshots of each panel go (a test artifact, not committed). */
+const ARTIFACTS = resolve(__dirname, '..', 'dist', 'test-artifacts', 'playground');
+
+interface PageState {
+  engine: { backend: string; threads: number; simd: string; crossOriginIsolated: boolean; fallback: string | null };
+  models: { run: string | null; models: { name: string; bytes: number; accuracy: number }[]; failed: { name: string; error: string }[] };
+  input: number[] | null;
+  answers: { name: string; prediction: number; probabilities: number[] }[];
+}
+
+async function pageState(page: Page): Promise<PageState> {
+  return page.evaluate(() => {
+    const s = (window as unknown as { playground: Record<string, unknown> }).playground;
+    return JSON.parse(JSON.stringify({ ...s, input: s.input ? Array.from(s.input as Float32Array) : null }));
+  });
+}
+
+/** Node's answer for `input` from `model`: softmax of the planned forward, as the page's engine computes it. */
+function nodeAnswer(model: Module, input: ArrayLike<number>): number[] {
+  model.eval();
+  return noGrad(() => Array.from(softmax(runPlanned(model, new Tensor(Float32Array.from(input), [1, 1, 28, 28])), 1).data));
+}
+
+describe.skipIf(!CHROMIUM)('the playground in Chromium', () => {
+  let run: string;
+  let browser: Browser;
+  const servers: PreviewServer[] = [];
+  const files = new Map<string, Uint8Array>();
+  const urls: { isolated: string; plain: string } = { isolated: '', plain: '' };
+
+  beforeAll(async () => {
+    run = tempDir('playground-run');
+    const train = await loadMnist('train', { limit: 2000 });
+    const net = new SimpleNet(new Rng(1));
+    // biome-ignore lint/suspicious/noFocusedTests: slimtensor's fit, not a focused test
+    fit(net, train, { epochs: 1, seed: 1 });
+    const teacher = new TeacherNet(new Rng(2));
+    // biome-ignore lint/suspicious/noFocusedTests: slimtensor's fit, not a focused test
+    fit(teacher, subset(train, 0, 500), { epochs: 1, seed: 2 });
+    const pruned = net.clone();
+    new Pruner(pruned).pruneToSparsity(0.9, { scope: 'global' });
+    files.set('simple-net-fp32', modelToBytes(net));
+    files.set('pruned-sparse', modelToBytes(toSparse(pruned)));
+    files.set('teacher', modelToBytes(teacher));
+    for (const [name, bytes] of files) writeFileSync(join(run, `${name}.safetensors`), bytes);
+    writeFileSync(join(run, 'broken.safetensors'), new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    const outDir = join(tempDir('playground-build'), 'page');
+    await build(playgroundConfig({ run, outDir }));
+    for (const isolated of [true, false]) {
+      const config = playgroundConfig({ run, outDir, isolated });
+      const server = await preview({ ...config, preview: { ...config.preview, port: 0, host: '127.0.0.1' } });
+      servers.push(server);
+      const port = (server.httpServer.address() as AddressInfo).port;
+      urls[isolated ? 'isolated' : 'plain'] = `http://127.0.0.1:${port}/`;
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const s of servers) await new Promise((done) => s.httpServer.close(done));
+  });
+
+  async function open(url: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1300 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForSelector('body[data-models]', { timeout: 60_000 });
+    expect(errors).toEqual([]);
+    return page;
+  }
+
+  it('is cross-origin isolated and runs the wasm backend on two threads; it shows every model and says which file it could not ' +
+    'read', async () => {
+    const page = await open(urls.isolated);
+    const state = await pageState(page);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(state.engine).toMatchObject({ backend: 'wasm', threads: 2, crossOriginIsolated: true, fallback: null });
+    expect(state.models.models.map((m) => m.name).sort()).toEqual([...files.keys()].sort());
+    for (const m of state.models.models) expect(m.bytes).toBe(modelBytes(modelFromBytes(files.get(m.name)!)));
+    expect(state.models.failed.map((f) => f.name)).toEqual(['broken.safetensors']);
+    const shown = await page.textContent('#error');
+    expect(shown).toContain('broken.safetensors');
+    expect(shown).toContain(state.models.failed[0].error);
+    await page.locator('#compare-panel').screenshot({ path: join(ARTIFACTS, 'compare.png') });
+    await page.close();
+  }, 120_000);
+
+  it("gives, for a digit drawn with the mouse, each model's prediction and probabilities as Node computes them for the page's " +
+    'input', async () => {
+    const page = await open(urls.isolated);
+    const box = (await page.locator('#pad').boundingBox())!;
+    // A "7": a bar across the top, then a stroke down to the lower left.
+    await page.mouse.move(box.x + 80, box.y + 70);
+    await page.mouse.down();
+    for (const [x, y] of [
+      [140, 66],
+      [200, 64],
+      [190, 120],
+      [160, 180],
+      [135, 230],
+    ])
+      await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
+    await page.mouse.up();
+    await page.waitForFunction(() => (window as unknown as { playground: { answers: unknown[] } }).playground.answers.length > 0);
+    const state = await pageState(page);
+    expect(state.input).toHaveLength(784);
+    // The page's input is what preprocess.ts makes of the canvas's pixels.
+    const rgba = await page.evaluate(() => {
+      const pad = document.getElementById('pad') as HTMLCanvasElement;
+      return Array.from(pad.getContext('2d')!.getImageData(0, 0, pad.width, pad.height).data);
+    });
+    expect(Array.from(mnistInput(inkFromRgba(Uint8ClampedArray.from(rgba), 280, 280))!)).toEqual(state.input);
+    expect(state.answers).toHaveLength(files.size);
+    for (const answer of state.answers) {
+      const want = nodeAnswer(modelFromBytes(files.get(answer.name)!), state.input!);
+      expect(answer.probabilities.length).toBe(10);
+      for (let d = 0; d < 10; d++) expect(Math.abs(answer.probabilities[d] - want[d])).toBeLessThan(1e-4);
+      expect(answer.prediction).toBe(want.indexOf(Math.max(...want)));
+    }
+    await page.locator('#draw-panel').screenshot({ path: join(ARTIFACTS, 'draw.png') });
+    await page.close();
+  }, 120_000);
+
+  it('answers a real test image picked by the button as Node does for that image', async () => {
+    const page = await open(urls.isolated);
+    await page.click('#test-image');
+    await page.waitForFunction(() => (window as unknown as { playground: { answers: unknown[] } }).playground.answers.length > 0);
+    const state = await pageState(page);
+    const test = await loadMnist('test', { limit: 1 });
+    expect(state.input).toEqual(Array.from(test.images.subarray(0, 784)));
+    expect(await page.textContent('#input-note')).toContain(`labelled ${test.labels[0]}`);
+    for (const answer of state.answers) {
+      const want = nodeAnswer(modelFromBytes(files.get(answer.name)!), test.images.subarray(0, 784));
+      for (let d = 0; d < 10; d++) expect(Math.abs(answer.probabilities[d] - want[d])).toBeLessThan(1e-4);
+    }
+    await page.close();
+  }, 120_000);
+
+  it('without the isolation headers runs on one thread (the TypeScript kernels) and says so', async () => {
+    const page = await open(urls.plain);
+    const state = await pageState(page);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+    expect(state.engine).toMatchObject({ backend: 'js', threads: 1, crossOriginIsolated: false });
+    expect(await page.isVisible('#fallback')).toBe(true);
+    expect(await page.textContent('#fallback')).toContain('one thread');
+    expect(state.models.models.length).toBe(files.size);
+    await page.locator('header').screenshot({ path: join(ARTIFACTS, 'not-isolated.png') });
+    await page.close();
+  }, 120_000);
+});
