@@ -46,7 +46,16 @@ export { DataLoader, type Batch, type DataLoaderOptions } from './data/loader.js
 export type { TensorSet } from './data/tensor-set.js';
 export { mnistData, mnistSplit, type MnistData, type MnistSplit, type MnistSplitName, type MnistSplitOptions } from './data/mnist.js';
 export { decodeIdx, IdxError, type IdxArray } from './data/idx.js';
-export { fit, trainEpoch, type FitOptions, type FitEpoch, type LossFn, type EpochStats, type TrainEpochOptions } from './train/fit.js';
+export {
+  fit,
+  trainEpoch,
+  type FitOptions,
+  type FitEpoch,
+  type LossFn,
+  type EpochStats,
+  type TrainEpochOptions,
+  type TrainStep,
+} from './train/fit.js';
 export { evaluate } from './train/evaluate.js';
 
 // Compression, models as bytes, and measurement.

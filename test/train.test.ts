@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { subset } from '../src/data/dataset.js';
 import { DataLoader } from '../src/data/loader.js';
 import type { TensorSet } from '../src/data/tensor-set.js';
 import { MLP, TeacherNet } from '../src/nn/models.js';
@@ -7,7 +8,7 @@ import { Adam } from '../src/optim/adam.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { countCorrect, evaluate } from '../src/train/evaluate.js';
-import { trainEpoch } from '../src/train/fit.js';
+import { fit, type TrainStep, trainEpoch } from '../src/train/fit.js';
 
 describe('training on a slice of MNIST', () => {
   let train: MnistSplit;
@@ -30,6 +31,18 @@ describe('training on a slice of MNIST', () => {
     expect(before).toBeLessThan(0.3);
     expect(losses[4]).toBeLessThan(losses[0]);
     expect(after).toBeGreaterThanOrEqual(0.85);
+  });
+
+  it("fit's onStep sees every step: its batch, its loss (their mean is the epoch's), the images so far", () => {
+    const model = new MLP([784, 32, 10], new Rng(3));
+    const steps: TrainStep[] = [];
+    const [row] = fit(model, subset(train, 0, 1000), { epochs: 1, batchSize: 64, onStep: (s) => steps.push(s) });
+    expect(steps.map((s) => s.batch)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(steps.every((s) => s.batches === 16)).toBe(true);
+    expect(steps.at(-1)!.images).toBe(1000);
+    expect(steps[0].images).toBe(64);
+    expect(steps.reduce((a, s) => a + s.loss, 0) / steps.length).toBeCloseTo(row.loss, 10);
+    for (let i = 1; i < steps.length; i++) expect(steps[i].seconds).toBeGreaterThanOrEqual(steps[i - 1].seconds);
   });
 
   it('the teacher CNN learns: ≥ 85% after 3 epochs on 3k images', () => {

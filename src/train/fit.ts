@@ -22,6 +22,22 @@ export interface TrainEpochOptions {
   progress?: string;
   /** Runs after every optimizer step, e.g. to re-apply pruning masks. */
   afterStep?: () => void;
+  /** Called after every step with its batch's loss, to draw progress (a page's loss curve). */
+  onStep?: (step: TrainStep) => void;
+}
+
+/** One optimizer step, as `onStep` sees it. */
+export interface TrainStep {
+  /** Batches done in this epoch, this one included. */
+  batch: number;
+  /** The epoch's number of batches. */
+  batches: number;
+  /** This batch's loss. */
+  loss: number;
+  /** Examples seen in this epoch so far. */
+  images: number;
+  /** Seconds since the epoch began. */
+  seconds: number;
 }
 
 /** What one epoch of training did. */
@@ -59,6 +75,7 @@ export function trainEpoch(model: Module, loader: DataLoader, optimizer: Optimiz
     batches++;
     images += batch.size;
     bar?.tick({ loss: total / batches });
+    options.onStep?.({ batch: batches, batches: loader.length, loss: value, images, seconds: (performance.now() - start) / 1000 });
   }
   bar?.done();
   return { loss: batches > 0 ? total / batches : NaN, images, seconds: (performance.now() - start) / 1000 };
@@ -83,6 +100,8 @@ export interface FitOptions {
   loss?: LossFn;
   /** Runs after every optimizer step, e.g. `() => pruner.apply()` to hold pruning masks. */
   afterStep?: () => void;
+  /** Called after every step with its batch's loss (see `TrainStep`). */
+  onStep?: (step: TrainStep) => void;
   /** Evaluated after each epoch (a validation slice, or the test set as the notebook does); none by default. */
   evalSet?: Dataset | TensorSet | null;
   /** The model's name in the rows and log lines (default 'model'). */
@@ -135,6 +154,7 @@ export function fit(model: Module, train: Dataset, options: FitOptions = {}): Fi
     const stats = trainEpoch(model, loader, optimizer, {
       loss: options.loss,
       afterStep: options.afterStep,
+      onStep: options.onStep,
       progress: options.progress ? `${name} epoch ${epoch}` : undefined,
     });
     const row: FitEpoch = { model: name, epoch, loss: stats.loss, seconds: stats.seconds, imagesPerSecond: stats.images / stats.seconds };
