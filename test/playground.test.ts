@@ -7,7 +7,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { build, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelFromBytes, modelToBytes } from '../src/compress/checkpoint.js';
-import { toSparse } from '../src/compress/csr.js';
+import { type SparseLinear, toSparse } from '../src/compress/csr.js';
 import { modelBytes } from '../src/compress/latency.js';
 import { Pruner } from '../src/compress/prune.js';
 import { subset } from '../src/data/dataset.js';
@@ -270,6 +270,28 @@ describe.skipIf(!CHROMIUM)('the playground in Chromium', () => {
     await again.close();
     await page.close();
   }, 240_000);
+
+  it("looks inside a model: each layer's sparsity as Node counts it, the int8 scales, the conv filters as tiles", async () => {
+    const page = await open(urls.isolated);
+    await page.selectOption('#inspect-model', 'pruned-sparse');
+    await page.click('#inspect');
+    await page.waitForSelector('body[data-inspected="pruned-sparse"]');
+    const shown = await page.$$eval('#layers .layer', (els) =>
+      els.map((e) => [e.getAttribute('data-layer'), Number(e.getAttribute('data-sparsity'))]),
+    );
+    const sparse = modelFromBytes(files.get('pruned-sparse')!);
+    const want = sparse.namedChildren().map(([name, layer]) => {
+      const w = (layer as SparseLinear).weight;
+      return [name, 1 - w.values.length / (w.rows * w.cols)];
+    });
+    expect(shown.map(([n]) => n)).toEqual(want.map(([n]) => n));
+    for (let i = 0; i < want.length; i++) expect(shown[i][1]).toBeCloseTo(want[i][1] as number, 12);
+    await page.locator('#inspect-panel').screenshot({ path: join(ARTIFACTS, 'inspect.png') });
+    await page.selectOption('#inspect-model', 'teacher');
+    await page.waitForSelector('body[data-inspected="teacher"]');
+    expect(await page.textContent('#layers .layer[data-layer="conv1"]')).toContain('Conv2d [32, 1, 5, 5]');
+    await page.close();
+  }, 120_000);
 
   it('without the isolation headers runs on one thread (the TypeScript kernels) and says so', async () => {
     const page = await open(urls.plain);

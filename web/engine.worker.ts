@@ -29,6 +29,7 @@ import {
   Tensor,
 } from 'slimtensor';
 import { compress } from './compress.js';
+import { inspect } from './inspect.js';
 import type {
   Answer,
   CompressResult,
@@ -258,6 +259,11 @@ async function answer(request: Request): Promise<Results[Request['type']]> {
       return compressLive(request.base, request.settings);
     case 'download':
       return download(request.name, request.format);
+    case 'inspect': {
+      const model = models.get(request.name);
+      if (!model) throw new Error(`inspect: no model named ${request.name}`);
+      return inspect(model);
+    }
   }
 }
 

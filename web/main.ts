@@ -4,6 +4,7 @@
  * the drawing pad and the models' answers; ./train-panel.ts and ./compress-panel.ts the rest.
  */
 import { startCompress } from './compress-panel.js';
+import { refreshInspectList, setUpInspect } from './inspect-panel.js';
 import { $, ask, kb, showError, state } from './page.js';
 import { inkFromRgba, mnistInput, SIDE } from './preprocess.js';
 import type { ModelInfo } from './protocol.js';
@@ -116,6 +117,7 @@ function renderModels(): void {
 
 async function main(): Promise<void> {
   setUpTraining();
+  setUpInspect();
   const engine = await ask({ type: 'start', page: document.baseURI });
   state.engine = engine;
   $('engine').textContent = `Engine: slimtensor ${engine.backend} backend, ${engine.threads} thread(s)${
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
     renderModels();
     document.body.dataset.models = 'ready';
     await startCompress();
+    refreshInspectList();
     for (const { name, ms1 } of await ask({ type: 'latency' })) state.latency[name] = ms1;
     renderModels();
     document.body.dataset.latency = 'ready';

@@ -12,9 +12,11 @@ export type Request =
   | { type: 'testImage'; index: number }
   | { type: 'train'; model: TrainableModel; pause: Int32Array | null }
   | { type: 'compress'; base: string; settings: CompressSettings }
-  | { type: 'download'; name: string; format: 'safetensors' | 'onnx' };
+  | { type: 'download'; name: string; format: 'safetensors' | 'onnx' }
+  | { type: 'inspect'; name: string };
 
 export type { CompressSettings } from './compress.js';
+export type { LayerView } from './inspect.js';
 
 /** The live model's figures, after a slider moved. */
 export interface CompressResult {
@@ -53,6 +55,7 @@ export interface TrainResult {
 }
 
 import type { CompressSettings } from './compress.js';
+import type { LayerView } from './inspect.js';
 
 /** How the engine runs here. */
 export interface EngineInfo {
@@ -110,6 +113,7 @@ export interface Results {
   train: TrainResult;
   compress: CompressResult;
   download: Uint8Array;
+  inspect: LayerView[];
 }
 
 /** The worker's reply to request `id`. */
