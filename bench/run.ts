@@ -16,6 +16,7 @@ import { benchOnnx } from './onnx.js';
 import { benchOnnxruntime } from './peers/onnxruntime.js';
 import { benchPytorch } from './peers/pytorch.js';
 import { benchNotebookTraining } from './peers/training.js';
+import { benchPlayground } from './playground.js';
 import { benchSvd } from './svd.js';
 import { benchTrain } from './train.js';
 
@@ -30,13 +31,14 @@ const FAMILIES: Record<string, (o: BenchOptions) => BenchResult[] | Promise<Benc
   svd: benchSvd,
   elementwise: benchElementwise,
   train: benchTrain,
+  playground: benchPlayground,
   peers: async (o) => [...(await benchOnnxruntime(o)), ...(await benchPytorch(o))],
   onnx: benchOnnx,
   'notebook-training': benchNotebookTraining,
 };
 
 /** Families that take minutes: run only when named. */
-const ON_REQUEST = new Set(['notebook-training']);
+const ON_REQUEST = new Set(['notebook-training', 'playground']);
 
 const USAGE = `usage: npm run bench -- [family ...] [--quick] [--json FILE] [--markdown FILE]
 families: ${Object.keys(FAMILIES).join(', ')} (default: all; ${[...ON_REQUEST].join(', ')} runs only when named, as it takes minutes)

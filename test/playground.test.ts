@@ -73,7 +73,7 @@ describe.skipIf(!CHROMIUM)('the playground in Chromium', () => {
   let browser: Browser;
   const servers: PreviewServer[] = [];
   const files = new Map<string, Uint8Array>();
-  const urls: { isolated: string; plain: string } = { isolated: '', plain: '' };
+  const urls = { isolated: '', plain: '', empty: '' };
 
   beforeAll(async () => {
     run = tempDir('playground-run');
@@ -91,12 +91,15 @@ describe.skipIf(!CHROMIUM)('the playground in Chromium', () => {
     writeFileSync(join(run, 'broken.safetensors'), new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]));
     const outDir = join(tempDir('playground-build'), 'page');
     await build(playgroundConfig({ run, outDir }));
-    for (const isolated of [true, false]) {
-      const config = playgroundConfig({ run, outDir, isolated });
+    for (const [key, isolated, folder] of [
+      ['isolated', true, run],
+      ['plain', false, run],
+      ['empty', true, null],
+    ] as const) {
+      const config = playgroundConfig({ run: folder, outDir, isolated });
       const server = await preview({ ...config, preview: { ...config.preview, port: 0, host: '127.0.0.1' } });
       servers.push(server);
-      const port = (server.httpServer.address() as AddressInfo).port;
-      urls[isolated ? 'isolated' : 'plain'] = `http://127.0.0.1:${port}/`;
+      urls[key] = `http://127.0.0.1:${(server.httpServer.address() as AddressInfo).port}/`;
     }
     browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -292,6 +295,15 @@ describe.skipIf(!CHROMIUM)('the playground in Chromium', () => {
     expect(await page.textContent('#layers .layer[data-layer="conv1"]')).toContain('Conv2d [32, 1, 5, 5]');
     await page.close();
   }, 120_000);
+
+  it('without a run folder says how to make one, and still offers training', async () => {
+    const page = await open(urls.empty);
+    expect(await page.textContent('#run')).toContain('npm start');
+    expect(await page.textContent('#compress-result')).toContain('No SimpleNet to compress');
+    expect(await page.isEnabled('#train-simple')).toBe(true);
+    expect(await page.isHidden('#error')).toBe(true);
+    await page.close();
+  }, 60_000);
 
   it('without the isolation headers runs on one thread (the TypeScript kernels) and says so', async () => {
     const page = await open(urls.plain);

@@ -73,6 +73,7 @@ async function recompress(): Promise<void> {
       again = false;
       try {
         const used = settings();
+        const started = performance.now();
         const r = await ask({ type: 'compress', base: controls.base.value, settings: used });
         state.compressed = r;
         $('compress-result').textContent =
@@ -82,6 +83,7 @@ async function recompress(): Promise<void> {
           `${r.base.ms1.toFixed(3)} ms (timed side by side)`;
         for (const b of ['download-safetensors', 'download-onnx']) $<HTMLButtonElement>(b).disabled = false;
         await drawChart(r);
+        state.timings.compress = performance.now() - started;
         document.body.dataset.compressed = JSON.stringify(used);
       } catch (e) {
         showError((e as Error).message);
@@ -143,5 +145,5 @@ export async function startCompress(): Promise<void> {
   document.addEventListener('slimtensor:trained', () => fillBases(null));
   readHash();
   fillBases(new URLSearchParams(location.hash.slice(1)).get('base'));
-  if (controls.base.value) await recompress();
+  await recompress();
 }

@@ -57,6 +57,7 @@ $('test-image').addEventListener('click', async () => {
 
 /** Shows the 28 × 28 input and every model's answer for it. */
 async function show(input: Float32Array, note: string | null): Promise<void> {
+  const started = performance.now();
   state.input = input;
   const view = $<HTMLCanvasElement>('input').getContext('2d')!;
   const pixels = view.createImageData(SIDE, SIDE);
@@ -72,6 +73,7 @@ async function show(input: Float32Array, note: string | null): Promise<void> {
     state.answers = answers;
     state.predictMs = ms;
     renderModels();
+    state.timings.answer = performance.now() - started;
   } catch (e) {
     showError((e as Error).message);
   }
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
     $('fallback').textContent = engine.fallback;
     $('fallback').hidden = false;
   }
+  state.timings.engineReady = performance.now();
   document.body.dataset.engine = 'ready';
   try {
     const models = await ask({ type: 'models' });
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
       ? `Run folder ${models.run}: ${models.models.length} models.`
       : 'No run folder: run `npm start` (or `slimtensor all --quick`) to make one, then reload.';
     renderModels();
+    state.timings.modelsReady = performance.now();
     document.body.dataset.models = 'ready';
     await startCompress();
     refreshInspectList();

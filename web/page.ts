@@ -63,10 +63,26 @@ export const state: {
   input: Float32Array | null;
   answers: Answer[];
   predictMs: number | null;
+  /**
+   * What the page took, in ms (performance.now): until the engine started and until the
+   * models were in (since navigation), from a stroke's end or a test image to every
+   * model's answer shown, from a slider's change to its figures and chart shown.
+   */
+  timings: { engineReady?: number; modelsReady?: number; answer?: number; compress?: number };
   latency: Record<string, number>;
   training: { model: TrainableModel; losses: number[]; last: TrainProgress | null; result: TrainResult | null } | null;
   compressed: CompressResult | null;
-} = { engine: null, models: null, input: null, answers: [], predictMs: null, latency: {}, training: null, compressed: null };
+} = {
+  engine: null,
+  models: null,
+  input: null,
+  answers: [],
+  predictMs: null,
+  timings: {},
+  latency: {},
+  training: null,
+  compressed: null,
+};
 (window as unknown as { playground: typeof state }).playground = state;
 
 /** Bytes as KB or MB. */
