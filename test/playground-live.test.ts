@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { modelFromBytes, modelToBytes } from '../src/compress/checkpoint.js';
@@ -95,6 +96,16 @@ describe.skipIf(!CHROMIUM)('the playground live in Chromium', () => {
       expect(shown.fileBytes).toBe(modelToBytes(model).length);
       expect(Math.abs(shown.accuracy - evaluate(model, testSet))).toBeLessThanOrEqual(0.002);
     }
+    // Take it away: the live model on screen, as safetensors (the same bytes Node makes) and as ONNX.
+    const saved = page.waitForEvent('download');
+    await page.click('#download-safetensors');
+    const bytes = readFileSync((await (await saved).path())!);
+    expect(new Uint8Array(bytes)).toEqual(modelToBytes(compress(base, settings.at(-1)!, statsImages).model));
+    const onnx = page.waitForEvent('download');
+    await page.click('#download-onnx');
+    const download = await onnx;
+    expect(download.suggestedFilename()).toMatch(/\.onnx$/);
+    expect(readFileSync((await download.path())!).length).toBeGreaterThan(1000);
     const hash = await page.evaluate(() => location.hash);
     expect(hash).toContain('sparsity=0.5');
     const again = await open(`${urls.isolated}${hash}`);
