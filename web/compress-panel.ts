@@ -94,9 +94,14 @@ async function recompress(): Promise<void> {
   await compressing;
 }
 
+/** The notebook's own points (served by the playground's server from src/report/notebook.ts), fetched once. */
+let notebook: { name: string; bytes: number; accuracy: number }[] | null = null;
+
 async function drawChart(live: CompressResult): Promise<void> {
   const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+  notebook ??= (await (await fetch(new URL('notebook.json', document.baseURI))).json()) as typeof notebook;
   const points = [
+    ...notebook!.map((p) => ({ name: p.name, source: 'the notebook', kb: p.bytes / 1024, accuracy: p.accuracy })),
     ...(state.models?.models ?? []).map((m) => ({
       name: m.name,
       source: 'run folder',
@@ -112,9 +117,19 @@ async function drawChart(live: CompressResult): Promise<void> {
     data: { values: points },
     mark: { type: 'point', filled: true, size: 80, tooltip: true },
     encoding: {
-      x: { field: 'kb', type: 'quantitative', scale: { type: 'log' }, title: 'KB of weights (log scale)' },
-      y: { field: 'accuracy', type: 'quantitative', scale: { zero: false }, title: 'accuracy on 1,000 test images (%)' },
-      color: { field: 'source', type: 'nominal', scale: { domain: ['run folder', 'live'], range: ['#4a7bd0', '#d33'] } },
+      x: {
+        field: 'kb',
+        type: 'quantitative',
+        scale: { type: 'log' },
+        axis: { labelOverlap: 'greedy' },
+        title: 'KB of weights (log scale)',
+      },
+      y: { field: 'accuracy', type: 'quantitative', scale: { zero: false }, title: 'test accuracy (%): 1,000 images; the notebook 10,000' },
+      color: {
+        field: 'source',
+        type: 'nominal',
+        scale: { domain: ['the notebook', 'run folder', 'live'], range: ['#aaa', '#4a7bd0', '#d33'] },
+      },
       tooltip: [{ field: 'name' }, { field: 'kb', format: '.1f' }, { field: 'accuracy', format: '.1f' }],
     },
   }).spec;

