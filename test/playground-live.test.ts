@@ -135,6 +135,13 @@ describe.skipIf(!CHROMIUM)('the playground live in Chromium', () => {
     await page.selectOption('#inspect-model', 'teacher');
     await page.waitForSelector('body[data-inspected="teacher"]');
     expect(await page.textContent('#layers .layer[data-layer="conv1"]')).toContain('Conv2d [32, 1, 5, 5]');
+    // The chosen model is in the URL: a link to it opens on it.
+    const hash = await page.evaluate(() => location.hash);
+    expect(hash).toContain('inspect=teacher');
+    const again = await open(`${urls.isolated}${hash}`);
+    await again.waitForSelector('body[data-inspected="teacher"]');
+    expect(await again.inputValue('#inspect-model')).toBe('teacher');
+    await again.close();
     await page.close();
   }, 120_000);
 });

@@ -4,7 +4,7 @@
  * (web/compress.ts) and shows its figures and its point on the accuracy-vs-bytes chart;
  * the sliders and the base go in the URL's hash, so a shared link shows the same view.
  */
-import { $, ask, kb, showError, state } from './page.js';
+import { $, ask, kb, setHash, showError, state } from './page.js';
 import type { CompressResult, CompressSettings } from './protocol.js';
 
 const controls = {
@@ -35,14 +35,13 @@ function readHash(): void {
 
 function writeHash(): void {
   const s = settings();
-  const hash = new URLSearchParams({
+  setHash({
     base: controls.base.value,
     activation: String(s.activation),
     rank: String(s.rank),
     sparsity: String(s.sparsity),
     int8: s.int8 ? '1' : '0',
   });
-  history.replaceState(null, '', `#${hash}`);
 }
 
 /** The bases the sliders can start from: the run's and the page's SimpleNets (dense MLPs 784-512-256-128-10). */

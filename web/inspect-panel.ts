@@ -2,7 +2,7 @@
  * The "look inside" panel: a model's layers, each with its picture, its histogram, its
  * sparsity and int8 scales, and its singular values where it has them (web/inspect.ts).
  */
-import { $, ask, showError, state } from './page.js';
+import { $, ask, hashParam, setHash, showError, state } from './page.js';
 import type { LayerView } from './protocol.js';
 
 function picture(image: LayerView['image'], scale: number): HTMLCanvasElement {
@@ -61,7 +61,17 @@ function layerCard(layer: LayerView): HTMLElement {
   return el;
 }
 
-/** Fills the model list (the run's, the live one, the ones trained here) and shows the chosen one. */
+/** Shows the model the URL's hash names, if it is one of the list (a shared link's view). */
+export async function inspectFromHash(): Promise<void> {
+  refreshInspectList();
+  const name = hashParam('inspect');
+  if (name && [...$<HTMLSelectElement>('inspect-model').options].some((o) => o.value === name)) {
+    $<HTMLSelectElement>('inspect-model').value = name;
+    await show();
+  }
+}
+
+/** Fills the model list (the run's, the live one, the ones trained here), keeping the chosen one. */
 export function refreshInspectList(): void {
   const select = $<HTMLSelectElement>('inspect-model');
   const names = [...(state.models?.models ?? []).map((m) => m.name)];
@@ -78,6 +88,7 @@ async function show(): Promise<void> {
   try {
     const layers = await ask({ type: 'inspect', name });
     $('layers').replaceChildren(...layers.map(layerCard));
+    setHash({ inspect: name });
     document.body.dataset.inspected = name;
   } catch (e) {
     showError((e as Error).message);

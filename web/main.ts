@@ -4,7 +4,7 @@
  * the drawing pad and the models' answers; ./train-panel.ts and ./compress-panel.ts the rest.
  */
 import { startCompress } from './compress-panel.js';
-import { refreshInspectList, setUpInspect } from './inspect-panel.js';
+import { inspectFromHash, setUpInspect } from './inspect-panel.js';
 import { $, ask, kb, showError, state } from './page.js';
 import { inkFromRgba, mnistInput, SIDE } from './preprocess.js';
 import type { ModelInfo } from './protocol.js';
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     state.timings.modelsReady = performance.now();
     document.body.dataset.models = 'ready';
     await startCompress();
-    refreshInspectList();
+    await inspectFromHash();
     for (const { name, ms1 } of await ask({ type: 'latency' })) state.latency[name] = ms1;
     renderModels();
     document.body.dataset.latency = 'ready';

@@ -89,3 +89,15 @@ export const state: {
 export function kb(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} KB`;
 }
+
+/** Sets entries of the URL's hash, keeping the others (each panel keeps its part of the view there). */
+export function setHash(entries: Record<string, string>): void {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  for (const [k, v] of Object.entries(entries)) hash.set(k, v);
+  history.replaceState(null, '', `#${hash}`);
+}
+
+/** An entry of the URL's hash, or null. */
+export function hashParam(key: string): string | null {
+  return new URLSearchParams(location.hash.slice(1)).get(key);
+}
