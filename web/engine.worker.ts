@@ -69,11 +69,11 @@ async function fetchBytes(path: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-async function start(page: string): Promise<EngineInfo> {
+async function start(page: string, threads: number | null): Promise<EngineInfo> {
   pageBase = page;
   const wasmBase = new URL('wasm/', page).href;
   const isolated = self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
-  const info = await init(isolated ? { wasmBase } : { backend: 'js' });
+  const info = await init(isolated ? { wasmBase, ...(threads ? { threads } : {}) } : { backend: 'js' });
   return {
     backend: info.name,
     threads: info.threads,
@@ -244,7 +244,7 @@ async function download(name: string, format: 'safetensors' | 'onnx'): Promise<U
 async function answer(request: Request): Promise<Results[Request['type']]> {
   switch (request.type) {
     case 'start':
-      return start(request.page);
+      return start(request.page, request.threads);
     case 'models':
       return loadModels();
     case 'predict':

@@ -120,7 +120,9 @@ function renderModels(): void {
 async function main(): Promise<void> {
   setUpTraining();
   setUpInspect();
-  const engine = await ask({ type: 'start', page: document.baseURI });
+  // ?threads=1 runs the engine on one thread (to compare with two); the default is one per core, at most 2.
+  const threads = Number(new URLSearchParams(location.search).get('threads')) || null;
+  const engine = await ask({ type: 'start', page: document.baseURI, threads });
   state.engine = engine;
   $('engine').textContent = `Engine: slimtensor ${engine.backend} backend, ${engine.threads} thread(s)${
     engine.backend === 'wasm' ? `, ${engine.simd} SIMD` : ''

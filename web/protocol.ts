@@ -5,7 +5,7 @@
 
 /** What the page can ask. */
 export type Request =
-  | { type: 'start'; page: string }
+  | { type: 'start'; page: string; threads: number | null }
   | { type: 'models' }
   | { type: 'predict'; input: Float32Array }
   | { type: 'latency' }
