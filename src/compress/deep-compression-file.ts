@@ -82,7 +82,8 @@ export function encodeDeepCompressed(model: string, layers: SharedLayerInput[]):
     layers: list,
     'layers.crc32': String(crc32(new TextEncoder().encode(list))),
   };
-  return { bytes: encodeSafetensors(state, metadata), costs };
+  // No second checksum: the file checks each layer's bytes and its layer list itself.
+  return { bytes: encodeSafetensors(state, metadata, { checksums: false }), costs };
 }
 
 /** A decoded file: the model's name and its dense weights and biases by parameter name (`fc1.weight`). */

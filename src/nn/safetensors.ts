@@ -1,3 +1,4 @@
+import { crc32 } from '../io/crc32.js';
 import { fmt } from '../tensor/shape.js';
 import type { StateDict, StateEntry } from './module.js';
 
@@ -22,21 +23,53 @@ const ARRAYS = {
 /** Bounds the header a reader will parse, so a corrupt length cannot exhaust memory. */
 const MAX_HEADER = 100 * 1024 * 1024;
 
+/**
+ * The metadata key under which slimtensor records each tensor's CRC-32 (a JSON object of
+ * tensor name to the CRC of its bytes, as 8 hex digits). Plain safetensors carries no
+ * checksum, so without it a flipped weight byte would load as a different model.
+ */
+export const CRC_KEY = 'slimtensor.crc32';
+
 /** What a safetensors file holds. */
 export interface Safetensors {
   /** The tensors by name, in the file's order. */
   state: StateDict;
-  /** The string metadata of the header's `__metadata__` (empty when absent). */
+  /** The string metadata of the header's `__metadata__` (empty when absent), without the CRC list. */
   metadata: Record<string, string>;
+  /**
+   * Whether every tensor was checked against a CRC-32 the file records (files slimtensor
+   * writes). False for a file without them, such as one PyTorch wrote: it loads, unchecked.
+   */
+  checked: boolean;
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+function bytesOf(data: StateEntry['data']): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /**
- * Encodes tensors (and optional string metadata) as safetensors bytes.
+ * Encodes tensors (and optional string metadata) as safetensors bytes, with each tensor's
+ * CRC-32 in the metadata (`checksums: false` leaves them out, for a format that checks its
+ * bytes itself, as the Deep Compression file does).
  * @example const bytes = encodeSafetensors(net.stateDict(), { model: 'simple-net' })
  */
-export function encodeSafetensors(state: StateDict, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(
+  state: StateDict,
+  metadata: Record<string, string> = {},
+  options: { checksums?: boolean } = {},
+): Uint8Array {
   if (!(state instanceof Map))
     throw new Error(`encodeSafetensors: expected a state dict (a Map of names to entries, as stateDict() returns), got ${String(state)}`);
+  if (Object.hasOwn(metadata, CRC_KEY)) throw new Error(`encodeSafetensors: the metadata key '${CRC_KEY}' is slimtensor's own`);
+  if (options.checksums !== false) {
+    const crcs: Record<string, string> = Object.create(null);
+    for (const [name, entry] of state) crcs[name] = hex(crc32(bytesOf(entry.data)));
+    metadata = { ...metadata, [CRC_KEY]: JSON.stringify(crcs) };
+  }
   // No prototype: a tensor named `__proto__` or `constructor` is a key like any other.
   const header: Record<string, unknown> = Object.create(null);
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
@@ -56,7 +89,7 @@ export function encodeSafetensors(state: StateDict, metadata: Record<string, str
   let at = 8 + jsonBytes.length;
   for (const entry of state.values()) {
     // Typed arrays are little-endian on every platform Node runs on.
-    const raw = new Uint8Array(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength);
+    const raw = bytesOf(entry.data);
     out.set(raw, at);
     at += raw.length;
   }
@@ -65,7 +98,8 @@ export function encodeSafetensors(state: StateDict, metadata: Record<string, str
 
 /**
  * Decodes safetensors bytes; `source` names the file in error messages. Every header
- * entry is checked (dtype, shape, offsets inside the data) before a byte is read.
+ * entry is checked (dtype, shape, offsets inside the data) before a byte is read, and
+ * every tensor against its CRC-32 when the file records them (`checked` says whether).
  * @example const { state, metadata } = decodeSafetensors(bytes, 'net.safetensors')
  */
 export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Safetensors {
@@ -118,5 +152,29 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
     raw.set(bytes.subarray(dataStart + begin, dataStart + end));
     state.set(name, { dtype: d, shape: dims, data: new ARRAYS[d](raw.buffer, 0, count) });
   }
-  return { state, metadata };
+  const checked = CRC_KEY in metadata;
+  if (checked) {
+    checkCrcs(state, metadata[CRC_KEY], fail);
+    delete metadata[CRC_KEY];
+  }
+  return { state, metadata, checked };
+}
+
+/** Every tensor against the file's CRC list: one CRC per tensor, each matching its bytes. */
+function checkCrcs(state: StateDict, list: string, fail: (what: string) => never): void {
+  let crcs: unknown;
+  try {
+    crcs = JSON.parse(list);
+  } catch {
+    fail(`its CRC-32 list is not JSON (the file is damaged)`);
+  }
+  if (typeof crcs !== 'object' || crcs === null || Array.isArray(crcs)) fail('its CRC-32 list is not an object (the file is damaged)');
+  const recorded = crcs as Record<string, unknown>;
+  for (const name of Object.keys(recorded)) if (!state.has(name)) fail(`its CRC-32 list names '${name}', which it does not hold`);
+  for (const [name, entry] of state) {
+    const want = recorded[name];
+    if (!Object.hasOwn(recorded, name) || typeof want !== 'string') fail(`tensor '${name}' has no CRC-32 in the file's list`);
+    const got = hex(crc32(bytesOf(entry.data)));
+    if (got !== want) fail(`tensor '${name}' fails its CRC-32 (recorded ${want}, its bytes give ${got}): the file is damaged`);
+  }
 }
