@@ -88,4 +88,15 @@ describe('CRC-32s in the files slimtensor writes', () => {
   it("refuses metadata that would overwrite slimtensor's own key", () => {
     expect(() => encodeSafetensors(net().stateDict(), { [CRC_KEY]: '{}' })).toThrow(/encodeSafetensors: the metadata key/);
   });
+
+  it("reads tensors back in the file's order even when their names look like integers (JSON.parse would put them first)", () => {
+    const e = (v: number) => ({ dtype: 'F32' as const, shape: [1], data: Float32Array.of(v) });
+    const state = new Map([
+      ['b', e(1)],
+      ['0', e(2)],
+      ['a', e(3)],
+      ['12', e(4)],
+    ]);
+    expect([...decodeSafetensors(encodeSafetensors(state)).state.keys()]).toEqual(['b', '0', 'a', '12']);
+  });
 });

@@ -119,6 +119,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
   const state: StateDict = new Map();
+  const read: { begin: number; name: string; entry: StateEntry }[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
@@ -150,8 +151,10 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors'): Sa
     // (Not `bytes.slice`: on a Node Buffer that is a view, not a copy.)
     const raw = new Uint8Array(end - begin);
     raw.set(bytes.subarray(dataStart + begin, dataStart + end));
-    state.set(name, { dtype: d, shape: dims, data: new ARRAYS[d](raw.buffer, 0, count) });
+    read.push({ begin, name, entry: { dtype: d, shape: dims, data: new ARRAYS[d](raw.buffer, 0, count) } });
   }
+  // The file's order is its data's: JSON.parse puts integer-like keys ("0", "12") first.
+  for (const { name, entry } of read.sort((a, b) => a.begin - b.begin)) state.set(name, entry);
   const checked = CRC_KEY in metadata;
   if (checked) {
     checkCrcs(state, metadata[CRC_KEY], fail);
