@@ -87,6 +87,15 @@ describe('canonical Huffman coding', () => {
     expect(counts.reduce((a, c, s) => a + c * lengths[s], 0)).toBe(224);
   });
 
+  it('refuses a length cap too short for the symbols instead of halving counts forever', () => {
+    // Found by the Huffman property test: 300 symbols under an 8-bit cap looped without end.
+    expect(() => huffmanLengths(new Float64Array(300).fill(1), 8)).toThrow(
+      /huffmanLengths: 300 symbols cannot all have codes of 1 to at most 8 bits/,
+    );
+    expect(() => huffmanLengths([1, 2], 0)).toThrow(/at most 0 bits/);
+    expect([...huffmanLengths(new Float64Array(256).fill(1), 8)].every((l) => l === 8)).toBe(true);
+  });
+
   it('hands out prefix-free canonical codes', () => {
     const lengths = Uint8Array.of(3, 3, 3, 3, 3, 2, 4, 4);
     const codes = canonicalCodes(lengths);

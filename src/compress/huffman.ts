@@ -18,12 +18,17 @@ export const MAX_CODE_LENGTH = 15;
  * Code lengths of an optimal prefix code for symbols seen `counts[s]` times (0 for a symbol
  * never seen: it gets no code). One symbol alone gets a 1-bit code. Lengths are capped at
  * `maxLength` by halving the counts and rebuilding, which costs a fraction of a percent on
- * the rare inputs that need it.
+ * the rare inputs that need it. More symbols than 2^maxLength codes can tell apart are refused.
  * @example huffmanLengths([5, 1, 1]) // [1, 2, 2]
  */
 export function huffmanLengths(counts: ArrayLike<number>, maxLength = MAX_CODE_LENGTH): Uint8Array {
   const n = counts.length;
   let weights = Float64Array.from(counts);
+  // Halving ends at equal counts, a balanced tree of depth ⌈log2(symbols)⌉: past the cap, no end.
+  const seen = weights.reduce((k, w) => k + (w > 0 ? 1 : 0), 0);
+  if (!(Number.isInteger(maxLength) && maxLength >= 1 && seen <= 2 ** maxLength)) {
+    throw new Error(`huffmanLengths: ${seen} symbols cannot all have codes of 1 to at most ${maxLength} bits`);
+  }
   for (;;) {
     const lengths = treeDepths(weights);
     let longest = 0;
