@@ -7,6 +7,8 @@ import { decodeRelative, encodeRelative } from '../src/compress/relative-index.j
 import { fromFloat16Bits, toFloat16Bits } from '../src/io/float16.js';
 import { Rng } from '../src/tensor/random.js';
 
+import { fraction } from './helpers.js';
+
 /**
  * The Deep Compression file's codecs over random inputs (seeded; `PROPERTY_RUNS` runs each):
  * Huffman codes, relative indices with fillers, the live-row/column bitmaps and float16,
@@ -21,7 +23,7 @@ const OPTIONS = { seed: 2030, numRuns: RUNS };
 const counts = fc
   .record({
     size: fc.integer({ min: 1, max: 300 }),
-    zeros: fc.double({ min: 0, max: 0.9, noNaN: true }),
+    zeros: fraction(0, 0.9),
     skew: fc.integer({ min: 0, max: 30 }),
     seed: fc.integer(),
   })
@@ -87,7 +89,7 @@ describe('Huffman codes', () => {
 
 /** Ascending positions in a layer of `size` weights, at any density, runs and long gaps included. */
 const positions = fc
-  .record({ size: fc.integer({ min: 1, max: 3000 }), density: fc.double({ min: 0, max: 1, noNaN: true }), seed: fc.integer() })
+  .record({ size: fc.integer({ min: 1, max: 3000 }), density: fraction(0, 1), seed: fc.integer() })
   .map(({ size, density, seed }) => {
     const rng = new Rng(seed);
     const kept: number[] = [];
@@ -134,8 +136,8 @@ const layer = fc
       ),
     ),
     bits: fc.integer({ min: 1, max: 8 }),
-    density: fc.double({ min: 0, max: 1, noNaN: true }),
-    deadRows: fc.double({ min: 0, max: 0.5, noNaN: true }),
+    density: fraction(0, 1),
+    deadRows: fraction(0, 0.5),
     bias: fc.constantFrom('none', 'random', 'zero where dead'),
     indexBits: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.constant('auto' as const)),
     scale: fc.constantFrom(1e-3, 0.1, 1, 300),

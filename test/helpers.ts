@@ -1,10 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fc } from '@fast-check/vitest';
 import { expect } from 'vitest';
 import { noGrad } from '../src/tensor/autograd.js';
 import type { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
+
+/**
+ * A fraction in [lo, hi], spread evenly in steps of 1/1000. (fast-check's `fc.double` draws
+ * bit patterns, so nearly every value it makes in [0, 1] is below 1e-20 or exactly 1: a
+ * density drawn with it is almost always "empty" or "full".)
+ */
+export function fraction(lo = 0, hi = 1): fc.Arbitrary<number> {
+  return fc.integer({ min: 0, max: 1000 }).map((k) => lo + ((hi - lo) * k) / 1000);
+}
 
 /** Largest |a − b| over two arrays of equal length. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
