@@ -4,6 +4,7 @@ import { conv2d, conv2dMaxPool, crossEntropy, klDivSoftTargets, linear, linearRe
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose, gradCheck } from './helpers.js';
+import { distinct, naiveConv, naivePool } from './naive.js';
 
 /**
  * The window ops, linear and the losses over random shapes (seeded; `PROPERTY_RUNS` runs
@@ -45,73 +46,6 @@ function convInputs(c: ConvCase): { x: Tensor; weight: Tensor; bias: Tensor | nu
     weight: Tensor.randn([c.OC, c.C, c.h.K, c.w.K], rng),
     bias: c.bias ? Tensor.randn([c.OC], rng) : null,
   };
-}
-
-/** Cross-correlation with zero padding, straight from its definition. */
-function naiveConv(
-  x: Tensor,
-  weight: Tensor,
-  bias: Tensor | null,
-  [SH, SW]: number[],
-  [PH, PW]: number[],
-): { data: number[]; shape: number[] } {
-  const [N, C, H, W] = x.shape;
-  const [OC, , KH, KW] = weight.shape;
-  const OH = Math.floor((H + 2 * PH - KH) / SH) + 1;
-  const OW = Math.floor((W + 2 * PW - KW) / SW) + 1;
-  const data: number[] = [];
-  for (let n = 0; n < N; n++) {
-    for (let o = 0; o < OC; o++) {
-      for (let i = 0; i < OH; i++) {
-        for (let j = 0; j < OW; j++) {
-          let s = bias ? bias.data[o] : 0;
-          for (let c = 0; c < C; c++) {
-            for (let a = 0; a < KH; a++) {
-              for (let b = 0; b < KW; b++) {
-                const r = i * SH + a - PH,
-                  q = j * SW + b - PW;
-                if (r < 0 || r >= H || q < 0 || q >= W) continue;
-                s += x.data[((n * C + c) * H + r) * W + q] * weight.data[((o * C + c) * KH + a) * KW + b];
-              }
-            }
-          }
-          data.push(s);
-        }
-      }
-    }
-  }
-  return { data, shape: [N, OC, OH, OW] };
-}
-
-/** Max pooling without padding, from its definition. */
-function naivePool(
-  data: ArrayLike<number>,
-  [N, C, H, W]: number[],
-  [KH, KW]: number[],
-  [SH, SW]: number[],
-): { data: number[]; shape: number[] } {
-  const OH = Math.floor((H - KH) / SH) + 1;
-  const OW = Math.floor((W - KW) / SW) + 1;
-  const out: number[] = [];
-  for (let p = 0; p < N * C; p++) {
-    for (let i = 0; i < OH; i++) {
-      for (let j = 0; j < OW; j++) {
-        let m = -Infinity;
-        for (let a = 0; a < KH; a++) for (let b = 0; b < KW; b++) m = Math.max(m, data[(p * H + i * SH + a) * W + j * SW + b]);
-        out.push(m);
-      }
-    }
-  }
-  return { data: out, shape: [N, C, OH, OW] };
-}
-
-/** Distinct values spaced far beyond the finite-difference step, so every window's maximum is unambiguous. */
-function distinct(shape: number[], rng: Rng): Tensor {
-  const t = Tensor.zeros(shape);
-  rng.permutation(t.size).forEach((p, i) => {
-    t.data[i] = (p - t.size / 2) * 0.05;
-  });
-  return t;
 }
 
 const options = (c: ConvCase) => ({ stride: [c.h.S, c.w.S] as [number, number], padding: [c.h.P, c.w.P] as [number, number] });
@@ -197,7 +131,7 @@ describe('conv2dMaxPool over random geometry', () => {
     };
     const fusedGrads = grads(() => conv2dMaxPool(x, weight, bias, conv, pool));
     const composedGrads = grads(() => maxPool2d(conv2d(x, weight, bias, conv), pool));
-    fusedGrads.forEach((g, k) => expectClose(g, composedGrads[k], 1e-4, 1e-5));
+    for (const [k, g] of fusedGrads.entries()) expectClose(g, composedGrads[k], 1e-4, 1e-5);
   });
 });
 

@@ -159,9 +159,12 @@ describe('int8 layers refuse bad weights before any kernel runs', () => {
 
   it('a conv geometry out of range', () => {
     const w = quantizeWeight(new Float32Array(2 * 9), 2, 9, false);
-    expect(() => new QuantizedConv2d(w, null, [2, 1, 3, 3], 0, 0)).toThrow(/stride 0 and padding 0 are out of range/);
-    expect(() => new QuantizedConv2d(w, null, [2, 1, 3, 3], 1, 1e6)).toThrow(/padding 1000000 are out of range/);
-    expect(() => new QuantizedConv2d(w, null, [2, 1, 2, 3], 1, 0)).toThrow(/weight shape \[2, 1, 2, 3\] does not hold \[2, 9\]/);
+    expect(() => new QuantizedConv2d(w, null, [2, 1, 3, 3], [0, 1], [0, 0])).toThrow(
+      /stride \[0, 1\] and padding \[0, 0\] are out of range/,
+    );
+    expect(() => new QuantizedConv2d(w, null, [2, 1, 3, 3], [1, 1], [0, 1e6])).toThrow(/padding \[0, 1000000\] are out of range/);
+    expect(() => new QuantizedConv2d(w, null, [2, 1, 3, 3], [1, 1], [0, 3])).toThrow(/padding \[0, 3\] are out of range for a 3x3/);
+    expect(() => new QuantizedConv2d(w, null, [2, 1, 2, 3], [1, 1], [0, 0])).toThrow(/weight shape \[2, 1, 2, 3\] does not hold \[2, 9\]/);
   });
 });
 

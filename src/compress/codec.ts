@@ -33,10 +33,11 @@ export function checkAgainstSkeleton(name: string, original: Module, layer: Comp
         `${fmt(expected)}`,
     );
   }
+  // A convolution's stride and padding: [rows, columns] pairs on both sides.
   for (const key of ['stride', 'padding'] as const) {
     const want = (original as unknown as Record<string, unknown>)[key];
     const have = (layer as unknown as Record<string, unknown>)[key];
-    if (want !== undefined && have !== want)
-      throw new Error(`${name}: the file's layer has ${key} ${String(have)}, the model's has ${String(want)}`);
+    if (want !== undefined && JSON.stringify(have) !== JSON.stringify(want))
+      throw new Error(`${name}: the file's layer has ${key} ${JSON.stringify(have)}, the model's has ${JSON.stringify(want)}`);
   }
 }

@@ -102,37 +102,31 @@ export class QuantizedLinear extends Int8Layer {
  */
 export class QuantizedConv2d extends Int8Layer {
   /**
-   * @param weight The int8 filters `[OC, C·K·K]` and their scales.
+   * @param weight The int8 filters `[OC, C·KH·KW]` and their scales.
    * @param bias `[OC]`, or null.
-   * @param weightShape `[OC, C, K, K]`.
-   * @param stride Step between windows.
-   * @param padding Zeros added on every side.
+   * @param weightShape `[OC, C, KH, KW]`.
+   * @param stride [rows, columns] between windows.
+   * @param padding Zeros added above and below, left and right.
    */
   constructor(
     weight: Int8Weight,
     bias: Float32Array | null,
     weightShape: readonly number[],
-    readonly stride: number,
-    readonly padding: number,
+    readonly stride: [number, number],
+    readonly padding: [number, number],
   ) {
     super(weight, bias, weightShape);
     if (weightShape.length !== 4 || weightShape[0] !== weight.rows || weightShape[1] * weightShape[2] * weightShape[3] !== weight.cols) {
       throw new Error(`QuantizedConv2d: weight shape ${fmt(weightShape)} does not hold [${weight.rows}, ${weight.cols}] int8 filters`);
     }
-    if (
-      !(
-        Number.isInteger(stride) &&
-        stride >= 1 &&
-        stride <= 64 &&
-        Number.isInteger(padding) &&
-        padding >= 0 &&
-        padding < weightShape[2] &&
-        padding < weightShape[3]
-      )
-    ) {
+    const fits = [0, 1].every((a) => {
+      const [S, P, K] = [stride[a], padding[a], weightShape[2 + a]];
+      return Number.isInteger(S) && S >= 1 && S <= 64 && Number.isInteger(P) && P >= 0 && P < K;
+    });
+    if (stride.length !== 2 || padding.length !== 2 || !fits) {
       throw new Error(
-        `QuantizedConv2d: stride ${stride} and padding ${padding} are out of range for a ${weightShape[2]}x${weightShape[3]} kernel ` +
-          `(stride 1..64, padding below the kernel size)`,
+        `QuantizedConv2d: stride ${fmt(stride)} and padding ${fmt(padding)} are out of range for a ${weightShape[2]}x${weightShape[3]} ` +
+          `kernel (stride 1..64, padding below the kernel size, each [rows, columns])`,
       );
     }
   }
@@ -153,9 +147,16 @@ export class QuantizedConv2d extends Int8Layer {
     return quantizedConv2dMaxPool(x, this.weight, this.weightShape, this.bias, { stride: this.stride, padding: this.padding }, pool);
   }
 
-  /** Adds `geometry` = [stride, padding] to the int8 weight, scales and bias. */
+  /**
+   * Adds `geometry` to the int8 weight, scales and bias: [stride, padding] when both are the
+   * same on each axis (as every file before per-axis geometry), else [stride rows, stride
+   * columns, padding rows, padding columns].
+   */
   protected override ownState(): [string, StateEntry][] {
-    return [...super.ownState(), ['geometry', { dtype: 'I32', shape: [2], data: Int32Array.of(this.stride, this.padding) }]];
+    const [SH, SW] = this.stride;
+    const [PH, PW] = this.padding;
+    const data = SH === SW && PH === PW ? Int32Array.of(SH, PH) : Int32Array.of(SH, SW, PH, PW);
+    return [...super.ownState(), ['geometry', { dtype: 'I32', shape: [data.length], data }]];
   }
 }
 
@@ -177,10 +178,14 @@ export const quantizedCodec: LayerCodec = {
       throw new Error("a quantized layer's 'reduce_range' must be one u8, 0 or 1");
     const qw = int8Weight(Int8Array.from(w.data), rows, cols, Float32Array.from(scale.data), range ? range.data[0] === 1 : true);
     if (w.shape.length === 2) return new QuantizedLinear(qw, b, w.shape);
+    // Two int32 (stride, padding: the same on both axes) or four (stride and padding, rows then columns).
     const meta = entries.get('geometry');
-    if (meta && (meta.dtype !== 'I32' || meta.data.length !== 2))
-      throw new Error("a quantized convolution's 'geometry' must be two int32: stride and padding");
-    const [stride, padding] = meta ? [meta.data[0], meta.data[1]] : [1, 0];
-    return new QuantizedConv2d(qw, b, w.shape, stride, padding);
+    if (meta && (meta.dtype !== 'I32' || (meta.data.length !== 2 && meta.data.length !== 4)))
+      throw new Error(
+        "a quantized convolution's 'geometry' must be four int32 (stride and padding, rows and columns) or two (stride, padding)",
+      );
+    const g = meta ? Array.from(meta.data) : [1, 0];
+    const [SH, SW, PH, PW] = g.length === 2 ? [g[0], g[0], g[1], g[1]] : g;
+    return new QuantizedConv2d(qw, b, w.shape, [SH, SW], [PH, PW]);
   },
 };

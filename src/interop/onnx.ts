@@ -140,6 +140,11 @@ function quantizedGemm(g: GraphBuilder, x: string, name: string, layer: Quantize
   return layer.bias ? g.node('Add', [y, g.constant(`${name}.bias`, [N], layer.bias.data)], [], `${name}.bias`) : y;
 }
 
+/** A convolution's attributes; ONNX lists the pads as [top, left, bottom, right]. */
+function convAttributes(KH: number, KW: number, [SH, SW]: readonly number[], [PH, PW]: readonly number[]) {
+  return [ints('kernel_shape', [KH, KW]), ints('strides', [SH, SW]), ints('pads', [PH, PW, PH, PW])];
+}
+
 /**
  * An int8 Conv2d, exact: the activations quantized to 7 bits as slimtensor does (quantize7),
  * ConvInteger on them and the filters (onnxruntime's ConvInteger takes uint8 filters, so
@@ -155,11 +160,10 @@ function quantizedConv(g: GraphBuilder, x: string, name: string, layer: Quantize
   const shifted = Uint8Array.from(q, (v) => v + 128);
   g.initializers.push({ name: `${name}.weight_uint8`, dims: [...layer.weightShape], dataType: DataType.UINT8, rawData: shifted });
   g.initializers.push({ name: `${name}.weight_zero_point`, dims: [], dataType: DataType.UINT8, rawData: Uint8Array.of(128) });
-  const p = layer.padding;
   const acc = g.node(
     'ConvInteger',
     [xq, `${name}.weight_uint8`, xz, `${name}.weight_zero_point`],
-    [ints('kernel_shape', [KH, KW]), ints('strides', [layer.stride, layer.stride]), ints('pads', [p, p, p, p])],
+    convAttributes(KH, KW, layer.stride, layer.padding),
     `${name}.conv`,
   );
   const sums = g.node('Cast', [acc], [int('to', DataType.FLOAT)], `${name}.cast`);
@@ -187,22 +191,10 @@ function emitLayer(g: GraphBuilder, name: string, layer: Module, x: string): str
     const [OC, , KH, KW] = layer.weight.shape;
     const inputs = [x, g.constant(`${name}.weight`, layer.weight.shape, layer.weight.data)];
     if (layer.bias) inputs.push(g.constant(`${name}.bias`, [OC], layer.bias.data));
-    const p = layer.padding;
-    return g.node(
-      'Conv',
-      inputs,
-      [ints('kernel_shape', [KH, KW]), ints('strides', [layer.stride, layer.stride]), ints('pads', [p, p, p, p])],
-      name,
-    );
+    return g.node('Conv', inputs, convAttributes(KH, KW, layer.stride, layer.padding), name);
   }
-  if (layer instanceof MaxPool2d) {
-    return g.node(
-      'MaxPool',
-      [x],
-      [ints('kernel_shape', [layer.kernelSize, layer.kernelSize]), ints('strides', [layer.stride, layer.stride])],
-      name,
-    );
-  }
+  if (layer instanceof MaxPool2d)
+    return g.node('MaxPool', [x], [ints('kernel_shape', layer.kernelSize), ints('strides', layer.stride)], name);
   if (layer instanceof ReLU) return g.node('Relu', [x], [], name);
   if (layer instanceof Flatten) return g.node('Flatten', [x], [int('axis', 1)], name);
   if (layer instanceof Sequential) return layer.namedChildren().reduce((h, [child, m]) => emitLayer(g, `${name}.${child}`, m, h), x);

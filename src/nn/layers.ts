@@ -19,6 +19,16 @@ function checkSize(layer: string, name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${layer}: ${name} must be a positive integer, got ${v}`);
 }
 
+/** A size given for both axes or as [rows, columns], as a checked pair of integers ≥ `least`. */
+function pairOf(layer: string, name: string, v: number | readonly number[], least = 1): [number, number] {
+  const pair = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : null;
+  if (!pair?.every((k) => Number.isInteger(k) && k >= least)) {
+    const what = least === 1 ? 'positive integers' : 'integers ≥ 0';
+    throw new Error(`${layer}: ${name} must be one or two (rows, columns) ${what}, got ${JSON.stringify(v)}`);
+  }
+  return pair as [number, number];
+}
+
 /**
  * Fully connected layer y = x·Wᵀ + b, as PyTorch's `nn.Linear`.
  * weight `[out, in]`, bias `[out]`; input `[N, in]` → `[N, out]`.
@@ -58,79 +68,86 @@ export class Linear extends Module {
   }
 }
 
-/** Stride and padding of a Conv2d. */
+/** Stride and padding of a Conv2d: one number for both axes, or [rows, columns]. */
 export interface Conv2dLayerOptions extends LayerOptions {
-  /** Step between windows, on both axes (default 1). */
-  stride?: number;
-  /** Zeros added on every side (default 0). */
-  padding?: number;
+  /** Step between windows (default 1). */
+  stride?: number | [number, number];
+  /** Zeros added on each side (default 0). */
+  padding?: number | [number, number];
 }
 
 /**
- * 2-D convolution layer, as PyTorch's `nn.Conv2d` (square kernel).
- * weight `[OC, C, K, K]`, bias `[OC]`; input `[N, C, H, W]` → `[N, OC, OH, OW]`.
+ * 2-D convolution layer, as PyTorch's `nn.Conv2d`: the kernel, stride and padding each one
+ * number for both axes or [rows, columns] (kept as pairs, as PyTorch keeps them).
+ * weight `[OC, C, KH, KW]`, bias `[OC]`; input `[N, C, H, W]` → `[N, OC, OH, OW]`.
  * @example new Conv2d(1, 32, 5).forward(images) // [64, 1, 28, 28] → [64, 32, 24, 24]
  */
 export class Conv2d extends Module {
-  /** `[OC, C, K, K]`, Kaiming-uniform initialized as PyTorch's. */
+  /** `[OC, C, KH, KW]`, Kaiming-uniform initialized as PyTorch's. */
   weight: Tensor;
   /** `[OC]`, or null without a bias. */
   bias: Tensor | null;
-  /** Step between windows, on both axes (default 1). */
-  readonly stride: number;
-  /** Zeros added on every side (default 0). */
-  readonly padding: number;
+  /** [KH, KW]. */
+  readonly kernelSize: [number, number];
+  /** [rows, columns] between windows. */
+  readonly stride: [number, number];
+  /** Zeros added above and below, left and right. */
+  readonly padding: [number, number];
 
   /**
    * @param inChannels Channels C of the input.
-   * @param outChannels Filters OC, the output's channels.
-   * @param kernelSize Side K of the square kernel.
-   * @param options Stride, padding, no bias, or a generator for the initial weights.
+   * @param outChannels Filters OC.
+   * @param kernelSize K for a K×K kernel, or [KH, KW].
+   * @param options Stride and padding, without a bias, or with a generator for the initial weights.
    */
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
-    readonly kernelSize: number,
+    kernelSize: number | [number, number],
     options: Conv2dLayerOptions = {},
   ) {
     super();
     checkSize('Conv2d', 'inChannels', inChannels);
     checkSize('Conv2d', 'outChannels', outChannels);
-    checkSize('Conv2d', 'kernelSize', kernelSize);
+    this.kernelSize = pairOf('Conv2d', 'kernelSize', kernelSize);
+    this.stride = pairOf('Conv2d', 'stride', options.stride ?? 1);
+    this.padding = pairOf('Conv2d', 'padding', options.padding ?? 0, 0);
     const rng = rngOf('Conv2d', options.rng);
-    const fanIn = inChannels * kernelSize * kernelSize;
-    this.weight = kaimingUniform([outChannels, inChannels, kernelSize, kernelSize], fanIn, rng);
+    const [KH, KW] = this.kernelSize;
+    const fanIn = inChannels * KH * KW;
+    this.weight = kaimingUniform([outChannels, inChannels, KH, KW], fanIn, rng);
     this.bias = options.bias === false ? null : biasUniform(outChannels, fanIn, rng);
-    this.stride = options.stride ?? 1;
-    this.padding = options.padding ?? 0;
   }
 
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
   }
 
-  /** maxPool2d(forward(x), pool) as one primitive (see `conv2dMaxPool`). */
+  /** maxPool2d(forward(x), pool) in one op (`conv2dMaxPool`: the convolution's output is never stored whole). */
   forwardMaxPool(x: Tensor, pool: MaxPool2dOptions): Tensor {
     return conv2dMaxPool(x, this.weight, this.bias, { stride: this.stride, padding: this.padding }, pool);
   }
 }
 
 /**
- * Max pooling layer, as PyTorch's `nn.MaxPool2d(kernel, stride = kernel)`.
+ * Max pooling layer, as PyTorch's `nn.MaxPool2d(kernel, stride = kernel)`: each one number
+ * for both axes or [rows, columns] (kept as pairs).
  * @example new MaxPool2d(5).forward(x) // [64, 32, 24, 24] → [64, 32, 4, 4]
  */
 export class MaxPool2d extends Module {
+  /** [KH, KW]. */
+  readonly kernelSize: [number, number];
+  /** [rows, columns] between windows. */
+  readonly stride: [number, number];
+
   /**
-   * @param kernelSize Side of the square window.
-   * @param stride Step between windows (default: the window's side, so windows do not overlap).
+   * @param kernelSize K for a K×K window, or [KH, KW].
+   * @param stride Step between windows (default: the window's size, so windows do not overlap).
    */
-  constructor(
-    readonly kernelSize: number,
-    readonly stride: number = kernelSize,
-  ) {
+  constructor(kernelSize: number | [number, number], stride: number | [number, number] = kernelSize) {
     super();
-    checkSize('MaxPool2d', 'kernelSize', kernelSize);
-    checkSize('MaxPool2d', 'stride', stride);
+    this.kernelSize = pairOf('MaxPool2d', 'kernelSize', kernelSize);
+    this.stride = pairOf('MaxPool2d', 'stride', stride);
   }
 
   forward(x: Tensor): Tensor {
