@@ -63,13 +63,13 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Adds one node; returns the name of its output. */
-  node(opType: string, inputs: string[], attributes: IAttribute[] = [], label = opType.toLowerCase()): string {
+  /** Adds one node named `label` (its layer's name, then the step: `fc1.matmul`); returns the name of its output. */
+  node(opType: string, inputs: string[], attributes: IAttribute[], label: string): string {
     return this.nodeOutputs(opType, inputs, 1, attributes, label)[0];
   }
 
   /** Adds one node with `outputs` outputs; returns their names. */
-  nodeOutputs(opType: string, inputs: string[], outputs: number, attributes: IAttribute[] = [], label = opType.toLowerCase()): string[] {
+  nodeOutputs(opType: string, inputs: string[], outputs: number, attributes: IAttribute[], label: string): string[] {
     const base = `${label}_${++this.count}`;
     const names = Array.from({ length: outputs }, (_, i) => (outputs === 1 ? base : `${base}_${i}`));
     this.nodes.push({ opType, input: inputs, output: names, name: base, attribute: attributes });
