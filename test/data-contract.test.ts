@@ -199,7 +199,8 @@ describe('subset, toTensorSet and the dataset checks', () => {
     expect([...plain.labels]).toEqual([5, 6]);
     expect(plain.x.shape).toEqual([2, 4]);
     expect(toTensorSet(plain)).toBe(plain);
-    expect(() => toTensorSet({ x: 1 } as never)).toThrow(/^toTensorSet: expected a dataset/);
+    expect(() => toTensorSet({ x: 1 } as never)).toThrow(/^toTensorSet: expected a dataset .* got an object with keys \[x\]$/);
+    expect(() => toTensorSet(null as never, 'evaluate')).toThrow(/^evaluate: expected a dataset .* got null$/);
   });
 });
 
