@@ -31,6 +31,14 @@ function edit(text: string, from: string, to: string): string {
   return text.replace(from, to);
 }
 
+describe('the README', () => {
+  it('is a short tour: at most 16 KB, and every docs/ file it links exists', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(Buffer.byteLength(readme)).toBeLessThanOrEqual(16 * 1024);
+    for (const [, link] of readme.matchAll(/\]\((docs\/[^)#]+)\)/g)) expect(existsSync(join(ROOT, link)), link).toBe(true);
+  });
+});
+
 describe("the README's library script", () => {
   it('is at most 20 lines and imports only slimtensor and slimtensor/node', () => {
     const lines = readmeScript().trimEnd().split('\n');
