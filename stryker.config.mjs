@@ -20,6 +20,9 @@ const SCOPE = [
   '!src/**/index.ts',
 ];
 
+/** Where this run's reports go (stryker/mutate.mjs sets one per folder). */
+const REPORT = process.env.SLIMTENSOR_MUTATION_REPORT ?? 'stryker/report/all';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
@@ -34,13 +37,14 @@ export default {
   ignoreStatic: true,
   mutate: SCOPE,
   incremental: true,
-  incrementalFile: 'stryker/incremental.json',
+  // stryker/mutate.mjs names one per folder: stryker/incremental/<folder>.json.
+  incrementalFile: 'stryker/incremental/all.json',
   // One type-checker process and two test runners: the checker is mostly idle.
   concurrency: 3,
   timeoutMS: 20_000,
   reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
-  htmlReporter: { fileName: 'stryker/report/mutation.html' },
-  jsonReporter: { fileName: 'stryker/report/mutation.json' },
+  htmlReporter: { fileName: `${REPORT}.html` },
+  jsonReporter: { fileName: `${REPORT}.json` },
   ignorePatterns: ['runs', 'scratch', 'docs/api', 'stryker', 'dist/test-artifacts', '.stryker-tmp'],
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
