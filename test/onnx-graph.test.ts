@@ -36,6 +36,8 @@ function expectWellFormed(graph: onnxProto.onnx.IGraphProto, layers: string[]): 
   }
   const nodeNames = new Set<string>();
   for (const node of graph.node!) {
+    expect(node.opType, `node ${node.name} has no op`).toBeTruthy();
+    expect(node.input!.length, `node ${node.name} reads nothing`).toBeGreaterThan(0);
     for (const input of node.input!) if (input !== '') expect(defined.has(input), `${node.name} reads ${input}, never defined`).toBe(true);
     for (const output of node.output!) {
       expect(defined.has(output), `${output} is defined twice`).toBe(false);
@@ -106,9 +108,16 @@ describe('exported ONNX graphs', () => {
     expect(dims((await graphOf(new LeNet5(new Rng(7)))).graph!.output![0])).toEqual(['N', 10]);
     expect(dims((await graphOf(new TeacherNet(new Rng(7)))).graph!.input![0])).toEqual(['N', 1, 28, 28]);
     // A Sequential does not say how many classes it has: the dimension stays symbolic.
-    const seq = new Sequential(new Conv2d(1, 2, 3), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(2 * 13 * 13, 4));
+    // A Sequential inside a Sequential: its layers named by their path (0.0 is the inner conv).
+    const seq = new Sequential(
+      new Sequential(new Conv2d(1, 2, 3), new ReLU()),
+      new MaxPool2d(2),
+      new Flatten(),
+      new Linear(2 * 13 * 13, 4),
+    );
     const graph = (await graphOf(seq)).graph!;
     expect(dims(graph.output![0])).toEqual(['N', 'classes']);
     expectWellFormed(graph, layerNames(seq));
+    expect(graph.node!.filter((n) => n.opType === 'Conv').map((n) => n.name)).toEqual(['0.0_1']);
   });
 });

@@ -156,6 +156,23 @@ describe('ONNX export, run by onnxruntime-node', () => {
     }
   });
 
+  it('an int8 Conv2d with 8-bit activations too, within the same error', async () => {
+    const conv = new Conv2d(1, 3, 5, { rng: new Rng(12), stride: [2, 1], padding: [1, 2] });
+    const q = quantizeDynamic(new Sequential(conv, new Flatten()), { conv: true, reduceRange: false });
+    const ours = noGrad(() => q.forward(x)).data;
+    const theirs = await runOnnx(await exportOnnx(q), x);
+    expect(theirs.length).toBe(ours.length);
+    const perImage = ours.length / x.shape[0];
+    const plane = perImage / 3;
+    const W = conv.weight.data;
+    for (let i = 0; i < ours.length; i++) {
+      const o = Math.floor((i % perImage) / plane);
+      let l1 = 0;
+      for (let k = 0; k < 25; k++) l1 += Math.abs(W[o * 25 + k]);
+      expect(Math.abs(theirs[i] - ours[i])).toBeLessThanOrEqual((2 / 255) * l1 + 1e-5);
+    }
+  });
+
   it("the int8 teacher (int8 Conv2d and Linear), per tensor and per channel, gives slimtensor's logits", async () => {
     await expectSameAsOnnx(quantizeDynamic(new TeacherNet(new Rng(8)), { conv: true }), 'int8 teacher');
     await expectSameAsOnnx(quantizeDynamic(new TeacherNet(new Rng(8)), { conv: true, perChannel: true }), 'int8 teacher per channel');
