@@ -26,7 +26,14 @@ const dates = [];
 for (const { name, time } of reports) {
   const report = JSON.parse(readFileSync(`${REPORTS}/${name}`, 'utf8'));
   dates.push(time.toISOString());
-  for (const [file, result] of Object.entries(report.files)) files.set(file.replace(/^.*?(src\/)/, '$1'), result);
+  // A report holds the files its run mutated (its name: src-data, or a+b), and may carry stale
+  // copies of others from the incremental cache: those are skipped.
+  const scopes = name.replace(/\.json$/, '').split('+');
+  for (const [path, result] of Object.entries(report.files)) {
+    const file = path.replace(/^.*?(src\/)/, '$1');
+    const slug = file.replace(/\.ts$/, '').replaceAll('/', '-');
+    if (scopes.some((scope) => slug === scope || slug.startsWith(`${scope}-`))) files.set(file, result);
+  }
 }
 
 const rows = [];
