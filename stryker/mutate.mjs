@@ -5,8 +5,7 @@
 // Extra flags after the paths go to Stryker as they are (e.g. --force for a full rerun).
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-
-const FOLDERS = ['src/compress', 'src/tensor/kernels', 'src/tensor/ops', 'src/interop', 'src/nn', 'src/data'];
+import { FOLDERS } from './folders.mjs';
 
 const args = process.argv.slice(2);
 const flags = args.filter((a) => a.startsWith('-'));
