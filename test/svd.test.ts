@@ -103,6 +103,25 @@ describe('one-sided Jacobi SVD', () => {
     expect(orthogonalityError(r.U, 20, 10)).toBeLessThan(1e-8);
   });
 
+  it('a pruned 6×6 layer weight with a zero row converges (its zero column once rotated forever in subnormals)', () => {
+    // The fc weight a factorized head was made from in the ONNX property test (seed 2032).
+    // biome-ignore format: the matrix row by row
+    const w = Float32Array.from([
+      -0.02515389397740364, 0, 0.07249647378921509, 0, 0, 0.14323623478412628,
+      0.11847418546676636, 0.07264533638954163, 0.1427772492170334, 0, 0, -0.004602111876010895,
+      0.18842875957489014, -0.27065417170524597, 0, 0.2023870348930359, 0, -0.2700129747390747,
+      0, -0.15007871389389038, -0.3270522356033325, -0.21665087342262268, 0.35861337184906006, 0,
+      0, 0, 0, 0, 0, 0,
+      0, 0.09975602477788925, 0.32795295119285583, 0, 0.023578371852636337, 0,
+    ]);
+    const r = svd(w, 6, 6);
+    expect(r.S[4]).toBeGreaterThan(0.1);
+    expect(r.S[5]).toBe(0); // rank 5: one row is zero
+    expect(frobenius(reconstruct(r), w) / frobenius(w)).toBeLessThan(1e-12);
+    expect(orthogonalityError(r.U, 6, 6)).toBeLessThan(1e-12);
+    expect(orthogonalityError(r.V, 6, 6)).toBeLessThan(1e-12);
+  });
+
   it('Eckart–Young: the rank-r truncation error is the norm of the dropped singular values', () => {
     const a = randomMatrix(30, 17, rng);
     const r = svd(a, 30, 17);

@@ -70,6 +70,11 @@ function tallSvd(a: ArrayLike<number>, m: number, n: number, options: SvdOptions
     v[j] = 1;
     return v;
   });
+  // A column whose squared norm is below (ε·‖A‖_F)² is zero to working precision: its
+  // pairs are left alone (rotating it only stirs rounding noise, and can go on forever in
+  // subnormal numbers), and its singular value is reported as 0 below.
+  const frobeniusSq = cols.reduce((acc, col) => acc + col.reduce((s, v) => s + v * v, 0), 0);
+  const negligible = Number.EPSILON * Number.EPSILON * frobeniusSq;
   let sweeps = 0;
   for (let rotated = true; rotated; ) {
     if (sweeps === maxSweeps)
@@ -86,7 +91,7 @@ function tallSvd(a: ArrayLike<number>, m: number, n: number, options: SvdOptions
           beta = sq[q];
         let gamma = 0;
         for (let i = 0; i < m; i++) gamma += x[i] * y[i];
-        if (gamma === 0 || Math.abs(gamma) <= tol * Math.sqrt(alpha * beta)) continue;
+        if (gamma === 0 || Math.min(alpha, beta) <= negligible || Math.abs(gamma) <= tol * Math.sqrt(alpha * beta)) continue;
         rotated = true;
         // The rotation angle θ with tan 2θ = 2γ / (β − α); t = tan θ, the smaller root.
         const zeta = (beta - alpha) / (2 * gamma);
