@@ -16,7 +16,7 @@ import { saveModel } from '../src/node/files.js';
 import { loadMnistData } from '../src/node/mnist.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
-import type { Tensor } from '../src/tensor/tensor.js';
+import { Tensor } from '../src/tensor/tensor.js';
 import { trainClassifier } from '../src/train/classifier.js';
 import { tempDir } from './helpers.js';
 import { runCli } from './run-cli.js';
@@ -141,6 +141,24 @@ describe('ONNX export, run by onnxruntime-node', () => {
     for (let i = 0; i < full.test.count; i++) if (argmax(a, i) === argmax(b, i)) agree++;
     expect(agree / full.test.count).toBeGreaterThanOrEqual(0.999);
   }, 120_000);
+
+  it('int8 Linear on activations of tiny range (widened to the 6.1e-5 scale, or the 0.1 of an empty range) as slimtensor', async () => {
+    const q = quantizeDynamic(new Sequential(new Flatten(), new Linear(784, 16, { rng: new Rng(13) })));
+    const inputs: [string, (v: number) => number][] = [
+      ['both signs, range 2e-3', (v) => v * 1e-3],
+      ['ReLU-like, range 1e-3', (v) => Math.max(0, v) * 1e-3],
+      ['range 1e-6', (v) => v * 1e-6],
+      ['subnormal range', (v) => v * 1e-45],
+      ['all zero', () => 0],
+    ];
+    for (const [label, f] of inputs) {
+      const tiny = Tensor.from(x.data.map(f), x.shape);
+      const want = noGrad(() => q.forward(tiny)).data;
+      const got = await runOnnx(await exportOnnx(q), tiny);
+      const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      expect(want.reduce((m, v, i) => Math.max(m, Math.abs(got[i] - v)), 0) / scale, label).toBeLessThan(1e-6);
+    }
+  });
 
   it("int8 with 8-bit activations goes through ONNX's DynamicQuantizeLinear, within its quantization error", async () => {
     const layer = new Linear(784, 32, { rng: new Rng(11) });

@@ -5,6 +5,7 @@ import { FactorizedLinear } from '../compress/low-rank.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
 import { LeNet5, MLP, TeacherNet } from '../nn/models.js';
 import { Module } from '../nn/module.js';
+import { SMALL_SCALE } from '../tensor/kernels/quantize.js';
 import { DataType, GraphBuilder, int, ints } from './onnx-graph.js';
 
 /**
@@ -67,8 +68,9 @@ function scalar(g: GraphBuilder, value: number, type: number = DataType.FLOAT): 
 /**
  * The activations' 7-bit quantization (PyTorch's reduce_range, slimtensor's default) in ONNX
  * ops: the range widened to include 0, scale = (max − min)/127, zero point = round(−min/scale)
- * in [0, 127] (fbgemm's choice reduces to this on [0, 127]), then x·(1/scale) rounded by
- * QuantizeLinear (scale 1) to uint8.
+ * in [0, 127] (fbgemm's choice reduces to this on [0, 127]), the scale then raised to at
+ * least 6.1e-5 (fbgemm widens a tinier range), then x·(1/scale) rounded by QuantizeLinear
+ * (scale 1) to uint8.
  * ONNX's own DynamicQuantizeLinear uses 8 bits, which would change the model's outputs.
  * Returns the quantized values, their scale and their zero point.
  */
@@ -80,32 +82,37 @@ function quantize7(g: GraphBuilder, x: string, name: string): [string, string, s
   // The scale and zero point in double, as fbgemm computes them; the scale is then kept in float.
   const [lo, hi] = [min, max].map((v, i) => g.node('Cast', [v], [int('to', DOUBLE)], `${name}.${i ? 'hi' : 'lo'}`));
   const range = g.node('Sub', [hi, lo], [], `${name}.range`);
-  // An all-zero input has no range: PyTorch's scale for it is 0.1.
+  const step = g.node('Div', [range, scalar(g, 127, DOUBLE)], [], `${name}.step`);
+  // A range too small for a float32 scale (an all-zero input, say): PyTorch's scale for it is 0.1.
   const empty = g.node(
     'Cast',
-    [g.node('Equal', [range, scalar(g, 0, DOUBLE)], [], `${name}.empty`)],
+    [g.node('Equal', [g.node('Cast', [step], [int('to', FLOAT)], `${name}.stepf`), scalar(g, 0)], [], `${name}.empty`)],
     [int('to', DOUBLE)],
     `${name}.emptyd`,
   );
-  const scaleD = g.node(
+  const stepOrFallback = g.node(
     'Add',
-    [
-      g.node('Div', [range, scalar(g, 127, DOUBLE)], [], `${name}.step`),
-      g.node('Mul', [empty, scalar(g, 0.1, DOUBLE)], [], `${name}.fallback`),
-    ],
+    [step, g.node('Mul', [empty, scalar(g, 0.1, DOUBLE)], [], `${name}.fallback`)],
     [],
-    `${name}.scaled`,
+    `${name}.steporfallback`,
   );
   const zeroD = g.node(
     'Clip',
     [
-      g.node('Round', [g.node('Div', [g.node('Neg', [lo], [], `${name}.neglo`), scaleD], [], `${name}.zraw`)], [], `${name}.zround`),
+      g.node(
+        'Round',
+        [g.node('Div', [g.node('Neg', [lo], [], `${name}.neglo`), stepOrFallback], [], `${name}.zraw`)],
+        [],
+        `${name}.zround`,
+      ),
       scalar(g, 0, DOUBLE),
       scalar(g, 127, DOUBLE),
     ],
     [],
     `${name}.zclip`,
   );
+  // A tiny range is widened to fbgemm's smallest scale, 6.1e-5, keeping the zero point (the range grows about it).
+  const scaleD = g.node('Max', [stepOrFallback, scalar(g, SMALL_SCALE, DOUBLE)], [], `${name}.scaled`);
   const zp = g.node('Cast', [zeroD], [int('to', DataType.UINT8)], `${name}.zp`);
   const scale = g.node('Cast', [scaleD], [int('to', FLOAT)], `${name}.scale`);
   // x·f32(1/scale), then rounded: fbgemm's (and slimtensor's) multiply by the inverse, not

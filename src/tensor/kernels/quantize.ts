@@ -16,7 +16,7 @@ export interface ActivationQuant {
 }
 
 /** Below this scale fbgemm widens the range, so tiny activations do not give a denormal scale. */
-const SMALL_SCALE = Math.fround(6.1e-5);
+export const SMALL_SCALE = Math.fround(6.1e-5);
 
 /**
  * Asymmetric parameters from a range [min, max] widened to include 0 (so that 0, e.g. a
