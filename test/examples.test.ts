@@ -245,4 +245,30 @@ describe('examples/, each against the CLI on the same slice and seed', () => {
     expect(out).toContain('1000 images of 28×28, values in [-1, 1]');
     expect(out).toContain(`images per digit: ${counts.join(' ')}`);
   });
+
+  it("08-observers: every observer at 10, 100 and 1,000 calibration images; MinMax's scale is its range over 127 levels", () => {
+    const [t] = tables(runExample('08-observers'));
+    const observers = ['MinMax', 'moving average', 'histogram (x86 default)', 'percentile 99.99', 'entropy'];
+    expect(column(t, 'observer')).toEqual([...observers, ...observers, ...observers]);
+    expect(column(t, 'calibration images')).toEqual(['10', '100', '1000'].flatMap((n) => observers.map(() => n)));
+    const ranges = column(t, 'fc2 input range').map((r) => (JSON.parse(r) as number[]).map(Number));
+    const scales = column(t, 'fc2 scale').map(Number);
+    t.rows.forEach((_, i) => {
+      const [lo, hi] = ranges[i];
+      expect(lo).toBe(0); // fc2's input is a ReLU's output
+      expect(hi).toBeGreaterThan(0);
+      // 7 bits (reduce_range): the scale spans the range in 127 steps, to the digits printed.
+      expect(Math.abs(scales[i] - hi / 127)).toBeLessThanOrEqual(1e-3 * scales[i] + 5e-4 / 127);
+      expect(column(t, 'fc2 zero point')[i]).toBe('0');
+      for (let l = 1; l <= 4; l++) {
+        const db = Number(column(t, `fc${l} SQNR dB`)[i]);
+        expect(db).toBeGreaterThan(10);
+        expect(db).toBeLessThan(60);
+      }
+    });
+    // MinMax over more images never narrows (it keeps every value seen).
+    const minmax = ranges.filter((_, i) => i % observers.length === 0).map(([, hi]) => hi);
+    expect(minmax[1]).toBeGreaterThanOrEqual(minmax[0]);
+    expect(minmax[2]).toBeGreaterThanOrEqual(minmax[1]);
+  });
 });

@@ -30,6 +30,20 @@ export { quantizeDynamic, type QuantizeOptions } from './quantize.js';
 export { QuantizedConv2d, QuantizedLinear, type Int8Options } from './int8-layers.js';
 export { sqnr, quantizeWeight, dequantizeWeight } from './quantize-weight.js';
 export { int8Weight, type Int8Weight } from '../tensor/kernels/int8.js';
+// Static quantization's first step: observers that choose the ranges (PyTorch's four, percentile, entropy).
+export {
+  MinMaxObserver,
+  MovingAverageMinMaxObserver,
+  PerChannelMinMaxObserver,
+  Observer,
+  qparamsFromRange,
+  quantRangeOf,
+  type QuantSpec,
+  type QParams,
+  type ObservedRange,
+} from './observers.js';
+export { HistogramObserver } from './histogram-observer.js';
+export { PercentileObserver, EntropyObserver, clippedKl, type EntropyCut } from './clipping-observers.js';
 // Deep Compression (Han et al. 2016): dead units, weight sharing, the coded file.
 export { removeDeadUnits, type DeadUnits } from './dead-units.js';
 export { SharedWeights, SharedWeightsAdam, type SharedLayer } from './weight-sharing.js';
