@@ -54,7 +54,9 @@ function batchesOf(c: BatchesCase): Float32Array[] {
 }
 
 function specOf(c: BatchesCase): QuantSpec {
-  const spec: QuantSpec = { dtype: c.dtype, symmetric: c.symmetric, reduceRange: c.reduceRange };
+  // Symmetric uint8 cannot reduce its range (PyTorch refuses it too): those cases use 8 bits.
+  const reduceRange = c.reduceRange && !(c.symmetric && c.dtype === 'uint8' && c.bits === 8);
+  const spec: QuantSpec = { dtype: c.dtype, symmetric: c.symmetric, reduceRange };
   if (c.bits < 8) spec.quantRange = c.dtype === 'int8' ? [-(2 ** (c.bits - 1)), 2 ** (c.bits - 1) - 1] : [0, 2 ** c.bits - 1];
   return spec;
 }

@@ -127,6 +127,10 @@ describe('qparamsFromRange', () => {
       /quantRange \[1, 5\] must hold 0/,
     );
     expect(() => qparamsFromRange(Float32Array.of(0), Float32Array.of(1), { dtype: 'int4' as never })).toThrow(/dtype must be/);
+    // As PyTorch's MinMaxObserver: "Cannot reduce range for symmetric quantization for quint8".
+    expect(() => new MinMaxObserver({ symmetric: true, reduceRange: true })).toThrow(
+      /^MinMaxObserver: symmetric uint8 cannot reduce its range \(its zero point 128 is outside \[0, 127\]\); use int8 or a quantRange$/,
+    );
   });
 
   it('before any observation: scale 1, zero point 0, as PyTorch', () => {

@@ -62,6 +62,9 @@ const f = Math.fround;
 export function quantRangeOf(spec: QuantSpec = {}, from = 'quantRangeOf'): [number, number] {
   const dtype = spec.dtype ?? 'uint8';
   if (dtype !== 'uint8' && dtype !== 'int8') throw new Error(`${from}: dtype must be 'uint8' or 'int8', got ${String(dtype)}`);
+  // PyTorch refuses it too: 128, symmetric uint8's zero point, is outside the reduced [0, 127].
+  if (dtype === 'uint8' && spec.symmetric && spec.reduceRange && !spec.quantRange)
+    throw new Error(`${from}: symmetric uint8 cannot reduce its range (its zero point 128 is outside [0, 127]); use int8 or a quantRange`);
   if (spec.quantRange) {
     const [lo, hi] = spec.quantRange;
     const [min, max] = dtype === 'int8' ? [-128, 127] : [0, 255];
@@ -77,8 +80,7 @@ export function quantRangeOf(spec: QuantSpec = {}, from = 'quantRangeOf'): [numb
  * PyTorch's `_calculate_qparams`, in float32 as PyTorch computes it. The range is widened to
  * hold 0. Affine: scale = (max − min)/(qmax − qmin), at least ε, and zero point =
  * qmin − round(min/scale), clamped. Symmetric: scale = max(|min|, max)/((qmax − qmin)/2), at
- * least ε, zero point 0 (for uint8 the middle: 128, 64 with reduceRange where PyTorch keeps
- * an out-of-range 128, or the middle of a custom range). With nothing
+ * least ε, zero point 0 (for uint8 the middle: 128, or the middle of a custom range). With nothing
  * observed (min = +∞, max = −∞), scale 1 and zero point 0, as PyTorch.
  * @example qparamsFromRange(Float32Array.of(-1), Float32Array.of(3)) // scale 4/255, zero point 64
  */
@@ -96,10 +98,8 @@ export function qparamsFromRange(min: Float32Array, max: Float32Array, spec: Qua
       hi = Math.max(max[c], 0);
     if (spec.symmetric) {
       scale[c] = Math.max(f(Math.max(-lo, hi) / ((quantMax - quantMin) / 2)), EPS);
-      // uint8's middle: 128, or the middle of a custom range, as PyTorch. With reduce_range
-      // PyTorch keeps 128, outside its own [0, 127] (0 would not be representable): 64 here.
-      zeroPoint[c] =
-        (spec.dtype ?? 'uint8') === 'uint8' ? (spec.quantRange ? Math.floor((quantMin + quantMax) / 2) : spec.reduceRange ? 64 : 128) : 0;
+      // uint8's middle: 128, or the middle of a custom range, as PyTorch.
+      zeroPoint[c] = (spec.dtype ?? 'uint8') === 'uint8' ? (spec.quantRange ? Math.floor((quantMin + quantMax) / 2) : 128) : 0;
     } else {
       const s = Math.max(f(f(hi - lo) / (quantMax - quantMin)), EPS);
       scale[c] = s;
