@@ -16,6 +16,7 @@
  * (the histogram observer's to float tolerance).
  */
 import {
+  calibrate,
   EntropyObserver,
   fit,
   flatten,
@@ -41,7 +42,7 @@ const testset = await loadMnist('test', { limit: quick ? 1000 : undefined });
 const net = new SimpleNet(new Rng(SEED));
 fit(net, trainset, { epochs: quick ? 1 : 5, batchSize: 64, lr: 0.001, seed: SEED, name: 'simple-net' });
 
-/** The input of each Linear layer of the net (fc1's is the image, the others a ReLU's output) for `count` images from `images`. */
+/** The input of each Linear layer of the net (fc1's is the image, the others a ReLU's output) for the first `count` images. */
 function layerInputs(images: Float32Array, count: number): Float32Array[] {
   return noGrad(() => {
     let x = flatten(new Tensor(images.subarray(0, count * 784), [count, 1, 28, 28]), 1);
@@ -73,14 +74,11 @@ const observers: [string, () => Observer][] = [
 const test = layerInputs(testset.images, testset.count);
 const rows = [];
 for (const images of [10, 100, 1000]) {
-  // Calibration in batches of 10 images, as a loader would give them (the moving average needs several).
-  const batches = Array.from({ length: images / 10 }, (_, b) => layerInputs(trainset.images.subarray(b * 10 * 784), 10));
   for (const [name, make] of observers) {
-    const perLayer = net.layers.map((_, l) => {
-      const o = make();
-      for (const batch of batches) o.observe(batch[l], `fc${l + 1} input`);
-      return o;
-    });
+    // The float net on the first `images` training images, in batches of 10 (the moving
+    // average needs several); an observer at each Linear layer's input.
+    const seen = calibrate(net, trainset, { observer: make, images, batchSize: 10 });
+    const perLayer = net.layers.map((_, l) => seen.get(`fc${l + 1}`)!.input);
     const fc2 = perLayer[1].qparams();
     const kept = perLayer.map((o, l) => sqnr(test[l], roundTrip(test[l], o)));
     rows.push({

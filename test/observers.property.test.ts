@@ -1,5 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
+import { calibrate } from '../src/compress/calibrate.js';
 import { EntropyObserver, PercentileObserver } from '../src/compress/clipping-observers.js';
 import { HistogramObserver } from '../src/compress/histogram-observer.js';
 import {
@@ -9,6 +10,9 @@ import {
   PerChannelMinMaxObserver,
   type QuantSpec,
 } from '../src/compress/observers.js';
+import { MLP } from '../src/nn/models.js';
+import { noGrad } from '../src/tensor/autograd.js';
+import { relu } from '../src/tensor/index.js';
 import { roundHalfEven } from '../src/tensor/kernels/quantize.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -20,7 +24,8 @@ import { fraction } from './helpers.js';
  * dtype, scheme and range. Each must give a valid scale and zero point (0 exact, the zero
  * point inside the integer range), a chosen range inside what was seen (the histogram's
  * inside its grid, which pushes the max out as PyTorch's does), and the MinMax
- * ones must cover every value to within half a step.
+ * ones must cover every value to within half a step. Calibration of random MLPs feeds each
+ * layer's observers what the layers compute there.
  */
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 50);
@@ -180,4 +185,36 @@ describe('observers over random batches', () => {
     });
     for (let i = 1; i < thresholds.length; i++) expect(thresholds[i]).toBeGreaterThanOrEqual(thresholds[i - 1]);
   });
+
+  test.prop(
+    [
+      fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 2, maxLength: 5 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.integer({ min: 1, max: 17 }),
+      fc.integer(),
+    ],
+    OPTIONS,
+  )(
+    "calibrate gives each layer's observers exactly the values the layers compute there, whatever the batch size",
+    (widths, images, batchSize, seed) => {
+      const rng = new Rng(seed);
+      const net = new MLP(widths, rng);
+      const x = Tensor.randn([images, widths[0]], rng);
+      const seen = calibrate(net, { x, labels: new Int32Array(images) }, { observer: () => new MinMaxObserver(), batchSize });
+      noGrad(() => {
+        let h = x;
+        net.layers.forEach((layer, i) => {
+          const o = seen.get(`fc${i + 1}`)!;
+          const [lo, hi] = extremes([h.data]);
+          expect((o.input as MinMaxObserver).min).toBeCloseTo(lo, 5);
+          expect((o.input as MinMaxObserver).max).toBeCloseTo(hi, 5);
+          h = layer.forward(h);
+          if (i + 1 < net.layers.length) h = relu(h);
+          const [olo, ohi] = extremes([h.data]);
+          expect((o.output as MinMaxObserver).min).toBeCloseTo(olo, 5);
+          expect((o.output as MinMaxObserver).max).toBeCloseTo(ohi, 5);
+        });
+      });
+    },
+  );
 });

@@ -44,6 +44,7 @@ export {
 } from './observers.js';
 export { HistogramObserver } from './histogram-observer.js';
 export { PercentileObserver, EntropyObserver, clippedKl, type EntropyCut } from './clipping-observers.js';
+export { calibrate, type CalibrationOptions, type LayerObservers, type ObservedAt } from './calibrate.js';
 // Deep Compression (Han et al. 2016): dead units, weight sharing, the coded file.
 export { removeDeadUnits, type DeadUnits } from './dead-units.js';
 export { SharedWeights, SharedWeightsAdam, type SharedLayer } from './weight-sharing.js';
