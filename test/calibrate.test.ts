@@ -17,7 +17,7 @@ import { Tensor } from '../src/tensor/tensor.js';
  */
 
 const images = (n: number, seed: number) => ({ x: Tensor.randn([n, 1, 28, 28], new Rng(seed)), labels: new Int32Array(n) });
-const extremes = (t: Tensor): [number, number] => [Math.min(...t.data), Math.max(...t.data)];
+const extremes = (t: Tensor): [number, number] => [t.data.reduce((m, v) => Math.min(m, v)), t.data.reduce((m, v) => Math.max(m, v))];
 const minmax = () => new MinMaxObserver();
 const held = (o: unknown): [number, number] => [(o as MinMaxObserver).min, (o as MinMaxObserver).max];
 
@@ -41,14 +41,16 @@ describe('calibrate', () => {
     });
   });
 
-  it("the teacher: conv1's output is taken after its ReLU and pool, what fc1 meets", () => {
+  it("the teacher: conv1's output is taken after its ReLU, before the pool (which changes no scale), as PyTorch's ConvReLU2d", () => {
     const net = new TeacherNet(new Rng(3));
     const set = images(20, 4);
     const seen = calibrate(net, set, { observer: minmax });
-    expect(seen.get('conv1')!.steps).toEqual(['conv1', 'conv1.relu', 'pool']);
-    const pooled = noGrad(() => maxPool2d(relu(net.conv1.forward(set.x)), { kernelSize: 5, stride: 5 }));
-    expect(held(seen.get('conv1')!.output)).toEqual(extremes(pooled));
+    expect(seen.get('conv1')!.steps).toEqual(['conv1', 'conv1.relu']);
+    const activated = noGrad(() => relu(net.conv1.forward(set.x)));
+    expect(held(seen.get('conv1')!.output)).toEqual(extremes(activated));
+    const pooled = noGrad(() => maxPool2d(activated, { kernelSize: 5, stride: 5 }));
     expect(held(seen.get('fc1')!.input)).toEqual(extremes(pooled));
+    expect(held(seen.get('fc1')!.input)[1]).toBe(held(seen.get('conv1')!.output)[1]); // the largest value survives the pool
     expect(held(seen.get('conv1')!.input)).toEqual(extremes(set.x));
   });
 

@@ -1,7 +1,7 @@
 import { type Dataset, toTensorSet } from '../data/dataset.js';
 import type { TensorSet } from '../data/tensor-set.js';
 import { batchesOf, sliceRows } from '../data/tensor-set.js';
-import { Conv2d, Flatten, Linear, MaxPool2d, ReLU } from '../nn/layers.js';
+import { Conv2d, Linear, ReLU } from '../nn/layers.js';
 import { Module, type Step } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -11,11 +11,11 @@ import type { Observer } from './observers.js';
 /**
  * Calibration, static quantization's second step: the float model runs on a few training
  * images, and an observer at each Linear and Conv2d layer watches what it meets: its input
- * (what the layer's int8 activations must hold) and its output after the ReLU and pooling
- * that follow it (what the next layer meets; for the last layer, the logits).
+ * (what the layer's int8 activations must hold) and its output after the ReLU that follows
+ * it (what its int8 output must hold; for the last layer, the logits).
  */
 
-/** Where an observer sits: a layer's input, or its output after the ReLU and pooling that follow it. */
+/** Where an observer sits: a layer's input, or its output after the ReLU right after it. */
 export type ObservedAt = 'input' | 'output';
 
 /** How to calibrate. */
@@ -35,9 +35,9 @@ export interface CalibrationOptions {
 export interface LayerObservers {
   /** The layer's input. */
   input: Observer;
-  /** Its output, after the ReLU and pooling that follow it. */
+  /** Its output, after the ReLU right after it (before any pooling, which changes no scale). */
   output: Observer;
-  /** The steps the output was taken after, e.g. `['conv1', 'conv1.relu', 'pool']`. */
+  /** The steps the output was taken after, e.g. `['conv1', 'conv1.relu']`. */
   steps: string[];
 }
 
@@ -85,16 +85,15 @@ export function calibrate(model: Module, data: Dataset | TensorSet, options: Cal
   return observers;
 }
 
-/** The steps from layer `name` up to (not including) the next quantizable layer, without the Flatten (which changes no value). */
+/**
+ * The steps a layer's output is taken after: the layer, and the ReLU right after it (which
+ * static int8 fuses, as PyTorch's `fuse_modules`). Pooling and flattening that follow change
+ * no scale (a max of integers is one of them), so the output is observed before them, as
+ * PyTorch observes a fused ConvReLU2d before its MaxPool2d.
+ */
 function outputSteps(steps: readonly Step[], name: string): string[] {
   const i = steps.findIndex(([n]) => n === name);
-  const out = [name];
-  for (let j = i + 1; j < steps.length && !isQuantizable(steps[j][1]); j++) {
-    const m = steps[j][1];
-    if (m instanceof ReLU || m instanceof MaxPool2d) out.push(steps[j][0]);
-    else if (!(m instanceof Flatten)) break;
-  }
-  return out;
+  return steps[i + 1]?.[1] instanceof ReLU ? [name, steps[i + 1][0]] : [name];
 }
 
 /** One batch through the steps, each observer fed where it sits. */
