@@ -54,7 +54,7 @@ describe('calibrate', () => {
     expect(held(seen.get('conv1')!.input)).toEqual(extremes(set.x));
   });
 
-  it('the batch size changes nothing a MinMax observer holds (to rounding); the default observer is the x86 histogram; the mode is restored', () => {
+  it('the batch size changes nothing a MinMax observer holds (to rounding); the default is the x86 histogram; the mode is kept', () => {
     const net = new SimpleNet(new Rng(5));
     const set = images(30, 6);
     const a = calibrate(net, set, { observer: minmax, batchSize: 7 });

@@ -4,12 +4,15 @@ import { modelFromBytes, modelToBytes } from '../src/compress/checkpoint.js';
 import { CsrMatrix, indexWidth, toSparse } from '../src/compress/csr.js';
 import { QuantizedLinear } from '../src/compress/int8-layers.js';
 import { FactorizedLinear } from '../src/compress/low-rank.js';
+import { MinMaxObserver } from '../src/compress/observers.js';
 import { Pruner } from '../src/compress/prune.js';
+import { quantizeStatic, type StaticQuantizedModel } from '../src/compress/static-quantize.js';
 import { Linear } from '../src/nn/layers.js';
 import { MLP } from '../src/nn/models.js';
 import type { Module, StateDict, StateEntry } from '../src/nn/module.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/nn/safetensors.js';
 import { Rng } from '../src/tensor/random.js';
+import { Tensor } from '../src/tensor/tensor.js';
 
 import { fraction } from './helpers.js';
 
@@ -117,4 +120,16 @@ describe('codec round trips', () => {
     net.setChild(name, FactorizedLinear.fromLinear(layer, { rank: Math.min(r, layer.inFeatures, layer.outFeatures) }));
     sameState(net.stateDict(), roundTrip(net).stateDict());
   });
+
+  test.prop([mlp, fc.boolean(), fc.integer({ min: 1, max: 20 }), fc.integer()], OPTIONS)(
+    'static int8 models: any widths, per tensor or per channel, the same stages and logits back',
+    (net, perChannel, images, seed) => {
+      const x = Tensor.randn([images, net.sizes[0]], new Rng(seed));
+      const q = quantizeStatic(net, { x, labels: new Int32Array(images) }, { perChannel, observer: () => new MinMaxObserver() });
+      const back = roundTrip(q) as StaticQuantizedModel;
+      sameState(q.stateDict(), back.stateDict());
+      expect(back.stages.map((st) => st.name)).toEqual(q.stages.map((st) => st.name));
+      expect([...back.forward(x).data]).toEqual([...q.forward(x).data]);
+    },
+  );
 });

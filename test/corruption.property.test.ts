@@ -6,12 +6,14 @@ import { encodeDeepCompressed } from '../src/compress/deep-compression-file.js';
 import { FactorizedLinear } from '../src/compress/low-rank.js';
 import { Pruner } from '../src/compress/prune.js';
 import { quantizeDynamic } from '../src/compress/quantize.js';
+import { quantizeStatic } from '../src/compress/static-quantize.js';
 import { SharedWeights } from '../src/compress/weight-sharing.js';
 import { roundToFloat16 } from '../src/io/float16.js';
-import type { Linear } from '../src/nn/layers.js';
+import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../src/nn/layers.js';
 import { LeNet300100, MLP, TeacherNet } from '../src/nn/models.js';
 import type { Module } from '../src/nn/module.js';
 import { Rng } from '../src/tensor/random.js';
+import { Tensor } from '../src/tensor/tensor.js';
 
 /**
  * A byte of any file slimtensor writes, flipped anywhere (its header length, its JSON
@@ -46,7 +48,20 @@ function deepCompressed(): Uint8Array {
   ).bytes;
 }
 
-/** The files: dense, CSR, int8, factorized, the teacher CNN, and a Deep Compression file. */
+/** A small CNN in static int8 (conv, ReLU, pool, flatten, Linear), calibrated on random images. */
+function staticCnn(): Uint8Array {
+  const rng = new Rng(7);
+  const net = new Sequential(
+    new Conv2d(1, 3, 3, { rng, padding: 1 }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Flatten(),
+    new Linear(48, 5, { rng }),
+  );
+  return modelToBytes(quantizeStatic(net, { x: Tensor.randn([8, 1, 8, 8], rng), labels: new Int32Array(8) }));
+}
+
+/** The files: dense, CSR, int8 (dynamic and static), factorized, the teacher CNN, and a Deep Compression file. */
 function files(): [string, Uint8Array][] {
   const pruned = mlp(2);
   new Pruner(pruned).pruneToSparsity(0.7, { scope: 'global' });
@@ -58,6 +73,8 @@ function files(): [string, Uint8Array][] {
     ['int8 MLP', modelToBytes(quantizeDynamic(mlp(3), { perChannel: true }))],
     ['factorized MLP', modelToBytes(factorized)],
     ['teacher CNN', modelToBytes(new TeacherNet(new Rng(6)))],
+    ['static int8 MLP', modelToBytes(quantizeStatic(mlp(8), { x: Tensor.randn([16, 20], new Rng(9)), labels: new Int32Array(16) }))],
+    ['static int8 CNN', staticCnn()],
     ['Deep Compression', deepCompressed()],
   ];
 }

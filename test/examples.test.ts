@@ -271,4 +271,24 @@ describe('examples/, each against the CLI on the same slice and seed', () => {
     expect(minmax[1]).toBeGreaterThanOrEqual(minmax[0]);
     expect(minmax[2]).toBeGreaterThanOrEqual(minmax[1]);
   });
+
+  it("09-static-int8: static int8 keeps fp32's accuracy to within a point at a quarter of the bytes, as dynamic does", () => {
+    const out = runExample('09-static-int8');
+    const [t] = tables(out);
+    expect(column(t, 'scheme')).toEqual([
+      'fp32',
+      'dynamic int8 (per channel)',
+      'static int8, histogram (x86 default), 1000 images',
+      'static int8, MinMax, 1000 images',
+    ]);
+    const accuracy = column(t, 'accuracy %').map(Number);
+    const bytes = column(t, 'bytes').map(Number);
+    const fileBytes = column(t, 'file bytes').map(Number);
+    for (const i of [2, 3]) {
+      expect(Math.abs(accuracy[i] - accuracy[0])).toBeLessThanOrEqual(1);
+      expect(bytes[i]).toBeLessThan(bytes[0] / 3.9);
+      expect(fileBytes[i]).toBeGreaterThan(bytes[i]);
+    }
+    expect(out).toMatch(/fc2's output: scale [\d.]+, zero point 0/); // a ReLU's output: 0 is the zero point
+  });
 });

@@ -8,6 +8,8 @@ import { DEEP_COMPRESSED_FORMAT } from './deep-compression-file.js';
 import { deepCompressedModel } from './deep-compression-models.js';
 import { quantizedCodec } from './int8-layers.js';
 import { factorizedLinearCodec } from './low-rank.js';
+import { staticModelFromState } from './static-int8-file.js';
+import { STATIC_INT8_FORMAT, StaticQuantizedModel } from './static-quantize.js';
 
 const CODECS: LayerCodec[] = [sparseLinearCodec, factorizedLinearCodec, quantizedCodec];
 
@@ -78,7 +80,8 @@ export function skeletonOf(state: Map<string, StateEntry>, path: string): MLP | 
  */
 export function modelToBytes(model: Module, metadata?: Record<string, string>): Uint8Array {
   if (!(model instanceof Module)) throw new Error(`modelToBytes: expected a Module, got ${String(model)}`);
-  return encodeSafetensors(model.stateDict(), metadata);
+  // A static int8 model's file says so, and names its stages (its structure is in its tensors).
+  return encodeSafetensors(model.stateDict(), model instanceof StaticQuantizedModel ? { ...metadata, ...model.fileMetadata() } : metadata);
 }
 
 /** Options of `modelFromBytes`. */
@@ -110,6 +113,14 @@ export function modelFromBytes(bytes: Uint8Array, options: ModelFromBytesOptions
     const decoded = deepCompressedModel(bytes, source, options);
     if (!options.model) return decoded;
     return loadCompressedState(options.model, decoded.stateDict(), source);
+  }
+  if (metadata.format === STATIC_INT8_FORMAT) {
+    if (options.model !== undefined && !(options.model instanceof StaticQuantizedModel))
+      throw new Error(
+        `${source}: a static int8 model's file; it loads as a StaticQuantizedModel, not into a ${options.model.constructor.name}`,
+      );
+    checkFinite(state, source);
+    return staticModelFromState(state, metadata, source);
   }
   let skeleton = options.model;
   if (!skeleton) {

@@ -45,6 +45,20 @@ export {
 export { HistogramObserver } from './histogram-observer.js';
 export { PercentileObserver, EntropyObserver, clippedKl, type EntropyCut } from './clipping-observers.js';
 export { calibrate, type CalibrationOptions, type LayerObservers, type ObservedAt } from './calibrate.js';
+export {
+  quantizeStatic,
+  StaticQuantizedModel,
+  STATIC_INT8_FORMAT,
+  STAGE_KINDS,
+  type StaticStage,
+  type StaticOptions,
+  type StaticLayerStage,
+  type StaticLinearStage,
+  type StaticConvStage,
+  type StaticPoolStage,
+  type StaticPlainStage,
+} from './static-quantize.js';
+export type { U8Params } from '../tensor/kernels/static-int8.js';
 // Deep Compression (Han et al. 2016): dead units, weight sharing, the coded file.
 export { removeDeadUnits, type DeadUnits } from './dead-units.js';
 export { SharedWeights, SharedWeightsAdam, type SharedLayer } from './weight-sharing.js';
