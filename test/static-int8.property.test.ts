@@ -1,5 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
+import { kernels } from '../src/tensor/kernels/index.js';
 import { int8Weight } from '../src/tensor/kernels/int8.js';
 import { roundHalfEven } from '../src/tensor/kernels/quantize.js';
 import { dequantizeU8, maxPoolU8, quantizeU8, staticConv2d, staticLinear } from '../src/tensor/kernels/static-int8.js';
@@ -12,7 +13,8 @@ import { naiveConv, naivePool } from './naive.js';
  * uint8 output is the real number Σ (q − zₓ)·w·sₓ·s_w + b over the output's scale, rounded
  * (ties to even), plus the output's zero point, clamped to [relu ? z : 0, 255]. The kernels
  * compute it in int32 and float32, so they may round the other way only where the real
- * value lies within float32's error of a tie.
+ * value lies within float32's error of a tie. The backend's kernels (wasm's integer product
+ * under the wasm backend) give the TypeScript kernels' bits.
  */
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 50);
@@ -62,7 +64,14 @@ describe('static int8 kernels against their definition', () => {
     (p, M, K, N) => {
       const { w, bias, x } = layer(p, N, K, M * K);
       const out = new Uint8Array(M * N);
-      staticLinear(x, M, { scale: p.inScale, zeroPoint: p.inZero }, w, bias, { scale: p.outScale, zeroPoint: p.outZero }, p.relu, out);
+      const io = [
+        { scale: p.inScale, zeroPoint: p.inZero },
+        { scale: p.outScale, zeroPoint: p.outZero },
+      ] as const;
+      staticLinear(x, M, io[0], w, bias, io[1], p.relu, out);
+      const backend = new Uint8Array(M * N);
+      kernels.staticLinear(x, M, io[0], w, bias, io[1], p.relu, backend);
+      expect([...backend], kernels.name).toEqual([...out]);
       for (let i = 0; i < M; i++)
         for (let j = 0; j < N; j++) {
           let acc = 0;
@@ -93,7 +102,14 @@ describe('static int8 kernels against their definition', () => {
       OW = Math.floor((W + 2 * g.PW - g.KW) / g.SW) + 1;
     const out = new Uint8Array(g.N * g.OC * OH * OW);
     const geo = { C: g.C, H, W, KH: g.KH, KW: g.KW, SH: g.SH, SW: g.SW, PH: g.PH, PW: g.PW, OH, OW };
-    staticConv2d(x, g.N, { scale: p.inScale, zeroPoint: p.inZero }, w, bias, geo, { scale: p.outScale, zeroPoint: p.outZero }, p.relu, out);
+    const io = [
+      { scale: p.inScale, zeroPoint: p.inZero },
+      { scale: p.outScale, zeroPoint: p.outZero },
+    ] as const;
+    staticConv2d(x, g.N, io[0], w, bias, geo, io[1], p.relu, out);
+    const backend = new Uint8Array(out.length);
+    kernels.staticConv2d(x, g.N, io[0], w, bias, geo, io[1], p.relu, backend);
+    expect([...backend], kernels.name).toEqual([...out]);
     // The exact integer sums: the convolution of (q − zₓ) with the int8 filters, zero-padded.
     const centred = new Tensor(
       Float32Array.from(x, (v) => v - p.inZero),

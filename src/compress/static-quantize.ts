@@ -2,8 +2,9 @@ import type { Dataset } from '../data/dataset.js';
 import type { TensorSet } from '../data/tensor-set.js';
 import { type Conv2d, Flatten, Linear, MaxPool2d, ReLU } from '../nn/layers.js';
 import { Module, type StateEntry } from '../nn/module.js';
+import { kernels } from '../tensor/kernels/index.js';
 import type { Int8Weight } from '../tensor/kernels/int8.js';
-import { dequantizeU8, maxPoolU8, quantizeU8, reluU8, staticConv2d, staticLinear, type U8Params } from '../tensor/kernels/static-int8.js';
+import { dequantizeU8, maxPoolU8, quantizeU8, reluU8, type U8Params } from '../tensor/kernels/static-int8.js';
 import { poolWindow } from '../tensor/ops/conv.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -16,8 +17,8 @@ import { quantizeWeight } from './quantize-weight.js';
  * layer. Each Linear and Conv2d becomes an int8 layer that requantizes its int32 sums
  * straight to the next layer's uint8 (the bias and a ReLU right after it fused in its
  * epilogue, as `fuse_modules` fuses them); max pooling, flattening and a lone ReLU work on
- * the integers; only the logits go back to float. This is the TypeScript reference: its
- * kernels are in kernels/static-int8.ts.
+ * the integers; only the logits go back to float. The kernels are in kernels/static-int8.ts;
+ * on the wasm backend their integer product is wasm's.
  */
 
 /** What every stage has: its name, the model step it stands for. */
@@ -173,7 +174,7 @@ function run(stage: StaticStage, q: Uint8Array, shape: number[], params: U8Param
       const { rows, cols } = stage.weight;
       if (shape.length !== 2 || shape[1] !== cols) throw new Error(`${where}: expects [N, ${cols}], got ${fmt(shape)}`);
       const out = new Uint8Array(N * rows);
-      staticLinear(q, N, params, stage.weight, stage.bias, stage.output, stage.relu, out);
+      kernels.staticLinear(q, N, params, stage.weight, stage.bias, stage.output, stage.relu, out);
       return [out, [N, rows], stage.output];
     }
     case 'conv': {
@@ -187,7 +188,7 @@ function run(stage: StaticStage, q: Uint8Array, shape: number[], params: U8Param
       if (OH < 1 || OW < 1) throw new Error(`${where}: kernel ${KH}x${KW} is larger than the padded input of ${fmt(shape)}`);
       const out = new Uint8Array(N * OC * OH * OW);
       const g = { C, H, W, KH, KW, SH, SW, PH, PW, OH, OW };
-      staticConv2d(q, N, params, stage.weight, stage.bias, g, stage.output, stage.relu, out);
+      kernels.staticConv2d(q, N, params, stage.weight, stage.bias, g, stage.output, stage.relu, out);
       return [out, [N, OC, OH, OW], stage.output];
     }
   }

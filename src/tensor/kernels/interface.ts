@@ -8,6 +8,7 @@ import { linearKernels } from './linear.js';
 import { lowRankKernels } from './lowrank.js';
 import { poolKernels } from './pool.js';
 import { sparseKernels } from './sparse.js';
+import { staticInt8Kernels } from './static-int8.js';
 
 /**
  * The kernel interface, written once as the TypeScript backend: every loop the engine runs
@@ -29,6 +30,7 @@ export const jsKernels = {
   ...lowRankKernels,
   ...poolKernels,
   ...sparseKernels,
+  ...staticInt8Kernels,
   /**
    * n zeros, in the storage this backend's kernels work on fastest, for arrays that live
    * across many calls (an optimizer's state): a plain Float32Array for js, one in wasm

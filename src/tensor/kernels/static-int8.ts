@@ -12,7 +12,14 @@ import { roundHalfEven } from './quantize.js';
  *   q_out = clamp(round((acc + b/(sₓ·s_w)) · (sₓ·s_w/s_out)) + z_out, relu ? z_out : 0, 255),
  * each product and sum rounded to float32, round to nearest with ties to even. Nothing goes
  * back to float between layers; only the logits are dequantized at the end.
+ *
+ * The integer product is a parameter (`IntegerProduct`): this file's kernels use the
+ * TypeScript one (int8.ts), the wasm backend hands in its own, so both run the same
+ * unfolding and the same epilogue and give the same bits.
  */
+
+/** C `[M, N]` = A `[M, K]`·Wᵀ in exact int32: a backend's integer GEMM (kernels/int8.ts gemmInt8 or wasm's). */
+export type IntegerProduct = (M: number, A: Int16Array, w: Int8Weight, C: Int32Array) => void;
 
 /** A uint8 tensor's scale and zero point: x ≈ scale·(q − zeroPoint). */
 export interface U8Params {
@@ -67,7 +74,8 @@ function scratch(activations: number, sums: number): { a: Int16Array; acc: Int32
  * A static int8 Linear: q `[M, K]` uint8 (params `input`) → out `[M, N]` uint8 (params
  * `output`), with int8 weights `[N, K]` and a float bias; `relu` clamps at the output's zero point.
  */
-export function staticLinear(
+export function staticLinearWith(
+  product: IntegerProduct,
   q: Uint8Array,
   M: number,
   input: U8Params,
@@ -80,7 +88,7 @@ export function staticLinear(
   const { rows: N, cols: K } = w;
   const { a, acc } = scratch(M * K, M * N);
   for (let i = 0; i < M * K; i++) a[i] = q[i] - input.zeroPoint;
-  gemmInt8(M, a, w, acc);
+  product(M, a, w, acc);
   const { mult, b } = epilogue(input.scale, w, bias, output.scale);
   const low = relu ? output.zeroPoint : 0;
   for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) out[i * N + j] = requantize(acc[i * N + j], mult[j], b[j], output.zeroPoint, low);
@@ -91,7 +99,8 @@ export function staticLinear(
  * unfolded into one row of (input − zero point) per output position, the padding 0 (the
  * input's zero point, as PyTorch pads), multiplied by the int8 GEMM and requantized.
  */
-export function staticConv2d(
+export function staticConv2dWith(
+  product: IntegerProduct,
   q: Uint8Array,
   N: number,
   input: U8Params,
@@ -121,7 +130,7 @@ export function staticConv2d(
               rows[r++] = ih >= 0 && ih < H && iw >= 0 && iw < W ? q[n * size + (c * H + ih) * W + iw] - input.zeroPoint : 0;
             }
           }
-    gemmInt8(L, rows, w, acc);
+    product(L, rows, w, acc);
     for (let o = 0; o < OC; o++)
       for (let l = 0; l < L; l++) out[(n * OC + o) * L + l] = requantize(acc[l * OC + o], mult[o], b[o], output.zeroPoint, low);
   }
@@ -146,3 +155,14 @@ export function maxPoolU8(q: Uint8Array, planes: number, H: number, W: number, p
 export function reluU8(q: Uint8Array, zeroPoint: number): void {
   for (let i = 0; i < q.length; i++) if (q[i] < zeroPoint) q[i] = zeroPoint;
 }
+
+/** `staticLinearWith` on the TypeScript integer GEMM. */
+export const staticLinear = (...a: DropFirst<Parameters<typeof staticLinearWith>>): void => staticLinearWith(gemmInt8, ...a);
+
+/** `staticConv2dWith` on the TypeScript integer GEMM. */
+export const staticConv2d = (...a: DropFirst<Parameters<typeof staticConv2dWith>>): void => staticConv2dWith(gemmInt8, ...a);
+
+type DropFirst<T extends unknown[]> = T extends [unknown, ...infer R] ? R : never;
+
+/** This file's entries of the kernel interface (interface.ts joins every file's). */
+export const staticInt8Kernels = { staticLinear, staticConv2d };

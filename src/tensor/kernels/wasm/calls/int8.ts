@@ -1,6 +1,7 @@
 import type { Int8Weight } from '../../int8.js';
 import type { Kernels } from '../../interface.js';
 import { type ActivationQuant, dequantFactors, quantFromRange } from '../../quantize.js';
+import { staticConv2dWith, staticLinearWith } from '../../static-int8.js';
 import type { ExportTable } from '../exports.js';
 import { roundUp, type ScratchFrame } from '../heap.js';
 import { SPLIT_MIN_MACS, shareBounds, type WasmModule } from '../module.js';
@@ -191,6 +192,9 @@ export function int8Linear(
 export function int8Calls(m: WasmModule) {
   return {
     gemmInt8: (...a) => gemmInt8(m, ...a),
+    // Static int8: the same unfolding and epilogue as the TypeScript kernels, on this integer GEMM.
+    staticLinear: (...a) => staticLinearWith((M, A, w, C) => gemmInt8(m, M, A, w, C), ...a),
+    staticConv2d: (...a) => staticConv2dWith((M, A, w, C) => gemmInt8(m, M, A, w, C), ...a),
     int8Linear: (...a) => int8Linear(m, ...a),
   } satisfies Partial<Kernels>;
 }
