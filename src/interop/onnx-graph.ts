@@ -10,7 +10,7 @@ import type { OnnxOptions } from './onnx.js';
  * the `long` package it loads (which compiles a small wasm module of its own at import),
  * load only when `exportOnnx` runs.
  */
-export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT64: 7, DOUBLE: 11 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, DOUBLE: 11 } as const;
 const AttributeType = { INT: 2, INTS: 7 } as const;
 export type INode = onnxProto.onnx.INodeProto;
 export type ITensor = onnxProto.onnx.ITensorProto;

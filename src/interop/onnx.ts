@@ -2,11 +2,13 @@ import type onnxProto from 'onnx-proto';
 import { SparseLinear } from '../compress/csr.js';
 import { QuantizedConv2d, QuantizedLinear } from '../compress/int8-layers.js';
 import { FactorizedLinear } from '../compress/low-rank.js';
+import { StaticQuantizedModel } from '../compress/static-quantize.js';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
 import { LeNet5, MLP, TeacherNet } from '../nn/models.js';
 import { Module } from '../nn/module.js';
 import { SMALL_SCALE } from '../tensor/kernels/quantize.js';
 import { DataType, GraphBuilder, int, ints } from './onnx-graph.js';
+import { emitStatic } from './onnx-static.js';
 
 /**
  * ONNX export: a model as an ONNX graph (opset 13, IR 7) that onnxruntime and other
@@ -211,6 +213,7 @@ function emitLayer(g: GraphBuilder, name: string, layer: Module, x: string): str
 /** The model's forward as the chain of layers its `steps()` lists: the same steps it runs. */
 function emitModel(g: GraphBuilder, model: Module, x: string): string {
   if (!(model instanceof Module)) throw new Error(`exportOnnx: expected a Module, got ${String(model)}`);
+  if (model instanceof StaticQuantizedModel) return emitStatic(g, model, x);
   const steps = model.steps();
   if (!steps)
     throw new Error(`exportOnnx: a ${model.constructor.name} lists no steps() to export (MLP, TeacherNet, LeNet5 and Sequential do)`);
