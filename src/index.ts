@@ -26,6 +26,7 @@ export { reshape, flatten, transpose } from './tensor/ops/view.js';
 export { matmul, linear, linearRelu } from './tensor/ops/matmul.js';
 export { conv2d, conv2dMaxPool, maxPool2d, type Conv2dOptions, type MaxPool2dOptions } from './tensor/ops/conv.js';
 export { logSoftmax, softmax, crossEntropy, klDiv, klDivSoftTargets, type KlReduction } from './tensor/ops/loss.js';
+export { fakeQuantize, type FakeQuantGrid } from './tensor/ops/fake-quant.js';
 
 // nn: layers, containers and the notebook's models.
 export { Module, type StateDict, type StateEntry, type Step } from './nn/module.js';

@@ -4,6 +4,7 @@ import { kernels } from '../src/tensor/kernels/index.js';
 import { int8Weight } from '../src/tensor/kernels/int8.js';
 import { roundHalfEven } from '../src/tensor/kernels/quantize.js';
 import { dequantizeU8, maxPoolU8, quantizeU8, staticConv2d, staticLinear } from '../src/tensor/kernels/static-int8.js';
+import { fakeQuantize } from '../src/tensor/ops/fake-quant.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { naiveConv, naivePool } from './naive.js';
@@ -158,6 +159,26 @@ describe('static int8 kernels against their definition', () => {
         const clamped = Math.min(hi, Math.max(lo, v));
         expect(Math.abs(back[i] - clamped)).toBeLessThanOrEqual(scale / 2 + 1e-6 * Math.abs(v));
       });
+    },
+  );
+
+  test.prop([fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 0, max: 255 }), fc.integer()], OPTIONS)(
+    "fakeQuantize on uint8's grid gives exactly what quantizeU8 then dequantizeU8 give: training sees the static model's values",
+    (k, zeroPoint, seed) => {
+      const scale = Math.fround(k / 5000);
+      const rng = new Rng(seed);
+      const x = Float32Array.from({ length: 64 }, () => rng.uniformRange(-300, 300) * scale);
+      const q = new Uint8Array(x.length),
+        back = new Float32Array(x.length);
+      quantizeU8(x, { scale, zeroPoint }, q);
+      dequantizeU8(q, { scale, zeroPoint }, back);
+      const fake = fakeQuantize(new Tensor(x, [64]), {
+        scale: Float32Array.of(scale),
+        zeroPoint: Int32Array.of(zeroPoint),
+        quantMin: 0,
+        quantMax: 255,
+      });
+      expect([...fake.data]).toEqual([...back]);
     },
   );
 });
