@@ -3,7 +3,8 @@
  * `convert`. Section 5's dynamic int8 measures each batch's activation range as it runs and
  * goes back to float after every layer; static int8 fixes every range from calibration
  * images, so the activations stay uint8 from layer to layer and only the logits return to
- * float. This script trains SimpleNet, quantizes it both ways, and compares accuracy and size.
+ * float. This script trains SimpleNet, quantizes it both ways and by quantization-aware
+ * training, and compares accuracy and size.
  *
  *   npx tsx examples/09-static-int8.ts            # full MNIST, 5 epochs, 1,000 calibration images
  *   npx tsx examples/09-static-int8.ts --quick    # 3,000 training and 1,000 test images, 1 epoch
@@ -11,7 +12,19 @@
  * The static layers here run on slimtensor's TypeScript reference kernels: their speed is
  * not the point of this script (the int8 wasm kernels are the dynamic layers' for now).
  */
-import { evaluate, fit, MinMaxObserver, modelBytes, modelToBytes, quantizeDynamic, quantizeStatic, Rng, SimpleNet } from 'slimtensor';
+import {
+  convert,
+  evaluate,
+  fit,
+  MinMaxObserver,
+  modelBytes,
+  modelToBytes,
+  prepareQat,
+  quantizeDynamic,
+  quantizeStatic,
+  Rng,
+  SimpleNet,
+} from 'slimtensor';
 import { loadMnist } from 'slimtensor/node';
 
 const quick = process.argv.includes('--quick');
@@ -30,11 +43,24 @@ const histogram = quantizeStatic(net, trainset, { images: CALIBRATION });
 const minmax = quantizeStatic(net, trainset, { images: CALIBRATION, observer: () => new MinMaxObserver({ reduceRange: true }) });
 const dynamic = quantizeDynamic(net.clone(), { perChannel: true });
 
+// Quantization-aware training (PyTorch: prepare_qat, train, convert): one more epoch from the
+// trained weights with every weight and activation fake-quantized, then converted. 4-bit
+// weights and activations too (held in int8 and uint8 lanes at run time).
+const qat = (bits: 8 | 4) => {
+  const prepared = prepareQat(net, { weightBits: bits, activationBits: bits });
+  fit(prepared, trainset, { epochs: 1, batchSize: 64, lr: 0.0005, seed: SEED });
+  return convert(prepared);
+};
+const qat8 = qat(8);
+const qat4 = qat(4);
+
 const rows = [
   ['fp32', net],
   ['dynamic int8 (per channel)', dynamic],
   [`static int8, histogram (x86 default), ${CALIBRATION} images`, histogram],
   [`static int8, MinMax, ${CALIBRATION} images`, minmax],
+  ['QAT int8, one epoch', qat8],
+  ['QAT 4-bit weights and activations, one epoch', qat4],
 ] as const;
 console.table(
   rows.map(([scheme, model]) => ({

@@ -280,6 +280,8 @@ describe('examples/, each against the CLI on the same slice and seed', () => {
       'dynamic int8 (per channel)',
       'static int8, histogram (x86 default), 1000 images',
       'static int8, MinMax, 1000 images',
+      'QAT int8, one epoch',
+      'QAT 4-bit weights and activations, one epoch',
     ]);
     const accuracy = column(t, 'accuracy %').map(Number);
     const bytes = column(t, 'bytes').map(Number);
@@ -289,6 +291,9 @@ describe('examples/, each against the CLI on the same slice and seed', () => {
       expect(bytes[i]).toBeLessThan(bytes[0] / 3.9);
       expect(fileBytes[i]).toBeGreaterThan(bytes[i]);
     }
+    // One more epoch, through fake quantization: int8 keeps (or betters) fp32's accuracy to within 2 points; 4-bit learns.
+    expect(accuracy[4]).toBeGreaterThan(accuracy[0] - 2);
+    expect(accuracy[5]).toBeGreaterThan(50);
     expect(out).toMatch(/fc2's output: scale [\d.]+, zero point 0/); // a ReLU's output: 0 is the zero point
   });
 });

@@ -1,5 +1,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
+import { convert, prepareQat } from '../src/compress/qat.js';
+import { MLP } from '../src/nn/models.js';
+import { noGrad } from '../src/tensor/autograd.js';
 import { kernels } from '../src/tensor/kernels/index.js';
 import { int8Weight } from '../src/tensor/kernels/int8.js';
 import { roundHalfEven } from '../src/tensor/kernels/quantize.js';
@@ -179,6 +182,38 @@ describe('static int8 kernels against their definition', () => {
         quantMax: 255,
       });
       expect([...fake.data]).toEqual([...back]);
+    },
+  );
+
+  test.prop(
+    [
+      fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 2, maxLength: 4 }),
+      fc.constantFrom(8, 4, 2),
+      fc.constantFrom(8, 4),
+      fc.boolean(),
+      fc.integer(),
+    ],
+    OPTIONS,
+  )(
+    'convert gives the integers a QAT model stands for: its evaluation-mode logits, to a level',
+    (widths, wBits, aBits, perChannel, seed) => {
+      const rng = new Rng(seed);
+      const qat = prepareQat(new MLP(widths, rng), {
+        weightBits: wBits as 8 | 4 | 2,
+        activationBits: aBits as 8 | 4,
+        perChannel,
+        averagingConstant: 0.5,
+      });
+      for (let i = 0; i < 3; i++) noGrad(() => qat.train().forward(Tensor.randn([8, widths[0]], rng)));
+      const x = Tensor.randn([8, widths[0]], rng);
+      const want = noGrad(() => qat.eval().forward(x)).data;
+      const q = convert(qat);
+      const got = noGrad(() => q.forward(x)).data;
+      const last = q.stages[q.stages.length - 1];
+      const step = 'output' in last ? last.output.scale : 1;
+      got.forEach((v, i) => {
+        expect(Math.abs(v - want[i]) / step).toBeLessThanOrEqual(1.001);
+      });
     },
   );
 });

@@ -59,6 +59,7 @@ export {
   type StaticPlainStage,
 } from './static-quantize.js';
 export type { U8Params } from '../tensor/kernels/static-int8.js';
+export { prepareQat, convert, QatModel, type QatOptions } from './qat.js';
 // Deep Compression (Han et al. 2016): dead units, weight sharing, the coded file.
 export { removeDeadUnits, type DeadUnits } from './dead-units.js';
 export { SharedWeights, SharedWeightsAdam, type SharedLayer } from './weight-sharing.js';

@@ -41,7 +41,11 @@ export function staticModelFromState(state: StateDict, metadata: Record<string, 
     const zeroPoint = get(`${prefix}.zero_point`, 'I32', 1).data[0];
     if (!(scale > 0 && Number.isFinite(scale))) fail(`${prefix}'s scale must be positive and finite, got ${scale}`);
     if (!(zeroPoint >= 0 && zeroPoint <= 255)) fail(`${prefix}'s zero point must be in [0, 255], got ${zeroPoint}`);
-    return { scale, zeroPoint };
+    if (!state.has(`${prefix}.quant_max`)) return { scale, zeroPoint };
+    const quantMax = get(`${prefix}.quant_max`, 'U8', 1).data[0];
+    if (quantMax < zeroPoint || quantMax === 0)
+      fail(`${prefix}'s largest integer ${quantMax} must be positive and at least its zero point`);
+    return { scale, zeroPoint, quantMax };
   };
   const positive = (values: ArrayLike<number>, what: string, min: number) => {
     if (!Array.from(values).every((v) => Number.isInteger(v) && v >= min))

@@ -123,6 +123,8 @@ export class StaticQuantizedModel extends Module {
       ['input.scale', { dtype: 'F32', shape: [1], data: Float32Array.of(this.input.scale) }],
       ['input.zero_point', { dtype: 'I32', shape: [1], data: Int32Array.of(this.input.zeroPoint) }],
     ];
+    if (this.input.quantMax !== undefined)
+      state.push(['input.quant_max', { dtype: 'U8', shape: [1], data: Uint8Array.of(this.input.quantMax) }]);
     for (const s of this.stages) {
       if (s.kind === 'pool')
         state.push([`${s.name}.pool`, { dtype: 'I32', shape: [4], data: Int32Array.of(...s.kernelSize, ...s.stride) }]);
@@ -133,6 +135,8 @@ export class StaticQuantizedModel extends Module {
       if (s.bias) state.push([`${s.name}.bias`, { dtype: 'F32', shape: [s.bias.length], data: s.bias }]);
       state.push([`${s.name}.scale`, { dtype: 'F32', shape: [1], data: Float32Array.of(s.output.scale) }]);
       state.push([`${s.name}.zero_point`, { dtype: 'I32', shape: [1], data: Int32Array.of(s.output.zeroPoint) }]);
+      if (s.output.quantMax !== undefined)
+        state.push([`${s.name}.quant_max`, { dtype: 'U8', shape: [1], data: Uint8Array.of(s.output.quantMax) }]);
       state.push([`${s.name}.relu`, { dtype: 'U8', shape: [1], data: Uint8Array.of(s.relu ? 1 : 0) }]);
       if (s.kind === 'conv')
         state.push([`${s.name}.geometry`, { dtype: 'I32', shape: [4], data: Int32Array.of(...s.stride, ...s.padding) }]);

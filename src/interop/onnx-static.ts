@@ -25,11 +25,23 @@ function u8Params(g: GraphBuilder, name: string, { scale, zeroPoint }: U8Params)
   return [`${name}.scale`, `${name}.zero_point`];
 }
 
+/**
+ * QuantizeLinear to `params`; a grid that ends below 255 (a QAT model's 4-bit activations)
+ * first clips at its top value, since QuantizeLinear saturates only at uint8's 255.
+ */
+function quantize(g: GraphBuilder, y: string, names: [string, string], p: U8Params, label: string): string {
+  if (p.quantMax !== undefined && p.quantMax < 255) {
+    const top = g.constant(`${label}.top`, [], Float32Array.of((p.quantMax - p.zeroPoint) * p.scale));
+    y = g.node('Clip', [y, '', top], [], `${label}.clip`);
+  }
+  return g.node('QuantizeLinear', [y, ...names], [], `${label}.quantize`);
+}
+
 /** The static model's stages as QDQ nodes on float input `x`; returns the float logits' name. */
 export function emitStatic(g: GraphBuilder, model: StaticQuantizedModel, x: string): string {
   let current = model.input;
   let params = u8Params(g, 'input', current);
-  let q = g.node('QuantizeLinear', [x, ...params], [], 'input.quantize');
+  let q = quantize(g, x, params, current, 'input');
   const dq = (label: string) => g.node('DequantizeLinear', [q, ...params], [], `${label}.dequantize`);
   for (const stage of model.stages) {
     const { name } = stage;
@@ -77,7 +89,7 @@ export function emitStatic(g: GraphBuilder, model: StaticQuantizedModel, x: stri
     if (stage.relu) y = g.node('Relu', [y], [], `${name}.relu`);
     current = stage.output;
     params = u8Params(g, name, current);
-    q = g.node('QuantizeLinear', [y, ...params], [], `${name}.quantize`);
+    q = quantize(g, y, params, current, name);
   }
   return g.node('DequantizeLinear', [q, ...params], [], 'logits.dequantize');
 }

@@ -9,7 +9,7 @@ import { roundHalfEven } from './quantize.js';
  * uint8 input, less the input's zero point, by its int8 weights with exact int32 sums, then
  * requantizes each sum straight to the next uint8 in its epilogue, the bias and ReLU with
  * it, as fbgemm's `ReQuantizeOutput` does (float bias):
- *   q_out = clamp(round((acc + b/(sₓ·s_w)) · (sₓ·s_w/s_out)) + z_out, relu ? z_out : 0, 255),
+ *   q_out = clamp(round((acc + b/(sₓ·s_w)) · (sₓ·s_w/s_out)) + z_out, relu ? z_out : 0, 255 or quantMax),
  * each product and sum rounded to float32, round to nearest with ties to even. Nothing goes
  * back to float between layers; only the logits are dequantized at the end.
  *
@@ -27,14 +27,19 @@ export interface U8Params {
   scale: number;
   /** The integer that stands for 0, in [0, 255]. */
   zeroPoint: number;
+  /**
+   * The largest integer (default 255, where PyTorch's kernels clamp whatever range the
+   * observer chose); a QAT model keeps the grid it trained on, 15 for 4-bit activations.
+   */
+  quantMax?: number;
 }
 
 const f = Math.fround;
 
-/** q = clamp(round(x·f32(1/scale)) + zeroPoint, 0, 255): float to uint8, as PyTorch's `quantize_per_tensor`. */
-export function quantizeU8(x: Float32Array, { scale, zeroPoint }: U8Params, out: Uint8Array): void {
+/** q = clamp(round(x·f32(1/scale)) + zeroPoint, 0, quantMax): float to uint8, as PyTorch's `quantize_per_tensor`. */
+export function quantizeU8(x: Float32Array, { scale, zeroPoint, quantMax = 255 }: U8Params, out: Uint8Array): void {
   const inv = f(1 / scale);
-  for (let i = 0; i < x.length; i++) out[i] = Math.min(255, Math.max(0, roundHalfEven(f(x[i] * inv)) + zeroPoint));
+  for (let i = 0; i < x.length; i++) out[i] = Math.min(quantMax, Math.max(0, roundHalfEven(f(x[i] * inv)) + zeroPoint));
 }
 
 /** x = f32((q − zeroPoint)·scale): uint8 back to float. */
@@ -56,9 +61,9 @@ function epilogue(inScale: number, w: Int8Weight, bias: Float32Array | null, out
   return { mult, b };
 }
 
-/** One int32 sum requantized to uint8. */
-function requantize(acc: number, mult: number, b: number, zeroPoint: number, low: number): number {
-  return Math.min(255, Math.max(low, roundHalfEven(f(f(acc + b) * mult)) + zeroPoint));
+/** One int32 sum requantized to uint8, clamped to [low, high]. */
+function requantize(acc: number, mult: number, b: number, zeroPoint: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, roundHalfEven(f(f(acc + b) * mult)) + zeroPoint));
 }
 
 let aScratch = new Int16Array(0);
@@ -90,8 +95,10 @@ export function staticLinearWith(
   for (let i = 0; i < M * K; i++) a[i] = q[i] - input.zeroPoint;
   product(M, a, w, acc);
   const { mult, b } = epilogue(input.scale, w, bias, output.scale);
-  const low = relu ? output.zeroPoint : 0;
-  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) out[i * N + j] = requantize(acc[i * N + j], mult[j], b[j], output.zeroPoint, low);
+  const low = relu ? output.zeroPoint : 0,
+    high = output.quantMax ?? 255;
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) out[i * N + j] = requantize(acc[i * N + j], mult[j], b[j], output.zeroPoint, low, high);
 }
 
 /**
@@ -117,7 +124,8 @@ export function staticConv2dWith(
     size = C * H * W;
   const { a: rows, acc } = scratch(L * w.cols, L * OC);
   const { mult, b } = epilogue(input.scale, w, bias, output.scale);
-  const low = relu ? output.zeroPoint : 0;
+  const low = relu ? output.zeroPoint : 0,
+    high = output.quantMax ?? 255;
   for (let n = 0; n < N; n++) {
     let r = 0;
     for (let oh = 0; oh < OH; oh++)
@@ -132,7 +140,7 @@ export function staticConv2dWith(
           }
     product(L, rows, w, acc);
     for (let o = 0; o < OC; o++)
-      for (let l = 0; l < L; l++) out[(n * OC + o) * L + l] = requantize(acc[l * OC + o], mult[o], b[o], output.zeroPoint, low);
+      for (let l = 0; l < L; l++) out[(n * OC + o) * L + l] = requantize(acc[l * OC + o], mult[o], b[o], output.zeroPoint, low, high);
   }
 }
 
