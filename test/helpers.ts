@@ -112,3 +112,15 @@ export function tempDir(name: string): string {
 export function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
+
+/** max |XᵀX − I| for X `[rows, k]` row-major: how far its columns are from orthonormal. */
+export function orthogonalityError(X: ArrayLike<number>, rows: number, k: number): number {
+  let worst = 0;
+  for (let a = 0; a < k; a++)
+    for (let b = 0; b < k; b++) {
+      let d = 0;
+      for (let i = 0; i < rows; i++) d += X[i * k + a] * X[i * k + b];
+      worst = Math.max(worst, Math.abs(d - (a === b ? 1 : 0)));
+    }
+  return worst;
+}

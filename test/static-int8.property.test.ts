@@ -147,16 +147,22 @@ describe('static int8 kernels against their definition', () => {
     expect([...out]).toEqual(naivePool(q, [planes, 1, H, W], [KH, KW], [S, S]).data);
   });
 
+  /** 64 values around a uint8 grid of `scale` and `zeroPoint` (many beyond its ends), quantized and back. */
+  function roundTripU8(k: number, zeroPoint: number, seed: number) {
+    const scale = Math.fround(k / 5000);
+    const rng = new Rng(seed);
+    const x = Float32Array.from({ length: 64 }, () => rng.uniformRange(-300, 300) * scale);
+    const q = new Uint8Array(x.length),
+      back = new Float32Array(x.length);
+    quantizeU8(x, { scale, zeroPoint }, q);
+    dequantizeU8(q, { scale, zeroPoint }, back);
+    return { scale, x, back };
+  }
+
   test.prop([fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 0, max: 255 }), fc.integer()], OPTIONS)(
     'quantizeU8 then dequantizeU8: within half a step inside the range, clamped outside',
     (k, zeroPoint, seed) => {
-      const scale = k / 5000;
-      const rng = new Rng(seed);
-      const x = Float32Array.from({ length: 64 }, () => rng.uniformRange(-300, 300) * scale);
-      const q = new Uint8Array(x.length),
-        back = new Float32Array(x.length);
-      quantizeU8(x, { scale, zeroPoint }, q);
-      dequantizeU8(q, { scale, zeroPoint }, back);
+      const { scale, x, back } = roundTripU8(k, zeroPoint, seed);
       const [lo, hi] = [(0 - zeroPoint) * scale, (255 - zeroPoint) * scale];
       x.forEach((v, i) => {
         const clamped = Math.min(hi, Math.max(lo, v));
@@ -168,20 +174,9 @@ describe('static int8 kernels against their definition', () => {
   test.prop([fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 0, max: 255 }), fc.integer()], OPTIONS)(
     "fakeQuantize on uint8's grid gives exactly what quantizeU8 then dequantizeU8 give: training sees the static model's values",
     (k, zeroPoint, seed) => {
-      const scale = Math.fround(k / 5000);
-      const rng = new Rng(seed);
-      const x = Float32Array.from({ length: 64 }, () => rng.uniformRange(-300, 300) * scale);
-      const q = new Uint8Array(x.length),
-        back = new Float32Array(x.length);
-      quantizeU8(x, { scale, zeroPoint }, q);
-      dequantizeU8(q, { scale, zeroPoint }, back);
-      const fake = fakeQuantize(new Tensor(x, [64]), {
-        scale: Float32Array.of(scale),
-        zeroPoint: Int32Array.of(zeroPoint),
-        quantMin: 0,
-        quantMax: 255,
-      });
-      expect([...fake.data]).toEqual([...back]);
+      const { scale, x, back } = roundTripU8(k, zeroPoint, seed);
+      const grid = { scale: Float32Array.of(scale), zeroPoint: Int32Array.of(zeroPoint), quantMin: 0, quantMax: 255 };
+      expect([...fakeQuantize(new Tensor(x, [64]), grid).data]).toEqual([...back]);
     },
   );
 

@@ -2,7 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { svd } from '../src/compress/svd.js';
 import { Rng } from '../src/tensor/random.js';
-import { fraction } from './helpers.js';
+import { fraction, orthogonalityError } from './helpers.js';
 
 /**
  * The SVD against its definition over random matrices of the kind compression hands it
@@ -38,18 +38,6 @@ function build(c: MatrixCase): Float64Array {
     for (let i = 0; i < m; i++) a[i * n + j] = a[i * n + from];
   }
   return c.float32 ? Float64Array.from(Float32Array.from(a)) : a;
-}
-
-/** max |XᵀX − I| for X `[rows, k]`. */
-function orthogonalityError(X: Float64Array, rows: number, k: number): number {
-  let worst = 0;
-  for (let p = 0; p < k; p++)
-    for (let q = 0; q < k; q++) {
-      let d = 0;
-      for (let i = 0; i < rows; i++) d += X[i * k + p] * X[i * k + q];
-      worst = Math.max(worst, Math.abs(d - (p === q ? 1 : 0)));
-    }
-  return worst;
 }
 
 describe('svd over random pruned, rank-deficient and badly scaled matrices', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Svd, SvdConvergenceError, svd } from '../src/compress/svd.js';
 import { Rng } from '../src/tensor/random.js';
+import { orthogonalityError } from './helpers.js';
 
 function reconstruct({ U, S, V, m, n, k }: Svd, rank = k): Float64Array {
   const out = new Float64Array(m * n);
@@ -17,18 +18,6 @@ function frobenius(a: ArrayLike<number>, b?: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] - (b ? b[i] : 0)) ** 2;
   return Math.sqrt(s);
-}
-
-/** max |XᵀX − I| for X `[rows, k]`. */
-function orthogonalityError(X: Float64Array, rows: number, k: number): number {
-  let worst = 0;
-  for (let a = 0; a < k; a++)
-    for (let b = 0; b < k; b++) {
-      let d = 0;
-      for (let i = 0; i < rows; i++) d += X[i * k + a] * X[i * k + b];
-      worst = Math.max(worst, Math.abs(d - (a === b ? 1 : 0)));
-    }
-  return worst;
 }
 
 function randomMatrix(m: number, n: number, rng: Rng): Float64Array {
