@@ -23,6 +23,7 @@ const reports = (existsSync(REPORTS) ? readdirSync(REPORTS).filter((f) => f.ends
   .sort((a, b) => a.time - b.time);
 const files = new Map();
 const dates = [];
+const fileDates = new Map();
 for (const { name, time } of reports) {
   const report = JSON.parse(readFileSync(`${REPORTS}/${name}`, 'utf8'));
   dates.push(time.toISOString());
@@ -32,7 +33,20 @@ for (const { name, time } of reports) {
   for (const [path, result] of Object.entries(report.files)) {
     const file = path.replace(/^.*?(src\/)/, '$1');
     const slug = file.replace(/\.ts$/, '').replaceAll('/', '-');
-    if (scopes.some((scope) => slug === scope || slug.startsWith(`${scope}-`))) files.set(file, result);
+    if (scopes.some((scope) => slug === scope || slug.startsWith(`${scope}-`))) {
+      files.set(file, result);
+      fileDates.set(file, time.toISOString().slice(0, 10));
+    }
+  }
+}
+
+// The reports are not committed, so a folder without one here keeps the row docs/MUTATION.md
+// already has (a run on another day or machine), and says so by its date.
+const previous = new Map();
+if (existsSync(DOC)) {
+  for (const line of readFileSync(DOC, 'utf8').split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (cells.length === 12 && FOLDERS.includes(cells[1]) && cells[2] !== 'not run yet') previous.set(cells[1], line);
   }
 }
 
@@ -42,9 +56,11 @@ const used = new Set();
 for (const folder of FOLDERS) {
   const c = { killed: 0, timeout: 0, survived: 0, noCoverage: 0, equivalent: 0, ignored: 0, compile: 0 };
   let seen = false;
+  let date = '';
   for (const [file, result] of files) {
     if (!file.startsWith(`${folder}/`)) continue;
     seen = true;
+    if (fileDates.get(file) > date) date = fileDates.get(file);
     for (const m of result.mutants) {
       const eq = (m.status === 'Survived' || m.status === 'NoCoverage') && isEquivalent(file, m);
       if (eq) {
@@ -63,25 +79,29 @@ for (const folder of FOLDERS) {
   }
   const detected = c.killed + c.timeout;
   const valid = detected + c.survived + c.noCoverage;
+  if (!seen && previous.has(folder)) {
+    rows.push(previous.get(folder));
+    continue;
+  }
   const score = seen && valid > 0 ? `${((100 * detected) / valid).toFixed(1)}%` : 'not run yet';
   rows.push(
-    `| ${folder} | ${score} | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.equivalent} | ${c.ignored} | ${c.compile} |`,
+    `| ${folder} | ${score} | ${seen ? date : ''} | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.equivalent} | ${c.ignored} | ${c.compile} |`,
   );
 }
 
 const table = [
-  '| folder | score | killed | timed out | survived | not covered | equivalent | ignored (static) | type errors |',
-  '|---|---|---|---|---|---|---|---|---|',
+  '| folder | score | run | killed | timed out | survived | not covered | equivalent | ignored (static) | type errors |',
+  '|---|---|---|---|---|---|---|---|---|---|',
   ...rows,
 ].join('\n');
 const unused = equivalent.filter((e) => !used.has(e));
 const text = [
   BEGIN,
-  `Reports of ${dates.filter(Boolean).sort().at(-1)?.slice(0, 10) ?? 'no run'} (stryker/report/, not committed).`,
+  'Each row from the newest report of its folder (stryker/report/, not committed), on the day in its run column (AMD EPYC).',
   '',
   table,
   '',
-  `Surviving mutants not judged equivalent: ${survivors.length}.`,
+  `Surviving mutants not judged equivalent, in the reports of this machine: ${survivors.length}.`,
   '',
   '### The mutants judged equivalent (stryker/equivalent.json)',
   '',
