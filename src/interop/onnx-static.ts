@@ -64,17 +64,22 @@ export function emitStatic(g: GraphBuilder, model: StaticQuantizedModel, x: stri
     const inputs = [dq(name), g.node('DequantizeLinear', [wq, ws, wz], axis, `${name}.weight`)];
     if (bias) {
       // The bias in int32 at scale sₓ·s_w (zero point 0): onnxruntime fuses only this form.
+      // Where a tiny input scale (an all-zero calibration, say) puts it beyond int32, the
+      // bias stays float: the same values, unfused.
       const biasScale = Float32Array.from({ length: w.rows }, (_, j) => Math.fround(current.scale * w.scales[perChannel ? j : 0]));
-      const bq = Int32Array.from(bias, (b, j) => Math.round(b / biasScale[j]));
-      g.initializers.push({ name: `${name}.bias_int32`, dims: [w.rows], dataType: DataType.INT32, rawData: new Uint8Array(bq.buffer) });
-      const bs = g.constant(`${name}.bias_scale`, [w.rows], biasScale);
-      g.initializers.push({
-        name: `${name}.bias_zero_point`,
-        dims: [w.rows],
-        dataType: DataType.INT32,
-        rawData: new Uint8Array(4 * w.rows),
-      });
-      inputs.push(g.node('DequantizeLinear', [`${name}.bias_int32`, bs, `${name}.bias_zero_point`], [int('axis', 0)], `${name}.bias`));
+      const quantized = Array.from(bias, (b, j) => Math.round(b / biasScale[j]));
+      if (quantized.every((v) => Math.abs(v) <= 2 ** 31 - 1)) {
+        const bq = Int32Array.from(quantized);
+        g.initializers.push({ name: `${name}.bias_int32`, dims: [w.rows], dataType: DataType.INT32, rawData: new Uint8Array(bq.buffer) });
+        const bs = g.constant(`${name}.bias_scale`, [w.rows], biasScale);
+        g.initializers.push({
+          name: `${name}.bias_zero_point`,
+          dims: [w.rows],
+          dataType: DataType.INT32,
+          rawData: new Uint8Array(4 * w.rows),
+        });
+        inputs.push(g.node('DequantizeLinear', [`${name}.bias_int32`, bs, `${name}.bias_zero_point`], [int('axis', 0)], `${name}.bias`));
+      } else inputs.push(g.constant(`${name}.bias`, [w.rows], bias));
     }
     const [, , KH, KW] = shape;
     let y =
