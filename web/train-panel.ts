@@ -77,10 +77,12 @@ function showProgress(p: TrainProgress): void {
     lastDrawn = performance.now();
     const training = state.training;
     const last = training?.last;
-    if (!training || !last || training.result) return; // the epoch has ended and shown its result
+    // Once the epoch has ended, its result text stays.
+    if (!training || !last || training.result) return;
     $<HTMLProgressElement>('train-progress').value = last.batch / last.batches;
     $('train-status').textContent =
-      `${training.model}: batch ${last.batch} of ${last.batches}, loss ${last.loss.toFixed(3)}, ${Math.round(last.imagesPerSecond)} images/s`;
+      `${training.model}: batch ${last.batch} of ${last.batches}, ` +
+      `loss ${last.loss.toFixed(3)}, ${Math.round(last.imagesPerSecond)} images/s`;
     drawLossCurve(training.losses);
   });
 }
