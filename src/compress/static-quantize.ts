@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
 import type { TensorSet } from '../data/tensor-set.js';
-import { type Conv2d, Flatten, Linear, MaxPool2d, ReLU } from '../nn/layers.js';
+import { Conv2d, Flatten, Linear, MaxPool2d, ReLU } from '../nn/layers.js';
 import { Module, type StateEntry } from '../nn/module.js';
 import { kernels } from '../tensor/kernels/index.js';
 import type { Int8Weight } from '../tensor/kernels/int8.js';
@@ -9,6 +9,8 @@ import { poolWindow } from '../tensor/ops/conv.js';
 import { fmt } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type CalibrationOptions, calibrate } from './calibrate.js';
+import { HistogramObserver } from './histogram-observer.js';
+import { MinMaxObserver } from './observers.js';
 import { quantizeWeight } from './quantize-weight.js';
 
 /**
@@ -214,8 +216,16 @@ export interface StaticOptions extends CalibrationOptions {
  * @example const q = quantizeStatic(net, trainset, { images: 1000 }) // then evaluate(q, testset)
  */
 export function quantizeStatic(model: Module, data: Dataset | TensorSet, options: StaticOptions = {}): StaticQuantizedModel {
-  const seen = calibrate(model, data, options);
+  // Only the first layer's input is quantized from its own observer; every later layer meets
+  // the uint8 output of the one before. Its input observers are never read, so they are
+  // the cheapest (MinMax), not the requested (by default a 2,048-bin histogram's search).
   const steps = model.steps() ?? [];
+  const first = steps.find(([, m]) => m instanceof Linear || m instanceof Conv2d)?.[0];
+  const make = options.observer ?? (() => new HistogramObserver({ reduceRange: true }));
+  const seen = calibrate(model, data, {
+    ...options,
+    observer: (layer, at) => (at === 'input' && layer !== first ? new MinMaxObserver() : make(layer, at)),
+  });
   const perChannel = options.perChannel ?? true;
   const stages: StaticStage[] = [];
   let inputParams: U8Params | null = null;
